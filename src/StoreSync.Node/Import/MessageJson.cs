@@ -6,7 +6,7 @@ using StoreSync.Core.Proto;
 
 namespace StoreSync.Node.Import;
 
-/// <summary>Messages as JSON in the shape of nwaku's REST store API (<c>messageHash</c>, <c>message</c>, <c>pubsubTopic</c>).</summary>
+/// <summary>Messages as JSON in the shape of nwaku's REST store API (<c>messageHash</c>, <c>message</c>, <c>pubsubTopic</c>; hashes and bytes in base64).</summary>
 /// <remarks>
 /// The CLI writes this shape and reads it back, so `storesync query --all` output can be imported elsewhere.
 /// The reader also takes a flat record (<c>pubsubTopic</c>, <c>contentTopic</c>, <c>payload</c>, ...) for hand-made files.
@@ -16,9 +16,7 @@ public static class MessageJson
     public static void WriteKeyValue(Utf8JsonWriter json, WakuMessageKeyValue entry)
     {
         json.WriteStartObject();
-        json.WriteString("messageHash", entry.HasMessageHash && entry.MessageHash.Length == MessageHash.Length
-            ? MessageHash.Read(entry.MessageHash.Span).ToString()
-            : "0x" + Convert.ToHexStringLower(entry.MessageHash.Span));
+        json.WriteBase64String("messageHash", entry.MessageHash.Span);
         if (entry.Message is { } message)
         {
             json.WritePropertyName("message");
@@ -33,9 +31,9 @@ public static class MessageJson
         json.WriteStartObject();
         json.WriteBase64String("payload", message.Payload.Span);
         json.WriteString("contentTopic", message.ContentTopic);
+        if (message.Meta.Length > 0) json.WriteBase64String("meta", message.Meta.Span);
         json.WriteNumber("version", message.Version);
         json.WriteNumber("timestamp", message.Timestamp);
-        if (message.HasMeta) json.WriteBase64String("meta", message.Meta.Span);
         json.WriteBoolean("ephemeral", message.Ephemeral);
         json.WriteEndObject();
     }
@@ -49,9 +47,7 @@ public static class MessageJson
         json.WriteStartArray("messages");
         foreach (var entry in response.Messages) WriteKeyValue(json, entry);
         json.WriteEndArray();
-        if (response.HasPaginationCursor)
-            json.WriteString("paginationCursor", MessageHash.TryRead(response.PaginationCursor.Span, out var cursor)
-                ? cursor.ToString() : "0x" + Convert.ToHexStringLower(response.PaginationCursor.Span));
+        if (response.HasPaginationCursor) json.WriteBase64String("paginationCursor", response.PaginationCursor.Span);
         json.WriteEndObject();
     }
 
