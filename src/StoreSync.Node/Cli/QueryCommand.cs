@@ -4,6 +4,7 @@ using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
 using StoreSync.Node.Import;
+using StoreSync.Node.Json;
 using StoreSync.Storage;
 
 namespace StoreSync.Node.Cli;

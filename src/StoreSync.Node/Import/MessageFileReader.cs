@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
+using StoreSync.Node.Json;
 
 namespace StoreSync.Node.Import;
 

@@ -3,8 +3,9 @@ using System.Text.Json;
 using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
+using StoreSync.Node.Import;
 
-namespace StoreSync.Node.Import;
+namespace StoreSync.Node.Json;
 
 /// <summary>Messages as JSON in the shape of nwaku's REST store API (<c>messageHash</c>, <c>message</c>, <c>pubsubTopic</c>; hashes and bytes in base64).</summary>
 /// <remarks>
