@@ -29,6 +29,7 @@ public sealed class RestServer(NodeOptions options, StoreQueryEngine queries, Me
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton<IHostLifetime, NoHostLifetime>();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(IPAddress.Parse(options.RestAddress), options.RestPort);
