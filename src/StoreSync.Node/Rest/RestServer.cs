@@ -80,7 +80,7 @@ public sealed class RestServer(NodeOptions options, StoreQueryEngine queries, Me
         await http.Request.Body.CopyToAsync(body, http.RequestAborted).ConfigureAwait(false);
         var record = MessageJson.ParseRecord(body.GetBuffer().AsSpan(0, (int)body.Length), 1);
         IngressResult result = record.Error is { } parseError
-            ? new IngressResult(false, default, false, parseError)
+            ? new IngressResult(IngressRejection.Invalid, default, false, parseError)
             : ingress.Accept(record.PubsubTopic!, record.Message!, record.ClaimedHash, "rest");
         if (v3)
         {

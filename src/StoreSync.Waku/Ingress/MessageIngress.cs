@@ -18,25 +18,31 @@ public sealed class MessageIngress(MessageStore store, MessageValidator validato
     {
         message.WithPayloadPresent();
         if (!validator.TryValidate(pubsubTopic, message, out var error))
-            return Reject(pubsubTopic, error, "invalid", source);
+            return Reject(error, IngressRejection.Invalid, source);
         if (!servedTopics.Serves(pubsubTopic))
-            return Reject(pubsubTopic, $"pubsub topic {pubsubTopic} is not served by this node", "topic", source);
+            return Reject($"pubsub topic {pubsubTopic} is not served by this node", IngressRejection.UnservedTopic, source);
         var hash = MessageHash.Compute(pubsubTopic, message);
         if (claimedHash is { } claimed && claimed != hash)
-            return Reject(pubsubTopic, $"hash mismatch: claimed {claimed}, recomputed {hash}", "hash", source);
+            return Reject($"hash mismatch: claimed {claimed}, recomputed {hash}", IngressRejection.HashMismatch, source);
         var result = store.Ingest([new IngestItem(pubsubTopic, message)]);
         if (result.Inserted > 0)
             metrics.MessagesStored.Add(1, new KeyValuePair<string, object?>("pubsub_topic", pubsubTopic));
-        return new IngressResult(true, hash, result.Inserted == 0, "");
+        return new IngressResult(IngressRejection.None, hash, result.Inserted == 0, "");
     }
 
-    IngressResult Reject(string pubsubTopic, string error, string reason, string source)
+    IngressResult Reject(string error, IngressRejection rejection, string source)
     {
-        metrics.MessagesRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
-        logger.LogInformation("Rejected a message from {Source} on {PubsubTopic}: {Reason}", source, pubsubTopic, error);
-        return new IngressResult(false, default, false, error);
+        metrics.MessagesRejected.Add(1, new KeyValuePair<string, object?>("reason", rejection.ToString()));
+        logger.LogInformation("Rejected a message from {Source}: {Reason}", source, error);
+        return new IngressResult(rejection, default, false, error);
     }
 }
 
+/// <summary>Why a message was refused.</summary>
+public enum IngressRejection { None, Invalid, UnservedTopic, HashMismatch }
+
 /// <summary>Outcome of <see cref="MessageIngress.Accept"/>: stored (or already known), or refused with a reason.</summary>
-public readonly record struct IngressResult(bool Accepted, MessageHash Hash, bool Duplicate, string Error);
+public readonly record struct IngressResult(IngressRejection Rejection, MessageHash Hash, bool Duplicate, string Error)
+{
+    public bool Accepted => Rejection == IngressRejection.None;
+}
