@@ -18,6 +18,7 @@ internal static class ImportCommand
         var format = new Option<MessageFileFormat>("--format") { Description = "auto (default), ndjson or protobuf", DefaultValueFactory = _ => MessageFileFormat.Auto };
         var maxBytes = new Option<int>("--max-message-bytes") { Description = "Largest message accepted", DefaultValueFactory = _ => MessageValidator.DefaultMaxMessageBytes };
         var batch = new Option<int>("--batch-size") { Description = "Messages per atomic write", DefaultValueFactory = _ => 1000 };
+        var printHashes = new Option<bool>("--print-hashes") { Description = "Print the hash of each newly stored message once its batch is written (for pipelines)" };
         var command = new Command("import", """
             Import messages into the store. Formats:
               ndjson   one JSON object per line: {"pubsubTopic":..,"message":{"payload":<base64>,"contentTopic":..,"timestamp":<ns>,"meta":<base64>,"version":0}}
@@ -25,13 +26,13 @@ internal static class ImportCommand
               protobuf varint-length-delimited WakuMessageKeyValue (message_hash optional, message and pubsub_topic required)
             Every message is validated and re-hashed; a record whose messageHash does not match is rejected.
             Bad records are reported with their line or record number and skipped; the exit code is 1 if any was rejected.
-            """) { file, format, maxBytes, batch };
+            """) { file, format, maxBytes, batch, printHashes };
         command.SetAction((parse, ct) => RunAsync(parse.GetValue(CliOptions.DataDir)!, parse.GetValue(file)!, parse.GetValue(format),
-            parse.GetValue(maxBytes), parse.GetValue(batch), ct));
+            parse.GetValue(maxBytes), parse.GetValue(batch), parse.GetValue(printHashes), ct));
         return command;
     }
 
-    static async Task<int> RunAsync(DirectoryInfo dataDir, FileInfo file, MessageFileFormat format, int maxBytes, int batchSize, CancellationToken ct)
+    static async Task<int> RunAsync(DirectoryInfo dataDir, FileInfo file, MessageFileFormat format, int maxBytes, int batchSize, bool printHashes, CancellationToken ct)
     {
         if (batchSize is < 1 or > 100_000) throw new CliUsageException("--batch-size must be between 1 and 100000");
         if (maxBytes is < 1024 or > 64 * 1024 * 1024) throw new CliUsageException("--max-message-bytes must be between 1024 and 67108864");
@@ -49,10 +50,15 @@ internal static class ImportCommand
                 if (++shown <= MaxErrorsShown) Console.Error.WriteLine($"{(stdin ? "stdin" : file.Name)}:{r.Position}: rejected: {r.Error}");
                 else if (shown == MaxErrorsShown + 1) Console.Error.WriteLine($"... more rejected records; the summary counts them all");
             },
+            OnStored = printHashes ? hashes =>
+            {
+                foreach (var h in hashes) Console.Out.WriteLine(h.ToString());
+                Console.Out.Flush();
+            } : null,
         };
 
         ImportSummary summary;
-        if (!stdin && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
+        if (!stdin && !printHashes && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
         {
             summary = default;
             await AnsiConsole.Progress()
@@ -75,7 +81,7 @@ internal static class ImportCommand
             summary = await importer.ImportAsync(reader.ReadAsync(ct), ct).ConfigureAwait(false);
         }
 
-        Console.WriteLine($"read {summary.Read}, stored {summary.Inserted}, already stored {summary.Duplicates}, rejected {summary.Rejected}");
+        (printHashes ? Console.Error : Console.Out).WriteLine($"read {summary.Read}, stored {summary.Inserted}, already stored {summary.Duplicates}, rejected {summary.Rejected}");
         return summary.Rejected == 0 ? 0 : 1;
     }
 }

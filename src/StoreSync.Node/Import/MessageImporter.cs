@@ -9,6 +9,9 @@ public sealed class MessageImporter(MessageStore store, MessageValidator validat
     /// <summary>Reports each rejected record (position and reason) as it happens.</summary>
     public Action<ImportRecord>? OnRejected { get; init; }
 
+    /// <summary>Told of the hashes of each batch once it is durably written.</summary>
+    public Action<IReadOnlyList<MessageHash>>? OnStored { get; init; }
+
     public async Task<ImportSummary> ImportAsync(IAsyncEnumerable<ImportRecord> records, CancellationToken ct)
     {
         var batch = new List<IngestItem>(batchSize);
@@ -32,6 +35,7 @@ public sealed class MessageImporter(MessageStore store, MessageValidator validat
         {
             if (batch.Count == 0) return;
             var result = store.Ingest(batch);
+            OnStored?.Invoke(result.InsertedHashes);
             inserted += result.Inserted;
             duplicates += result.Duplicates;
             batch.Clear();
