@@ -16,7 +16,8 @@ public static class Timestamp
     /// <summary>Renders a timestamp for people: ISO-8601 UTC with nanoseconds.</summary>
     public static string Format(long nanos)
     {
-        if (nanos < 0 || nanos > FromDateTimeOffset(DateTimeOffset.MaxValue)) return nanos.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // Every non-negative long of nanoseconds (until 2262) is a valid DateTimeOffset; before 1970 print the number.
+        if (nanos < 0) return nanos.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var whole = ToDateTimeOffset(nanos - nanos % NanosPerSecond);
         return $"{whole:yyyy-MM-ddTHH:mm:ss}.{nanos % NanosPerSecond:D9}Z";
     }

@@ -1,10 +1,41 @@
+using System.CommandLine;
+using StoreSync.Node.Cli;
+using StoreSync.Core;
+
 namespace StoreSync.Node;
 
 public static class Program
 {
-    public static int Main(string[] args)
+    public static async Task<int> Main(string[] args)
     {
-        Console.Error.WriteLine("storesync: the command line lands with the storage layer");
-        return 2;
+        var root = new RootCommand("StoreSync: a Waku store node that keeps a community's full message history")
+        {
+            CliOptions.DataDir,
+            NodeCommand.Create(),
+            ImportCommand.Create(),
+            QueryCommand.Create(),
+            StatsCommand.Create(),
+        };
+        try
+        {
+            var parsed = root.Parse(args);
+            if (parsed.Errors.Count > 0)
+            {
+                foreach (var error in parsed.Errors) Console.Error.WriteLine($"storesync: {error.Message}");
+                Console.Error.WriteLine("storesync: see 'storesync --help'");
+                return 2;
+            }
+            return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+        }
+        catch (CliUsageException e)
+        {
+            Console.Error.WriteLine($"storesync: {e.Message}");
+            return 2;
+        }
+        catch (Exception e) when (e is MessageValidationException or IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            Console.Error.WriteLine($"storesync: error: {e.Message}");
+            return 1;
+        }
     }
 }

@@ -89,3 +89,13 @@ public class WireAndValidationTests
         Assert.Contains("not a WakuMessage", e.Message);
     }
 }
+
+public class TimestampTests
+{
+    [Theory]
+    [InlineData(1700000000000000001L, "2023-11-14T22:13:20.000000001Z")]
+    [InlineData(0L, "1970-01-01T00:00:00.000000000Z")]
+    [InlineData(long.MaxValue, "2262-04-11T23:47:16.854775807Z")]
+    [InlineData(-1L, "-1")]
+    public void Formats_nanoseconds_as_iso_utc(long nanos, string expected) => Assert.Equal(expected, Timestamp.Format(nanos));
+}

@@ -1,0 +1,79 @@
+using System.CommandLine;
+using Microsoft.Extensions.Hosting;
+using StoreSync.Node.Hosting;
+
+namespace StoreSync.Node.Cli;
+
+/// <summary><c>storesync node</c>: runs the store node until Ctrl-C or SIGTERM.</summary>
+internal static class NodeCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string?>("--config") { Description = "JSON configuration file (section \"StoreSync\"); appsettings.json in the working folder is read too" };
+        var clusterId = new Option<uint?>("--cluster-id") { Description = "Waku cluster id (default 1, The Waku Network)" };
+        var shards = new Option<uint[]>("--shard") { Description = "Static shard served, repeatable (default 0..7)" };
+        var pubsubTopics = new Option<string[]>("--pubsub-topic") { Description = "Named pubsub topic served, repeatable" };
+        var listen = new Option<string?>("--listen-address") { Description = "IP address to listen on (default 0.0.0.0)" };
+        var tcpPort = new Option<int?>("--tcp-port") { Description = "libp2p TCP port (default 60000)" };
+        var keyFile = new Option<string?>("--node-key-file") { Description = "Identity key file, created if missing (default DATA-DIR/node.key)" };
+        var staticNodes = new Option<string[]>("--staticnode") { Description = "Multiaddr of a peer to keep connected, repeatable" };
+        var maxConnections = new Option<int?>("--max-connections") { Description = "Maximum libp2p connections (default 50)" };
+        var rest = new Option<bool?>("--rest") { Description = "Serve the REST API (default true)" };
+        var restAddress = new Option<string?>("--rest-address") { Description = "REST listen address (default 127.0.0.1)" };
+        var restPort = new Option<int?>("--rest-port") { Description = "REST port (default 8645)" };
+        var metrics = new Option<bool?>("--metrics-server") { Description = "Serve Prometheus metrics (default true)" };
+        var metricsAddress = new Option<string?>("--metrics-server-address") { Description = "Metrics listen address (default 127.0.0.1)" };
+        var metricsPort = new Option<int?>("--metrics-server-port") { Description = "Metrics port (default 8008)" };
+        var maxPage = new Option<int?>("--store-max-page-size") { Description = "Largest Store v3 page served (default 100)" };
+
+        var command = new Command("node", """
+            Run a store node on the local store (RocksDB under --data-dir, default ./data): REST API on 127.0.0.1:8645
+            (GET /store/v3/messages, /health, /debug/v1/info, POST /lightpush/v3/message) and Prometheus metrics on
+            127.0.0.1:8008/metrics. Settings come from appsettings.json (section "StoreSync"), STORESYNC_* environment
+            variables and these flags, in rising precedence. Stops cleanly on Ctrl-C or SIGTERM.
+            Not in this version yet: libp2p networking (Store v3, light push and metadata over libp2p, store sync).
+            """)
+        {
+            config, clusterId, shards, pubsubTopics, listen, tcpPort, keyFile, staticNodes, maxConnections,
+            rest, restAddress, restPort, metrics, metricsAddress, metricsPort, maxPage,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var flags = new Dictionary<string, string?>();
+            void Set<T>(string key, Option<T> option)
+            {
+                var result = parse.GetResult(option);
+                if (result is null || result.Implicit) return;
+                object? value = parse.GetValue(option);
+                if (value is System.Collections.IEnumerable list and not string)
+                {
+                    int i = 0;
+                    foreach (var item in list) flags[$"{key}:{i++}"] = Convert.ToString(item, System.Globalization.CultureInfo.InvariantCulture);
+                }
+                else flags[key] = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture);
+            }
+            Set(nameof(NodeOptions.DataDir), CliOptions.DataDir);
+            Set(nameof(NodeOptions.ClusterId), clusterId);
+            Set(nameof(NodeOptions.Shards), shards);
+            Set(nameof(NodeOptions.PubsubTopics), pubsubTopics);
+            Set(nameof(NodeOptions.ListenAddress), listen);
+            Set(nameof(NodeOptions.TcpPort), tcpPort);
+            Set(nameof(NodeOptions.NodeKeyFile), keyFile);
+            Set(nameof(NodeOptions.StaticNodes), staticNodes);
+            Set(nameof(NodeOptions.MaxConnections), maxConnections);
+            Set(nameof(NodeOptions.Rest), rest);
+            Set(nameof(NodeOptions.RestAddress), restAddress);
+            Set(nameof(NodeOptions.RestPort), restPort);
+            Set(nameof(NodeOptions.MetricsServer), metrics);
+            Set(nameof(NodeOptions.MetricsServerAddress), metricsAddress);
+            Set(nameof(NodeOptions.MetricsServerPort), metricsPort);
+            Set(nameof(NodeOptions.StoreMaxPageSize), maxPage);
+
+            var options = NodeConfiguration.Load(parse.GetValue(config), flags);
+            using var host = StoreNodeHost.Build(options);
+            await host.RunAsync(ct).ConfigureAwait(false);
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,44 @@
+using Microsoft.Extensions.Configuration;
+
+namespace StoreSync.Node.Hosting;
+
+/// <summary>Reads NodeOptions from, lowest precedence first: defaults, appsettings.json (section "StoreSync"), a --config file, STORESYNC_* variables, flags.</summary>
+public static class NodeConfiguration
+{
+    public const string EnvironmentPrefix = "STORESYNC_";
+
+    public static NodeOptions Load(string? configFile, IReadOnlyDictionary<string, string?> flags, string? workingDirectory = null)
+    {
+        var dir = workingDirectory ?? Directory.GetCurrentDirectory();
+        if (configFile is not null && !File.Exists(Path.Combine(dir, configFile)))
+            throw new FileNotFoundException($"configuration file not found: {Path.GetFullPath(Path.Combine(dir, configFile))}");
+        var builder = new ConfigurationBuilder().SetBasePath(dir).AddJsonFile("appsettings.json", optional: true);
+        if (configFile is not null) builder.AddJsonFile(configFile, optional: false);
+        var fileConfig = builder.Build();
+        var env = new ConfigurationBuilder().AddEnvironmentVariables(EnvironmentPrefix).Build();
+        var cli = new ConfigurationBuilder().AddInMemoryCollection(flags).Build();
+
+        var options = new NodeOptions();
+        try
+        {
+            // Lists are replaced, not merged, by a higher source: bind each source in turn onto cleared lists.
+            Bind(fileConfig.GetSection(NodeOptions.Section), options);
+            Bind(env, options);
+            Bind(cli, options);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidOperationException($"invalid configuration: {e.Message}", e);
+        }
+        return options;
+    }
+
+    static void Bind(IConfiguration source, NodeOptions options)
+    {
+        if (source.GetSection(nameof(NodeOptions.Shards)).Exists()) options.Shards.Clear();
+        if (source.GetSection(nameof(NodeOptions.PubsubTopics)).Exists()) options.PubsubTopics.Clear();
+        if (source.GetSection(nameof(NodeOptions.StaticNodes)).Exists()) options.StaticNodes.Clear();
+        // A misspelt setting is an error, not a silently ignored line.
+        source.Bind(options, o => o.ErrorOnUnknownConfiguration = true);
+    }
+}

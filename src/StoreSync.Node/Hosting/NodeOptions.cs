@@ -1,0 +1,71 @@
+using StoreSync.Core;
+
+namespace StoreSync.Node.Hosting;
+
+/// <summary>Everything an operator can set for <c>storesync node</c>; bound from appsettings.json, STORESYNC_* variables and flags.</summary>
+/// <remarks>Names follow nwaku's flags where nwaku has one (cluster-id, shard, tcp-port, staticnode, rest-*, metrics-server-*).</remarks>
+public sealed class NodeOptions
+{
+    public const string Section = "StoreSync";
+
+    public string DataDir { get; set; } = "data";
+
+    /// <summary>The Waku Network is cluster 1 (nwaku's --preset twn); js-waku defaults to it too.</summary>
+    public uint ClusterId { get; set; } = 1;
+
+    /// <summary>Static shards served: pubsub topics /waku/2/rs/{ClusterId}/{shard}.</summary>
+    public List<uint> Shards { get; set; } = [0, 1, 2, 3, 4, 5, 6, 7];
+
+    /// <summary>Extra named pubsub topics served (nwaku's deprecated --pubsub-topic).</summary>
+    public List<string> PubsubTopics { get; set; } = [];
+
+    public string ListenAddress { get; set; } = "0.0.0.0";
+    public int TcpPort { get; set; } = 60000;
+
+    /// <summary>File holding the node's identity key (libp2p PrivateKey protobuf); relative paths are under DataDir.</summary>
+    public string NodeKeyFile { get; set; } = "node.key";
+
+    public List<string> StaticNodes { get; set; } = [];
+    public int MaxConnections { get; set; } = 50;
+
+    public bool Rest { get; set; } = true;
+    public string RestAddress { get; set; } = "127.0.0.1";
+    public int RestPort { get; set; } = 8645;
+
+    public bool MetricsServer { get; set; } = true;
+    public string MetricsServerAddress { get; set; } = "127.0.0.1";
+    public int MetricsServerPort { get; set; } = 8008;
+
+    public int StoreMaxPageSize { get; set; } = 100;
+
+    /// <summary>Store queries one peer may make per second before it gets 429 (0 = unlimited).</summary>
+    public double StoreQueriesPerSecondPerPeer { get; set; } = 50;
+
+    public int MaxMessageBytes { get; set; } = MessageValidator.DefaultMaxMessageBytes;
+
+    public IEnumerable<string> ServedPubsubTopics() =>
+        Shards.Select(s => PubsubTopic.ForShard(ClusterId, s)).Concat(PubsubTopics).Distinct(StringComparer.Ordinal);
+
+    /// <summary>Every problem with the settings, each as a sentence naming the setting; empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(DataDir)) errors.Add("DataDir (--data-dir) is empty");
+        if (ClusterId > ushort.MaxValue) errors.Add($"ClusterId (--cluster-id) {ClusterId} is above 65535");
+        foreach (var s in Shards.Where(s => s > 1023)) errors.Add($"Shard (--shard) {s} is above 1023");
+        foreach (var t in PubsubTopics)
+            if (!PubsubTopic.TryValidate(t, out var e)) errors.Add($"PubsubTopics (--pubsub-topic): {e}");
+        if (Shards.Count == 0 && PubsubTopics.Count == 0) errors.Add("no shard and no pubsub topic configured: the node would serve nothing");
+        if (TcpPort is < 0 or > 65535) errors.Add($"TcpPort (--tcp-port) {TcpPort} is not a port number");
+        if (RestPort is < 0 or > 65535) errors.Add($"RestPort (--rest-port) {RestPort} is not a port number");
+        if (MetricsServerPort is < 0 or > 65535) errors.Add($"MetricsServerPort (--metrics-server-port) {MetricsServerPort} is not a port number");
+        if (!System.Net.IPAddress.TryParse(ListenAddress, out _)) errors.Add($"ListenAddress (--listen-address) '{ListenAddress}' is not an IP address");
+        if (!System.Net.IPAddress.TryParse(RestAddress, out _)) errors.Add($"RestAddress (--rest-address) '{RestAddress}' is not an IP address");
+        if (!System.Net.IPAddress.TryParse(MetricsServerAddress, out _)) errors.Add($"MetricsServerAddress (--metrics-server-address) '{MetricsServerAddress}' is not an IP address");
+        if (MaxConnections is < 1 or > 10_000) errors.Add($"MaxConnections (--max-connections) {MaxConnections} is outside 1..10000");
+        if (StoreMaxPageSize is < 1 or > 100) errors.Add($"StoreMaxPageSize (--store-max-page-size) {StoreMaxPageSize} is outside 1..100 (Store v3 maximum)");
+        if (StoreQueriesPerSecondPerPeer < 0) errors.Add("StoreQueriesPerSecondPerPeer must not be negative");
+        if (MaxMessageBytes is < 1024 or > 64 * 1024 * 1024) errors.Add($"MaxMessageBytes {MaxMessageBytes} is outside 1 KiB..64 MiB");
+        return errors;
+    }
+}

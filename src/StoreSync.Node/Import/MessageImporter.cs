@@ -1,0 +1,65 @@
+using StoreSync.Core;
+using StoreSync.Storage;
+
+namespace StoreSync.Node.Import;
+
+/// <summary>Validates import records, recomputes their hashes and ingests them in batches.</summary>
+public sealed class MessageImporter(MessageStore store, MessageValidator validator, int batchSize = 1000)
+{
+    /// <summary>Reports each rejected record (position and reason) as it happens.</summary>
+    public Action<ImportRecord>? OnRejected { get; init; }
+
+    /// <summary>Told of the hashes of each batch once it is durably written.</summary>
+    public Action<IReadOnlyList<MessageHash>>? OnStored { get; init; }
+
+    public async Task<ImportSummary> ImportAsync(IAsyncEnumerable<ImportRecord> records, CancellationToken ct)
+    {
+        var batch = new List<IngestItem>(batchSize);
+        long read = 0, inserted = 0, duplicates = 0, rejected = 0;
+        await foreach (var record in records.WithCancellation(ct).ConfigureAwait(false))
+        {
+            read++;
+            if (!TryAccept(record, out var item, out var error))
+            {
+                rejected++;
+                OnRejected?.Invoke(record with { Error = error });
+                continue;
+            }
+            batch.Add(item);
+            if (batch.Count == batchSize) Flush();
+        }
+        Flush();
+        return new ImportSummary(read, inserted, duplicates, rejected);
+
+        void Flush()
+        {
+            if (batch.Count == 0) return;
+            var result = store.Ingest(batch);
+            OnStored?.Invoke(result.InsertedHashes);
+            inserted += result.Inserted;
+            duplicates += result.Duplicates;
+            batch.Clear();
+        }
+    }
+
+    bool TryAccept(ImportRecord record, out IngestItem item, out string error)
+    {
+        item = default;
+        if (record.Error is not null) { error = record.Error; return false; }
+        if (!validator.TryValidate(record.PubsubTopic!, record.Message!, out error)) return false;
+        if (record.ClaimedHash is { } claimed)
+        {
+            var actual = MessageHash.Compute(record.PubsubTopic!, record.Message!);
+            if (actual != claimed)
+            {
+                error = $"messageHash {claimed} does not match the message (recomputed {actual}); altered or forged";
+                return false;
+            }
+        }
+        item = new IngestItem(record.PubsubTopic!, record.Message!);
+        return true;
+    }
+}
+
+/// <summary>What an import did: records read, stored, already known, and rejected.</summary>
+public readonly record struct ImportSummary(long Read, long Inserted, long Duplicates, long Rejected);

@@ -1,0 +1,113 @@
+using System.Globalization;
+using System.Text.Json;
+using Google.Protobuf;
+using StoreSync.Core;
+using StoreSync.Core.Proto;
+using StoreSync.Node.Import;
+
+namespace StoreSync.Node.Json;
+
+/// <summary>Messages as JSON in the shape of nwaku's REST store API (<c>messageHash</c>, <c>message</c>, <c>pubsubTopic</c>; hashes and bytes in base64).</summary>
+/// <remarks>
+/// The CLI writes this shape and reads it back, so `storesync query --all` output can be imported elsewhere.
+/// The reader also takes a flat record (<c>pubsubTopic</c>, <c>contentTopic</c>, <c>payload</c>, ...) for hand-made files.
+/// </remarks>
+public static class MessageJson
+{
+    public static void WriteKeyValue(Utf8JsonWriter json, WakuMessageKeyValue entry)
+    {
+        json.WriteStartObject();
+        json.WriteBase64String("messageHash", entry.MessageHash.Span);
+        if (entry.Message is { } message)
+        {
+            json.WritePropertyName("message");
+            WriteMessage(json, message);
+        }
+        if (entry.HasPubsubTopic) json.WriteString("pubsubTopic", entry.PubsubTopic);
+        json.WriteEndObject();
+    }
+
+    public static void WriteMessage(Utf8JsonWriter json, WakuMessage message)
+    {
+        json.WriteStartObject();
+        json.WriteBase64String("payload", message.Payload.Span);
+        json.WriteString("contentTopic", message.ContentTopic);
+        if (message.Meta.Length > 0) json.WriteBase64String("meta", message.Meta.Span);
+        json.WriteNumber("version", message.Version);
+        json.WriteNumber("timestamp", message.Timestamp);
+        json.WriteBoolean("ephemeral", message.Ephemeral);
+        json.WriteEndObject();
+    }
+
+    public static void WriteResponse(Utf8JsonWriter json, StoreQueryResponse response)
+    {
+        json.WriteStartObject();
+        json.WriteString("requestId", response.RequestId);
+        json.WriteNumber("statusCode", response.StatusCode);
+        json.WriteString("statusDesc", response.StatusDesc);
+        json.WriteStartArray("messages");
+        foreach (var entry in response.Messages) WriteKeyValue(json, entry);
+        json.WriteEndArray();
+        if (response.HasPaginationCursor) json.WriteBase64String("paginationCursor", response.PaginationCursor.Span);
+        json.WriteEndObject();
+    }
+
+    /// <summary>Parses one JSON record; never throws for bad content, it reports the reason instead.</summary>
+    public static ImportRecord ParseRecord(ReadOnlySpan<byte> utf8, long position)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 8, CommentHandling = JsonCommentHandling.Skip });
+            using var document = JsonDocument.ParseValue(ref reader);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) return ImportRecord.Rejected(position, "record is not a JSON object");
+
+            string? pubsubTopic = OptionalString(root, "pubsubTopic") ?? OptionalString(root, "pubsub_topic");
+            if (pubsubTopic is null) return ImportRecord.Rejected(position, "missing \"pubsubTopic\"");
+            var body = root.TryGetProperty("message", out var nested) && nested.ValueKind == JsonValueKind.Object ? nested : root;
+
+            var message = new WakuMessage
+            {
+                Payload = ByteString.CopyFrom(OptionalBase64(body, "payload") ?? []),
+                ContentTopic = OptionalString(body, "contentTopic") ?? OptionalString(body, "content_topic")
+                    ?? throw new FormatException("missing \"contentTopic\""),
+            };
+            if (OptionalInt64(body, "timestamp") is { } ts) message.Timestamp = ts;
+            if (OptionalInt64(body, "version") is { } version)
+                message.Version = version is >= 0 and <= uint.MaxValue ? (uint)version : throw new FormatException("\"version\" out of range");
+            if (OptionalBase64(body, "meta") is { } meta) message.Meta = ByteString.CopyFrom(meta);
+            if (body.TryGetProperty("ephemeral", out var eph) && eph.ValueKind == JsonValueKind.True) message.Ephemeral = true;
+
+            MessageHash? claimed = null;
+            if (OptionalString(root, "messageHash") is { } hashText)
+                claimed = MessageHash.TryParse(hashText, out var h) ? h : throw new FormatException($"\"messageHash\" is not a 32-byte hash: '{hashText}'");
+            return new ImportRecord(position, pubsubTopic, message, claimed, null);
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
+        {
+            return ImportRecord.Rejected(position, e.Message);
+        }
+    }
+
+    static string? OptionalString(JsonElement obj, string name) =>
+        obj.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null
+            ? (v.ValueKind == JsonValueKind.String ? v.GetString() : throw new FormatException($"\"{name}\" must be a string"))
+            : null;
+
+    static byte[]? OptionalBase64(JsonElement obj, string name)
+    {
+        if (!obj.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+        if (v.ValueKind != JsonValueKind.String) throw new FormatException($"\"{name}\" must be a base64 string");
+        var text = v.GetString()!;
+        try { return Convert.FromBase64String(text.Replace('-', '+').Replace('_', '/').PadRight((text.Length + 3) / 4 * 4, '=')); }
+        catch (FormatException) { throw new FormatException($"\"{name}\" is not valid base64"); }
+    }
+
+    static long? OptionalInt64(JsonElement obj, string name)
+    {
+        if (!obj.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+        if (v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out long n)) return n;
+        if (v.ValueKind == JsonValueKind.String && long.TryParse(v.GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out n)) return n;
+        throw new FormatException($"\"{name}\" must be an integer (nanoseconds for timestamps)");
+    }
+}

@@ -1,0 +1,113 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using StoreSync.Core.Proto;
+using StoreSync.Node.Hosting;
+using StoreSync.Node.Json;
+using StoreSync.Storage;
+using StoreSync.Waku.Ingress;
+
+namespace StoreSync.Node.Rest;
+
+/// <summary>The node's REST API on 127.0.0.1 (nwaku's paths and JSON shapes): store queries, health, debug info, push.</summary>
+public sealed class RestServer(NodeOptions options, StoreQueryEngine queries, MessageStore store, MessageIngress ingress, INodeInfo info,
+    ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
+{
+    const long MaxRequestBodyBytes = 1 << 20;
+    WebApplication? _app;
+
+    /// <summary>The address actually bound (port 0 resolved), once started.</summary>
+    public Uri? Address { get; private set; }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton<IHostLifetime, NoHostLifetime>();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(IPAddress.Parse(options.RestAddress), options.RestPort);
+            k.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
+            k.Limits.MaxRequestLineSize = 16 * 1024;
+        });
+        var app = builder.Build();
+        Map(app);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        _app = app;
+        Address = new Uri(app.Urls.First());
+        loggerFactory.CreateLogger<RestServer>().LogInformation("REST API listening on {Address}", Address);
+    }
+
+    void Map(WebApplication app)
+    {
+        app.MapGet("/health", () => Results.Json(new { nodeHealth = "Ready", storedMessages = store.GetStatistics().Messages, connectedPeers = info.ConnectedPeers }));
+        app.MapGet("/debug/v1/info", () => Results.Json(new { peerId = info.PeerId, listenAddresses = info.ListenAddresses, enrUri = "" }));
+        app.MapGet("/debug/v1/version", () => Results.Text(typeof(RestServer).Assembly.GetName().Version?.ToString() ?? "0"));
+        app.MapGet("/store/v3/messages", (HttpContext http) => StoreQuery(http));
+        app.MapPost("/lightpush/v1/message", (HttpContext http) => Push(http, v3: false));
+        app.MapPost("/lightpush/v3/message", (HttpContext http) => Push(http, v3: true));
+    }
+
+    async Task StoreQuery(HttpContext http)
+    {
+        if (!StoreRestQuery.TryParse(http.Request.Query, out var request, out var error))
+        {
+            await WriteText(http, StatusCodes.Status400BadRequest, error).ConfigureAwait(false);
+            return;
+        }
+        if (http.Request.Query.ContainsKey("peerAddr") && !string.IsNullOrEmpty(http.Request.Query["peerAddr"]))
+        {
+            await WriteText(http, StatusCodes.Status400BadRequest, "peerAddr: querying another node through REST is not supported yet; omit it to query this node").ConfigureAwait(false);
+            return;
+        }
+        var response = queries.Execute(request);
+        http.Response.StatusCode = response.StatusCode == 429 ? StatusCodes.Status429TooManyRequests : StatusCodes.Status200OK;
+        http.Response.ContentType = "application/json";
+        await using var json = new Utf8JsonWriter(http.Response.Body);
+        MessageJson.WriteResponse(json, response);
+        await json.FlushAsync(http.RequestAborted).ConfigureAwait(false);
+    }
+
+    async Task Push(HttpContext http, bool v3)
+    {
+        using var body = new MemoryStream();
+        await http.Request.Body.CopyToAsync(body, http.RequestAborted).ConfigureAwait(false);
+        var record = MessageJson.ParseRecord(body.GetBuffer().AsSpan(0, (int)body.Length), 1);
+        IngressResult result = record.Error is { } parseError
+            ? new IngressResult(IngressRejection.Invalid, default, false, parseError)
+            : ingress.Accept(record.PubsubTopic!, record.Message!, record.ClaimedHash, "rest");
+        if (v3)
+        {
+            http.Response.StatusCode = result.Accepted ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest;
+            await http.Response.WriteAsJsonAsync(new { statusCode = result.Accepted ? 200 : 400, statusDesc = result.Accepted ? "OK" : result.Error, relayPeerCount = 0 },
+                http.RequestAborted).ConfigureAwait(false);
+        }
+        else
+        {
+            await WriteText(http, result.Accepted ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest, result.Accepted ? "OK" : result.Error).ConfigureAwait(false);
+        }
+    }
+
+    static async Task WriteText(HttpContext http, int status, string text)
+    {
+        http.Response.StatusCode = status;
+        http.Response.ContentType = "text/plain; charset=utf-8";
+        await http.Response.WriteAsync(text, http.RequestAborted).ConfigureAwait(false);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_app is not null) await _app.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null) await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}

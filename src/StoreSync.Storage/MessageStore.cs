@@ -1,0 +1,332 @@
+using System.Buffers.Binary;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using RocksDbSharp;
+using StoreSync.Core;
+using StoreSync.Core.Proto;
+
+namespace StoreSync.Storage;
+
+/// <summary>The durable message store: RocksDB with a primary order and two secondary indexes kept in one atomic batch per write.</summary>
+/// <remarks>
+/// Column families (spec/storage.md): <c>messages</c> (pubsub, content, time, hash) → message; <c>hashes</c> hash → location;
+/// <c>time</c> (pubsub, time, hash) → content id; <c>meta</c> topic dictionary and counters. Writes are serialised by a lock;
+/// readers never take it and read from snapshots.
+/// </remarks>
+public sealed class MessageStore : IDisposable
+{
+    const string MessagesFamily = "messages", HashesFamily = "hashes", TimeFamily = "time", MetaFamily = "meta";
+    const int DeleteChunk = 10_000;
+
+    readonly RocksDb _db;
+    readonly ColumnFamilyHandle _messages, _hashes, _time, _meta;
+    readonly WriteOptions _writeOptions;
+    readonly TopicDictionary _topics;
+    readonly TopicCounters _counters;
+    readonly Lock _writeLock = new();
+    readonly List<IMessageStoreObserver> _observers = [];
+    readonly ILogger _logger;
+    bool _disposed;
+
+    MessageStore(RocksDb db, MessageStoreOptions options, ILogger logger)
+    {
+        _db = db;
+        _messages = db.GetColumnFamily(MessagesFamily);
+        _hashes = db.GetColumnFamily(HashesFamily);
+        _time = db.GetColumnFamily(TimeFamily);
+        _meta = db.GetColumnFamily(MetaFamily);
+        _writeOptions = new WriteOptions().SetSync(options.SyncWrites);
+        _logger = logger;
+        _topics = TopicDictionary.Load(db, _meta);
+        _counters = TopicCounters.Load(db, _meta);
+        Path = db.Path;
+    }
+
+    public string Path { get; }
+
+    /// <summary>Opens (creating if needed) the store in <paramref name="path"/>.</summary>
+    /// <exception cref="IOException">The folder is in use by another process, unreadable, or not a StoreSync store.</exception>
+    public static MessageStore Open(string path, MessageStoreOptions? options = null, ILogger? logger = null)
+    {
+        options ??= new MessageStoreOptions();
+        Directory.CreateDirectory(path);
+        var cache = Cache.CreateLru((ulong)options.BlockCacheBytes);
+        ColumnFamilyOptions Family(bool pointLookups) => new ColumnFamilyOptions()
+            .SetCompression(Compression.Lz4)
+            .SetWriteBufferSize(options.WriteBufferBytes)
+            .SetBlockBasedTableFactory(new BlockBasedTableOptions()
+                .SetBlockCache(cache)
+                .SetFilterPolicy(BloomFilterPolicy.Create(10, false))
+                .SetWholeKeyFiltering(pointLookups));
+        var families = new ColumnFamilies(new ColumnFamilyOptions())
+        {
+            { MessagesFamily, Family(pointLookups: true) },
+            { HashesFamily, Family(pointLookups: true) },
+            { TimeFamily, Family(pointLookups: false) },
+            { MetaFamily, new ColumnFamilyOptions() },
+        };
+        var dbOptions = new DbOptions()
+            .SetCreateIfMissing(true)
+            .SetCreateMissingColumnFamilies(true)
+            .IncreaseParallelism(Math.Max(2, Environment.ProcessorCount))
+            .SetKeepLogFileNum(4);
+        try
+        {
+            var db = RocksDb.Open(dbOptions, path, families);
+            var store = new MessageStore(db, options, logger ?? NullLogger.Instance);
+            store.CheckSchema();
+            return store;
+        }
+        catch (RocksDbException e) when (e.Message.Contains("lock", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new IOException($"the store at {System.IO.Path.GetFullPath(path)} is in use by another process (RocksDB lock held): {e.Message}", e);
+        }
+        catch (RocksDbException e)
+        {
+            throw new IOException($"cannot open the store at {System.IO.Path.GetFullPath(path)}: {e.Message}", e);
+        }
+    }
+
+    void CheckSchema()
+    {
+        ReadOnlySpan<byte> key = "schema"u8;
+        var version = _db.Get(key, _meta);
+        if (version is null)
+        {
+            _db.Put(key, [1], _meta);
+            return;
+        }
+        if (version is not [1])
+        {
+            Dispose();
+            throw new IOException($"the store at {Path} has schema version {Convert.ToHexString(version)}, this StoreSync reads version 01");
+        }
+    }
+
+    public void AddObserver(IMessageStoreObserver observer)
+    {
+        lock (_writeLock) _observers.Add(observer);
+    }
+
+    /// <summary>Stores the messages not stored yet, atomically with every index and counter. Validation is the caller's.</summary>
+    public IngestResult Ingest(IReadOnlyList<IngestItem> batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        Span<byte> messageKey = stackalloc byte[StoreKeys.MessageKeyLength];
+        Span<byte> timeKey = stackalloc byte[StoreKeys.TimeKeyLength];
+        Span<byte> hashKey = stackalloc byte[MessageHash.Length];
+        Span<byte> location = stackalloc byte[StoreKeys.HashValueLength];
+        Span<byte> contentValue = stackalloc byte[4];
+        lock (_writeLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using var write = new WriteBatch();
+            var additions = _topics.BeginAdditions(write, _meta);
+            var deltas = new Dictionary<(uint, uint), TopicFigures>();
+            var seen = new HashSet<MessageHash>();
+            var inserted = new List<MessageHash>();
+            var changes = new List<StoreChange>();
+            int duplicates = 0;
+            foreach (var item in batch)
+            {
+                var hash = MessageHash.Compute(item.PubsubTopic, item.Message);
+                hash.WriteTo(hashKey);
+                if (!seen.Add(hash) || _db.HasKey(hashKey, _hashes))
+                {
+                    duplicates++;
+                    continue;
+                }
+                uint p = additions.Pubsub(item.PubsubTopic), c = additions.Content(item.Message.ContentTopic);
+                long ts = item.Message.Timestamp;
+                var value = StoredForm(item.Message);
+                StoreKeys.WriteMessageKey(messageKey, p, c, ts, hash);
+                StoreKeys.WriteTimeKey(timeKey, p, ts, hash);
+                StoreKeys.WriteHashValue(location, p, c, ts);
+                BinaryPrimitives.WriteUInt32BigEndian(contentValue, c);
+                write.Put(messageKey, value, _messages);
+                write.Put(hashKey, location, _hashes);
+                write.Put(timeKey, contentValue, _time);
+                deltas[(p, c)] = deltas.GetValueOrDefault((p, c)) + new TopicFigures(1, value.Length);
+                inserted.Add(hash);
+                changes.Add(new StoreChange(item.PubsubTopic, item.Message.ContentTopic, ts, hash, value.Length));
+            }
+            if (inserted.Count > 0)
+            {
+                var figures = _counters.Stage(deltas, write, _meta);
+                _db.Write(write, _writeOptions);
+                additions.Commit();
+                _counters.Apply(figures);
+                foreach (var observer in _observers) observer.OnInserted(changes);
+            }
+            return new IngestResult(inserted.Count, duplicates, inserted);
+        }
+    }
+
+    /// <summary>The form a message is stored in: as received, less what nwaku does not keep either (RLN proof, ephemeral flag).</summary>
+    static byte[] StoredForm(WakuMessage message)
+    {
+        if (!message.HasRateLimitProof && !message.HasEphemeral && message.HasPayload) return message.ToByteArray();
+        var stored = message.Clone();
+        stored.ClearRateLimitProof();
+        stored.ClearEphemeral();
+        return stored.WithPayloadPresent().ToByteArray();
+    }
+
+    public bool Contains(MessageHash hash)
+    {
+        Span<byte> key = stackalloc byte[MessageHash.Length];
+        hash.WriteTo(key);
+        return _db.HasKey(key, _hashes);
+    }
+
+    public bool TryGet(MessageHash hash, out StoredMessage message)
+    {
+        using var view = OpenView();
+        message = null!;
+        if (!view.TryLocate(hash, out var location)) return false;
+        var value = view.GetMessageBytes(location);
+        if (value is null) throw new StoreCorruptionException($"hash index points at a missing message {hash}");
+        message = new StoredMessage(hash, _topics.PubsubName(location.PubsubId), ParseStored(value, hash));
+        return true;
+    }
+
+    internal static WakuMessage ParseStored(ReadOnlySpan<byte> value, in MessageHash hash)
+    {
+        try { return WakuMessage.Parser.ParseFrom(value).WithPayloadPresent(); }
+        catch (InvalidProtocolBufferException e) { throw new StoreCorruptionException($"stored message {hash} does not decode: {e.Message}"); }
+    }
+
+    /// <summary>Deletes the given messages from every index; unknown hashes are ignored. Returns how many were deleted.</summary>
+    public int Delete(IReadOnlyCollection<MessageHash> hashes)
+    {
+        ArgumentNullException.ThrowIfNull(hashes);
+        lock (_writeLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var locations = new List<MessageLocation>();
+            Span<byte> key = stackalloc byte[MessageHash.Length];
+            foreach (var hash in hashes.Distinct())
+            {
+                hash.WriteTo(key);
+                var value = _db.Get(key, _hashes);
+                if (value is not null) locations.Add(StoreKeys.ReadHashValue(value, hash));
+            }
+            int deleted = 0;
+            foreach (var chunk in locations.Chunk(DeleteChunk)) deleted += DeleteLocations(chunk);
+            return deleted;
+        }
+    }
+
+    /// <summary>Deletes every message of a pubsub topic (optionally one content topic) with from ≤ timestamp ≤ to.</summary>
+    public long DeleteRange(string pubsubTopic, string? contentTopic, long fromTimestampInclusive, long toTimestampInclusive)
+    {
+        if (fromTimestampInclusive > toTimestampInclusive) return 0;
+        lock (_writeLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!_topics.TryGetPubsubId(pubsubTopic, out uint p)) return 0;
+            uint? c = null;
+            if (contentTopic is not null)
+            {
+                if (!_topics.TryGetContentId(contentTopic, out uint cid)) return 0;
+                c = cid;
+            }
+            long deleted = 0;
+            // Bounded memory: collect at most one chunk of locations, delete it, and continue after it.
+            while (true)
+            {
+                var chunk = new List<MessageLocation>(Math.Min(DeleteChunk, 1024));
+                using (var view = OpenView())
+                {
+                    foreach (var location in view.Scan(p, c, fromTimestampInclusive, toTimestampInclusive))
+                    {
+                        chunk.Add(location);
+                        if (chunk.Count == DeleteChunk) break;
+                    }
+                }
+                if (chunk.Count == 0) return deleted;
+                deleted += DeleteLocations(chunk);
+                if (chunk.Count < DeleteChunk) return deleted;
+            }
+        }
+    }
+
+    int DeleteLocations(IReadOnlyList<MessageLocation> locations)
+    {
+        Span<byte> messageKey = stackalloc byte[StoreKeys.MessageKeyLength];
+        Span<byte> timeKey = stackalloc byte[StoreKeys.TimeKeyLength];
+        Span<byte> hashKey = stackalloc byte[MessageHash.Length];
+        using var write = new WriteBatch();
+        var deltas = new Dictionary<(uint, uint), TopicFigures>();
+        var changes = new List<StoreChange>(locations.Count);
+        foreach (var l in locations)
+        {
+            StoreKeys.WriteMessageKey(messageKey, l.PubsubId, l.ContentId, l.Timestamp, l.Hash);
+            var value = _db.Get(messageKey, _messages);
+            if (value is null) continue;
+            StoreKeys.WriteTimeKey(timeKey, l.PubsubId, l.Timestamp, l.Hash);
+            l.Hash.WriteTo(hashKey);
+            write.Delete(messageKey, _messages);
+            write.Delete(timeKey, _time);
+            write.Delete(hashKey, _hashes);
+            deltas[(l.PubsubId, l.ContentId)] = deltas.GetValueOrDefault((l.PubsubId, l.ContentId)) + new TopicFigures(-1, -value.Length);
+            changes.Add(new StoreChange(_topics.PubsubName(l.PubsubId), _topics.ContentName(l.ContentId), l.Timestamp, l.Hash, value.Length));
+        }
+        if (changes.Count == 0) return 0;
+        var figures = _counters.Stage(deltas, write, _meta);
+        _db.Write(write, _writeOptions);
+        _counters.Apply(figures);
+        foreach (var observer in _observers) observer.OnDeleted(changes);
+        return changes.Count;
+    }
+
+    public StoreStatistics GetStatistics()
+    {
+        using var view = OpenView();
+        var pubsubs = new List<PubsubTopicStatistics>();
+        long messages = 0, bytes = 0;
+        foreach (var group in _counters.Snapshot().Where(e => e.Figures.Messages > 0).GroupBy(e => e.Topic.Pubsub).OrderBy(g => _topics.PubsubName(g.Key), StringComparer.Ordinal))
+        {
+            var contents = group
+                .Select(e => new ContentTopicStatistics(_topics.ContentName(e.Topic.Content), e.Figures.Messages, e.Figures.Bytes,
+                    view.Edge(e.Topic.Pubsub, e.Topic.Content, first: true), view.Edge(e.Topic.Pubsub, e.Topic.Content, first: false)))
+                .OrderBy(c => c.ContentTopic, StringComparer.Ordinal).ToList();
+            long m = contents.Sum(c => c.Messages), b = contents.Sum(c => c.Bytes);
+            pubsubs.Add(new PubsubTopicStatistics(_topics.PubsubName(group.Key), m, b,
+                view.Edge(group.Key, null, first: true), view.Edge(group.Key, null, first: false), contents));
+            messages += m;
+            bytes += b;
+        }
+        return new StoreStatistics(messages, bytes, pubsubs);
+    }
+
+    /// <summary>Figures of one (pubsub, content) pair, or of a whole pubsub topic when <paramref name="contentTopic"/> is null.</summary>
+    public TopicFigures GetFigures(string pubsubTopic, string? contentTopic = null)
+    {
+        if (!_topics.TryGetPubsubId(pubsubTopic, out uint p)) return default;
+        if (contentTopic is not null)
+            return _topics.TryGetContentId(contentTopic, out uint c) ? _counters.Get(p, c) : default;
+        var total = default(TopicFigures);
+        foreach (var (topic, figures) in _counters.Snapshot())
+            if (topic.Pubsub == p) total += figures;
+        return total;
+    }
+
+    /// <summary>A consistent read-only snapshot for one query page or scan.</summary>
+    internal StoreView OpenView()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new StoreView(_db, _messages, _hashes, _time, _topics, _counters);
+    }
+
+    public void Dispose()
+    {
+        lock (_writeLock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _db.Dispose();
+        }
+    }
+}

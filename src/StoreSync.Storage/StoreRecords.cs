@@ -1,0 +1,24 @@
+using StoreSync.Core;
+using StoreSync.Core.Proto;
+
+namespace StoreSync.Storage;
+
+/// <summary>A message to store and the pubsub topic it was published on; the store computes its hash.</summary>
+public readonly record struct IngestItem(string PubsubTopic, WakuMessage Message);
+
+/// <summary>What a batch ingest did: newly stored messages and known ones skipped.</summary>
+public readonly record struct IngestResult(int Inserted, int Duplicates, IReadOnlyList<MessageHash> InsertedHashes);
+
+/// <summary>A stored message with its hash and pubsub topic.</summary>
+public sealed record StoredMessage(MessageHash Hash, string PubsubTopic, WakuMessage Message);
+
+/// <summary>One message added to or removed from the store, as observers see it.</summary>
+public readonly record struct StoreChange(string PubsubTopic, string ContentTopic, long Timestamp, MessageHash Hash, long Bytes);
+
+/// <summary>Told of every insert and delete, in commit order, after the batch is durable (fingerprint index, quotas).</summary>
+public interface IMessageStoreObserver
+{
+    void OnInserted(IReadOnlyList<StoreChange> changes);
+
+    void OnDeleted(IReadOnlyList<StoreChange> changes);
+}

@@ -1,0 +1,48 @@
+using Microsoft.Extensions.Logging;
+using StoreSync.Core;
+using StoreSync.Core.Proto;
+using StoreSync.Storage;
+
+namespace StoreSync.Waku.Ingress;
+
+/// <summary>The one path by which messages from the network (light push, REST push, sync transfer) enter the store.</summary>
+/// <remarks>
+/// Every message is validated and hashed here; callers that received a claimed hash pass it so a mismatch is refused.
+/// Only the pubsub topics the node serves are accepted, which also keeps the metrics' topic label a bounded set.
+/// </remarks>
+public sealed class MessageIngress(MessageStore store, MessageValidator validator, IServedTopics servedTopics, WakuMetrics metrics,
+    ILogger<MessageIngress> logger)
+{
+    /// <summary>Validates and stores one message.</summary>
+    public IngressResult Accept(string pubsubTopic, WakuMessage message, MessageHash? claimedHash = null, string source = "")
+    {
+        message.WithPayloadPresent();
+        if (!validator.TryValidate(pubsubTopic, message, out var error))
+            return Reject(error, IngressRejection.Invalid, source);
+        if (!servedTopics.Serves(pubsubTopic))
+            return Reject($"pubsub topic {pubsubTopic} is not served by this node", IngressRejection.UnservedTopic, source);
+        var hash = MessageHash.Compute(pubsubTopic, message);
+        if (claimedHash is { } claimed && claimed != hash)
+            return Reject($"hash mismatch: claimed {claimed}, recomputed {hash}", IngressRejection.HashMismatch, source);
+        var result = store.Ingest([new IngestItem(pubsubTopic, message)]);
+        if (result.Inserted > 0)
+            metrics.MessagesStored.Add(1, new KeyValuePair<string, object?>("pubsub_topic", pubsubTopic));
+        return new IngressResult(IngressRejection.None, hash, result.Inserted == 0, "");
+    }
+
+    IngressResult Reject(string error, IngressRejection rejection, string source)
+    {
+        metrics.MessagesRejected.Add(1, new KeyValuePair<string, object?>("reason", rejection.ToString()));
+        logger.LogInformation("Rejected a message from {Source}: {Reason}", source, error);
+        return new IngressResult(rejection, default, false, error);
+    }
+}
+
+/// <summary>Why a message was refused.</summary>
+public enum IngressRejection { None, Invalid, UnservedTopic, HashMismatch }
+
+/// <summary>Outcome of <see cref="MessageIngress.Accept"/>: stored (or already known), or refused with a reason.</summary>
+public readonly record struct IngressResult(IngressRejection Rejection, MessageHash Hash, bool Duplicate, string Error)
+{
+    public bool Accepted => Rejection == IngressRejection.None;
+}

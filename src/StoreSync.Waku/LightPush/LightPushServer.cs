@@ -1,0 +1,84 @@
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using StoreSync.Core.Proto;
+using StoreSync.Waku.Ingress;
+using StoreSync.Waku.RateLimiting;
+
+namespace StoreSync.Waku.LightPush;
+
+/// <summary>Light push, both versions js-waku speaks: pushed messages are validated, hashed and stored (a store node does not relay).</summary>
+public sealed class LightPushServer(MessageIngress ingress, PerPeerRateLimiter limiter, ILogger<LightPushServer> logger)
+{
+    public const string ProtocolIdV3 = "/vac/waku/lightpush/3.0.0";
+    public const string ProtocolIdLegacy = "/vac/waku/lightpush/2.0.0-beta1";
+
+    /// <summary>nwaku's DefaultMaxRpcSize: the largest message plus 64 KiB of envelope.</summary>
+    public static int MaxRequestBytes(int maxMessageBytes) => maxMessageBytes + 64 * 1024;
+
+    /// <summary>Answers a v3 request (LightpushRequest → LightpushResponse).</summary>
+    public LightpushResponse AnswerV3(ReadOnlySpan<byte> requestBytes, string peer)
+    {
+        LightpushRequest request;
+        try
+        {
+            request = LightpushRequest.Parser.ParseFrom(requestBytes);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            logger.LogInformation("Light push from {Peer} not decodable: {Reason}", peer, e.Message);
+            return new LightpushResponse { RequestId = "N/A", StatusCode = LightPushStatus.BadRequest, StatusDesc = $"decoding rpc failed: {e.Message}" };
+        }
+        var response = new LightpushResponse { RequestId = request.RequestId };
+        if (!limiter.TryAcquire(peer))
+            return Set(response, LightPushStatus.TooManyRequests, "TOO_MANY_REQUESTS");
+        if (request.Message is null) return Set(response, LightPushStatus.BadRequest, "message is missing");
+        if (!request.HasPubsubTopic)
+            return Set(response, LightPushStatus.BadRequest, "pubsub_topic is required: this node does not derive shards from content topics (autosharding)");
+        var result = ingress.Accept(request.PubsubTopic, request.Message, source: peer);
+        return result.Accepted
+            ? Set(response, LightPushStatus.Success, "OK")
+            : Set(response, result.Rejection == IngressRejection.UnservedTopic ? LightPushStatus.UnsupportedPubsubTopic : LightPushStatus.InvalidMessage, result.Error);
+    }
+
+    /// <summary>Answers a legacy v2 request (PushRpc with a request → PushRpc with a response).</summary>
+    public PushRpc AnswerLegacy(ReadOnlySpan<byte> requestBytes, string peer)
+    {
+        PushRpc rpc;
+        try
+        {
+            rpc = PushRpc.Parser.ParseFrom(requestBytes);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            logger.LogInformation("Legacy light push from {Peer} not decodable: {Reason}", peer, e.Message);
+            return Legacy("", false, $"decoding rpc failed: {e.Message}");
+        }
+        if (!limiter.TryAcquire(peer)) return Legacy(rpc.RequestId, false, "TOO_MANY_REQUESTS");
+        if (rpc.Request?.Message is null) return Legacy(rpc.RequestId, false, "request or message is missing");
+        var result = ingress.Accept(rpc.Request.PubsubTopic, rpc.Request.Message, source: peer);
+        return Legacy(rpc.RequestId, result.Accepted, result.Accepted ? "OK" : result.Error);
+    }
+
+    static LightpushResponse Set(LightpushResponse response, uint status, string description)
+    {
+        response.StatusCode = status;
+        response.StatusDesc = description;
+        return response;
+    }
+
+    static PushRpc Legacy(string requestId, bool success, string info) =>
+        new() { RequestId = requestId, Response = new PushResponse { IsSuccess = success, Info = info } };
+}
+
+/// <summary>Light push v3 status codes (19/WAKU2-LIGHTPUSH).</summary>
+public static class LightPushStatus
+{
+    public const uint Success = 200;
+    public const uint BadRequest = 400;
+    public const uint PayloadTooLarge = 413;
+    public const uint InvalidMessage = 420;
+    public const uint UnsupportedPubsubTopic = 421;
+    public const uint TooManyRequests = 429;
+    public const uint InternalServerError = 500;
+    public const uint ServiceNotAvailable = 503;
+}

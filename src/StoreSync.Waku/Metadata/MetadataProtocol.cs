@@ -1,0 +1,66 @@
+using Google.Protobuf;
+using StoreSync.Core.Proto;
+
+namespace StoreSync.Waku.Metadata;
+
+/// <summary>66/WAKU2-METADATA (<c>/vac/waku/metadata/1.0.0</c>): exchange cluster id and shards; a peer of another cluster is dropped as nwaku does.</summary>
+/// <remarks>
+/// Shards go out twice, unpacked in field 2 (js-waku reads only that) and packed in field 3 (nwaku prefers it).
+/// On input Google.Protobuf accepts field 2 packed or unpacked; field 3 wins when present, as in nwaku.
+/// A remote that lists no shards (js-waku light clients send none) is accepted: only the cluster must match.
+/// </remarks>
+public sealed class MetadataProtocol(uint clusterId, IReadOnlyCollection<uint> shards)
+{
+    public const string ProtocolId = "/vac/waku/metadata/1.0.0";
+
+    /// <summary>nwaku's RpcResponseMaxBytes.</summary>
+    public const int MaxMessageBytes = 1024;
+
+    public uint ClusterId => clusterId;
+
+    public WakuMetadataRequest CreateRequest()
+    {
+        var request = new WakuMetadataRequest { ClusterId = clusterId };
+        request.Shards.AddRange(shards);
+        request.ShardsPacked.AddRange(shards);
+        return request;
+    }
+
+    /// <summary>Our response to a peer's request (whatever it contains: the check happens on the side that asked).</summary>
+    public WakuMetadataResponse CreateResponse()
+    {
+        var response = new WakuMetadataResponse { ClusterId = clusterId };
+        response.Shards.AddRange(shards);
+        response.ShardsPacked.AddRange(shards);
+        return response;
+    }
+
+    /// <summary>Decodes a peer's response and decides whether to keep the peer.</summary>
+    public MetadataCheck Check(ReadOnlySpan<byte> responseBytes)
+    {
+        WakuMetadataResponse response;
+        try
+        {
+            response = WakuMetadataResponse.Parser.ParseFrom(responseBytes);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            return new MetadataCheck(false, null, [], $"metadata response not decodable: {e.Message}");
+        }
+        IReadOnlyList<uint> remoteShards = response.ShardsPacked.Count > 0 ? [.. response.ShardsPacked] : [.. response.Shards];
+        if (!response.HasClusterId) return new MetadataCheck(false, null, remoteShards, "peer sent no cluster id");
+        if (response.ClusterId != clusterId)
+            return new MetadataCheck(false, response.ClusterId, remoteShards, $"peer is on cluster {response.ClusterId}, this node on cluster {clusterId}");
+        return new MetadataCheck(true, response.ClusterId, remoteShards, "");
+    }
+
+    /// <summary>Decodes a request only to log what the peer announced; a bad request is answered all the same.</summary>
+    public static WakuMetadataRequest? TryParseRequest(ReadOnlySpan<byte> requestBytes)
+    {
+        try { return WakuMetadataRequest.Parser.ParseFrom(requestBytes); }
+        catch (InvalidProtocolBufferException) { return null; }
+    }
+}
+
+/// <summary>Whether a peer's metadata allows keeping it, with what it announced.</summary>
+public readonly record struct MetadataCheck(bool Keep, uint? ClusterId, IReadOnlyList<uint> Shards, string Reason);

@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using StoreSync.Core.Proto;
+using StoreSync.Storage;
+using StoreSync.Waku.RateLimiting;
+
+namespace StoreSync.Waku.Store;
+
+/// <summary>Answers Store v3 queries (<c>/vac/waku/store-query/3.0.0</c>): one length-prefixed request in, one response out.</summary>
+public sealed class StoreQueryServer(StoreQueryEngine engine, PerPeerRateLimiter limiter, WakuMetrics metrics, ILogger<StoreQueryServer> logger)
+{
+    public const string ProtocolId = "/vac/waku/store-query/3.0.0";
+
+    /// <summary>A request holds at most 100 hashes and a few topics; 64 KiB is far above any honest one.</summary>
+    public const int MaxRequestBytes = 64 * 1024;
+
+    /// <summary>nwaku's request id for a request it could not decode.</summary>
+    public const string NotParsedRequestId = "not_parsed_requestId";
+
+    /// <summary>Builds the response to one encoded request from <paramref name="peer"/>.</summary>
+    public StoreQueryResponse Answer(ReadOnlySpan<byte> requestBytes, string peer)
+    {
+        long started = Stopwatch.GetTimestamp();
+        metrics.BytesIn.Add(requestBytes.Length, new KeyValuePair<string, object?>("protocol", "store"));
+        StoreQueryRequest request;
+        try
+        {
+            request = StoreQueryRequest.Parser.ParseFrom(requestBytes);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            logger.LogInformation("Store query from {Peer} not decodable: {Reason}", peer, e.Message);
+            return Count(Error(NotParsedRequestId, StoreStatus.BadRequest, $"decoding rpc failed: {e.Message}"), started);
+        }
+        if (!limiter.TryAcquire(peer))
+            return Count(Error(request.RequestId, StoreStatus.TooManyRequests, "TOO_MANY_REQUESTS"), started);
+
+        var response = engine.Execute(request);
+        metrics.MessagesServed.Add(response.Messages.Count);
+        return Count(response, started);
+    }
+
+    /// <summary>The response to a request that could not be read at all (too large, truncated).</summary>
+    public StoreQueryResponse Unreadable(string reason) => Error(NotParsedRequestId, StoreStatus.BadRequest, $"decoding rpc failed: {reason}");
+
+    StoreQueryResponse Count(StoreQueryResponse response, long started)
+    {
+        metrics.Queries.Add(1, new KeyValuePair<string, object?>("status_code", (int)response.StatusCode));
+        metrics.QueryDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        return response;
+    }
+
+    static StoreQueryResponse Error(string requestId, uint status, string description) =>
+        new() { RequestId = requestId, StatusCode = status, StatusDesc = description };
+}
+
+/// <summary>nwaku's StatusCode values for Store v3.</summary>
+public static class StoreStatus
+{
+    public const uint Success = 200;
+    public const uint BadResponse = 300;
+    public const uint BadRequest = 400;
+    public const uint TooManyRequests = 429;
+    public const uint ServiceUnavailable = 503;
+    public const uint PeerDialFailure = 504;
+}

@@ -1,0 +1,65 @@
+using StoreSync.Node.Hosting;
+
+namespace StoreSync.Node.Tests;
+
+public sealed class NodeConfigurationTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("storesync-config-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    static IReadOnlyDictionary<string, string?> Flags(params (string Key, string Value)[] pairs) =>
+        pairs.ToDictionary(p => p.Key, p => (string?)p.Value);
+
+    [Fact]
+    public void Defaults_serve_cluster_1_shards_0_to_7_on_port_60000()
+    {
+        var options = NodeConfiguration.Load(null, Flags(), _dir);
+        Assert.Equal(1u, options.ClusterId);
+        Assert.Equal(60000, options.TcpPort);
+        Assert.Equal("127.0.0.1", options.RestAddress);
+        Assert.Equal(Enumerable.Range(0, 8).Select(i => $"/waku/2/rs/1/{i}"), options.ServedPubsubTopics());
+        Assert.Empty(options.Validate());
+    }
+
+    [Fact]
+    public void Flags_override_the_file_and_replace_lists_rather_than_merge()
+    {
+        File.WriteAllText(Path.Combine(_dir, "appsettings.json"), """{"StoreSync":{"ClusterId":16,"Shards":[32,64],"TcpPort":61000}}""");
+        var fromFile = NodeConfiguration.Load(null, Flags(), _dir);
+        Assert.Equal(16u, fromFile.ClusterId);
+        Assert.Equal([32u, 64u], fromFile.Shards);
+
+        var withFlags = NodeConfiguration.Load(null, Flags(("Shards:0", "5"), ("TcpPort", "0")), _dir);
+        Assert.Equal([5u], withFlags.Shards);
+        Assert.Equal(0, withFlags.TcpPort);
+        Assert.Equal(16u, withFlags.ClusterId);
+    }
+
+    [Fact]
+    public void A_misspelt_setting_or_a_bad_value_is_an_error_that_names_it()
+    {
+        File.WriteAllText(Path.Combine(_dir, "appsettings.json"), """{"StoreSync":{"TcpPrt":1}}""");
+        Assert.Contains("TcpPrt", Assert.Throws<InvalidOperationException>(() => NodeConfiguration.Load(null, Flags(), _dir)).Message);
+        File.WriteAllText(Path.Combine(_dir, "appsettings.json"), """{"StoreSync":{"TcpPort":"abc"}}""");
+        Assert.Contains("TcpPort", Assert.Throws<InvalidOperationException>(() => NodeConfiguration.Load(null, Flags(), _dir)).Message);
+    }
+
+    [Fact]
+    public void A_named_config_file_must_exist()
+    {
+        Assert.Throws<FileNotFoundException>(() => NodeConfiguration.Load("missing.json", Flags(), _dir));
+    }
+
+    [Fact]
+    public void Validation_lists_every_problem()
+    {
+        var options = new NodeOptions { ClusterId = 70000, TcpPort = 70000, RestAddress = "nowhere", StoreMaxPageSize = 500, Shards = [], PubsubTopics = ["bad topic"] };
+        var errors = options.Validate();
+        Assert.Contains(errors, e => e.Contains("--cluster-id"));
+        Assert.Contains(errors, e => e.Contains("--tcp-port"));
+        Assert.Contains(errors, e => e.Contains("--rest-address"));
+        Assert.Contains(errors, e => e.Contains("--store-max-page-size"));
+        Assert.Contains(errors, e => e.Contains("--pubsub-topic"));
+    }
+}
