@@ -28,7 +28,7 @@ public sealed class Connection
         _session = session;
         _logger = logger;
         RemotePeer = secured.RemotePeer;
-        RemotePublicKey = secured.RemotePublicKey;
+        RemotePublicKey = secured.RemoteKey;
         RemoteAddress = remoteAddress.WithPeerId(secured.RemotePeer);
         LocalAddress = localAddress;
         IsInbound = isInbound;
@@ -97,10 +97,14 @@ public sealed class Connection
         return rtt;
     }
 
+    /// <summary>Streams open in the yamux session (both directions, including ones not yet negotiated).</summary>
+    public int ActiveStreams => _session.ActiveStreams;
+
     /// <summary>Sends GoAway and closes the connection; streams on it are reset.</summary>
     public Task CloseAsync() => CloseAsync("closed locally");
 
-    internal async Task CloseAsync(string reason)
+    /// <summary>Closes with a reason that <see cref="CloseReason"/> and the disconnect event report.</summary>
+    public async Task CloseAsync(string reason)
     {
         Interlocked.CompareExchange(ref _closeReason, reason, null);
         _lifetime.Cancel();

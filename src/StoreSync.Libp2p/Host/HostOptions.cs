@@ -5,11 +5,14 @@ namespace StoreSync.Libp2p.Host;
 /// <summary>Identity-independent settings of a <see cref="Libp2pHost"/>: agent string, connection manager limits and timeouts.</summary>
 public sealed record HostOptions
 {
+    /// <summary>The connection security protocol: <see cref="NoiseSecurity"/> in the node; tests may plug in plaintext.</summary>
+    public required ISecurityProtocol Security { get; init; }
+
     /// <summary>Sent in identify as agentVersion.</summary>
     public string AgentVersion { get; init; } = "storesync/0.1";
 
     /// <summary>Open connections (both directions); an inbound connection beyond it is closed at once, a dial beyond it fails.</summary>
-    public int MaxConnections { get; init; } = 512;
+    public int MaxConnections { get; init; } = 50;
 
     /// <summary>Inbound connections still in their handshake; a flood of silent TCP connections cannot exceed it.</summary>
     public int MaxPendingHandshakes { get; init; } = 64;
@@ -27,7 +30,7 @@ public sealed record HostOptions
     public TimeSpan StreamNegotiationTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>A connection without open streams for this long is closed; <see cref="Timeout.InfiniteTimeSpan"/> keeps it.</summary>
-    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(10);
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>TCP connect timeout of a dial (the handshake timeout follows it).</summary>
     public TimeSpan DialTimeout { get; init; } = TimeSpan.FromSeconds(10);
@@ -43,7 +46,4 @@ public sealed record HostOptions
 
     /// <summary>Yamux windows, frame size and keep-alive (MaxStreams is replaced by <see cref="MaxStreamsPerConnection"/>).</summary>
     public YamuxOptions Yamux { get; init; } = new();
-
-    /// <summary>The security protocol; null = Noise. Tests may plug in another (e.g. plaintext to measure the muxer alone).</summary>
-    public IConnectionSecurity? Security { get; init; }
 }

@@ -17,7 +17,7 @@ namespace StoreSync.Libp2p.Host;
 public sealed class Libp2pHost : IAsyncDisposable
 {
     readonly IdentityKey _identity;
-    readonly IConnectionSecurity _security;
+    readonly ISecurityProtocol _security;
     readonly YamuxOptions _yamuxOptions;
     readonly ILoggerFactory _loggerFactory;
     readonly ILogger _logger;
@@ -36,7 +36,7 @@ public sealed class Libp2pHost : IAsyncDisposable
     {
         _identity = identity;
         Options = options;
-        _security = options.Security ?? throw new ArgumentException("NOISE-PENDING");
+        _security = options.Security;
         _yamuxOptions = options.Yamux with { MaxStreams = options.MaxStreamsPerConnection };
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _logger = _loggerFactory.CreateLogger<Libp2pHost>();
@@ -118,20 +118,20 @@ public sealed class Libp2pHost : IAsyncDisposable
     public IReadOnlyList<Multiaddr> AddressesOf(PeerId peer) => _addressBook.GetValueOrDefault(peer) ?? [];
 
     /// <summary>An open connection to the peer, or null.</summary>
-    public Connection? ConnectionTo(PeerId peer) => _connections.Keys.FirstOrDefault(c => c.RemotePeer == peer && !c.IsClosed);
+    public Connection? FindConnection(PeerId peer) => _connections.Keys.FirstOrDefault(c => c.RemotePeer == peer && !c.IsClosed);
 
     /// <summary>Opens a stream for <paramref name="protocolId"/>, reusing a connection to the address's /p2p/ peer or dialing.</summary>
     public async Task<Libp2pStream> NewStreamAsync(Multiaddr address, string protocolId, CancellationToken ct)
     {
         var peer = address.PeerId;
-        var connection = (peer is null ? null : ConnectionTo(peer)) ?? await DialAsync(address, ct).ConfigureAwait(false);
+        var connection = (peer is null ? null : FindConnection(peer)) ?? await DialAsync(address, ct).ConfigureAwait(false);
         return await connection.NewStreamAsync(protocolId, ct).ConfigureAwait(false);
     }
 
     /// <summary>Opens a stream on an existing connection to the peer, or dials one of its known addresses.</summary>
     public async Task<Libp2pStream> NewStreamAsync(PeerId peer, string protocolId, CancellationToken ct)
     {
-        var connection = ConnectionTo(peer);
+        var connection = FindConnection(peer);
         if (connection is null)
         {
             var addresses = AddressesOf(peer);
@@ -271,14 +271,14 @@ public sealed class Libp2pHost : IAsyncDisposable
             if (inbound)
             {
                 await MultistreamSelect.HandleAsync(raw, securityProtocols, timeout.Token).ConfigureAwait(false);
-                security = await _security.SecureInboundAsync(raw, _identity, timeout.Token).ConfigureAwait(false);
+                security = await _security.RespondAsync(raw, _identity, timeout.Token).ConfigureAwait(false);
                 secured = security.Stream;
                 await MultistreamSelect.HandleAsync(secured, muxers, timeout.Token).ConfigureAwait(false);
             }
             else
             {
                 await MultistreamSelect.SelectAsync(raw, securityProtocols, timeout.Token).ConfigureAwait(false);
-                security = await _security.SecureOutboundAsync(raw, _identity, expected, timeout.Token).ConfigureAwait(false);
+                security = await _security.InitiateAsync(raw, _identity, expected, timeout.Token).ConfigureAwait(false);
                 secured = security.Stream;
                 if (expected is not null && security.RemotePeer != expected)
                     throw new IOException($"peer proved id {security.RemotePeer}, expected {expected}");

@@ -11,12 +11,12 @@ namespace StoreSync.Libp2p.Tests.Host;
 [CollectionDefinition(nameof(HostBadInputTests), DisableParallelization = true)]
 public class HostBadInputTests
 {
-    static IConnectionSecurity Security => TestHosts.DefaultSecurity ?? new HostOptions().Security ?? throw new InvalidOperationException();
+    static ISecurityProtocol Security => TestHosts.Security;
 
     static async Task<(Libp2pHost Server, Libp2pHost Client, Connection Good, CollectingLoggerFactory Logs)> SetupAsync(HostOptions? options = null)
     {
         var logs = new CollectingLoggerFactory();
-        var server = await TestHosts.StartAsync(options ?? new HostOptions { HandshakeTimeout = TimeSpan.FromSeconds(2) }, logs: logs);
+        var server = await TestHosts.StartAsync(options ?? TestHosts.Options with { HandshakeTimeout = TimeSpan.FromSeconds(2) }, logs: logs);
         var client = await TestHosts.StartAsync();
         var good = await client.DialAsync(server.ListenAddresses[0], TestHosts.Timeout());
         await good.Identified.WaitAsync(TestHosts.Timeout());
@@ -88,7 +88,7 @@ public class HostBadInputTests
     [Fact]
     public async Task A_silent_connection_times_out_and_pending_handshakes_are_bounded()
     {
-        var (server, client, good, logs) = await SetupAsync(new HostOptions { HandshakeTimeout = TimeSpan.FromSeconds(2), MaxPendingHandshakes = 2 });
+        var (server, client, good, logs) = await SetupAsync(TestHosts.Options with { HandshakeTimeout = TimeSpan.FromSeconds(2), MaxPendingHandshakes = 2 });
         await using (server) await using (client)
         {
             var silent = new List<RawPeer>();
@@ -127,7 +127,7 @@ public class HostBadInputTests
         {
             await using var raw = await RawPeer.ConnectAsync(server.ListenAddresses[0], TestHosts.Timeout());
             await raw.UpgradeAsync(Security, TestHosts.Timeout());
-            int window = new HostOptions().Yamux.ReceiveWindow;
+            int window = TestHosts.Options.Yamux.ReceiveWindow;
             await raw.Stream.WriteAsync(Frame(YamuxFrameType.WindowUpdate, YamuxFlags.Syn, 1, 0), TestHosts.Timeout());
             // Zeros: multistream reads one byte (length 0) and refuses; nothing more is read, so the window is never credited.
             for (int sent = 0; sent < window; sent += window / 2)

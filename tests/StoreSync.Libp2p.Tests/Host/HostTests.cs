@@ -145,7 +145,7 @@ public class HostTests
     {
         var ct = TestHosts.Timeout();
         var logs = new CollectingLoggerFactory();
-        await using var server = await TestHosts.StartAsync(new HostOptions { MaxConnections = 1 }, logs: logs);
+        await using var server = await TestHosts.StartAsync(TestHosts.Options with { MaxConnections = 1 }, logs: logs);
         await using var first = await TestHosts.StartAsync();
         await using var second = await TestHosts.StartAsync();
         var kept = await first.DialAsync(server.ListenAddresses[0], ct);
@@ -159,8 +159,8 @@ public class HostTests
     public async Task An_idle_connection_is_closed()
     {
         var ct = TestHosts.Timeout();
-        await using var server = await TestHosts.StartAsync(new HostOptions { IdleTimeout = TimeSpan.FromMilliseconds(300) });
-        await using var client = await TestHosts.StartAsync(new HostOptions { IdleTimeout = Timeout.InfiniteTimeSpan });
+        await using var server = await TestHosts.StartAsync(TestHosts.Options with { IdleTimeout = TimeSpan.FromMilliseconds(300) });
+        await using var client = await TestHosts.StartAsync(TestHosts.Options with { IdleTimeout = Timeout.InfiniteTimeSpan });
         var gone = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         server.PeerDisconnected += (_, reason) => gone.TrySetResult(reason);
         var connection = await client.DialAsync(server.ListenAddresses[0], ct);
@@ -173,7 +173,7 @@ public class HostTests
     {
         var ct = TestHosts.Timeout();
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var server = await TestHosts.StartAsync(new HostOptions { MaxInboundStreamsPerConnection = 4 });
+        await using var server = await TestHosts.StartAsync(TestHosts.Options with { MaxInboundStreamsPerConnection = 4 });
         server.SetStreamHandler("/storesync/test/hold/1.0.0", async (_, c) => await release.Task.WaitAsync(c));
         await using var client = await TestHosts.StartAsync();
         var connection = await client.DialAsync(server.ListenAddresses[0], ct);

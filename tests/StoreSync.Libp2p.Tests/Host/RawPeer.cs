@@ -30,10 +30,10 @@ internal sealed class RawPeer : IAsyncDisposable
     }
 
     /// <summary>Negotiates security and yamux exactly as a dialer would; what follows on <see cref="Stream"/> is raw yamux.</summary>
-    public async Task UpgradeAsync(IConnectionSecurity security, CancellationToken ct)
+    public async Task UpgradeAsync(ISecurityProtocol security, CancellationToken ct)
     {
         await MultistreamSelect.SelectAsync(Stream, [security.ProtocolId], ct);
-        var secured = await security.SecureOutboundAsync(Stream, IdentityKey.Generate(KeyType.Ed25519), null, ct);
+        var secured = await security.InitiateAsync(Stream, IdentityKey.Generate(KeyType.Ed25519), null, ct);
         await MultistreamSelect.SelectAsync(secured.Stream, [YamuxSession.ProtocolId], ct);
         Stream = secured.Stream;
     }

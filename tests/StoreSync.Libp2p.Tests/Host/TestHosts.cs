@@ -9,16 +9,18 @@ internal static class TestHosts
 {
     public const string EchoProtocol = "/storesync/test/echo/1.0.0";
 
-    /// <summary>Null = the host's default (Noise).</summary>
-    public static IConnectionSecurity? DefaultSecurity => new PlaintextSecurity();
+    /// <summary>The security every test host uses.</summary>
+    public static ISecurityProtocol Security => new PlaintextSecurity();
+
+    /// <summary>Default options with the test security; adjust with <c>with { … }</c>.</summary>
+    public static HostOptions Options => new() { Security = Security };
 
     public static CancellationToken Timeout(int seconds = 30) => new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token;
 
     public static async Task<Libp2pHost> StartAsync(HostOptions? options = null, KeyType keyType = KeyType.Ed25519,
         CollectingLoggerFactory? logs = null, string listen = "/ip4/127.0.0.1/tcp/0")
     {
-        options ??= new HostOptions();
-        if (options.Security is null && DefaultSecurity is not null) options = options with { Security = DefaultSecurity };
+        options ??= Options;
         var host = new Libp2pHost(IdentityKey.Generate(keyType), options, logs);
         host.SetStreamHandler(EchoProtocol, EchoAsync);
         await host.StartAsync([Multiaddr.Parse(listen)], Timeout());
