@@ -25,51 +25,44 @@ public static class NoiseHandshake
         RespondAsync(transport, local, X25519KeyPair.Generate(), X25519KeyPair.Generate(), streamMuxers: null, ct);
 
     /// <summary>Initiator with injected Noise keys and extensions, so tests can reproduce a reference transcript.</summary>
-    internal static async Task<SecureChannel> InitiateAsync(Stream transport, IdentityKey local, PeerId? expectedRemote,
-        X25519KeyPair staticKey, X25519KeyPair ephemeralKey, IReadOnlyList<string>? streamMuxers, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(transport);
-        ArgumentNullException.ThrowIfNull(local);
-        var buffer = ArrayPool<byte>.Shared.Rent(LengthPrefix + MaxMessageLength);
-        try
+    internal static Task<SecureChannel> InitiateAsync(Stream transport, IdentityKey local, PeerId? expectedRemote,
+        X25519KeyPair staticKey, X25519KeyPair ephemeralKey, IReadOnlyList<string>? streamMuxers, CancellationToken ct) =>
+        RunAsync(transport, local, initiator: true, staticKey, ephemeralKey, async (state, buffer) =>
         {
-            using var state = new XxHandshakeState(initiator: true, staticKey, ephemeralKey);
             await WriteMessageAsync(transport, buffer, state.WriteMessage1(Body(buffer)), ct).ConfigureAwait(false);
             int length = await ReadMessageAsync(transport, buffer, "msg2", ct).ConfigureAwait(false);
             var remotePayload = state.ReadMessage2(buffer.AsSpan(LengthPrefix, length));
-            var (peer, key) = HandshakePayload.Verify(remotePayload, state.RemoteStatic, expectedRemote, "responder");
+            var remote = HandshakePayload.Verify(remotePayload, state.RemoteStatic, expectedRemote, "responder");
             var payload = HandshakePayload.Create(local, staticKey.Public, streamMuxers);
             await WriteMessageAsync(transport, buffer, state.WriteMessage3(payload, Body(buffer)), ct).ConfigureAwait(false);
-            var (send, receive) = state.Split();
-            return new SecureChannel(transport, send, receive, peer, key, state.HandshakeHash);
-        }
-        catch (IOException e)
-        {
-            throw new NoiseHandshakeException($"noise: transport failed during the handshake: {e.Message}", e);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
-        }
-    }
+            return remote;
+        });
 
     /// <summary>Responder with injected Noise keys and extensions, so tests can reproduce a reference transcript.</summary>
-    internal static async Task<SecureChannel> RespondAsync(Stream transport, IdentityKey local,
-        X25519KeyPair staticKey, X25519KeyPair ephemeralKey, IReadOnlyList<string>? streamMuxers, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(transport);
-        ArgumentNullException.ThrowIfNull(local);
-        var buffer = ArrayPool<byte>.Shared.Rent(LengthPrefix + MaxMessageLength);
-        try
+    internal static Task<SecureChannel> RespondAsync(Stream transport, IdentityKey local,
+        X25519KeyPair staticKey, X25519KeyPair ephemeralKey, IReadOnlyList<string>? streamMuxers, CancellationToken ct) =>
+        RunAsync(transport, local, initiator: false, staticKey, ephemeralKey, async (state, buffer) =>
         {
-            using var state = new XxHandshakeState(initiator: false, staticKey, ephemeralKey);
             int length = await ReadMessageAsync(transport, buffer, "msg1", ct).ConfigureAwait(false);
             state.ReadMessage1(buffer.AsSpan(LengthPrefix, length));
             var payload = HandshakePayload.Create(local, staticKey.Public, streamMuxers);
             await WriteMessageAsync(transport, buffer, state.WriteMessage2(payload, Body(buffer)), ct).ConfigureAwait(false);
             length = await ReadMessageAsync(transport, buffer, "msg3", ct).ConfigureAwait(false);
             var remotePayload = state.ReadMessage3(buffer.AsSpan(LengthPrefix, length));
-            var (peer, key) = HandshakePayload.Verify(remotePayload, state.RemoteStatic, expectedRemote: null, "initiator");
+            return HandshakePayload.Verify(remotePayload, state.RemoteStatic, expectedRemote: null, "initiator");
+        });
+
+    /// <summary>Runs one side's message exchange with a pooled message buffer, then splits into a channel.</summary>
+    private static async Task<SecureChannel> RunAsync(Stream transport, IdentityKey local, bool initiator,
+        X25519KeyPair staticKey, X25519KeyPair ephemeralKey, Func<XxHandshakeState, byte[], Task<(PeerId Peer, PublicKey Key)>> exchange)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        ArgumentNullException.ThrowIfNull(local);
+        var buffer = ArrayPool<byte>.Shared.Rent(LengthPrefix + MaxMessageLength);
+        try
+        {
+            using var state = new XxHandshakeState(initiator, staticKey, ephemeralKey);
+            var (peer, key) = await exchange(state, buffer).ConfigureAwait(false);
             var (send, receive) = state.Split();
             return new SecureChannel(transport, send, receive, peer, key, state.HandshakeHash);
         }
