@@ -15,6 +15,7 @@ public static class Program
             ImportCommand.Create(),
             QueryCommand.Create(),
             StatsCommand.Create(),
+            CheckCommand.Create(),
         };
         try
         {

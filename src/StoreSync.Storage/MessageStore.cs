@@ -28,6 +28,7 @@ public sealed class MessageStore : IDisposable
     readonly List<IMessageStoreObserver> _observers = [];
     readonly ILogger _logger;
     bool _disposed;
+    int _openViews;
 
     MessageStore(RocksDb db, MessageStoreOptions options, ILogger logger)
     {
@@ -44,6 +45,8 @@ public sealed class MessageStore : IDisposable
     }
 
     public string Path { get; }
+
+    internal ILogger Logger => _logger;
 
     /// <summary>Opens (creating if needed) the store in <paramref name="path"/>.</summary>
     /// <exception cref="IOException">The folder is in use by another process, unreadable, or not a StoreSync store.</exception>
@@ -113,6 +116,11 @@ public sealed class MessageStore : IDisposable
     public IngestResult Ingest(IReadOnlyList<IngestItem> batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        for (int i = 0; i < batch.Count; i++)
+        {
+            if (string.IsNullOrEmpty(batch[i].PubsubTopic)) throw new ArgumentException($"item {i} of the batch has no pubsub topic", nameof(batch));
+            if (batch[i].Message is null) throw new ArgumentException($"item {i} of the batch has no message", nameof(batch));
+        }
         Span<byte> messageKey = stackalloc byte[StoreKeys.MessageKeyLength];
         Span<byte> timeKey = stackalloc byte[StoreKeys.TimeKeyLength];
         Span<byte> hashKey = stackalloc byte[MessageHash.Length];
@@ -120,7 +128,7 @@ public sealed class MessageStore : IDisposable
         Span<byte> contentValue = stackalloc byte[4];
         lock (_writeLock)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
             using var write = new WriteBatch();
             var additions = _topics.BeginAdditions(write, _meta);
             var deltas = new Dictionary<(uint, uint), TopicFigures>();
@@ -149,15 +157,23 @@ public sealed class MessageStore : IDisposable
                 write.Put(timeKey, contentValue, _time);
                 deltas[(p, c)] = deltas.GetValueOrDefault((p, c)) + new TopicFigures(1, value.Length);
                 inserted.Add(hash);
-                changes.Add(new StoreChange(item.PubsubTopic, item.Message.ContentTopic, ts, hash, value.Length));
+                changes.Add(new StoreChange(item.PubsubTopic, item.Message.ContentTopic, ts, hash, value.Length, p, c));
             }
             if (inserted.Count > 0)
             {
                 var figures = _counters.Stage(deltas, write, _meta);
-                _db.Write(write, _writeOptions);
-                additions.Commit();
+                additions.Publish();
+                try
+                {
+                    _db.Write(write, _writeOptions);
+                }
+                catch
+                {
+                    additions.Rollback();
+                    throw;
+                }
                 _counters.Apply(figures);
-                foreach (var observer in _observers) observer.OnInserted(changes);
+                Notify(changes, inserted: true);
             }
             return new IngestResult(inserted.Count, duplicates, inserted);
         }
@@ -203,7 +219,7 @@ public sealed class MessageStore : IDisposable
         ArgumentNullException.ThrowIfNull(hashes);
         lock (_writeLock)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
             var locations = new List<MessageLocation>();
             Span<byte> key = stackalloc byte[MessageHash.Length];
             foreach (var hash in hashes.Distinct())
@@ -224,7 +240,7 @@ public sealed class MessageStore : IDisposable
         if (fromTimestampInclusive > toTimestampInclusive) return 0;
         lock (_writeLock)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
             if (!_topics.TryGetPubsubId(pubsubTopic, out uint p)) return 0;
             uint? c = null;
             if (contentTopic is not null)
@@ -271,14 +287,40 @@ public sealed class MessageStore : IDisposable
             write.Delete(timeKey, _time);
             write.Delete(hashKey, _hashes);
             deltas[(l.PubsubId, l.ContentId)] = deltas.GetValueOrDefault((l.PubsubId, l.ContentId)) + new TopicFigures(-1, -value.Length);
-            changes.Add(new StoreChange(_topics.PubsubName(l.PubsubId), _topics.ContentName(l.ContentId), l.Timestamp, l.Hash, value.Length));
+            changes.Add(new StoreChange(_topics.PubsubName(l.PubsubId), _topics.ContentName(l.ContentId), l.Timestamp, l.Hash, value.Length, l.PubsubId, l.ContentId));
         }
         if (changes.Count == 0) return 0;
         var figures = _counters.Stage(deltas, write, _meta);
         _db.Write(write, _writeOptions);
         _counters.Apply(figures);
-        foreach (var observer in _observers) observer.OnDeleted(changes);
+        Notify(changes, inserted: false);
         return changes.Count;
+    }
+
+    /// <summary>Tells every observer of a committed batch, under the write lock so that the order is the commit order.</summary>
+    /// <remarks>
+    /// The batch is already written: an observer that throws cannot undo it, and the writer must not be told its write failed
+    /// (it would retry and count duplicates). The exception is logged with the observer's type, the other observers are still
+    /// told, and the first exception is rethrown wrapped so that the fault is not hidden.
+    /// </remarks>
+    void Notify(IReadOnlyList<StoreChange> changes, bool inserted)
+    {
+        List<Exception>? failures = null;
+        foreach (var observer in _observers)
+        {
+            try
+            {
+                if (inserted) observer.OnInserted(changes);
+                else observer.OnDeleted(changes);
+            }
+            catch (Exception e)
+            {
+                _logger.LogError(e, "Store observer {Observer} failed on {Count} {Change} messages; the batch is committed", observer.GetType().Name, changes.Count, inserted ? "inserted" : "deleted");
+                (failures ??= []).Add(e);
+            }
+        }
+        if (failures is not null)
+            throw new StoreObserverException($"{failures.Count} store observer(s) failed after the batch was committed (it is durable): {failures[0].Message}", new AggregateException(failures));
     }
 
     public StoreStatistics GetStatistics()
@@ -313,20 +355,92 @@ public sealed class MessageStore : IDisposable
         return total;
     }
 
+    /// <summary>
+    /// Walks the (timestamp, hash) index of <paramref name="pubsubTopic"/> from the bound (<paramref name="timestamp"/>,
+    /// <paramref name="hash"/>): forward through entries ≥ the bound, backward through entries ≤ it; with
+    /// <paramref name="inclusive"/> false the bound itself is skipped (so [a, b) ranges read forward from a, backward from b
+    /// exclusive). An unknown pubsub topic is an empty walk. Dispose the reader: it holds a snapshot.
+    /// </summary>
+    public TimeIndexReader OpenTimeIndex(string pubsubTopic, long timestamp, MessageHash hash, bool forward, bool inclusive = true)
+    {
+        ArgumentNullException.ThrowIfNull(pubsubTopic);
+        return _topics.TryGetPubsubId(pubsubTopic, out uint id)
+            ? OpenTimeIndex(id, timestamp, hash, forward, inclusive)
+            : new TimeIndexReader(null, 0, timestamp, hash, forward, inclusive);
+    }
+
+    /// <inheritdoc cref="OpenTimeIndex(string, long, MessageHash, bool, bool)"/>
+    public TimeIndexReader OpenTimeIndex(uint pubsubId, long timestamp, MessageHash hash, bool forward, bool inclusive = true)
+    {
+        var view = OpenView();
+        try { return new TimeIndexReader(view, pubsubId, timestamp, hash, forward, inclusive); }
+        catch { view.Dispose(); throw; }
+    }
+
+    /// <summary>Every pubsub topic the store has ever held, with its id, in id order.</summary>
+    public IReadOnlyList<(uint Id, string Topic)> PubsubTopics
+    {
+        get
+        {
+            var ids = _topics.PubsubIdsInOrder();
+            var list = new List<(uint, string)>(ids.Length);
+            foreach (uint id in ids) list.Add((id, _topics.PubsubName(id)));
+            return list;
+        }
+    }
+
+    public bool TryGetPubsubTopicId(string pubsubTopic, out uint id) => _topics.TryGetPubsubId(pubsubTopic, out id);
+    public bool TryGetContentTopicId(string contentTopic, out uint id) => _topics.TryGetContentId(contentTopic, out id);
+
+    /// <summary>The topic behind a store id (as in <see cref="StoreChange"/> and <see cref="TimeIndexEntry"/>).</summary>
+    /// <exception cref="StoreCorruptionException">No such id: the caller holds an id from another store or the store is damaged.</exception>
+    public string GetPubsubTopic(uint id) => _topics.PubsubName(id);
+
+    /// <inheritdoc cref="GetPubsubTopic"/>
+    public string GetContentTopic(uint id) => _topics.ContentName(id);
+
     /// <summary>A consistent read-only snapshot for one query page or scan.</summary>
     internal StoreView OpenView()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return new StoreView(_db, _messages, _hashes, _time, _topics, _counters);
+        // Dekker-style handshake with Dispose: count the view first, then check; Dispose marks first, then waits for zero.
+        Interlocked.Increment(ref _openViews);
+        if (Volatile.Read(ref _disposed))
+        {
+            Interlocked.Decrement(ref _openViews);
+            throw new ObjectDisposedException(nameof(MessageStore));
+        }
+        try
+        {
+            return new StoreView(_db, _messages, _hashes, _time, _topics, _counters, () => Interlocked.Decrement(ref _openViews));
+        }
+        catch
+        {
+            Interlocked.Decrement(ref _openViews);
+            throw;
+        }
     }
 
+    /// <summary>Closes the database once every open read (query page, scan, time-index reader) has finished.</summary>
+    /// <exception cref="InvalidOperationException">Readers were still open after <see cref="DisposeWaitForReaders"/>; the database is left open rather than closed under them.</exception>
     public void Dispose()
     {
         lock (_writeLock)
         {
             if (_disposed) return;
-            _disposed = true;
+            Volatile.Write(ref _disposed, true);
+            Interlocked.MemoryBarrier();
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _openViews) > 0)
+            {
+                if (waited.Elapsed > DisposeWaitForReaders)
+                    throw new InvalidOperationException($"{Volatile.Read(ref _openViews)} store reader(s) still open after {DisposeWaitForReaders.TotalSeconds:0} s; the store at {Path} is left open");
+                spin.SpinOnce(sleep1Threshold: 20);
+            }
             _db.Dispose();
         }
     }
+
+    /// <summary>How long <see cref="Dispose"/> waits for open readers before giving up.</summary>
+    public static readonly TimeSpan DisposeWaitForReaders = TimeSpan.FromSeconds(30);
 }

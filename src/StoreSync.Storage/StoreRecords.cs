@@ -12,13 +12,17 @@ public readonly record struct IngestResult(int Inserted, int Duplicates, IReadOn
 /// <summary>A stored message with its hash and pubsub topic.</summary>
 public sealed record StoredMessage(MessageHash Hash, string PubsubTopic, WakuMessage Message);
 
-/// <summary>One message added to or removed from the store, as observers see it.</summary>
-public readonly record struct StoreChange(string PubsubTopic, string ContentTopic, long Timestamp, MessageHash Hash, long Bytes);
+/// <summary>One message added to or removed from the store, as observers see it: topics by name and by store id, bytes of the stored form.</summary>
+public readonly record struct StoreChange(string PubsubTopic, string ContentTopic, long Timestamp, MessageHash Hash, long Bytes, uint PubsubId, uint ContentId);
 
 /// <summary>Told of every insert and delete, in commit order, after the batch is durable (fingerprint index, quotas).</summary>
+/// <remarks>Called under the store's write lock: keep it short and never call back into the store's write methods.</remarks>
 public interface IMessageStoreObserver
 {
     void OnInserted(IReadOnlyList<StoreChange> changes);
 
     void OnDeleted(IReadOnlyList<StoreChange> changes);
 }
+
+/// <summary>An observer threw after a batch was committed; the batch is durable, the observer's own state may be behind.</summary>
+public sealed class StoreObserverException(string message, Exception inner) : Exception(message, inner);

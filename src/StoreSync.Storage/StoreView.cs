@@ -11,8 +11,12 @@ internal sealed class StoreView : IDisposable
     readonly Snapshot _snapshot;
     readonly ReadOptions _read;
 
-    public StoreView(RocksDb db, ColumnFamilyHandle messages, ColumnFamilyHandle hashes, ColumnFamilyHandle time, TopicDictionary topics, TopicCounters counters)
+    readonly Action _onDispose;
+    bool _disposed;
+
+    public StoreView(RocksDb db, ColumnFamilyHandle messages, ColumnFamilyHandle hashes, ColumnFamilyHandle time, TopicDictionary topics, TopicCounters counters, Action onDispose)
     {
+        _onDispose = onDispose;
         _db = db;
         Messages = messages;
         Hashes = hashes;
@@ -69,7 +73,10 @@ internal sealed class StoreView : IDisposable
 
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         _snapshot.Dispose();
+        _onDispose();
     }
 }
 
@@ -118,8 +125,11 @@ internal sealed class IndexCursor : IDisposable
 
     public ReadOnlySpan<byte> CurrentValue => _iterator.GetValueSpan();
 
-    /// <summary>Positions on the first entry in range, after <paramref name="cursor"/> in walking order when given.</summary>
-    public void Start(long from, long to, (long Timestamp, MessageHash Hash)? cursor)
+    /// <summary>
+    /// Positions on the first entry in range, after <paramref name="cursor"/> in walking order when given (at it, when
+    /// <paramref name="includeCursor"/> and it exists).
+    /// </summary>
+    public void Start(long from, long to, (long Timestamp, MessageHash Hash)? cursor, bool includeCursor = false)
     {
         _from = from;
         _to = to;
@@ -133,7 +143,7 @@ internal sealed class IndexCursor : IDisposable
         {
             seekTime = c.Timestamp;
             seekHash = c.Hash;
-            skipEqual = true;
+            skipEqual = !includeCursor;
         }
         BinaryPrimitives.WriteUInt64BigEndian(key[prefixLength..], StoreKeys.EncodeTimestamp(seekTime));
         seekHash.WriteTo(key[(prefixLength + 8)..]);

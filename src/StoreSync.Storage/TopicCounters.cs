@@ -12,6 +12,7 @@ internal sealed class TopicCounters
 {
     const byte Prefix = (byte)'n';
     readonly Dictionary<(uint Pubsub, uint Content), TopicFigures> _figures = [];
+    readonly System.Collections.Concurrent.ConcurrentDictionary<(uint Pubsub, uint Content), bool> _known = new();
     readonly Lock _lock = new();
 
     public static TopicCounters Load(RocksDb db, ColumnFamilyHandle meta)
@@ -24,8 +25,9 @@ internal sealed class TopicCounters
             if (key.Length == 0 || key[0] != Prefix) break;
             var value = it.GetValueSpan();
             if (key.Length != 9 || value.Length != 16) throw new StoreCorruptionException($"counter entry of {key.Length}/{value.Length} bytes, expected 9/16");
-            counters._figures[(BinaryPrimitives.ReadUInt32BigEndian(key[1..]), BinaryPrimitives.ReadUInt32BigEndian(key[5..]))] =
-                new TopicFigures(BinaryPrimitives.ReadInt64BigEndian(value), BinaryPrimitives.ReadInt64BigEndian(value[8..]));
+            var pair = (BinaryPrimitives.ReadUInt32BigEndian(key[1..]), BinaryPrimitives.ReadUInt32BigEndian(key[5..]));
+            counters._figures[pair] = new TopicFigures(BinaryPrimitives.ReadInt64BigEndian(value), BinaryPrimitives.ReadInt64BigEndian(value[8..]));
+            counters._known[pair] = true;
         }
         return counters;
     }
@@ -34,6 +36,12 @@ internal sealed class TopicCounters
     {
         lock (_lock) return _figures.GetValueOrDefault((pubsub, content));
     }
+
+    /// <summary>
+    /// Whether the (pubsub, content) pair ever held a message. Monotone, and set before the batch that first uses the pair is
+    /// written, so a reader whose snapshot holds a message of the pair always sees the pair as known.
+    /// </summary>
+    public bool IsKnown(uint pubsub, uint content) => _known.ContainsKey((pubsub, content));
 
     public List<((uint Pubsub, uint Content) Topic, TopicFigures Figures)> Snapshot()
     {
@@ -57,6 +65,7 @@ internal sealed class TopicCounters
             BinaryPrimitives.WriteInt64BigEndian(value[8..], now.Bytes);
             batch.Put(key, value, meta);
             updated[(p, c)] = now;
+            _known[(p, c)] = true;
         }
         return updated;
     }

@@ -45,9 +45,18 @@ internal sealed class TopicDictionary
     public string PubsubName(uint id) => _pubsubNames.TryGetValue(id, out var name) ? name : throw new StoreCorruptionException($"unknown pubsub topic id {id}");
     public string ContentName(uint id) => _contentNames.TryGetValue(id, out var name) ? name : throw new StoreCorruptionException($"unknown content topic id {id}");
 
-    public IEnumerable<uint> PubsubIds => _pubsubNames.Keys;
+    public bool TryGetPubsubName(uint id, out string name) => _pubsubNames.TryGetValue(id, out name!);
+    public bool TryGetContentName(uint id, out string name) => _contentNames.TryGetValue(id, out name!);
 
-    /// <summary>Starts collecting the new topics of one write batch; nothing is visible to readers until <see cref="TopicAdditions.Commit"/>.</summary>
+    /// <summary>Every pubsub topic id, ascending (a fresh array: callers may hold it while topics are added).</summary>
+    public uint[] PubsubIdsInOrder()
+    {
+        var ids = _pubsubNames.Keys.ToArray();
+        Array.Sort(ids);
+        return ids;
+    }
+
+    /// <summary>Starts collecting the new topics of one write batch; nothing is visible to readers until <see cref="TopicAdditions.Publish"/>.</summary>
     public TopicAdditions BeginAdditions(WriteBatch batch, ColumnFamilyHandle meta) => new(this, batch, meta);
 
     /// <summary>The new topics of one write batch. Used under the store's write lock.</summary>
@@ -78,13 +87,25 @@ internal sealed class TopicDictionary
             return id;
         }
 
-        /// <summary>Makes the batch's new topics visible; call only after the batch was written.</summary>
-        public void Commit()
+        /// <summary>
+        /// Makes the batch's new topics visible before the batch is written, so that a reader whose snapshot already
+        /// holds the batch can always name its ids. Until then nothing refers to the new ids, so early visibility is harmless.
+        /// </summary>
+        public void Publish()
         {
             foreach (var (name, id) in _pubsub) { owner._pubsubNames[id] = name; owner._pubsubIds[name] = id; }
             foreach (var (name, id) in _content) { owner._contentNames[id] = name; owner._contentIds[name] = id; }
             owner._nextPubsub += (uint)_pubsub.Count;
             owner._nextContent += (uint)_content.Count;
+        }
+
+        /// <summary>Withdraws what <see cref="Publish"/> made visible when the batch could not be written; ids are then free again.</summary>
+        public void Rollback()
+        {
+            foreach (var (name, id) in _pubsub) { owner._pubsubIds.TryRemove(name, out _); owner._pubsubNames.TryRemove(id, out _); }
+            foreach (var (name, id) in _content) { owner._contentIds.TryRemove(name, out _); owner._contentNames.TryRemove(id, out _); }
+            owner._nextPubsub -= (uint)_pubsub.Count;
+            owner._nextContent -= (uint)_content.Count;
         }
     }
 }

@@ -50,6 +50,10 @@ public sealed class CliEndToEndTests : IDisposable
         Assert.Equal(0, reimport.ExitCode);
         Assert.Contains("stored 125", reimport.Stdout);
 
+        var check = await StoresyncProcess.RunAsync(null, "check", "--data-dir", Data());
+        Assert.Equal(0, check.ExitCode);
+        Assert.Contains("ok: 250 messages", check.Stdout);
+
         var stats = await StoresyncProcess.RunAsync(null, "stats", "--json", "--data-dir", Data());
         var root = JsonDocument.Parse(stats.Stdout).RootElement;
         Assert.Equal(250, root.GetProperty("messages").GetInt64());

@@ -127,10 +127,12 @@ public sealed class StoreQueryEngineTests : IDisposable
     }
 
     [Theory]
-    [InlineData("short", "BAD_RESPONSE: archive error: INVALID_QUERY: invalid cursor hash length")]
+    [InlineData("short", "BAD_RESPONSE: archive error: INVALID_QUERY: invalid cursor hash length: 5")]
     [InlineData("zero", "BAD_RESPONSE: archive error: INVALID_QUERY: all zeroes cursor hash")]
     [InlineData("unknown", "BAD_RESPONSE: archive error: DRIVER_ERROR: cursor not found")]
     [InlineData("topics", "BAD_RESPONSE: archive error: INVALID_QUERY: too many content topics")]
+    [InlineData("hashes", "BAD_RESPONSE: archive error: INVALID_QUERY: too many message hashes (at most 100)")]
+    [InlineData("hashlength", "BAD_RESPONSE: archive error: INVALID_QUERY: invalid message hash length: 31")]
     public void Errors_are_reported_as_nwaku_reports_them(string kind, string description)
     {
         var request = Request();
@@ -140,6 +142,8 @@ public sealed class StoreQueryEngineTests : IDisposable
             case "zero": request.PaginationCursor = ByteString.CopyFrom(new byte[32]); break;
             case "unknown": request.PaginationCursor = ByteString.CopyFrom(Enumerable.Repeat((byte)7, 32).ToArray()); break;
             case "topics": request.ContentTopics.AddRange(Enumerable.Range(0, 9).Select(i => $"/app/1/t{i}/proto")); break;
+            case "hashes": request.MessageHashes.AddRange(Enumerable.Range(0, 101).Select(i => ByteString.CopyFrom(Enumerable.Repeat((byte)i, 32).ToArray()))); break;
+            case "hashlength": request.MessageHashes.Add(ByteString.CopyFrom(new byte[31])); break;
         }
         var response = _engine.Execute(request);
         Assert.Equal(300u, response.StatusCode);

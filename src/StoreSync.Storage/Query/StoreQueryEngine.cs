@@ -1,4 +1,6 @@
 using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using RocksDbSharp;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
 using StoreSync.Storage.Query;
@@ -8,11 +10,22 @@ namespace StoreSync.Storage;
 /// <summary>Answers Store v3 queries from the store with nwaku's semantics (spec/store.md).</summary>
 /// <remarks>
 /// Each page reads from one snapshot. Content topics are merged in (timestamp, hash) order by a k-way merge over one index
-/// cursor per topic; no cursor advances past the limit + 1 rows the page needs, and message values are read only for rows returned.
+/// cursor per topic; no cursor reads more than limit + 1 keys, and message values are decoded only for rows returned.
 /// </remarks>
-public sealed class StoreQueryEngine(MessageStore store, StoreQueryOptions? options = null)
+public sealed class StoreQueryEngine
 {
-    readonly StoreQueryOptions _options = options ?? new StoreQueryOptions();
+    /// <summary>nwaku's StatusCode values used here (waku_store/common.nim); the network layer adds 400 and 429.</summary>
+    const uint Success = 200, BadResponse = 300, ServiceUnavailable = 503;
+
+    readonly MessageStore _store;
+    readonly StoreQueryOptions _options;
+
+    public StoreQueryEngine(MessageStore store, StoreQueryOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        _store = store;
+        _options = options ?? new StoreQueryOptions();
+    }
 
     public StoreQueryOptions Options => _options;
 
@@ -20,12 +33,40 @@ public sealed class StoreQueryEngine(MessageStore store, StoreQueryOptions? opti
     {
         ArgumentNullException.ThrowIfNull(request);
         var response = new StoreQueryResponse { RequestId = request.RequestId };
+        try
+        {
+            return Answer(request, response);
+        }
+        catch (StoreCorruptionException e)
+        {
+            // A damaged entry fails this query only; nothing is written, nothing stored is lost.
+            _store.Logger.LogError("Store query {RequestId} hit damaged data: {Problem}", request.RequestId, e.Message);
+            return Failure(response, BadResponse, "BAD_RESPONSE: archive error: DRIVER_ERROR: " + e.Message);
+        }
+        catch (RocksDbException e)
+        {
+            _store.Logger.LogError(e, "Store query {RequestId} failed in RocksDB", request.RequestId);
+            return Failure(response, BadResponse, "BAD_RESPONSE: archive error: DRIVER_ERROR: " + e.Message);
+        }
+        catch (ObjectDisposedException)
+        {
+            return Failure(response, ServiceUnavailable, "SERVICE_UNAVAILABLE");
+        }
+    }
 
-        if (request.ContentTopics.Count > _options.MaxContentTopics) return ArchiveError(response, "INVALID_QUERY: too many content topics");
-        if (request.MessageHashes.Count > _options.MaxHashes) return ArchiveError(response, $"INVALID_QUERY: too many message hashes (at most {_options.MaxHashes})");
-        if (request.HasPaginationCursor && request.PaginationCursor.Length != MessageHash.Length) return ArchiveError(response, "INVALID_QUERY: invalid cursor hash length");
+    StoreQueryResponse Answer(StoreQueryRequest request, StoreQueryResponse response)
+    {
+        // Checks in nwaku's order (archive.nim findMessages), with the same descriptions.
+        if (request.HasPaginationCursor)
+        {
+            if (request.PaginationCursor.Length != MessageHash.Length)
+                return InvalidQuery(response, $"invalid cursor hash length: {request.PaginationCursor.Length}");
+            if (MessageHash.Read(request.PaginationCursor.Span).IsZero) return InvalidQuery(response, "all zeroes cursor hash");
+        }
+        if (request.ContentTopics.Count > _options.MaxContentTopics) return InvalidQuery(response, "too many content topics");
+        if (request.MessageHashes.Count > _options.MaxHashes) return InvalidQuery(response, $"too many message hashes (at most {_options.MaxHashes})");
         foreach (var h in request.MessageHashes)
-            if (h.Length != MessageHash.Length) return ArchiveError(response, "INVALID_QUERY: invalid message hash length");
+            if (h.Length != MessageHash.Length) return InvalidQuery(response, $"invalid message hash length: {h.Length}");
 
         int limit = request.HasPaginationLimit && request.PaginationLimit > 0
             ? (int)Math.Min(request.PaginationLimit, (ulong)_options.MaxPageSize)
@@ -34,66 +75,95 @@ public sealed class StoreQueryEngine(MessageStore store, StoreQueryOptions? opti
         long to = request.HasTimeEnd ? request.TimeEnd : long.MaxValue;
         bool forward = request.PaginationForward;
 
-        using var view = store.OpenView();
+        using var view = _store.OpenView();
         (long, MessageHash)? cursor = null;
         if (request.HasPaginationCursor)
         {
             var cursorHash = MessageHash.Read(request.PaginationCursor.Span);
-            if (cursorHash.IsZero) return ArchiveError(response, "INVALID_QUERY: all zeroes cursor hash");
-            if (!view.TryLocate(cursorHash, out var at)) return ArchiveError(response, "DRIVER_ERROR: cursor not found");
+            if (!view.TryLocate(cursorHash, out var at))
+                return Failure(response, BadResponse, "BAD_RESPONSE: archive error: DRIVER_ERROR: cursor not found");
             cursor = (at.Timestamp, cursorHash);
         }
 
         var rows = new List<PageRow>(limit + 1);
-        if (request.MessageHashes.Count > 0) CollectByHash(view, request, from, to, forward, cursor, limit, rows);
-        else CollectByFilter(view, request, from, to, forward, cursor, limit, rows);
+        var query = new PageQuery(from, to, forward, cursor, limit, request.IncludeData);
+        if (request.MessageHashes.Count > 0) CollectByHash(view, request, query, rows);
+        else CollectByFilter(view, request, query, rows);
 
         bool more = rows.Count > limit;
         if (more) rows.RemoveAt(rows.Count - 1);
-        if (more) response.PaginationCursor = ByteString.CopyFrom(rows[^1].Location.Hash.ToArray());
+        Span<byte> hashBytes = stackalloc byte[MessageHash.Length];
+        if (more)
+        {
+            rows[^1].Location.Hash.WriteTo(hashBytes);
+            response.PaginationCursor = ByteString.CopyFrom(hashBytes);
+        }
         if (!forward) rows.Reverse();
         foreach (var row in rows)
         {
-            var entry = new WakuMessageKeyValue { MessageHash = ByteString.CopyFrom(row.Location.Hash.ToArray()) };
+            row.Location.Hash.WriteTo(hashBytes);
+            var entry = new WakuMessageKeyValue { MessageHash = ByteString.CopyFrom(hashBytes) };
             if (request.IncludeData)
             {
-                var bytes = row.Value ?? view.GetMessageBytes(row.Location) ?? throw new StoreCorruptionException($"index points at a missing message {row.Location.Hash}");
-                entry.Message = MessageStore.ParseStored(bytes, row.Location.Hash);
+                entry.Message = row.Message ?? ReadMessage(view, row.Location);
                 entry.PubsubTopic = view.Topics.PubsubName(row.Location.PubsubId);
             }
             response.Messages.Add(entry);
         }
-        response.StatusCode = 200;
+        response.StatusCode = Success;
         response.StatusDesc = "OK";
         return response;
     }
 
-    /// <summary>nwaku maps every archive error to 300 with this description.</summary>
-    static StoreQueryResponse ArchiveError(StoreQueryResponse response, string cause)
+    static WakuMessage ReadMessage(StoreView view, in MessageLocation location)
     {
-        response.StatusCode = 300;
-        response.StatusDesc = "BAD_RESPONSE: archive error: " + cause;
+        var bytes = view.GetMessageBytes(location) ?? throw new StoreCorruptionException($"an index points at a missing message {location.Hash}");
+        return MessageStore.ParseStored(bytes, location.Hash);
+    }
+
+    /// <summary>nwaku maps every archive error to 300 (BAD_RESPONSE) with this description.</summary>
+    static StoreQueryResponse InvalidQuery(StoreQueryResponse response, string cause) =>
+        Failure(response, BadResponse, "BAD_RESPONSE: archive error: INVALID_QUERY: " + cause);
+
+    static StoreQueryResponse Failure(StoreQueryResponse response, uint status, string description)
+    {
+        response.Messages.Clear();
+        response.ClearPaginationCursor();
+        response.StatusCode = status;
+        response.StatusDesc = description;
         return response;
     }
 
-    void CollectByFilter(StoreView view, StoreQueryRequest request, long from, long to, bool forward, (long, MessageHash)? cursor, int limit, List<PageRow> rows)
+    void CollectByFilter(StoreView view, StoreQueryRequest request, in PageQuery query, List<PageRow> rows)
     {
+        uint[] pubsubs;
+        if (!request.HasPubsubTopic) pubsubs = view.Topics.PubsubIdsInOrder();
+        else if (view.Topics.TryGetPubsubId(request.PubsubTopic, out uint only)) pubsubs = [only];
+        else return;
+
+        // Content topic ids, each once; unknown topics match nothing.
+        Span<uint> contents = stackalloc uint[request.ContentTopics.Count];
+        int contentCount = 0;
+        foreach (var topic in request.ContentTopics)
+            if (view.Topics.TryGetContentId(topic, out uint c) && !contents[..contentCount].Contains(c)) contents[contentCount++] = c;
+        if (request.ContentTopics.Count > 0 && contentCount == 0) return;
+
         var sources = new List<IndexCursor>();
         try
         {
-            foreach (uint p in PubsubScope(view, request))
+            foreach (uint p in pubsubs)
             {
                 if (request.ContentTopics.Count == 0)
                 {
-                    sources.Add(IndexCursor.ForPubsub(view, p, forward));
+                    sources.Add(IndexCursor.ForPubsub(view, p, query.Forward));
                     continue;
                 }
-                foreach (var topic in request.ContentTopics.Distinct(StringComparer.Ordinal))
-                    if (view.Topics.TryGetContentId(topic, out uint c) && view.Counters.Get(p, c).Messages > 0)
-                        sources.Add(IndexCursor.ForContent(view, p, c, forward));
+                // A pair that never held a message needs no iterator (IsKnown is set before the first write of the pair).
+                foreach (uint c in contents[..contentCount])
+                    if (view.Counters.IsKnown(p, c)) sources.Add(IndexCursor.ForContent(view, p, c, query.Forward));
             }
-            foreach (var source in sources) source.Start(from, to, cursor);
-            Merge(sources, forward, limit, rows);
+            foreach (var source in sources) source.Start(query.From, query.To, query.Cursor);
+            Merge(sources, query, rows);
         }
         finally
         {
@@ -101,24 +171,20 @@ public sealed class StoreQueryEngine(MessageStore store, StoreQueryOptions? opti
         }
     }
 
-    static IEnumerable<uint> PubsubScope(StoreView view, StoreQueryRequest request)
-    {
-        if (!request.HasPubsubTopic) return view.Topics.PubsubIds.Order();
-        return view.Topics.TryGetPubsubId(request.PubsubTopic, out uint p) ? [p] : [];
-    }
-
     /// <summary>k-way merge of the sources in walking order, taking limit + 1 rows (the extra one only says whether more exist).</summary>
-    static void Merge(List<IndexCursor> sources, bool forward, int limit, List<PageRow> rows)
+    static void Merge(List<IndexCursor> sources, in PageQuery query, List<PageRow> rows)
     {
-        var heap = new PriorityQueue<IndexCursor, MessageLocation>(sources.Count, forward ? AscendingOrder : DescendingOrder);
+        var heap = new PriorityQueue<IndexCursor, MessageLocation>(sources.Count, query.Forward ? AscendingOrder : DescendingOrder);
         foreach (var s in sources)
             if (s.Valid) heap.Enqueue(s, s.Current);
-        while (rows.Count <= limit && heap.TryDequeue(out var source, out var location))
+        while (heap.TryDequeue(out var source, out var location))
         {
-            // Values are copied only for rows the page returns, never for the look-ahead row.
-            byte[]? value = source.HoldsMessage && rows.Count < limit ? source.CurrentValue.ToArray() : null;
-            rows.Add(new PageRow(location, value));
-            if (rows.Count > limit) break;
+            // Decoded straight from the iterator, only for rows the page returns — never for the look-ahead row.
+            WakuMessage? message = query.IncludeData && source.HoldsMessage && rows.Count < query.Limit
+                ? MessageStore.ParseStored(source.CurrentValue, location.Hash)
+                : null;
+            rows.Add(new PageRow(location, message));
+            if (rows.Count > query.Limit) break;
             source.Advance();
             if (source.Valid) heap.Enqueue(source, source.Current);
         }
@@ -127,39 +193,38 @@ public sealed class StoreQueryEngine(MessageStore store, StoreQueryOptions? opti
     static readonly Comparer<MessageLocation> AscendingOrder = Comparer<MessageLocation>.Create((a, b) => a.CompareTime(b));
     static readonly Comparer<MessageLocation> DescendingOrder = Comparer<MessageLocation>.Create((a, b) => b.CompareTime(a));
 
-    static void CollectByHash(StoreView view, StoreQueryRequest request, long from, long to, bool forward, (long Timestamp, MessageHash Hash)? cursor, int limit, List<PageRow> rows)
+    static void CollectByHash(StoreView view, StoreQueryRequest request, in PageQuery query, List<PageRow> rows)
     {
-        uint? pubsub = null;
-        if (request.HasPubsubTopic)
-        {
-            if (!view.Topics.TryGetPubsubId(request.PubsubTopic, out uint p)) return;
-            pubsub = p;
-        }
-        HashSet<uint>? contents = null;
-        if (request.ContentTopics.Count > 0)
-        {
-            contents = [];
-            foreach (var topic in request.ContentTopics)
-                if (view.Topics.TryGetContentId(topic, out uint c)) contents.Add(c);
-        }
-        var found = new List<MessageLocation>();
+        uint pubsub = 0;
+        if (request.HasPubsubTopic && !view.Topics.TryGetPubsubId(request.PubsubTopic, out pubsub)) return;
+        Span<uint> contents = stackalloc uint[request.ContentTopics.Count];
+        int contentCount = 0;
+        foreach (var topic in request.ContentTopics)
+            if (view.Topics.TryGetContentId(topic, out uint c)) contents[contentCount++] = c;
+        if (request.ContentTopics.Count > 0 && contentCount == 0) return;
+
+        var seen = new HashSet<MessageHash>(request.MessageHashes.Count);
+        var found = new List<MessageLocation>(request.MessageHashes.Count);
         foreach (var bytes in request.MessageHashes)
         {
             var hash = MessageHash.Read(bytes.Span);
-            if (!view.TryLocate(hash, out var l)) continue;
-            if (pubsub is { } ps && l.PubsubId != ps) continue;
-            if (contents is not null && !contents.Contains(l.ContentId)) continue;
-            if (l.Timestamp < from || l.Timestamp > to) continue;
-            if (cursor is { } c)
+            if (!seen.Add(hash) || !view.TryLocate(hash, out var l)) continue;
+            if (request.HasPubsubTopic && l.PubsubId != pubsub) continue;
+            if (request.ContentTopics.Count > 0 && !contents[..contentCount].Contains(l.ContentId)) continue;
+            if (l.Timestamp < query.From || l.Timestamp > query.To) continue;
+            if (query.Cursor is { } cursor)
             {
-                int order = l.Timestamp != c.Timestamp ? l.Timestamp.CompareTo(c.Timestamp) : l.Hash.CompareTo(c.Hash);
-                if (forward ? order <= 0 : order >= 0) continue;
+                int order = l.CompareTime(new MessageLocation(0, 0, cursor.Timestamp, cursor.Hash));
+                if (query.Forward ? order <= 0 : order >= 0) continue;
             }
-            if (!found.Contains(l)) found.Add(l);
+            found.Add(l);
         }
-        found.Sort(forward ? AscendingOrder : DescendingOrder);
-        foreach (var l in found.Take(limit + 1)) rows.Add(new PageRow(l, null));
+        found.Sort(query.Forward ? AscendingOrder : DescendingOrder);
+        int take = Math.Min(found.Count, query.Limit + 1);
+        for (int i = 0; i < take; i++) rows.Add(new PageRow(found[i], null));
     }
 
-    readonly record struct PageRow(MessageLocation Location, byte[]? Value);
+    readonly record struct PageQuery(long From, long To, bool Forward, (long Timestamp, MessageHash Hash)? Cursor, int Limit, bool IncludeData);
+
+    readonly record struct PageRow(MessageLocation Location, WakuMessage? Message);
 }

@@ -1,0 +1,40 @@
+using System.IO.Pipelines;
+
+namespace StoreSync.Libp2p.Tests;
+
+/// <summary>Two connected in-memory duplex streams (what one side writes, the other reads), with back-pressure.</summary>
+public static class DuplexPipe
+{
+    public static (Stream A, Stream B) Create(long pauseWriterThreshold = 1 << 20)
+    {
+        var options = new PipeOptions(pauseWriterThreshold: pauseWriterThreshold, resumeWriterThreshold: pauseWriterThreshold / 2);
+        var ab = new Pipe(options);
+        var ba = new Pipe(options);
+        return (new End(ba.Reader, ab.Writer), new End(ab.Reader, ba.Writer));
+    }
+
+    sealed class End(PipeReader reader, PipeWriter writer) : Stream
+    {
+        readonly Stream _in = reader.AsStream();
+        readonly Stream _out = writer.AsStream();
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => _in.ReadAsync(buffer, ct);
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default) => _out.WriteAsync(buffer, ct);
+        public override Task FlushAsync(CancellationToken ct) => _out.FlushAsync(ct);
+        public override int Read(byte[] buffer, int offset, int count) => _in.Read(buffer, offset, count);
+        public override void Write(byte[] buffer, int offset, int count) => _out.Write(buffer, offset, count);
+        public override void Flush() => _out.Flush();
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) { writer.Complete(); reader.Complete(); }
+            base.Dispose(disposing);
+        }
+        public override bool CanRead => true;
+        public override bool CanWrite => true;
+        public override bool CanSeek => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+}
