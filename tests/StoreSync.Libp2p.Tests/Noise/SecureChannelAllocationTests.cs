@@ -9,6 +9,13 @@ public class SecureChannelAllocationTests(ITestOutputHelper output)
 {
     private const int Total = 16 * 1024 * 1024;
     private const int Chunk = 64 * 1024;
+    private const int WarmUp = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// Far below one object per message (256 messages each way), yet tolerant of the runtime's own one-off
+    /// allocations (tiering, type loading) that land on this thread when the whole suite runs.
+    /// </summary>
+    private const long Tolerance = 16 * 1024;
 
     [Fact]
     public void Steady_state_writes_and_reads_do_not_allocate()
@@ -20,25 +27,26 @@ public class SecureChannelAllocationTests(ITestOutputHelper output)
         var wire = new MemoryStream(Total + Total / 100);
         using var sender = new SecureChannel(wire, new CipherState(key), new CipherState(key), identity.PeerId, identity.PublicKey, new byte[32]);
         var chunk = new byte[Chunk];
-        sender.Write(chunk); // first use: JIT and lazy crypto initialisation
+        // First use: JIT, tiering and lazy crypto initialisation.
+        for (int written = 0; written < WarmUp; written += Chunk) sender.Write(chunk);
 
         // Sync calls stay on this thread, so the per-thread counter sees only our own allocations.
         long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int written = Chunk; written < Total; written += Chunk) sender.Write(chunk);
+        for (int written = WarmUp; written < Total; written += Chunk) sender.Write(chunk);
         long writeAllocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         var inbound = new MemoryStream(wire.GetBuffer(), 0, (int)wire.Length, writable: false);
         using var receiver = new SecureChannel(inbound, new CipherState(key), new CipherState(key), identity.PeerId, identity.PublicKey, new byte[32]);
-        receiver.ReadExactly(chunk);
+        for (int read = 0; read < WarmUp; read += Chunk) receiver.ReadExactly(chunk);
         before = GC.GetAllocatedBytesForCurrentThread();
-        int total = Chunk;
+        int total = WarmUp;
         // Bounded by the finite MemoryStream: Read returns 0 at its end.
         for (int n; (n = receiver.Read(chunk)) > 0;) total += n;
         long readAllocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        output.WriteLine($"16 MiB: {writeAllocated} bytes allocated writing, {readAllocated} reading");
+        output.WriteLine($"12 MiB after warm-up: {writeAllocated} bytes allocated writing, {readAllocated} reading");
         Assert.Equal(Total, total);
-        Assert.True(writeAllocated < 4096, $"writing allocated {writeAllocated} bytes");
-        Assert.True(readAllocated < 4096, $"reading allocated {readAllocated} bytes");
+        Assert.True(writeAllocated < Tolerance, $"writing 12 MiB allocated {writeAllocated} bytes");
+        Assert.True(readAllocated < Tolerance, $"reading 12 MiB allocated {readAllocated} bytes");
     }
 }
