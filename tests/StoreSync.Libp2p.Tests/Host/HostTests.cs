@@ -183,6 +183,9 @@ public class HostTests
         await Assert.ThrowsAnyAsync<IOException>(() => connection.NewStreamAsync("/storesync/test/hold/1.0.0", ct));
         release.SetResult();
         foreach (var s in held) await s.DisposeAsync();
+        var serverSide = server.FindConnection(client.PeerId)!;
+        for (int i = 0; i < 500 && serverSide.InboundHandlers > 0; i++) await Task.Delay(10, ct); // handlers finish asynchronously
+        Assert.Equal(0, serverSide.InboundHandlers);
         Assert.True(await connection.PingAsync(ct) >= TimeSpan.Zero);
     }
 
