@@ -101,7 +101,7 @@ public static class Libp2pBenchmark
     {
         for (int i = 0; i < count; i++)
         {
-            var connection = await client.DialAsync(target, ct);
+            var connection = await client.DialAsync(target, forceNew: true, ct);
             await connection.Identified.WaitAsync(ct);
             await connection.CloseAsync();
         }
