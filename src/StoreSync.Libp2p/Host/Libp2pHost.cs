@@ -1,0 +1,418 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using StoreSync.Libp2p.Identify;
+using StoreSync.Libp2p.Identity;
+using StoreSync.Libp2p.Multiformats;
+using StoreSync.Libp2p.Multistream;
+using StoreSync.Libp2p.Ping;
+using StoreSync.Libp2p.Yamux;
+
+namespace StoreSync.Libp2p.Host;
+
+/// <summary>A libp2p host over TCP: listens and dials, upgrades connections (multistream → security → multistream → yamux),
+/// runs identify and ping, dispatches inbound streams to protocol handlers and enforces the connection manager's limits.</summary>
+public sealed class Libp2pHost : IAsyncDisposable
+{
+    readonly IdentityKey _identity;
+    readonly ISecurityProtocol _security;
+    readonly YamuxOptions _yamuxOptions;
+    readonly ILoggerFactory _loggerFactory;
+    readonly ILogger _logger;
+    readonly ConcurrentDictionary<string, Func<Libp2pStream, CancellationToken, Task>> _handlers = new(StringComparer.Ordinal);
+    readonly ConcurrentDictionary<Connection, byte> _connections = new();
+    readonly ConcurrentDictionary<PeerId, Multiaddr[]> _addressBook = new();
+    readonly ConcurrentDictionary<string, Task<Connection>> _pendingDials = new(StringComparer.Ordinal);
+    readonly CancellationTokenSource _stopping = new();
+    readonly List<Socket> _listeners = [];
+    readonly List<Task> _loops = [];
+    volatile string[] _protocols = [];
+    IReadOnlyList<Multiaddr> _listenAddresses = [];
+    int _pendingHandshakes, _connectionCount, _disposed;
+
+    public Libp2pHost(IdentityKey identity, HostOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        _identity = identity;
+        Options = options;
+        _security = options.Security;
+        _yamuxOptions = options.Yamux with { MaxStreams = options.MaxStreamsPerConnection };
+        _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        _logger = _loggerFactory.CreateLogger<Libp2pHost>();
+        SetStreamHandler(IdentifyProtocol.ProtocolId, RespondIdentifyAsync);
+        SetStreamHandler(PingProtocol.ProtocolId, PingProtocol.HandleAsync);
+    }
+
+    public HostOptions Options { get; }
+
+    public PeerId PeerId => _identity.PeerId;
+
+    public IdentityKey Identity => _identity;
+
+    /// <summary>The bound addresses (port 0 resolved, wildcards expanded to interface addresses), each ending in our /p2p/ id.</summary>
+    public IReadOnlyList<Multiaddr> ListenAddresses => _listenAddresses;
+
+    /// <summary>Protocols we answer on inbound streams (what identify announces).</summary>
+    public IReadOnlyCollection<string> Protocols => _protocols;
+
+    public IReadOnlyCollection<Connection> Connections => _connections.Keys.Where(c => !c.IsClosed).ToList();
+
+    /// <summary>Raised once a connection is upgraded (before identify; await <see cref="Connection.Identified"/> for that).</summary>
+    public event Action<Connection>? PeerConnected;
+
+    /// <summary>Raised once per connection when it ends, with the reason.</summary>
+    public event Action<Connection, string>? PeerDisconnected;
+
+    /// <summary>Raised when identify of a connection succeeded.</summary>
+    public event Action<Connection, IdentifyInfo>? PeerIdentified;
+
+    /// <summary>Binds every address (/ip4 or /ip6 + /tcp, port 0 allowed) and starts accepting connections.</summary>
+    public Task StartAsync(IEnumerable<Multiaddr> listenAddresses, CancellationToken ct)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        ct.ThrowIfCancellationRequested();
+        var bound = new List<Multiaddr>();
+        foreach (var address in listenAddresses)
+        {
+            var socket = TcpTransport.Listen(address, Options.ListenBacklog, Options.SocketBufferSize);
+            lock (_listeners) _listeners.Add(socket);
+            var endPoint = (IPEndPoint)socket.LocalEndPoint!;
+            var ips = endPoint.Address.Equals(IPAddress.Any) || endPoint.Address.Equals(IPAddress.IPv6Any)
+                ? TcpTransport.ExpandWildcard(endPoint.Address)
+                : [endPoint.Address];
+            foreach (var ip in ips) bound.Add(Multiaddr.FromEndPoint(new IPEndPoint(ip, endPoint.Port)).WithPeerId(PeerId));
+            _logger.LogInformation("Listening on {Address}", Multiaddr.FromEndPoint(endPoint));
+            lock (_loops) _loops.Add(Task.Run(() => AcceptLoopAsync(socket)));
+        }
+        _listenAddresses = [.. _listenAddresses, .. bound];
+        lock (_loops)
+        {
+            if (_loops.Count == bound.Count && Options.IdleTimeout != Timeout.InfiniteTimeSpan) _loops.Add(Task.Run(IdleSweepLoopAsync));
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Registers (or replaces) the handler of inbound streams negotiating <paramref name="protocolId"/>.
+    /// The handler owns the stream until it returns; the host then half-closes and releases it. Its token fires when the connection ends.</summary>
+    public void SetStreamHandler(string protocolId, Func<Libp2pStream, CancellationToken, Task> handler)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(protocolId);
+        _handlers[protocolId] = handler;
+        _protocols = [.. _handlers.Keys.Order(StringComparer.Ordinal)];
+    }
+
+    public void RemoveStreamHandler(string protocolId)
+    {
+        _handlers.TryRemove(protocolId, out _);
+        _protocols = [.. _handlers.Keys.Order(StringComparer.Ordinal)];
+    }
+
+    internal Func<Libp2pStream, CancellationToken, Task>? HandlerFor(string protocolId) => _handlers.GetValueOrDefault(protocolId);
+
+    /// <summary>Remembers where a peer can be dialed (used by <see cref="NewStreamAsync(PeerId, string, CancellationToken)"/>).</summary>
+    public void AddAddress(PeerId peer, Multiaddr address) =>
+        _addressBook.AddOrUpdate(peer, [address.WithoutPeerId()], (_, known) => known.Contains(address.WithoutPeerId()) ? known : [.. known.Take(15), address.WithoutPeerId()]);
+
+    /// <summary>Known dialable addresses of a peer (from dials and identify).</summary>
+    public IReadOnlyList<Multiaddr> AddressesOf(PeerId peer) => _addressBook.GetValueOrDefault(peer) ?? [];
+
+    /// <summary>An open connection to the peer, or null.</summary>
+    public Connection? FindConnection(PeerId peer) => _connections.Keys.FirstOrDefault(c => c.RemotePeer == peer && !c.IsClosed);
+
+    /// <summary>Opens a stream for <paramref name="protocolId"/>, reusing a connection to the address's /p2p/ peer or dialing.</summary>
+    public async Task<Libp2pStream> NewStreamAsync(Multiaddr address, string protocolId, CancellationToken ct)
+    {
+        var peer = address.PeerId;
+        var connection = (peer is null ? null : FindConnection(peer)) ?? await DialAsync(address, ct).ConfigureAwait(false);
+        return await connection.NewStreamAsync(protocolId, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Opens a stream on an existing connection to the peer, or dials one of its known addresses.</summary>
+    public async Task<Libp2pStream> NewStreamAsync(PeerId peer, string protocolId, CancellationToken ct)
+    {
+        var connection = FindConnection(peer);
+        if (connection is null)
+        {
+            var addresses = AddressesOf(peer);
+            if (addresses.Count == 0) throw new IOException($"no connection to {peer} and no known address");
+            Exception? last = null;
+            foreach (var address in addresses)
+            {
+                try
+                {
+                    connection = await DialAsync(address.WithPeerId(peer), ct).ConfigureAwait(false);
+                    break;
+                }
+                catch (Exception e) when (!ct.IsCancellationRequested)
+                {
+                    last = e;
+                }
+            }
+            if (connection is null) throw new IOException($"could not dial {peer}: {last?.Message}", last);
+        }
+        return await connection.NewStreamAsync(protocolId, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Round-trip time of <c>/ipfs/ping/1.0.0</c> to a connected or known peer.</summary>
+    public async Task<TimeSpan> PingAsync(PeerId peer, CancellationToken ct)
+    {
+        await using var stream = await NewStreamAsync(peer, PingProtocol.ProtocolId, ct).ConfigureAwait(false);
+        var rtt = await PingProtocol.PingAsync(stream, ct).ConfigureAwait(false);
+        await stream.CloseWriteAsync(ct).ConfigureAwait(false);
+        return rtt;
+    }
+
+    /// <summary>Opens a new connection (concurrent dials of the same address share one). With a /p2p/ id the peer must prove it.</summary>
+    public Task<Connection> DialAsync(Multiaddr address, CancellationToken ct)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var key = address.ToString();
+        var dial = _pendingDials.GetOrAdd(key, _ => DialCoreAsync(address));
+        _ = dial.ContinueWith(_ => _pendingDials.TryRemove(new KeyValuePair<string, Task<Connection>>(key, dial)), TaskScheduler.Default);
+        return dial.WaitAsync(ct);
+    }
+
+    async Task<Connection> DialCoreAsync(Multiaddr address)
+    {
+        await Task.Yield(); // run outside GetOrAdd
+        if (Interlocked.Increment(ref _connectionCount) > Options.MaxConnections)
+        {
+            Interlocked.Decrement(ref _connectionCount);
+            throw new IOException($"connection limit of {Options.MaxConnections} reached; not dialing {address}");
+        }
+        bool counted = true;
+        try
+        {
+            Socket socket;
+            using (var connect = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+            {
+                connect.CancelAfter(Options.DialTimeout);
+                try { socket = await TcpTransport.DialAsync(address, Options.SocketBufferSize, connect.Token).ConfigureAwait(false); }
+                catch (OperationCanceledException) when (!_stopping.IsCancellationRequested) { throw new TimeoutException($"TCP connect to {address} timed out"); }
+            }
+            var connection = await UpgradeAsync(socket, inbound: false, address.PeerId).ConfigureAwait(false);
+            counted = false; // now owned by the connection
+            AddAddress(connection.RemotePeer, address);
+            return connection;
+        }
+        finally
+        {
+            if (counted) Interlocked.Decrement(ref _connectionCount);
+        }
+    }
+
+    async Task AcceptLoopAsync(Socket listener)
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket socket;
+            try { socket = await listener.AcceptAsync(_stopping.Token).ConfigureAwait(false); }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException) { return; }
+            catch (SocketException e)
+            {
+                // Transient accept errors (e.g. a connection reset before we accepted it) must not stop the listener.
+                _logger.LogDebug("Accept failed: {Error}", e.SocketErrorCode);
+                continue;
+            }
+            var remote = socket.RemoteEndPoint?.ToString() ?? "?";
+            if (Interlocked.Increment(ref _pendingHandshakes) > Options.MaxPendingHandshakes)
+            {
+                Interlocked.Decrement(ref _pendingHandshakes);
+                _logger.LogWarning("Refusing connection from {Remote}: {Max} handshakes already pending", remote, Options.MaxPendingHandshakes);
+                socket.Dispose();
+                continue;
+            }
+            if (Interlocked.Increment(ref _connectionCount) > Options.MaxConnections)
+            {
+                Interlocked.Decrement(ref _connectionCount);
+                Interlocked.Decrement(ref _pendingHandshakes);
+                _logger.LogWarning("Refusing connection from {Remote}: connection limit of {Max} reached", remote, Options.MaxConnections);
+                socket.Dispose();
+                continue;
+            }
+            _ = HandleInboundAsync(socket, remote);
+        }
+    }
+
+    async Task HandleInboundAsync(Socket socket, string remote)
+    {
+        bool counted = true;
+        try
+        {
+            await UpgradeAsync(socket, inbound: true, expected: null).ConfigureAwait(false);
+            counted = false;
+        }
+        catch (Exception e)
+        {
+            _logger.LogInformation("Closed inbound connection from {Remote} during its handshake: {Reason}", remote, Describe(e));
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _pendingHandshakes);
+            if (counted) Interlocked.Decrement(ref _connectionCount);
+        }
+    }
+
+    /// <summary>multistream → security → multistream → yamux, all within <see cref="HostOptions.HandshakeTimeout"/>. Takes ownership of the socket.</summary>
+    async Task<Connection> UpgradeAsync(Socket socket, bool inbound, PeerId? expected)
+    {
+        var remoteAddress = Multiaddr.FromEndPoint((IPEndPoint)socket.RemoteEndPoint!);
+        var localAddress = Multiaddr.FromEndPoint((IPEndPoint)socket.LocalEndPoint!);
+        var raw = new NetworkStream(socket, ownsSocket: true);
+        Stream secured = raw;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        timeout.CancelAfter(Options.HandshakeTimeout);
+        try
+        {
+            SecuredConnection security;
+            string[] securityProtocols = [_security.ProtocolId];
+            string[] muxers = [YamuxSession.ProtocolId];
+            if (inbound)
+            {
+                await MultistreamSelect.HandleAsync(raw, securityProtocols, timeout.Token).ConfigureAwait(false);
+                security = await _security.RespondAsync(raw, _identity, timeout.Token).ConfigureAwait(false);
+                secured = security.Stream;
+                await MultistreamSelect.HandleAsync(secured, muxers, timeout.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                await MultistreamSelect.SelectAsync(raw, securityProtocols, timeout.Token).ConfigureAwait(false);
+                security = await _security.InitiateAsync(raw, _identity, expected, timeout.Token).ConfigureAwait(false);
+                secured = security.Stream;
+                if (expected is not null && security.RemotePeer != expected)
+                    throw new IOException($"peer proved id {security.RemotePeer}, expected {expected}");
+                await MultistreamSelect.SelectAsync(secured, muxers, timeout.Token).ConfigureAwait(false);
+            }
+            var session = new YamuxSession(secured, isClient: !inbound, _yamuxOptions, _loggerFactory.CreateLogger<YamuxSession>());
+            var connection = new Connection(this, session, security, remoteAddress, localAddress, inbound, _loggerFactory.CreateLogger<Connection>());
+            _connections[connection] = 0;
+            session.Start();
+            _logger.LogInformation("Connected {Direction} to {Peer} at {Address}", inbound ? "inbound" : "outbound", connection.RemotePeer, remoteAddress);
+            _ = RunConnectionAsync(connection);
+            return connection;
+        }
+        catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
+        {
+            await secured.DisposeAsync().ConfigureAwait(false);
+            await raw.DisposeAsync().ConfigureAwait(false);
+            throw new TimeoutException($"handshake not completed within {Options.HandshakeTimeout.TotalSeconds:0.#} s");
+        }
+        catch
+        {
+            await secured.DisposeAsync().ConfigureAwait(false);
+            await raw.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    async Task RunConnectionAsync(Connection connection)
+    {
+        try
+        {
+            Raise(() => PeerConnected?.Invoke(connection));
+            var streams = connection.RunAsync();
+            _ = IdentifyAsync(connection);
+            await streams.ConfigureAwait(false);
+            await connection.Closed.ConfigureAwait(false);
+        }
+        finally
+        {
+            _connections.TryRemove(connection, out _);
+            Interlocked.Decrement(ref _connectionCount);
+            var reason = connection.CloseReason ?? "closed";
+            _logger.LogInformation("Disconnected from {Peer} at {Address}: {Reason}", connection.RemotePeer, connection.RemoteAddress, reason);
+            Raise(() => PeerDisconnected?.Invoke(connection, reason));
+        }
+    }
+
+    /// <summary>Asks every new connection's peer for identify (as js-libp2p does) and remembers its listen addresses.</summary>
+    async Task IdentifyAsync(Connection connection)
+    {
+        IdentifyInfo? info = null;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            timeout.CancelAfter(Options.IdentifyTimeout);
+            await using var stream = await connection.NewStreamAsync(IdentifyProtocol.ProtocolId, timeout.Token).ConfigureAwait(false);
+            info = await IdentifyProtocol.RequestAsync(stream, connection.RemotePeer, timeout.Token).ConfigureAwait(false);
+            foreach (var address in info.ListenAddresses.Take(16))
+            {
+                if (IsDialable(address)) AddAddress(connection.RemotePeer, address);
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            // A key that is not the one the handshake proved is an impersonation attempt, not a glitch.
+            _logger.LogWarning("Identify from {Peer} is invalid, closing the connection: {Reason}", connection.RemotePeer, e.Message);
+            await connection.CloseAsync("invalid identify: " + e.Message).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or MultistreamException or EndOfStreamException or ObjectDisposedException)
+        {
+            _logger.LogDebug("Identify of {Peer} failed: {Reason}", connection.RemotePeer, e.Message);
+        }
+        finally
+        {
+            connection.SetIdentify(info);
+        }
+        if (info is not null) Raise(() => PeerIdentified?.Invoke(connection, info));
+    }
+
+    static bool IsDialable(Multiaddr address)
+    {
+        try { address.ToTcpDialTarget(); return true; }
+        catch (UnsupportedTransportException) { return false; }
+    }
+
+    async Task RespondIdentifyAsync(Libp2pStream stream, CancellationToken ct)
+    {
+        var info = new IdentifyInfo(_identity.PublicKey, ListenAddresses, _protocols, stream.Connection.RemoteAddress.WithoutPeerId(),
+            IdentifyProtocol.LibP2PProtocolVersion, Options.AgentVersion);
+        await IdentifyProtocol.RespondAsync(stream, info, () => stream.CloseWriteAsync(ct), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Closes connections that have had no open stream for <see cref="HostOptions.IdleTimeout"/>.</summary>
+    async Task IdleSweepLoopAsync()
+    {
+        var interval = TimeSpan.FromTicks(Math.Clamp(Options.IdleTimeout.Ticks / 4, TimeSpan.FromMilliseconds(50).Ticks, TimeSpan.FromSeconds(30).Ticks));
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                foreach (var connection in _connections.Keys)
+                {
+                    if (!connection.IsClosed && connection.IdleFor > Options.IdleTimeout)
+                        _ = connection.CloseAsync($"idle for more than {Options.IdleTimeout.TotalSeconds:0.#} s");
+                }
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    void Raise(Action raise)
+    {
+        try { raise(); }
+        catch (Exception e) { _logger.LogError(e, "A connection event handler threw"); }
+    }
+
+    static string Describe(Exception e) => e switch
+    {
+        TimeoutException => e.Message,
+        MultistreamException => "multistream-select: " + e.Message,
+        _ => $"{e.GetType().Name}: {e.Message}",
+    };
+
+    /// <summary>Stops listening and closes every connection (GoAway, then TCP close).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _stopping.Cancel();
+        lock (_listeners) foreach (var l in _listeners) l.Dispose();
+        await Task.WhenAll(_connections.Keys.Select(c => c.CloseAsync("host stopped"))).ConfigureAwait(false);
+        Task[] loops;
+        lock (_loops) loops = [.. _loops];
+        await Task.WhenAll(loops).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+}

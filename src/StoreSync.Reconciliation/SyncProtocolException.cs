@@ -1,0 +1,7 @@
+namespace StoreSync.Reconciliation;
+
+/// <summary>A peer sent a reconciliation frame that breaks the protocol or its limits; the session must end.</summary>
+public sealed class SyncProtocolException(string reason) : Exception(reason)
+{
+    public string Reason { get; } = reason;
+}

@@ -1,0 +1,54 @@
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using StoreSync.Libp2p;
+using StoreSync.Libp2p.Host;
+
+namespace StoreSync.Waku.Metadata;
+
+/// <summary>Serves <c>/vac/waku/metadata/1.0.0</c> and, as nwaku does, asks every new peer for its metadata and drops peers of another cluster.</summary>
+/// <remarks>A peer that does not speak metadata (or fails to answer) is kept: js-waku light clients may not, and nothing depends on it.</remarks>
+public sealed class MetadataService(MetadataProtocol protocol, ILogger<MetadataService> logger)
+{
+    public void Attach(Libp2pHost host)
+    {
+        host.SetStreamHandler(MetadataProtocol.ProtocolId, HandleAsync);
+        host.PeerConnected += connection => _ = CheckPeerAsync(connection);
+    }
+
+    async Task HandleAsync(Libp2pStream stream, CancellationToken ct)
+    {
+        try
+        {
+            var request = MetadataProtocol.TryParseRequest(await LengthPrefixed.ReadAsync(stream, MetadataProtocol.MaxMessageBytes, ct).ConfigureAwait(false));
+            if (request is not null && request.HasClusterId && request.ClusterId != protocol.ClusterId)
+                logger.LogInformation("Peer {Peer} announces cluster {Cluster}", stream.RemotePeer, request.ClusterId);
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
+        {
+            logger.LogDebug("Metadata request from {Peer} unreadable: {Reason}", stream.RemotePeer, e.Message);
+        }
+        await LengthPrefixed.WriteAsync(stream, protocol.CreateResponse().ToByteArray(), ct).ConfigureAwait(false);
+        await stream.CloseWriteAsync(ct).ConfigureAwait(false);
+    }
+
+    async Task CheckPeerAsync(Connection connection)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await using var stream = await connection.NewStreamAsync(MetadataProtocol.ProtocolId, timeout.Token).ConfigureAwait(false);
+            await LengthPrefixed.WriteAsync(stream, protocol.CreateRequest().ToByteArray(), timeout.Token).ConfigureAwait(false);
+            await stream.CloseWriteAsync(timeout.Token).ConfigureAwait(false);
+            var check = protocol.Check(await LengthPrefixed.ReadAsync(stream, MetadataProtocol.MaxMessageBytes, timeout.Token).ConfigureAwait(false));
+            if (!check.Keep)
+            {
+                logger.LogInformation("Disconnecting {Peer}: {Reason}", connection.RemotePeer, check.Reason);
+                await connection.CloseAsync("metadata: " + check.Reason).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or OperationCanceledException or ObjectDisposedException)
+        {
+            logger.LogDebug("No metadata from {Peer}: {Reason}", connection.RemotePeer, e.Message);
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using Google.Protobuf;
+using StoreSync.Core.Proto;
+using StoreSync.Libp2p;
+using StoreSync.Libp2p.Host;
+using StoreSync.Libp2p.Multiformats;
+
+namespace StoreSync.Waku.Store;
+
+/// <summary>Queries a remote store node over <c>/vac/waku/store-query/3.0.0</c>.</summary>
+public sealed class StoreQueryClient(Libp2pHost host)
+{
+    /// <summary>A page holds at most 100 messages of at most 150 KiB plus envelopes; 32 MiB bounds any honest response.</summary>
+    public const int MaxResponseBytes = 32 << 20;
+
+    public async Task<StoreQueryResponse> QueryAsync(Multiaddr peer, StoreQueryRequest request, CancellationToken ct)
+    {
+        await using var stream = await host.NewStreamAsync(peer, StoreQueryServer.ProtocolId, ct).ConfigureAwait(false);
+        await LengthPrefixed.WriteAsync(stream, request.ToByteArray(), ct).ConfigureAwait(false);
+        await stream.CloseWriteAsync(ct).ConfigureAwait(false);
+        var bytes = await LengthPrefixed.ReadAsync(stream, MaxResponseBytes, ct).ConfigureAwait(false);
+        try
+        {
+            return StoreQueryResponse.Parser.ParseFrom(bytes);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new InvalidDataException($"store response from {peer} does not decode: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Follows cursors through every page (bounded by <paramref name="maxPages"/>).</summary>
+    public async IAsyncEnumerable<StoreQueryResponse> QueryAllAsync(Multiaddr peer, StoreQueryRequest request, int maxPages = 100_000,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var next = request.Clone();
+        for (int page = 0; page < maxPages; page++)
+        {
+            var response = await QueryAsync(peer, next, ct).ConfigureAwait(false);
+            yield return response;
+            if (response.StatusCode != StoreStatus.Success || !response.HasPaginationCursor) yield break;
+            next.PaginationCursor = response.PaginationCursor;
+        }
+    }
+}

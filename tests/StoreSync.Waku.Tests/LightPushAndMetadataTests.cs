@@ -1,0 +1,80 @@
+using Google.Protobuf;
+using StoreSync.Core;
+using StoreSync.Core.Proto;
+using StoreSync.Libp2p;
+using StoreSync.Libp2p.Host;
+using StoreSync.Libp2p.Identity;
+using StoreSync.Libp2p.Multiformats;
+using StoreSync.Libp2p.Tests.Host;
+using StoreSync.Waku.LightPush;
+using StoreSync.Waku.Metadata;
+
+namespace StoreSync.Waku.Tests;
+
+public class LightPushAndMetadataTests
+{
+    static CancellationToken Timeout => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
+
+    static async Task<byte[]> RoundTrip(WakuNodeFixture node, string protocol, IMessage request)
+    {
+        await using var stream = await node.Client.NewStreamAsync(node.Address, protocol, Timeout);
+        await LengthPrefixed.WriteAsync(stream, request.ToByteArray(), Timeout);
+        await stream.CloseWriteAsync(Timeout);
+        return await LengthPrefixed.ReadAsync(stream, 1 << 20, Timeout);
+    }
+
+    static WakuMessage Fresh(string payload) => new WakuMessage
+    {
+        Payload = ByteString.CopyFromUtf8(payload), ContentTopic = "/app/1/chat/proto", Timestamp = Timestamp.Now(),
+    };
+
+    [Fact]
+    public async Task Light_push_v3_stores_valid_messages_and_names_what_it_refuses()
+    {
+        await using var node = await WakuNodeFixture.StartAsync();
+        var message = Fresh("v3");
+        var ok = LightpushResponse.Parser.ParseFrom(await RoundTrip(node, LightPushServer.ProtocolIdV3,
+            new LightpushRequest { RequestId = "r1", PubsubTopic = "/waku/2/rs/1/0", Message = message }));
+        Assert.Equal((200u, "r1"), (ok.StatusCode, ok.RequestId));
+        Assert.True(node.Store.Store.Contains(MessageHash.Compute("/waku/2/rs/1/0", message)));
+
+        var wrongTopic = LightpushResponse.Parser.ParseFrom(await RoundTrip(node, LightPushServer.ProtocolIdV3,
+            new LightpushRequest { RequestId = "r2", PubsubTopic = "/waku/2/rs/1/7", Message = Fresh("x") }));
+        Assert.Equal(LightPushStatus.UnsupportedPubsubTopic, wrongTopic.StatusCode);
+
+        var invalid = Fresh("y");
+        invalid.ContentTopic = "not a topic";
+        var refused = LightpushResponse.Parser.ParseFrom(await RoundTrip(node, LightPushServer.ProtocolIdV3,
+            new LightpushRequest { RequestId = "r3", PubsubTopic = "/waku/2/rs/1/0", Message = invalid }));
+        Assert.Equal(LightPushStatus.InvalidMessage, refused.StatusCode);
+        Assert.Contains("content topic", refused.StatusDesc);
+    }
+
+    [Fact]
+    public async Task Legacy_light_push_stores_too()
+    {
+        await using var node = await WakuNodeFixture.StartAsync();
+        var message = Fresh("legacy");
+        var rpc = PushRpc.Parser.ParseFrom(await RoundTrip(node, LightPushServer.ProtocolIdLegacy,
+            new PushRpc { RequestId = "l1", Request = new PushRequest { PubsubTopic = "/waku/2/rs/1/1", Message = message } }));
+        Assert.True(rpc.Response.IsSuccess);
+        Assert.Equal("l1", rpc.RequestId);
+        Assert.True(node.Store.Store.Contains(MessageHash.Compute("/waku/2/rs/1/1", message)));
+    }
+
+    [Fact]
+    public async Task Metadata_is_served_and_a_peer_of_another_cluster_is_dropped()
+    {
+        await using var node = await WakuNodeFixture.StartAsync(clusterId: 1);
+        var response = WakuMetadataResponse.Parser.ParseFrom(await RoundTrip(node, MetadataProtocol.ProtocolId, new WakuMetadataRequest { ClusterId = 1 }));
+        Assert.Equal(1u, response.ClusterId);
+        Assert.Equal([0u, 1u], response.Shards);
+
+        await using var stranger = new Libp2pHost(IdentityKey.Generate(KeyType.Ed25519), new HostOptions { Security = new PlaintextSecurity() });
+        new MetadataService(new MetadataProtocol(16, [32]), Microsoft.Extensions.Logging.Abstractions.NullLogger<MetadataService>.Instance).Attach(stranger);
+        var dropped = new TaskCompletionSource<string>();
+        stranger.PeerDisconnected += (_, reason) => dropped.TrySetResult(reason);
+        await stranger.DialAsync(node.Address, Timeout);
+        Assert.Contains("cluster", await dropped.Task.WaitAsync(Timeout));
+    }
+}
