@@ -6,6 +6,7 @@ public static class Program
     static readonly Dictionary<string, Func<string[], int>> Benchmarks = new(StringComparer.OrdinalIgnoreCase)
     {
         ["storage"] = StorageBenchmark.Run,
+        ["sync"] = SyncBenchmark.Run,
     };
 
     public static int Main(string[] args)
