@@ -1,6 +1,5 @@
 using System.CommandLine;
 using StoreSync.Node.Cli;
-using StoreSync.Core;
 
 namespace StoreSync.Node;
 
@@ -33,8 +32,14 @@ public static class Program
             Console.Error.WriteLine($"storesync: {e.Message}");
             return 2;
         }
-        catch (Exception e) when (e is MessageValidationException or IOException or UnauthorizedAccessException or InvalidOperationException)
+        catch (OperationCanceledException)
         {
+            Console.Error.WriteLine("storesync: cancelled");
+            return 130;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A command that fails reports why in one line; the stack trace helps nobody running the CLI.
             Console.Error.WriteLine($"storesync: error: {e.Message}");
             return 1;
         }

@@ -95,3 +95,56 @@ public sealed partial class NodeProcessTests : IDisposable
         Assert.Contains("--rest-address", result.Stderr);
     }
 }
+
+/// <summary><c>storesync query --peer</c> against a running node, over Noise and yamux.</summary>
+public sealed partial class RemoteQueryTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("storesync-remote-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [GeneratedRegex(@"storesync node listening on (/ip4/\S+)")]
+    private static partial Regex ListenLine();
+
+    [Fact]
+    public async Task Query_peer_pages_through_a_remote_node_like_a_local_query()
+    {
+        var data = Path.Combine(_dir, "data");
+        var lines = string.Concat(Enumerable.Range(0, 55).Select(i =>
+            "{\"pubsubTopic\":\"/waku/2/rs/1/0\",\"contentTopic\":\"/app/1/c/proto\",\"payload\":\"" + Convert.ToBase64String(BitConverter.GetBytes(i)) + "\",\"timestamp\":" + (1_700_000_000_000_000_000L + i) + "}\n"));
+        File.WriteAllText(Path.Combine(_dir, "in.ndjson"), lines);
+        Assert.Equal(0, (await StoresyncProcess.RunAsync(null, "import", Path.Combine(_dir, "in.ndjson"), "--data-dir", data)).ExitCode);
+        var local = await StoresyncProcess.RunAsync(null, "query", "--data-dir", data, "-p", "/waku/2/rs/1/0", "-c", "/app/1/c/proto", "--all", "-n", "10");
+
+        using var process = Process.Start(StoresyncProcess.StartInfo("node", "--data-dir", data, "--tcp-port", "0", "--rest", "false", "--metrics-server", "false"))!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            string? address = null;
+            while (address is null)
+            {
+                var line = await process.StandardOutput.ReadLineAsync(timeout.Token) ?? throw new InvalidOperationException("node exited: " + await stderr);
+                if (ListenLine().Match(line) is { Success: true } m) address = m.Groups[1].Value;
+            }
+            _ = Task.Run(async () => { while (await process.StandardOutput.ReadLineAsync() is not null) { } });
+
+            var remote = await StoresyncProcess.RunAsync(null, "query", "--peer", address, "-p", "/waku/2/rs/1/0", "-c", "/app/1/c/proto", "--all", "-n", "10");
+            Assert.Equal(0, remote.ExitCode);
+            Assert.Equal(local.Stdout, remote.Stdout);
+            Assert.Contains("55 messages in 6 pages", remote.Stderr);
+
+            var backward = await StoresyncProcess.RunAsync(null, "query", "--peer", address, "-p", "/waku/2/rs/1/0", "--backward", "-n", "3");
+            Assert.Equal(3, JsonDocument.Parse(backward.Stdout).RootElement.GetProperty("messages").GetArrayLength());
+
+            var wrongId = address[..(address.IndexOf("/p2p/", StringComparison.Ordinal) + 5)] + "12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp";
+            var refused = await StoresyncProcess.RunAsync(null, "query", "--peer", wrongId, "-p", "/waku/2/rs/1/0");
+            Assert.Equal(1, refused.ExitCode);
+            Assert.StartsWith("storesync: error:", refused.Stderr);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+        }
+    }
+}

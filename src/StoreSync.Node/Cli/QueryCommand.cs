@@ -3,6 +3,11 @@ using System.Text.Json;
 using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
+using StoreSync.Libp2p.Host;
+using StoreSync.Libp2p.Identity;
+using StoreSync.Libp2p.Multiformats;
+using StoreSync.Libp2p.Noise;
+using StoreSync.Waku.Store;
 using StoreSync.Node.Import;
 using StoreSync.Node.Json;
 using StoreSync.Storage;
@@ -24,11 +29,13 @@ internal static class QueryCommand
         var limit = new Option<ulong>("--limit", "-n") { Description = "Messages per page: 1..100 (0 = 20)", DefaultValueFactory = _ => 20 };
         var all = new Option<bool>("--all") { Description = "Follow cursors through every page; prints one JSON message per line" };
         var hashesOnly = new Option<bool>("--hashes-only") { Description = "Ask for hashes only (include_data = false)" };
-        var command = new Command("query", "Query the local store with Store v3 semantics and print JSON (nwaku REST shape)")
+        var peer = new Option<string?>("--peer") { Description = "Query this remote store node (multiaddr ending in /p2p/<peer id>) over libp2p instead of the local store" };
+        var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for each remote page", DefaultValueFactory = _ => 30 };
+        var command = new Command("query", "Query the local store, or a remote node with --peer, with Store v3 semantics and print JSON (nwaku REST shape)")
         {
-            pubsub, content, start, end, hashes, cursor, backward, limit, all, hashesOnly,
+            pubsub, content, start, end, hashes, cursor, backward, limit, all, hashesOnly, peer, timeout,
         };
-        command.SetAction((parse, ct) =>
+        command.SetAction(async (parse, ct) =>
         {
             var request = new StoreQueryRequest
             {
@@ -47,11 +54,40 @@ internal static class QueryCommand
                 request.PaginationCursor = ByteString.CopyFrom(MessageHash.TryParse(c, out var ch) ? ch.ToArray() : throw new CliUsageException($"--cursor: '{c}' is not a 32-byte hash"));
             if (request.ContentTopics.Count > 0 && !request.HasPubsubTopic) throw new CliUsageException("--content-topic needs --pubsub-topic");
 
+            if (parse.GetValue(peer) is { } peerText)
+            {
+                if (!Multiaddr.TryParse(peerText, out var address) || address!.PeerId is null)
+                    throw new CliUsageException($"--peer: '{peerText}' is not a multiaddr ending in /p2p/<peer id>");
+                await using var remote = new RemoteStore(address, TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(timeout))));
+                return parse.GetValue(all) ? await PrintAllAsync(remote.QueryAsync, request, ct) : PrintPage(await remote.QueryAsync(request, ct));
+            }
             using var store = MessageStore.Open(parse.GetValue(CliOptions.DataDir)!.FullName);
             var engine = new StoreQueryEngine(store);
-            return Task.FromResult(parse.GetValue(all) ? PrintAll(engine, request, ct) : PrintPage(engine.Execute(request)));
+            return parse.GetValue(all) ? await PrintAllAsync((r, _) => Task.FromResult(engine.Execute(r)), request, ct) : PrintPage(engine.Execute(request));
         });
         return command;
+    }
+
+    /// <summary>A throw-away libp2p identity that dials one store node.</summary>
+    sealed class RemoteStore(Multiaddr address, TimeSpan pageTimeout) : IAsyncDisposable
+    {
+        readonly Libp2pHost _host = new(IdentityKey.Generate(KeyType.Ed25519), new HostOptions { Security = new NoiseSecurity() });
+
+        public async Task<StoreQueryResponse> QueryAsync(StoreQueryRequest request, CancellationToken ct)
+        {
+            using var page = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            page.CancelAfter(pageTimeout);
+            try
+            {
+                return await new StoreQueryClient(_host).QueryAsync(address, request, page.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new IOException($"no answer from {address} within {pageTimeout.TotalSeconds:0} s");
+            }
+        }
+
+        public ValueTask DisposeAsync() => _host.DisposeAsync();
     }
 
     static int PrintPage(StoreQueryResponse response)
@@ -63,7 +99,7 @@ internal static class QueryCommand
         return response.StatusCode == 200 ? 0 : 1;
     }
 
-    static int PrintAll(StoreQueryEngine engine, StoreQueryRequest request, CancellationToken ct)
+    static async Task<int> PrintAllAsync(Func<StoreQueryRequest, CancellationToken, Task<StoreQueryResponse>> query, StoreQueryRequest request, CancellationToken ct)
     {
         using var stdout = new BufferedStream(Console.OpenStandardOutput(), 1 << 16);
         using var json = new Utf8JsonWriter(stdout);
@@ -71,7 +107,7 @@ internal static class QueryCommand
         // Bounded: every page advances the cursor strictly; a store with N matching rows ends in N/limit + 1 pages.
         while (!ct.IsCancellationRequested)
         {
-            var response = engine.Execute(request);
+            var response = await query(request, ct).ConfigureAwait(false);
             pages++;
             if (response.StatusCode != 200)
             {

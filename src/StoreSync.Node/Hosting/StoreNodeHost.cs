@@ -4,10 +4,18 @@ using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using StoreSync.Core;
+using StoreSync.Libp2p.Host;
+using StoreSync.Libp2p.Identity;
+using StoreSync.Libp2p.Noise;
 using StoreSync.Node.Rest;
 using StoreSync.Storage;
 using StoreSync.Waku;
 using StoreSync.Waku.Ingress;
+using StoreSync.Waku.LightPush;
+using StoreSync.Waku.Metadata;
+using StoreSync.Waku.RateLimiting;
+using StoreSync.Waku.Store;
+using StoreSync.Storage.Query;
 
 namespace StoreSync.Node.Hosting;
 
@@ -24,16 +32,33 @@ public static class StoreNodeHost
             .SetMinimumLevel(LogLevel.Information)
             .AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         logging?.Invoke(builder.Logging);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+        builder.Services.Configure<Microsoft.Extensions.Hosting.HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(sp => MessageStore.Open(Path.GetFullPath(options.DataDir), null, sp.GetRequiredService<ILoggerFactory>().CreateLogger<MessageStore>()));
-        builder.Services.AddSingleton(sp => new StoreQueryEngine(sp.GetRequiredService<MessageStore>()));
+        builder.Services.AddSingleton(sp => new StoreQueryEngine(sp.GetRequiredService<MessageStore>(), new StoreQueryOptions { MaxPageSize = options.StoreMaxPageSize }));
         builder.Services.AddSingleton(new MessageValidator { MaxMessageBytes = options.MaxMessageBytes });
         builder.Services.AddSingleton<IServedTopics>(new ServedTopics(options.ServedPubsubTopics()));
         builder.Services.AddSingleton<WakuMetrics>();
         builder.Services.AddSingleton<MessageIngress>();
-        builder.Services.AddSingleton<INodeInfo, LocalNodeInfo>();
         builder.Services.AddHostedService<StoreLifetimeService>();
+
+        // libp2p and the Waku protocols
+        var keyFile = Path.IsPathRooted(options.NodeKeyFile) ? options.NodeKeyFile : Path.Combine(options.DataDir, options.NodeKeyFile);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(keyFile))!);
+        var identity = IdentityKey.LoadOrCreate(keyFile, KeyType.Secp256k1);
+        builder.Services.AddSingleton(sp => new Libp2pHost(identity,
+            new StoreSync.Libp2p.Host.HostOptions { Security = new NoiseSecurity(), MaxConnections = options.MaxConnections, AgentVersion = "storesync/" + typeof(StoreNodeHost).Assembly.GetName().Version },
+            sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddSingleton(new PerPeerRateLimiter(options.StoreQueriesPerSecondPerPeer, Math.Max(1, options.StoreQueriesPerSecondPerPeer * 2)));
+        builder.Services.AddSingleton<StoreQueryServer>();
+        builder.Services.AddSingleton<StoreQueryService>();
+        builder.Services.AddSingleton<LightPushServer>();
+        builder.Services.AddSingleton(sp => new LightPushService(sp.GetRequiredService<LightPushServer>(), options.MaxMessageBytes, sp.GetRequiredService<ILogger<LightPushService>>()));
+        builder.Services.AddSingleton(new MetadataProtocol(options.ClusterId, options.Shards));
+        builder.Services.AddSingleton<MetadataService>();
+        builder.Services.AddSingleton<NetworkService>();
+        builder.Services.AddSingleton<INodeInfo>(sp => sp.GetRequiredService<NetworkService>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<NetworkService>());
         if (options.Rest)
         {
             builder.Services.AddSingleton<RestServer>();
@@ -72,12 +97,4 @@ internal sealed class StoreLifetimeService(MessageStore store, WakuMetrics metri
         logger.LogInformation("Store closing");
         return Task.CompletedTask;
     }
-}
-
-/// <summary>Node info before networking is up: no peer id, no listen addresses.</summary>
-internal sealed class LocalNodeInfo : INodeInfo
-{
-    public string PeerId => "";
-    public IReadOnlyList<string> ListenAddresses => [];
-    public int ConnectedPeers => 0;
 }

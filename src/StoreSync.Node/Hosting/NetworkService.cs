@@ -1,0 +1,93 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using StoreSync.Libp2p.Host;
+using StoreSync.Libp2p.Multiformats;
+using StoreSync.Node.Rest;
+using StoreSync.Waku;
+using StoreSync.Waku.LightPush;
+using StoreSync.Waku.Metadata;
+using StoreSync.Waku.Store;
+
+namespace StoreSync.Node.Hosting;
+
+/// <summary>Starts the libp2p host with the Waku protocols, prints the node's full multiaddr, connects static nodes, and stops it on shutdown.</summary>
+public sealed class NetworkService(Libp2pHost host, NodeOptions options, StoreQueryService store, LightPushService lightPush,
+    MetadataService metadata, WakuMetrics metrics, ILogger<NetworkService> logger) : IHostedService, INodeInfo
+{
+    CancellationTokenSource? _stopping;
+    Task? _staticNodes;
+
+    public string PeerId => host.PeerId.ToString();
+
+    /// <summary>Dialable addresses: an unspecified listen IP (0.0.0.0, ::) is reported as the loopback address.</summary>
+    public IReadOnlyList<string> ListenAddresses => [.. host.ListenAddresses.Select(Dialable).Select(a => a.ToString())];
+
+    public int ConnectedPeers => host.Connections.Count;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        store.Attach(host);
+        lightPush.Attach(host);
+        metadata.Attach(host);
+        metrics.ObserveGauge("storesync_connected_peers", "{peer}", "Open libp2p connections", () => [new(host.Connections.Count)]);
+        var ip = System.Net.IPAddress.Parse(options.ListenAddress);
+        var listen = Multiaddr.FromEndPoint(new System.Net.IPEndPoint(ip, options.TcpPort));
+        await host.StartAsync([listen], cancellationToken).ConfigureAwait(false);
+        foreach (var address in ListenAddresses)
+        {
+            // Printed on stdout (not only logged) so scripts and tests can read the address to dial.
+            Console.Out.WriteLine($"storesync node listening on {address}");
+        }
+        Console.Out.Flush();
+        _stopping = new CancellationTokenSource();
+        _staticNodes = Task.Run(() => KeepStaticNodesAsync(_stopping.Token), CancellationToken.None);
+    }
+
+    static Multiaddr Dialable(Multiaddr address)
+    {
+        var s = address.ToString();
+        if (s.StartsWith("/ip4/0.0.0.0/", StringComparison.Ordinal)) return Multiaddr.Parse("/ip4/127.0.0.1/" + s["/ip4/0.0.0.0/".Length..]);
+        if (s.StartsWith("/ip6/::/", StringComparison.Ordinal)) return Multiaddr.Parse("/ip6/::1/" + s["/ip6/::/".Length..]);
+        return address;
+    }
+
+    /// <summary>Keeps a connection to every static node, retrying every 30 s.</summary>
+    async Task KeepStaticNodesAsync(CancellationToken ct)
+    {
+        var nodes = new List<Multiaddr>();
+        foreach (var text in options.StaticNodes)
+        {
+            if (Multiaddr.TryParse(text, out var address) && address!.PeerId is not null) nodes.Add(address);
+            else logger.LogWarning("Ignoring static node '{Address}': not a multiaddr ending in /p2p/<peer id>", text);
+        }
+        if (nodes.Count == 0) return;
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(30));
+        do
+        {
+            foreach (var address in nodes)
+            {
+                if (host.FindConnection(address.PeerId!) is not null) continue;
+                try
+                {
+                    await host.DialAsync(address, ct).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or TimeoutException or System.Net.Sockets.SocketException or UnsupportedTransportException)
+                {
+                    logger.LogInformation("Static node {Address} unreachable: {Reason}", address, e.Message);
+                }
+            }
+        }
+        while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false));
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stopping?.Cancel();
+        if (_staticNodes is not null)
+        {
+            try { await _staticNodes.ConfigureAwait(false); }
+            catch (OperationCanceledException) { }
+        }
+        await host.DisposeAsync().ConfigureAwait(false);
+    }
+}
