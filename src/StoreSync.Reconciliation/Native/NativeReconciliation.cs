@@ -21,8 +21,8 @@ public sealed class NativeReconciliation : ReconciliationSession
     /// <summary>A node with at most this many local items is sent as items rather than split.</summary>
     public const int ItemsThreshold = 2;
 
-    /// <summary>Slices per expected difference when splitting (λ = 1/3 differences per slice).</summary>
-    public const double SlicesPerDifference = 3;
+    /// <summary>Slices per expected difference when splitting (λ = ½ difference per slice; 2 beat 3 and 4 on bytes, spec/sync.md §3.5).</summary>
+    public const double SlicesPerDifference = 2;
 
     /// <summary>Minimum fan-out for nodes of ≥ 1024 items, so the next frame has enough samples to pool.</summary>
     public const int MinFanoutLarge = 16;
