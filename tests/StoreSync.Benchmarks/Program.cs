@@ -3,18 +3,20 @@ namespace StoreSync.Benchmarks;
 /// <summary>Benchmarks by name: <c>dotnet run -c Release --project tests/StoreSync.Benchmarks -- NAME [options]</c>.</summary>
 public static class Program
 {
-    static readonly Dictionary<string, Func<string[], int>> Benchmarks = new(StringComparer.OrdinalIgnoreCase)
+    static readonly Dictionary<string, Func<string[], Task<int>>> Benchmarks = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["storage"] = StorageBenchmark.Run,
+        ["storage"] = args => Task.FromResult(StorageBenchmark.Run(args)),
+        ["libp2p"] = Libp2pBenchmark.RunAsync,
+        ["sync"] = args => Task.FromResult(SyncBenchmark.Run(args)),
     };
 
-    public static int Main(string[] args)
+    public static async Task<int> Main(string[] args)
     {
         if (args.Length == 0 || !Benchmarks.TryGetValue(args[0], out var run))
         {
             Console.Error.WriteLine($"usage: StoreSync.Benchmarks {{{string.Join('|', Benchmarks.Keys)}}} [options]");
             return 2;
         }
-        return run(args[1..]);
+        return await run(args[1..]);
     }
 }

@@ -59,6 +59,9 @@ public sealed class Connection
     /// <summary>Streams currently open on this connection through the host (both directions).</summary>
     public int OpenStreams => Volatile.Read(ref _openStreams);
 
+    /// <summary>Handlers of the peer's streams running now (bounded by <see cref="HostOptions.MaxInboundStreamsPerConnection"/>).</summary>
+    public int InboundHandlers => Volatile.Read(ref _inboundHandlers);
+
     public bool IsClosed => _session.IsClosed;
 
     /// <summary>Why the connection ended, once it has.</summary>

@@ -5,7 +5,7 @@ namespace StoreSync.Libp2p.Host;
 /// <summary>Identity-independent settings of a <see cref="Libp2pHost"/>: agent string, connection manager limits and timeouts.</summary>
 public sealed record HostOptions
 {
-    /// <summary>The connection security protocol: <see cref="NoiseSecurity"/> in the node; tests may plug in plaintext.</summary>
+    /// <summary>The connection security protocol: <see cref="Noise.NoiseSecurity"/> in the node; tests may plug in plaintext.</summary>
     public required ISecurityProtocol Security { get; init; }
 
     /// <summary>Sent in identify as agentVersion.</summary>

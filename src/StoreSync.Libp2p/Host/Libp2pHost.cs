@@ -163,11 +163,18 @@ public sealed class Libp2pHost : IAsyncDisposable
         return rtt;
     }
 
-    /// <summary>Opens a new connection (concurrent dials of the same address share one). With a /p2p/ id the peer must prove it.</summary>
-    public Task<Connection> DialAsync(Multiaddr address, CancellationToken ct)
+    /// <summary>Connects to the address, reusing an open connection to its /p2p/ peer; concurrent dials of one peer (or of one
+    /// address without /p2p/) share one attempt. With a /p2p/ id the peer must prove it.</summary>
+    public Task<Connection> DialAsync(Multiaddr address, CancellationToken ct) => DialAsync(address, forceNew: false, ct);
+
+    /// <param name="forceNew">Always open a new connection (e.g. to measure handshakes), never reuse or share one.</param>
+    public Task<Connection> DialAsync(Multiaddr address, bool forceNew, CancellationToken ct)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        var key = address.ToString();
+        var peer = address.PeerId;
+        if (forceNew) return DialCoreAsync(address).WaitAsync(ct);
+        if (peer is not null && FindConnection(peer) is { } existing) return Task.FromResult(existing);
+        var key = peer?.ToString() ?? address.ToString();
         var dial = _pendingDials.GetOrAdd(key, _ => DialCoreAsync(address));
         _ = dial.ContinueWith(_ => _pendingDials.TryRemove(new KeyValuePair<string, Task<Connection>>(key, dial)), TaskScheduler.Default);
         return dial.WaitAsync(ct);

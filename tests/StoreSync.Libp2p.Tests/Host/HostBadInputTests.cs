@@ -125,14 +125,19 @@ public class HostBadInputTests
         var (server, client, good, logs) = await SetupAsync();
         await using (server) await using (client)
         {
+            // A handler that never reads: nothing is credited back, so the window we granted is all the peer may send.
+            server.SetStreamHandler("/storesync/test/hold/1.0.0", (_, c) => Task.Delay(System.Threading.Timeout.Infinite, c));
             await using var raw = await RawPeer.ConnectAsync(server.ListenAddresses[0], TestHosts.Timeout());
             await raw.UpgradeAsync(Security, TestHosts.Timeout());
+            var negotiation = new byte[256];
+            int length = MultistreamMessage.Encode(negotiation, MultistreamSelect.ProtocolId);
+            length += MultistreamMessage.Encode(negotiation.AsSpan(length), "/storesync/test/hold/1.0.0");
+            var open = Frame(YamuxFrameType.Data, YamuxFlags.Syn, 1, (uint)length, length);
+            negotiation.AsSpan(0, length).CopyTo(open.AsSpan(YamuxFrameHeader.Size));
+            await raw.Stream.WriteAsync(open, TestHosts.Timeout());
             int window = TestHosts.Options.Yamux.ReceiveWindow;
-            await raw.Stream.WriteAsync(Frame(YamuxFrameType.WindowUpdate, YamuxFlags.Syn, 1, 0), TestHosts.Timeout());
-            // Zeros: multistream reads one byte (length 0) and refuses; nothing more is read, so the window is never credited.
             for (int sent = 0; sent < window; sent += window / 2)
                 await raw.Stream.WriteAsync(Frame(YamuxFrameType.Data, YamuxFlags.None, 1, (uint)(window / 2), window / 2), TestHosts.Timeout());
-            await raw.Stream.WriteAsync(Frame(YamuxFrameType.Data, YamuxFlags.None, 1, 100, 100), TestHosts.Timeout());
             await raw.Stream.FlushAsync(TestHosts.Timeout());
             Assert.True(await raw.WaitClosedAsync(TestHosts.Timeout(10)));
             await logs.WaitForAsync("sent into a window of", TimeSpan.FromSeconds(10));

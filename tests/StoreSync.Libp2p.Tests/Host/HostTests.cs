@@ -101,6 +101,21 @@ public class HostTests
     }
 
     [Fact]
+    public async Task Dials_reuse_and_coalesce_unless_a_new_connection_is_forced()
+    {
+        var ct = TestHosts.Timeout();
+        await using var server = await TestHosts.StartAsync();
+        await using var client = await TestHosts.StartAsync();
+        var target = server.ListenAddresses[0];
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => client.DialAsync(target, ct)));
+        Assert.All(concurrent, c => Assert.Same(concurrent[0], c));
+        Assert.Same(concurrent[0], await client.DialAsync(target, ct));
+        var fresh = await client.DialAsync(target, forceNew: true, ct);
+        Assert.NotSame(concurrent[0], fresh);
+        Assert.Equal(2, client.Connections.Count);
+    }
+
+    [Fact]
     public async Task An_unsupported_protocol_is_refused_and_the_connection_stays()
     {
         var ct = TestHosts.Timeout();
@@ -183,6 +198,9 @@ public class HostTests
         await Assert.ThrowsAnyAsync<IOException>(() => connection.NewStreamAsync("/storesync/test/hold/1.0.0", ct));
         release.SetResult();
         foreach (var s in held) await s.DisposeAsync();
+        var serverSide = server.FindConnection(client.PeerId)!;
+        for (int i = 0; i < 500 && serverSide.InboundHandlers > 0; i++) await Task.Delay(10, ct); // handlers finish asynchronously
+        Assert.Equal(0, serverSide.InboundHandlers);
         Assert.True(await connection.PingAsync(ct) >= TimeSpan.Zero);
     }
 

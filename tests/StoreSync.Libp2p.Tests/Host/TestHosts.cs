@@ -1,6 +1,7 @@
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
+using StoreSync.Libp2p.Noise;
 
 namespace StoreSync.Libp2p.Tests.Host;
 
@@ -9,8 +10,8 @@ internal static class TestHosts
 {
     public const string EchoProtocol = "/storesync/test/echo/1.0.0";
 
-    /// <summary>The security every test host uses.</summary>
-    public static ISecurityProtocol Security => new PlaintextSecurity();
+    /// <summary>The security every test host uses: the production one.</summary>
+    public static ISecurityProtocol Security => new NoiseSecurity();
 
     /// <summary>Default options with the test security; adjust with <c>with { … }</c>.</summary>
     public static HostOptions Options => new() { Security = Security };
