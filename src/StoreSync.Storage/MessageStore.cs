@@ -383,6 +383,13 @@ public sealed class MessageStore : IDisposable
         catch { view.Dispose(); throw; }
     }
 
+    /// <summary>The messages of <paramref name="scope"/> as ordered sync items for the reconciler (and its fingerprint index).</summary>
+    public StoreSyncItems SyncItems(StoreSync.Reconciliation.SyncScope scope)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        return new StoreSyncItems(this, scope);
+    }
+
     /// <summary>Every pubsub topic the store has ever held, with its id, in id order.</summary>
     public IReadOnlyList<(uint Id, string Topic)> PubsubTopics
     {
