@@ -37,7 +37,7 @@ public sealed class PeerId : IEquatable<PeerId>
         var (code, digest) = Multiformats.Multihash.Decode(bytes);
         switch (code)
         {
-            case Multiformats.Multihash.Identity when digest.Length <= KeyProtobuf.MaxDataLength:
+            case Multiformats.Multihash.Identity: // Multihash.Decode already capped the digest length
                 break;
             case Multiformats.Multihash.Sha2_256 when digest.Length == 32:
                 break;

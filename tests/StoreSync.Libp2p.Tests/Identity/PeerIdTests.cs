@@ -56,6 +56,8 @@ public class PeerIdTests
         Assert.Equal(cid, key.PeerId.ToCidString());
         Assert.Equal(key.PeerId, PeerId.Parse(cid));
         Assert.Equal(key.PeerId, PeerId.Parse(base58));
+        Assert.Equal(key.PeerId, PeerId.Parse("z" + Base58.Encode([0x01, 0x72, .. key.PeerId.Multihash.Span])));
+        Assert.Equal(key.PeerId, PeerId.Parse(cid.ToUpperInvariant()[..1].ToLowerInvariant() + cid[1..].ToUpperInvariant()));
         // A bare 32-byte seed (some tools write only that) gives the same identity.
         Assert.Equal(key.PeerId, IdentityKey.FromPrivateKeyProtobuf(Hex.Bytes("08011220" + seed)).PeerId);
     }

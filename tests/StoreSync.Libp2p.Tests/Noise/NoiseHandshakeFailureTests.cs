@@ -172,6 +172,19 @@ public class NoiseHandshakeFailureTests
     }
 
     [Fact]
+    public void Our_own_message_may_not_exceed_65535_bytes()
+    {
+        using var initiator = new XxHandshakeState(initiator: true, X25519KeyPair.Generate(), X25519KeyPair.Generate());
+        using var responder = new XxHandshakeState(initiator: false, X25519KeyPair.Generate(), X25519KeyPair.Generate());
+        var message = new byte[NoiseHandshake.MaxMessageLength];
+        responder.ReadMessage1(message.AsSpan(0, initiator.WriteMessage1(message)));
+        // 96 bytes of keys and tags plus 65440 bytes of payload would be 65536.
+        var e = Assert.Throws<NoiseHandshakeException>(() => responder.WriteMessage2(new byte[65440], message));
+        Assert.Contains("would exceed 65535", e.Message);
+        Assert.Equal(NoiseHandshake.MaxMessageLength, responder.WriteMessage2(new byte[65439], message));
+    }
+
+    [Fact]
     public async Task Random_bytes_fail_both_sides()
     {
         var random = new Random(42);
