@@ -34,6 +34,18 @@ internal struct FrameWriter(int maxBytes) : IDisposable
 
     public void Hash(in MessageHash hash) { hash.WriteTo(Reserve(MessageHash.Length)); _length += MessageHash.Length; }
 
+    /// <summary>A topic list: varint count, then varint byte length + UTF-8 per topic (both protocols' header).</summary>
+    public void Topics(IReadOnlyList<string> topics)
+    {
+        Varint((ulong)topics.Count);
+        foreach (var topic in topics)
+        {
+            int size = System.Text.Encoding.UTF8.GetByteCount(topic);
+            Varint((ulong)size);
+            _length += System.Text.Encoding.UTF8.GetBytes(topic, Reserve(size));
+        }
+    }
+
     public readonly byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
 
     public void Dispose()
@@ -85,4 +97,13 @@ internal ref struct FrameReader(ReadOnlySpan<byte> frame)
     }
 
     public MessageHash Hash(string what) => MessageHash.Read(Bytes(MessageHash.Length, what));
+
+    public string[] Topics(string what)
+    {
+        int count = Count(what + " count", 1, 1 << 16);
+        var topics = new string[count];
+        for (int i = 0; i < count; i++)
+            topics[i] = System.Text.Encoding.UTF8.GetString(Bytes(Count(what + " length", 1, 1 << 16), what));
+        return topics;
+    }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
@@ -147,17 +148,22 @@ public sealed class MessageStore : IDisposable
                 }
                 uint p = additions.Pubsub(item.PubsubTopic), c = additions.Content(item.Message.ContentTopic);
                 long ts = item.Message.Timestamp;
-                var value = StoredForm(item.Message);
+                var stored = StoredForm(item.Message);
+                int size = stored.CalculateSize();
+                byte[] rented = ArrayPool<byte>.Shared.Rent(size);
+                var value = rented.AsSpan(0, size);
+                stored.WriteTo(value);
                 StoreKeys.WriteMessageKey(messageKey, p, c, ts, hash);
                 StoreKeys.WriteTimeKey(timeKey, p, ts, hash);
                 StoreKeys.WriteHashValue(location, p, c, ts);
                 BinaryPrimitives.WriteUInt32BigEndian(contentValue, c);
-                write.Put(messageKey, value, _messages);
+                write.Put(messageKey, value, _messages); // the batch copies it
+                ArrayPool<byte>.Shared.Return(rented);
                 write.Put(hashKey, location, _hashes);
                 write.Put(timeKey, contentValue, _time);
-                deltas[(p, c)] = deltas.GetValueOrDefault((p, c)) + new TopicFigures(1, value.Length);
+                deltas[(p, c)] = deltas.GetValueOrDefault((p, c)) + new TopicFigures(1, size);
                 inserted.Add(hash);
-                changes.Add(new StoreChange(item.PubsubTopic, item.Message.ContentTopic, ts, hash, value.Length, p, c));
+                changes.Add(new StoreChange(item.PubsubTopic, item.Message.ContentTopic, ts, hash, size, p, c));
             }
             if (inserted.Count > 0)
             {
@@ -180,13 +186,13 @@ public sealed class MessageStore : IDisposable
     }
 
     /// <summary>The form a message is stored in: as received, less what nwaku does not keep either (RLN proof, ephemeral flag).</summary>
-    static byte[] StoredForm(WakuMessage message)
+    static WakuMessage StoredForm(WakuMessage message)
     {
-        if (!message.HasRateLimitProof && !message.HasEphemeral && message.HasPayload) return message.ToByteArray();
+        if (!message.HasRateLimitProof && !message.HasEphemeral && message.HasPayload) return message;
         var stored = message.Clone();
         stored.ClearRateLimitProof();
         stored.ClearEphemeral();
-        return stored.WithPayloadPresent().ToByteArray();
+        return stored.WithPayloadPresent();
     }
 
     public bool Contains(MessageHash hash)
@@ -196,7 +202,7 @@ public sealed class MessageStore : IDisposable
         return _db.HasKey(key, _hashes);
     }
 
-    public bool TryGet(MessageHash hash, out StoredMessage message)
+    public bool TryGet(MessageHash hash, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out StoredMessage message)
     {
         using var view = OpenView();
         message = null!;

@@ -35,6 +35,15 @@ internal sealed class StoreView : IDisposable
 
     public Iterator NewIterator(ColumnFamilyHandle family) => _db.NewIterator(family, _read);
 
+    /// <summary>An iterator confined to [lower, upper): RocksDB stops at the bounds instead of stepping over the deletion
+    /// tombstones and foreign keys beyond them (which retention leaves at the old end of every prefix).</summary>
+    public Iterator NewIterator(ColumnFamilyHandle family, byte[] lower, byte[]? upper)
+    {
+        var read = new ReadOptions().SetSnapshot(_snapshot).SetIterateLowerBound(lower);
+        if (upper is not null) read.SetIterateUpperBound(upper);
+        return _db.NewIterator(family, read);
+    }
+
     public bool TryLocate(in MessageHash hash, out MessageLocation location)
     {
         Span<byte> key = stackalloc byte[MessageHash.Length];
@@ -87,7 +96,8 @@ internal sealed class StoreView : IDisposable
 internal sealed class IndexCursor : IDisposable
 {
     readonly StoreView _view;
-    readonly Iterator _iterator;
+    readonly ColumnFamilyHandle _family;
+    Iterator? _iterator;
     readonly bool _forward, _byContent;
     readonly byte[] _prefix;
     long _from, _to;
@@ -95,7 +105,7 @@ internal sealed class IndexCursor : IDisposable
     IndexCursor(StoreView view, ColumnFamilyHandle family, byte[] prefix, bool byContent, bool forward)
     {
         _view = view;
-        _iterator = view.NewIterator(family);
+        _family = family;
         _prefix = prefix;
         _byContent = byContent;
         _forward = forward;
@@ -123,7 +133,7 @@ internal sealed class IndexCursor : IDisposable
     /// <summary>True when Current came from the messages family, so its value is the message itself.</summary>
     public bool HoldsMessage => _byContent;
 
-    public ReadOnlySpan<byte> CurrentValue => _iterator.GetValueSpan();
+    public ReadOnlySpan<byte> CurrentValue => _iterator!.GetValueSpan();
 
     /// <summary>
     /// Positions on the first entry in range, after <paramref name="cursor"/> in walking order when given (at it, when
@@ -133,6 +143,8 @@ internal sealed class IndexCursor : IDisposable
     {
         _from = from;
         _to = to;
+        Valid = false;
+        if (from > to) return; // an empty range; RocksDB is not given inverted bounds
         Span<byte> key = stackalloc byte[StoreKeys.MessageKeyLength];
         int prefixLength = _prefix.Length;
         _prefix.CopyTo(key);
@@ -148,23 +160,43 @@ internal sealed class IndexCursor : IDisposable
         BinaryPrimitives.WriteUInt64BigEndian(key[prefixLength..], StoreKeys.EncodeTimestamp(seekTime));
         seekHash.WriteTo(key[(prefixLength + 8)..]);
         var seekKey = key[..(prefixLength + 8 + MessageHash.Length)];
+        _iterator?.Dispose();
+        _iterator = _view.NewIterator(_family, Bound(from), to == long.MaxValue ? NextPrefix() : Bound(to + 1));
         if (_forward) _iterator.Seek(seekKey);
         else _iterator.SeekForPrev(seekKey);
         Load();
         if (skipEqual && Valid && Current.Timestamp == seekTime && Current.Hash == seekHash) Advance();
     }
 
+    /// <summary>prefix ‖ timestamp: every key of the prefix at or after that time sorts at or after it.</summary>
+    byte[] Bound(long timestamp)
+    {
+        var bound = new byte[_prefix.Length + 8];
+        _prefix.CopyTo(bound, 0);
+        BinaryPrimitives.WriteUInt64BigEndian(bound.AsSpan(_prefix.Length), StoreKeys.EncodeTimestamp(timestamp));
+        return bound;
+    }
+
+    /// <summary>The first key after the whole prefix (the prefix read as a big-endian number, plus one); null if none.</summary>
+    byte[]? NextPrefix()
+    {
+        var next = (byte[])_prefix.Clone();
+        for (int i = next.Length - 1; i >= 0; i--)
+            if (++next[i] != 0) return next;
+        return null;
+    }
+
     public void Advance()
     {
-        if (_forward) _iterator.Next();
-        else _iterator.Prev();
+        if (_forward) _iterator!.Next();
+        else _iterator!.Prev();
         Load();
     }
 
     void Load()
     {
         Valid = false;
-        if (!_iterator.Valid()) return;
+        if (_iterator is null || !_iterator.Valid()) return;
         var key = _iterator.GetKeySpan();
         if (!key.StartsWith(_prefix)) return;
         var location = _byContent ? StoreKeys.ReadMessageKey(key) : StoreKeys.ReadTimeKey(key, _iterator.GetValueSpan());
@@ -173,5 +205,5 @@ internal sealed class IndexCursor : IDisposable
         Valid = true;
     }
 
-    public void Dispose() => _iterator.Dispose();
+    public void Dispose() => _iterator?.Dispose();
 }

@@ -20,12 +20,7 @@ public class NwakuReconciliationTests
     [Property(MaxTest = 40)]
     public void Random_pairs_end_with_the_union(int seed, byte shape)
     {
-        var rng = new Random(seed);
-        int shared = (shape % 4) switch { 0 => 0, 1 => rng.Next(5), 2 => rng.Next(300), _ => rng.Next(3000) };
-        int onlyA = (shape / 4 % 3) switch { 0 => 0, 1 => 1, _ => rng.Next(200) };
-        int onlyB = (shape / 12 % 3) switch { 0 => 0, 1 => 1, _ => rng.Next(200) };
-        long span = (shape / 36 % 3) switch { 0 => 4, 1 => 1000, _ => Hour }; // tiny spans force equal timestamps
-        var (a, b) = TestItems.Pair(rng, shared, onlyA, onlyB, r => TestItems.RandomItem(r, T0, T0 + span));
+        var (a, b, span) = TestItems.Shaped(seed, shape);
         var (sa, sb) = Sessions(a, b, T0, T0 + span);
         TestItems.Drive(sa, sb);
         TestItems.AssertReconciled(a, b, sa, sb, bothLearn: false);

@@ -24,6 +24,18 @@ internal static class TestItems
         return (a, b);
     }
 
+    /// <summary>A random pair drawn by shape: empty, tiny or larger shared parts, 0/1/many extras per side, tiny or wide spans.</summary>
+    public static (List<SyncItem> A, List<SyncItem> B, long Span) Shaped(int seed, byte shape)
+    {
+        var rng = new Random(seed);
+        int shared = (shape % 4) switch { 0 => 0, 1 => rng.Next(5), 2 => rng.Next(300), _ => rng.Next(3000) };
+        int onlyA = (shape / 4 % 3) switch { 0 => 0, 1 => 1, _ => rng.Next(200) };
+        int onlyB = (shape / 12 % 3) switch { 0 => 0, 1 => 1, _ => rng.Next(200) };
+        long span = (shape / 36 % 3) switch { 0 => 4, 1 => 1000, _ => 3_600_000_000_000 }; // tiny spans force equal timestamps
+        var (a, b) = Pair(rng, shared, onlyA, onlyB, r => RandomItem(r, T0, T0 + span));
+        return (a, b, span);
+    }
+
     /// <summary>Runs a session to the end; returns the number of frames exchanged.</summary>
     public static int Drive(ReconciliationSession initiator, ReconciliationSession responder)
     {

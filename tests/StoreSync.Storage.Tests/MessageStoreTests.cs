@@ -145,3 +145,23 @@ public class MessageStoreTests
         public void OnDeleted(IReadOnlyList<StoreChange> changes) => Events.AddRange(changes.Select(c => $"-{c.ContentTopic}@{c.Timestamp}"));
     }
 }
+
+public class StoreKeyLayoutTests
+{
+    [Fact]
+    public void The_byte_example_of_spec_storage_md_holds()
+    {
+        // RFC 14 test vector: its hash and the keys spec/storage.md prints for it with pubsub id 1 and content id 1.
+        var hash = MessageHash.Compute("/waku/2/default-waku/proto", Convert.FromHexString("010203045445535405060708"),
+            "/waku/2/default-content/proto", Convert.FromHexString("73757065722d736563726574"), 0x175789bfa23f8400);
+        Assert.Equal("0x64cce733fed134e83da02b02c6f689814872b1a0ac97ea56b76095c3c72bfe05", hash.ToString());
+        Span<byte> key = stackalloc byte[StoreKeys.MessageKeyLength];
+        StoreKeys.WriteMessageKey(key, 1, 1, 0x175789bfa23f8400, hash);
+        Assert.Equal("0000000100000001975789bfa23f840064cce733fed134e83da02b02c6f689814872b1a0ac97ea56b76095c3c72bfe05", Convert.ToHexStringLower(key));
+        Span<byte> time = stackalloc byte[StoreKeys.TimeKeyLength];
+        StoreKeys.WriteTimeKey(time, 1, 0x175789bfa23f8400, hash);
+        Assert.Equal("00000001975789bfa23f840064cce733fed134e83da02b02c6f689814872b1a0ac97ea56b76095c3c72bfe05", Convert.ToHexStringLower(time));
+        Assert.Equal("7ffffffffffffffb", StoreKeys.EncodeTimestamp(-5).ToString("x16"));
+        Assert.Equal("8000000000000000", StoreKeys.EncodeTimestamp(0).ToString("x16"));
+    }
+}

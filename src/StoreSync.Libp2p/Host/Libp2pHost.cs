@@ -31,6 +31,7 @@ public sealed class Libp2pHost : IAsyncDisposable
     volatile string[] _protocols = [];
     IReadOnlyList<Multiaddr> _listenAddresses = [];
     int _pendingHandshakes, _connectionCount, _disposed;
+    bool _sweeping;
 
     public Libp2pHost(IdentityKey identity, HostOptions options, ILoggerFactory? loggerFactory = null)
     {
@@ -88,7 +89,11 @@ public sealed class Libp2pHost : IAsyncDisposable
         _listenAddresses = [.. _listenAddresses, .. bound];
         lock (_loops)
         {
-            if (_loops.Count == bound.Count && Options.IdleTimeout != Timeout.InfiniteTimeSpan) _loops.Add(Task.Run(IdleSweepLoopAsync));
+            if (!_sweeping && Options.IdleTimeout != Timeout.InfiniteTimeSpan)
+            {
+                _sweeping = true;
+                _loops.Add(Task.Run(IdleSweepLoopAsync));
+            }
         }
         return Task.CompletedTask;
     }

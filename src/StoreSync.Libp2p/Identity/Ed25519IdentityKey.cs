@@ -23,15 +23,22 @@ internal sealed class Ed25519IdentityKey : IdentityKey
 
     public static Ed25519IdentityKey Generate() => FromSeed(RandomNumberGenerator.GetBytes(Ed25519.SecretKeySize));
 
-    /// <summary>Accepts seed ‖ public key (what libp2p writes) or a bare seed; a stored public key must match the seed.</summary>
+    /// <summary>
+    /// Accepts seed ‖ public key (what libp2p writes), a bare seed, or the 96-byte form old go-libp2p wrote
+    /// (public key repeated); every stored public key must match the seed.
+    /// </summary>
     public static Ed25519IdentityKey FromPrivateData(byte[] data)
     {
         if (data.Length == Ed25519.SecretKeySize) return FromSeed(data);
-        if (data.Length != Ed25519.SecretKeySize + Ed25519.PublicKeySize)
+        int pair = Ed25519.SecretKeySize + Ed25519.PublicKeySize;
+        if (data.Length != pair && data.Length != pair + Ed25519.PublicKeySize)
             throw new FormatException($"Ed25519 private key must be 64 bytes (seed and public key), not {data.Length}");
         var key = FromSeed(data.AsSpan(0, Ed25519.SecretKeySize));
-        if (!key.PublicKey.Raw.Span.SequenceEqual(data.AsSpan(Ed25519.SecretKeySize)))
-            throw new FormatException("Ed25519 private key: the stored public key does not belong to the seed");
+        for (int o = Ed25519.SecretKeySize; o < data.Length; o += Ed25519.PublicKeySize)
+        {
+            if (!key.PublicKey.Raw.Span.SequenceEqual(data.AsSpan(o, Ed25519.PublicKeySize)))
+                throw new FormatException("Ed25519 private key: the stored public key does not belong to the seed");
+        }
         return key;
     }
 

@@ -1,4 +1,3 @@
-using System.Text;
 using StoreSync.Core;
 
 namespace StoreSync.Reconciliation.Nwaku;
@@ -29,8 +28,8 @@ public sealed class RangesData
         var w = new FrameWriter(maxBytes);
         try
         {
-            WriteTopics(ref w, PubsubTopics);
-            WriteTopics(ref w, ContentTopics);
+            w.Topics(PubsubTopics);
+            w.Topics(ContentTopics);
             var first = Ranges[0].Lower;
             long lastTime = first.Timestamp;
             // nwaku compares equal-time bounds against the FIRST lower bound's hash and never updates it.
@@ -76,17 +75,6 @@ public sealed class RangesData
         finally { w.Dispose(); }
     }
 
-    static void WriteTopics(ref FrameWriter w, IReadOnlyList<string> topics)
-    {
-        w.Varint((ulong)topics.Count);
-        foreach (var topic in topics)
-        {
-            var bytes = Encoding.UTF8.GetBytes(topic);
-            w.Varint((ulong)bytes.Length);
-            w.Bytes(bytes);
-        }
-    }
-
     /// <summary>Decodes a frame the way nwaku's deltaDecode reads it, but strictly bounded (spec/sync.md §2.3).</summary>
     public static RangesData Decode(ReadOnlySpan<byte> frame, SyncLimits? limits = null)
     {
@@ -95,8 +83,8 @@ public sealed class RangesData
         // nwaku: a payload of at most one byte is "no ranges" (it sends [0x00]; an empty frame ends the session).
         if (frame.Length <= 1) return new RangesData();
         var r = new FrameReader(frame);
-        var pubsub = ReadTopics(ref r, "pubsub topic");
-        var content = ReadTopics(ref r, "content topic");
+        var pubsub = r.Topics("pubsub topic");
+        var content = r.Topics("content topic");
         long lastTime = (long)r.Varint("first timestamp");
         var ranges = new List<SyncRange>();
         Span<byte> hash = stackalloc byte[MessageHash.Length];
@@ -142,17 +130,5 @@ public sealed class RangesData
             }
         }
         return new RangesData { PubsubTopics = pubsub, ContentTopics = content, Ranges = ranges };
-    }
-
-    static string[] ReadTopics(ref FrameReader r, string what)
-    {
-        int count = r.Count(what + " count", 1, 1 << 16);
-        var topics = new string[count];
-        for (int i = 0; i < count; i++)
-        {
-            int length = r.Count(what + " length", 1, 1 << 16);
-            topics[i] = Encoding.UTF8.GetString(r.Bytes(length, what));
-        }
-        return topics;
     }
 }

@@ -1,0 +1,31 @@
+namespace StoreSync.Reconciliation.Native;
+
+/// <summary>What a native-mode entry says about the open node(s) it answers.</summary>
+public enum EntryType : byte
+{
+    /// <summary>varint run: that many consecutive nodes agree (or are settled); closes them.</summary>
+    Done = 0,
+
+    /// <summary>varint count, then (if count &gt; 0) the 8-byte keyed fingerprint; the peer must answer it.</summary>
+    Fingerprint = 1,
+
+    /// <summary>varint m, then m child fingerprints (count, fp) over m equal position slices; opens the children.</summary>
+    Split = 2,
+
+    /// <summary>varint k, k items: all my items in the node; the peer answers with Extras.</summary>
+    Items = 3,
+
+    /// <summary>varint k, k items the peer lacks; closes the node.</summary>
+    Extras = 4,
+
+    /// <summary>The answer to Items: varint k, k items the peer lacks, then one bit per listed item we lack; closes the node.</summary>
+    ItemsReply = 5,
+}
+
+/// <summary>What a native-mode frame is: the initiator's opening, the responder's first answer, or a step.</summary>
+public enum FrameKind : byte
+{
+    Open = 0,
+    Accept = 1,
+    Step = 2,
+}

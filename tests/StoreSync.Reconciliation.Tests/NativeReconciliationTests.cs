@@ -1,0 +1,167 @@
+using FsCheck.Xunit;
+using StoreSync.Core;
+using StoreSync.Reconciliation;
+using StoreSync.Reconciliation.Native;
+
+namespace StoreSync.Reconciliation.Tests;
+
+public class NativeReconciliationTests
+{
+    const long T0 = TestItems.T0;
+    const long Hour = 3_600_000_000_000;
+
+    static (NativeReconciliation, NativeReconciliation) Sessions(IEnumerable<SyncItem> a, IEnumerable<SyncItem> b, long start, long end,
+        long horizonA = long.MinValue, long horizonB = long.MinValue)
+    {
+        var sa = new MemorySyncItemSource(a);
+        var sb = new MemorySyncItemSource(b);
+        return (new NativeReconciliation(SyncScope.All, _ => sa, start, end, horizonA),
+                new NativeReconciliation(SyncScope.All, _ => sb, horizon: horizonB));
+    }
+
+    [Property(MaxTest = 60)]
+    public void Random_pairs_end_with_the_union_and_both_sides_know_it(int seed, byte shape)
+    {
+        var (a, b, span) = TestItems.Shaped(seed, shape);
+        var (sa, sb) = Sessions(a, b, T0, T0 + span);
+        TestItems.Drive(sa, sb);
+        TestItems.AssertReconciled(a, b, sa, sb);
+    }
+
+    [Fact]
+    public void Identical_sets_take_one_round_trip_under_256_bytes_each_way()
+    {
+        var rng = new Random(1);
+        var items = Enumerable.Range(0, 20_000).Select(_ => TestItems.RandomItem(rng, T0, T0 + Hour)).ToList();
+        var (sa, sb) = Sessions(items, items, T0, T0 + Hour);
+        Assert.Equal(2, TestItems.Drive(sa, sb));
+        Assert.True(sa.BytesSent <= 256 && sb.BytesSent <= 256, $"{sa.BytesSent} / {sb.BytesSent}");
+        Assert.True(sa.IsFinished && sb.IsFinished);
+    }
+
+    [Fact]
+    public void Equal_timestamps_and_shared_first_hash_words_reconcile()
+    {
+        var rng = new Random(2);
+        ulong w0 = (ulong)rng.NextInt64();
+        var (a, b) = TestItems.Pair(rng, 500, 40, 40, r => new SyncItem(T0, new MessageHash(w0, (ulong)r.NextInt64(), 1, 2)));
+        var (sa, sb) = Sessions(a, b, T0, T0 + 1);
+        TestItems.Drive(sa, sb);
+        TestItems.AssertReconciled(a, b, sa, sb);
+    }
+
+    [Fact]
+    public void Extreme_timestamps_reconcile()
+    {
+        var rng = new Random(3);
+        var a = new List<SyncItem> { new(long.MinValue, TestItems.RandomHash(rng)), new(long.MaxValue - 1, TestItems.RandomHash(rng)), new(0, TestItems.RandomHash(rng)) };
+        var b = new List<SyncItem> { a[2], new(-5, TestItems.RandomHash(rng)), new(long.MaxValue - 2, TestItems.RandomHash(rng)) };
+        var (sa, sb) = Sessions(a, b, long.MinValue, long.MaxValue);
+        TestItems.Drive(sa, sb);
+        TestItems.AssertReconciled(a, b, sa, sb);
+    }
+
+    [Theory]
+    [InlineData(100_000, 50, 50)]
+    [InlineData(100_000, 1000, 1000)]
+    [InlineData(20_000, 0, 3000)]
+    public void Large_sets_reconcile(int shared, int onlyA, int onlyB)
+    {
+        var rng = new Random(shared + onlyA);
+        var (a, b) = TestItems.Pair(rng, shared, onlyA, onlyB, r => TestItems.RandomItem(r, T0, T0 + 24 * Hour));
+        var (sa, sb) = Sessions(a, b, T0, T0 + 24 * Hour);
+        TestItems.Drive(sa, sb);
+        TestItems.AssertReconciled(a, b, sa, sb);
+    }
+
+    [Fact]
+    public void The_higher_horizon_bounds_the_range_on_both_sides()
+    {
+        var rng = new Random(4);
+        var (a, b) = TestItems.Pair(rng, 3000, 200, 200, r => TestItems.RandomItem(r, T0, T0 + 10 * Hour));
+        // B evicted everything older than T0 + 6 h on purpose: nothing older may be offered to it or asked of it.
+        var (sa, sb) = Sessions(a, b, T0, T0 + 10 * Hour, horizonA: T0 + 2 * Hour, horizonB: T0 + 6 * Hour);
+        TestItems.Drive(sa, sb);
+        Assert.Equal(T0 + 6 * Hour, sa.AgreedStart);
+        Assert.Equal(T0 + 6 * Hour, sb.AgreedStart);
+        TestItems.AssertReconciled(a, b, sa, sb, T0 + 6 * Hour, T0 + 10 * Hour);
+    }
+
+    [Fact]
+    public void Disjoint_topics_end_after_the_accept()
+    {
+        var src = new MemorySyncItemSource([new SyncItem(T0, MessageHash.Max)]);
+        var a = new NativeReconciliation(new SyncScope(["/waku/2/rs/1/0"], []), _ => src, T0, T0 + Hour);
+        var b = new NativeReconciliation(new SyncScope(["/waku/2/rs/1/1"], []), _ => src);
+        Assert.Equal(2, TestItems.Drive(a, b));
+        Assert.Empty(a.ToSend);
+        Assert.True(a.IsFinished && b.IsFinished);
+    }
+
+    [Fact]
+    public void Random_garbage_is_a_clean_error_never_a_crash()
+    {
+        var rng = new Random(5);
+        var items = Enumerable.Range(0, 2000).Select(_ => TestItems.RandomItem(rng, T0, T0 + Hour)).ToList();
+        var (sa, _) = Sessions(items, items, T0, T0 + Hour);
+        var open = sa.Initiate();
+        for (int i = 0; i < 2000; i++)
+        {
+            var b = new NativeReconciliation(SyncScope.All, _ => new MemorySyncItemSource(items));
+            var frame = (byte[])open.Clone();
+            // Flip bytes, truncate, or append junk.
+            switch (i % 3)
+            {
+                case 0: frame[rng.Next(frame.Length)] ^= (byte)rng.Next(1, 256); break;
+                case 1: frame = frame[..rng.Next(frame.Length)]; break;
+                default: frame = [.. frame, .. Enumerable.Range(0, rng.Next(1, 40)).Select(_ => (byte)rng.Next(256))]; break;
+            }
+            try { b.Receive(frame); }
+            catch (SyncProtocolException) { }
+        }
+    }
+
+    public static TheoryData<byte[], string> HostileSteps => new()
+    {
+        { new byte[] { 1, 2, 6 }, "entry type" },                                   // type 6
+        { new byte[] { 1, 2 }.Concat(Enumerable.Repeat(new byte[] { 1, 0 }, 17).SelectMany(x => x)).ToArray(), "more entries" }, // 17 answers, 16 open nodes
+        { new byte[] { 1, 2, 1, 0 }, "cover" },                                      // 1 answer, 16 open nodes
+        { new byte[] { 1, 2, 2, 0xff, 0xff, 0x7f }, "fan-out" },                     // split into 2M children in 6 bytes
+        { new byte[] { 1, 2, 4, 0xff, 0xff, 0x3f }, "item count" },                  // a million extras announced
+        { new byte[] { 1, 2, 0, 0xff, 0x01 }, "done run" },                          // 255 nodes closed of 16
+        { new byte[] { 1, 0 }, "frame kind" },                                       // a second Open
+        { new byte[] { 9, 2 }, "version" },
+    };
+
+    [Theory]
+    [MemberData(nameof(HostileSteps))]
+    public void Hostile_steps_are_rejected(byte[] frame, string what)
+    {
+        var rng = new Random(9);
+        var items = Enumerable.Range(0, 5000).Select(_ => TestItems.RandomItem(rng, T0, T0 + Hour)).ToList();
+        var a = new NativeReconciliation(SyncScope.All, _ => new MemorySyncItemSource(items.Take(4000)), T0, T0 + Hour);
+        var b = new NativeReconciliation(SyncScope.All, _ => new MemorySyncItemSource(items.Skip(1000)));
+        b.Receive(a.Initiate()); // b splits the root into 16 slices: 16 open nodes
+        Assert.False(b.IsFinished);
+        var error = Assert.Throws<SyncProtocolException>(() => b.Receive(frame));
+        Assert.Contains(what, error.Message);
+        Assert.True(b.IsFinished);
+    }
+
+    [Fact]
+    public void A_peer_that_never_agrees_is_cut_off_by_the_round_cap()
+    {
+        // Echo every frame's fingerprints back with random values: splits shrink the nodes until they are
+        // item lists, and the round cap bounds whatever the peer keeps inventing.
+        var rng = new Random(6);
+        var items = Enumerable.Range(0, 30_000).Select(_ => TestItems.RandomItem(rng, T0, T0 + Hour)).ToList();
+        var limits = new SyncLimits { MaxRounds = 12 };
+        var honest = new NativeReconciliation(SyncScope.All, _ => new MemorySyncItemSource(items), T0, T0 + Hour, limits: limits);
+        var liar = new NativeReconciliation(SyncScope.All, _ => new MemorySyncItemSource(items.Select(x => x with { Hash = TestItems.RandomHash(rng) })), limits: limits);
+        int frames = 0;
+        try { frames = TestItems.Drive(honest, liar); }
+        catch (SyncProtocolException) { frames = -1; }
+        Assert.True(frames == -1 || frames <= 2 * limits.MaxRounds + 1);
+        Assert.True(honest.MessagesReceived <= limits.MaxRounds + 1);
+    }
+}
