@@ -48,6 +48,16 @@ try {
   const expected = ma.getPeerId();
   const connection = await withTimeout(waku.libp2p.dial(ma), "dial");
   if (expected && connection.remotePeer.toString() !== expected) throw new Error(`peer id mismatch: dialed ${expected}, Noise proved ${connection.remotePeer}`);
+  // The sdk selects peers from the peer store's protocol list, filled by the automatic identify on connect, which may
+  // still be running when waitForPeers returns: wait (bounded) until the needed codec is listed.
+  const needed = command === "push" ? "/vac/waku/lightpush/3.0.0" : "/vac/waku/store-query/3.0.0";
+  const identifyDeadline = Date.now() + opts.timeout;
+  for (;;) {
+    const known = await waku.libp2p.peerStore.get(connection.remotePeer).catch(() => undefined);
+    if (known?.protocols.includes(needed)) break;
+    if (Date.now() > identifyDeadline) throw new Error(`identify: peer did not announce ${needed} within ${opts.timeout} ms (has: ${known?.protocols.join(" ")})`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   await withTimeout(waku.waitForPeers([command === "push" ? Protocols.LightPush : Protocols.Store]), "waitForPeers");
 
   const pubsubShard = opts.shard;

@@ -1,0 +1,45 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace StoreSync.Interop.Tests.Waku;
+
+/// <summary>Runs tests/Interop/waku/waku-client.mjs (@waku/sdk over TCP/Noise/Yamux) against a node; bounded in time.</summary>
+public static class JsWakuClient
+{
+    public static string ScriptDirectory
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, "tests", "Interop", "waku");
+                if (File.Exists(Path.Combine(candidate, "waku-client.mjs"))) return candidate;
+            }
+            throw new DirectoryNotFoundException("tests/Interop/waku/waku-client.mjs not found above " + AppContext.BaseDirectory);
+        }
+    }
+
+    public sealed record Message(string Hash, long Timestamp, string? ContentTopic, string? Payload);
+
+    public static async Task<List<Message>> RunAsync(params string[] args)
+    {
+        var dir = ScriptDirectory;
+        if (!Directory.Exists(Path.Combine(dir, "node_modules", "@waku", "sdk")))
+            throw new InvalidOperationException($"@waku/sdk is not installed in {dir}: run tests/run.sh (it runs npm ci)");
+        var start = new ProcessStartInfo("node") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "--import", "./withresolvers-polyfill.mjs", "waku-client.mjs" }.Concat(args)) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        try { await process.WaitForExitAsync(timeout.Token); }
+        catch (OperationCanceledException) { process.Kill(entireProcessTree: true); throw new TimeoutException("waku-client.mjs did not finish in 120 s: " + await stderr); }
+        if (process.ExitCode != 0) throw new InvalidOperationException($"waku-client.mjs {string.Join(' ', args)} exited {process.ExitCode}: {await stderr}");
+        return (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(e => e.TryGetProperty("hash", out _))
+            .Select(e => new Message(e.GetProperty("hash").GetString()!, e.GetProperty("timestamp").GetInt64(),
+                e.TryGetProperty("contentTopic", out var ct) ? ct.GetString() : null, e.TryGetProperty("payload", out var p) ? p.GetString() : null))
+            .ToList();
+    }
+}
