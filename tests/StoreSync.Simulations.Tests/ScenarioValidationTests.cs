@@ -69,6 +69,7 @@ public class ScenarioValidationTests
     [InlineData("nodeGroups[0].sync.protocol", "not one of", "nodeGroups[0].sync={\"protocol\": \"gossip\"}")]
     [InlineData("nodeGroups[0].network.bandwidth", "not a bandwidth", "nodeGroups[0].network={\"bandwidth\": \"fast\"}")]
     [InlineData("sync.interval", "out of range", "sync.interval=\"10ms\"")]
+    [InlineData("sync.parallel", "true or false", "sync.parallel=\"yes\"")]
     [InlineData("sync.knownPeers", "", "sync.knownPeers=-1")]
     [InlineData("retention.maxAge", "not a duration", "retention.maxAge=\"forever\"")]
     [InlineData("storage", "not one of", "storage=\"tape\"")]

@@ -113,4 +113,15 @@ public class SimulationTests
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         }
     }
+
+    [Fact]
+    public void Syncing_with_peers_at_once_transfers_the_same_messages_twice()
+    {
+        var oneByOne = Runner.RunInMemory(One(ScenarioTexts.Small)).Result;
+        var atOnce = Runner.RunInMemory(One(ScenarioTexts.Small, "sync.parallel=true")).Result;
+        Assert.True(atOnce.DuplicateTransfers > 2 * oneByOne.DuplicateTransfers, $"{atOnce.DuplicateTransfers} vs {oneByOne.DuplicateTransfers}");
+        Assert.True(atOnce.TransferBytes > oneByOne.TransferBytes);
+        Assert.Equal(1.0, oneByOne.FinalCompleteFraction);
+        Assert.Equal(1.0, atOnce.FinalCompleteFraction);
+    }
 }

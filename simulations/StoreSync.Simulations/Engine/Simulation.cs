@@ -248,8 +248,32 @@ internal sealed class Simulation : IDisposable
         EvictOld(node);
         var sync = node.Group.Sync;
         int picked = PickPeers(node, sync.Peers);
-        for (int i = 0; i < picked; i++) StartExchange(node, _nodes[_peerScratch[i]]);
+        if (sync.Parallel)
+            for (int i = 0; i < picked; i++) StartExchange(node, _nodes[_peerScratch[i]], null);
+        else if (picked > 0)
+            ContinueRound(new Round(node, epoch, _peerScratch[..picked]));
         _queue.At(now + sync.Interval, EventKind.SyncTick, node.Id, epoch);
+    }
+
+    /// <summary>A round that syncs with its peers one after the other (the default: no two peers push the same messages).</summary>
+    sealed class Round(SimNode node, int epoch, int[] peers)
+    {
+        public SimNode Node { get; } = node;
+        public int Epoch { get; } = epoch;
+        public int[] Peers { get; } = peers;
+        public int Next { get; set; }
+    }
+
+    void ContinueRound(Round round)
+    {
+        if (!round.Node.Online || round.Node.Epoch != round.Epoch) return;
+        while (round.Next < round.Peers.Length)
+        {
+            var peer = _nodes[round.Peers[round.Next++]];
+            if (!peer.Online) continue; // it left while the earlier exchanges ran
+            StartExchange(round.Node, peer, round);
+            return;
+        }
     }
 
     int PickPeers(SimNode node, int wanted)
@@ -289,11 +313,12 @@ internal sealed class Simulation : IDisposable
         public required SimNode A, B;
         public required int EpochA, EpochB;
         public long ReconEnd;
+        public Round? Round;
         public required LinkSettings Link;
         public readonly List<(int Community, int Message)> ToA = [], ToB = [];
     }
 
-    void StartExchange(SimNode a, SimNode b)
+    void StartExchange(SimNode a, SimNode b, Round? round)
     {
         long now = _queue.Now;
         EvictOld(b);
@@ -302,7 +327,7 @@ internal sealed class Simulation : IDisposable
         long end = Scenario.Epoch + now - sync.Lag;
         long start = sync.Window is long w ? end - w : Scenario.Epoch;
         double elapsed = 0;
-        var exchange = new Exchange { A = a, B = b, EpochA = a.Epoch, EpochB = b.Epoch, Link = link };
+        var exchange = new Exchange { A = a, B = b, EpochA = a.Epoch, EpochB = b.Epoch, Link = link, Round = round };
         foreach (int c in a.Communities)
         {
             int slotB = b.SlotOf[c];
@@ -384,10 +409,13 @@ internal sealed class Simulation : IDisposable
         {
             x.A.FailedExchanges++;
             x.B.FailedExchanges++;
-            return;
         }
-        Deliver(x.B, x.A, x.ToB, x, cutoff);
-        Deliver(x.A, x.B, x.ToA, x, cutoff);
+        else
+        {
+            Deliver(x.B, x.A, x.ToB, x, cutoff);
+            Deliver(x.A, x.B, x.ToA, x, cutoff);
+        }
+        if (x.Round is { } round) ContinueRound(round);
     }
 
     void Deliver(SimNode to, SimNode from, List<(int Community, int Message)> items, Exchange x, long cutoff)

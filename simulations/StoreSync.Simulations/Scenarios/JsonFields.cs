@@ -63,6 +63,15 @@ internal sealed class JsonFields
         return fallback;
     }
 
+    public bool Boolean(string name, bool fallback)
+    {
+        var node = Take(name);
+        if (node is null) return fallback;
+        if (node is JsonValue v && v.GetValueKind() is JsonValueKind.True or JsonValueKind.False) return v.GetValue<bool>();
+        Problem(At(name), $"expected true or false, got {Kind(node)}");
+        return fallback;
+    }
+
     public double Number(string name, double fallback, double min, double max, bool required = false)
     {
         var node = Take(name);

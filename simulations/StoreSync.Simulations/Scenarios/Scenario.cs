@@ -91,6 +91,8 @@ public sealed record SyncSettings
     public required long Lag { get; init; }
     /// <summary>Peers a node knows and may pick from (0 = every node).</summary>
     public required int KnownPeers { get; init; }
+    /// <summary>Sync with the round's peers at once (true) or one after the other (false, the default).</summary>
+    public required bool Parallel { get; init; }
     /// <summary>Delay from coming online to the first sync round (a random fraction of it, so nodes do not move in lock-step).</summary>
     public required long StartDelay { get; init; }
 }

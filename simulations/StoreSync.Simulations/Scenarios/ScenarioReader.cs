@@ -19,7 +19,7 @@ internal static partial class ScenarioReader
 
     static readonly SyncSettings DefaultSync = new()
     {
-        Interval = 300 * Second, Peers = 2, Protocol = SyncProtocol.Native, Window = null, Lag = 20 * Second, KnownPeers = 0,
+        Interval = 300 * Second, Peers = 1, Parallel = false, Protocol = SyncProtocol.Native, Window = null, Lag = 20 * Second, KnownPeers = 0,
         StartDelay = 10 * Second,
     };
 
@@ -171,6 +171,7 @@ internal static partial class ScenarioReader
         {
             Interval = f.Duration("interval", d.Interval, Second, ScenarioLimits.MaxDuration),
             Peers = f.Integer("peers", d.Peers, 0, 64),
+            Parallel = f.Boolean("parallel", d.Parallel),
             Protocol = f.Choice("protocol", d.Protocol, ("native", SyncProtocol.Native), ("nwaku", SyncProtocol.Nwaku)),
             Window = f.DurationOrNull("window", d.Window, Second, ScenarioLimits.MaxDuration, required: false, allowNone: true),
             Lag = f.Duration("lag", d.Lag, 0, 86_400 * Second),
