@@ -269,6 +269,19 @@ public class EvictorTests
     }
 
     [Fact]
+    public void A_long_eviction_logs_its_progress()
+    {
+        using var t = new TempStore();
+        Ingest(t.Store, Enumerable.Range(0, 300).Select(i => RetentionModel.RowOf(P0, TempStore.Message(A, i, "m" + i))));
+        var logger = new ListLogger();
+        var evictor = new Evictor(t.Store, new([new ScopeRetention(Alpha, [new CountRetentionPolicy(0)])]),
+            new EvictorOptions { ChunkMessages = 50, ProgressLogInterval = TimeSpan.Zero }, logger);
+        Assert.Equal(6, evictor.Evict().Chunks);
+        Assert.Equal(5, logger.Lines.Count(l => l.Contains("so far", StringComparison.Ordinal))); // after chunks 2..6
+        Assert.Contains(logger.Lines, l => l.Contains("Retention eviction done: 300 messages", StringComparison.Ordinal) && l.Contains("alpha: 300/", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Bad_configurations_are_refused_with_a_clear_error()
     {
         Assert.Contains("overlap", Assert.Throws<ArgumentException>(() => new RetentionConfiguration([ScopeRetention.Bytes(Alpha, 1), ScopeRetention.Bytes(RetentionScope.Of("x", [P1], []), 1)])).Message);
@@ -316,4 +329,16 @@ public sealed class ManualClock(DateTimeOffset now) : TimeProvider
 {
     public DateTimeOffset Now { get; set; } = now;
     public override DateTimeOffset GetUtcNow() => Now;
+}
+
+/// <summary>Keeps formatted log lines.</summary>
+public sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
+{
+    public List<string> Lines { get; } = [];
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        lock (Lines) Lines.Add(formatter(state, exception));
+    }
 }
