@@ -13,8 +13,8 @@ namespace StoreSync.Benchmarks;
 /// </remarks>
 public static class StorageBenchmark
 {
-    const string Pubsub = "/waku/2/rs/1/0";
-    static readonly string[] Topics = Enumerable.Range(0, 10).Select(i => $"/community/1/channel-{i}/proto").ToArray();
+    internal const string Pubsub = "/waku/2/rs/1/0";
+    internal static readonly string[] Topics = Enumerable.Range(0, 10).Select(i => $"/community/1/channel-{i}/proto").ToArray();
 
     public static int Run(string[] args)
     {
@@ -53,7 +53,7 @@ public static class StorageBenchmark
         return 0;
     }
 
-    static (double Rate, double CpuSeconds) Ingest(MessageStore store, int count, int batchSize, long t0, Random random)
+    internal static (double Rate, double CpuSeconds) Ingest(MessageStore store, int count, int batchSize, long t0, Random random)
     {
         var payload = new byte[150];
         var batch = new List<IngestItem>(batchSize);
@@ -96,7 +96,7 @@ public static class StorageBenchmark
         Console.WriteLine($"20-row pages with data, {topics} content topic(s), random start, {queries:N0} queries: p50 {latencies[queries / 2]:N3} ms, p99 {latencies[queries * 99 / 100]:N3} ms, max {latencies[^1]:N3} ms, {allocated:N0} B allocated per page (request and response included)");
     }
 
-    static int Option(string[] args, string name, int fallback)
+    internal static int Option(string[] args, string name, int fallback)
     {
         int i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out int v) ? v : fallback;

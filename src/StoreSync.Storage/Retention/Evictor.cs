@@ -148,16 +148,20 @@ public sealed class Evictor : IMessageStoreObserver, IStoreIngressFilter
         if (plan.Count == 0) PlanGlobal(view, configuration, plan);
         if (plan.Count == 0) return EvictionResult.Nothing;
 
-        var horizons = new Dictionary<string, RetentionHorizon?>(StringComparer.Ordinal);
+        // Per scope the newest victim; a horizon already higher (set by hand for backfill) stays. The limits recorded are the
+        // ones this chunk enforced.
+        var newest = new Dictionary<int, SyncItem>();
         for (int k = 0; k < plan.Count; k++)
         {
-            int s = plan.Scopes[k];
+            var item = new SyncItem(plan.Locations[k].Timestamp, plan.Locations[k].Hash);
+            if (!newest.TryGetValue(plan.Scopes[k], out var n) || n < item) newest[plan.Scopes[k]] = item;
+        }
+        var horizons = new Dictionary<string, RetentionHorizon?>(StringComparer.Ordinal);
+        foreach (var (s, item) in newest)
+        {
             string id = configuration.Scopes[s].Scope.Id;
-            var l = plan.Locations[k];
-            var current = horizons.TryGetValue(id, out var staged) ? staged : _store.Horizons.Get(id);
-            // Monotone: a horizon set higher by hand (backfill) stays; the limits recorded are the ones of this eviction.
-            var newest = current is { } c && c.Covers(l.Timestamp, l.Hash) ? (c.Timestamp, c.Hash) : (l.Timestamp, l.Hash);
-            horizons[id] = new RetentionHorizon(newest.Item1, newest.Item2, configuration.LimitsOf(s));
+            var top = _store.Horizons.Get(id) is { } c && c.Covers(item.Timestamp, item.Hash) ? new SyncItem(c.Timestamp, c.Hash) : item;
+            horizons[id] = new RetentionHorizon(top.Timestamp, top.Hash, configuration.LimitsOf(s));
         }
         return Commit(plan, configuration, horizons);
     });
