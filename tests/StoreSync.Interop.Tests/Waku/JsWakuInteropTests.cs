@@ -4,7 +4,8 @@ using StoreSync.Node.Tests;
 
 namespace StoreSync.Interop.Tests.Waku;
 
-/// <summary>js-waku (@waku/sdk in Node) pushes to a real storesync node by light push and pages through its history with Store v3.</summary>
+/// <summary>js-waku (@waku/sdk in Node) pushes to a real storesync node by light push and pages through its history with Store v3:
+/// forward and backward over several pages, one and two content topics, a time window and a hash lookup, hash for hash.</summary>
 public sealed class JsWakuInteropTests
 {
     const string ChatA = "/interop/1/chat-a/proto", ChatB = "/interop/1/chat-b/proto";
@@ -43,6 +44,13 @@ public sealed class JsWakuInteropTests
         Assert.NotEmpty(window);
         Assert.True(InOrder(allA.Where(Inside)).SequenceEqual(window.Select(m => m.Hash)),
             $"window {from}..{to}: pushed {string.Join(",", allA.OrderBy(m => m.Timestamp).Select(m => $"{m.Timestamp}:{m.Hash[..6]}"))}; got {string.Join(",", window.Select(m => $"{m.Timestamp}:{m.Hash[..6]}"))}");
+
+        // A lookup by hash (js-waku's messageHashes): exactly the known hashes come back, an unknown one is absent.
+        var wanted = new[] { allA[2], allA[11], pushedB[4] };
+        var unknown = new string('e', 64);
+        var lookup = await JsWakuClient.RunAsync("query", node.Address, "--cluster", "1", "--shard", "0", "--content-topic", $"{ChatA},{ChatB}",
+            "--hashes", string.Join(",", wanted.Select(m => m.Hash).Append(unknown)));
+        Assert.Equal(InOrder(wanted), lookup.Select(m => m.Hash).ToList());
 
         // The node's REST API agrees with what js-waku saw.
         using var http = new HttpClient { BaseAddress = node.Rest, Timeout = TimeSpan.FromSeconds(20) };
