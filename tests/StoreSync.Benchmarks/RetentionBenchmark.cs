@@ -6,22 +6,24 @@ namespace StoreSync.Benchmarks;
 
 /// <summary>Eviction rate (messages/s, accounted MB/s) and chunk latency on a large store: a scope limit, the global limit, a scope deletion.</summary>
 /// <remarks>
-/// Options: <c>--messages N</c> (default 1,000,000, the storage benchmark's messages: ~200 bytes, one pubsub topic, 10 content
-/// topics, 1 ms apart), <c>--chunk N</c> (default 1,000). Scope "a" = channels 0–4, scope "b" = channels 5–9.
+/// Options: <c>--messages N</c> (default 1,000,000, the storage benchmark's messages: one pubsub topic, 10 content topics,
+/// 1 ms apart), <c>--payload-bytes N</c> (default 150: ~200-byte chat messages, kept inline; ≥ 256 go to blob files),
+/// <c>--chunk N</c> (default 1,000). Scope "a" = channels 0–4, scope "b" = channels 5–9.
 /// </remarks>
 public static class RetentionBenchmark
 {
     public static int Run(string[] args)
     {
         int messages = StorageBenchmark.Option(args, "--messages", 1_000_000), chunk = StorageBenchmark.Option(args, "--chunk", 1_000);
+        int payloadBytes = StorageBenchmark.Option(args, "--payload-bytes", 150);
         var random = new Random(42);
         long t0 = Timestamp.Now() - messages * 1_000_000L;
         string dir = Directory.CreateTempSubdirectory("storesync-retention-bench-").FullName;
         try
         {
-            Console.WriteLine($"retention benchmark: {messages:N0} messages, chunks of {chunk:N0}, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+            Console.WriteLine($"retention benchmark: {messages:N0} messages, {payloadBytes} payload bytes, chunks of {chunk:N0}, {Environment.ProcessorCount} cores, .NET {Environment.Version}, load {File.ReadAllText("/proc/loadavg")[..14]}");
             using var store = MessageStore.Open(dir);
-            var (rate, _) = StorageBenchmark.Ingest(store, messages, 1000, t0, random);
+            var (rate, _) = StorageBenchmark.Ingest(store, messages, 1000, t0, random, payloadBytes);
             var stats = store.GetStatistics();
             Console.WriteLine($"ingested {stats.Messages:N0} messages, {stats.Bytes / 1e6:N1} MB accounted, at {rate:N0} messages/s; folder {FolderBytes(dir) / 1e6:N1} MB");
 
@@ -40,7 +42,7 @@ public static class RetentionBenchmark
             Measure("global limit (a + b to 10 %)", evictor);
 
             // 3. Opt-out with delete of what is left of "b", after ingesting a fresh tenth into it.
-            StorageBenchmark.Ingest(store, messages / 10, 1000, t0 + messages * 1_000_000L, random);
+            StorageBenchmark.Ingest(store, messages / 10, 1000, t0 + messages * 1_000_000L, random, payloadBytes);
             var watch = Stopwatch.StartNew();
             var deleted = evictor.DeleteScope(b);
             Report("scope deletion (b)", deleted.Messages, deleted.Bytes, deleted.Chunks, watch.Elapsed, null);
