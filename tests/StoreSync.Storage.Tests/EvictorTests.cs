@@ -253,6 +253,18 @@ public class EvictorTests
     }
 
     [Fact]
+    public async Task The_background_loop_ends_when_the_store_is_closed()
+    {
+        using var t = new TempStore();
+        var evictor = new Evictor(t.Store, new([new ScopeRetention(Alpha, [new CountRetentionPolicy(100)])]), new EvictorOptions { TimePolicyInterval = TimeSpan.FromMilliseconds(50) });
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var loop = evictor.RunAsync(stop.Token);
+        t.Store.Dispose();
+        await loop.WaitAsync(TimeSpan.FromSeconds(30)); // bounded: the loop sees the closed store on its next wake-up
+        Assert.False(stop.IsCancellationRequested);
+    }
+
+    [Fact]
     public async Task Concurrent_ingest_during_a_long_eviction_leaves_a_consistent_store_within_its_limit()
     {
         using var t = new TempStore();

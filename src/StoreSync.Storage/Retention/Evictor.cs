@@ -204,7 +204,7 @@ public sealed class Evictor : IMessageStoreObserver, IStoreIngressFilter
     /// <summary>
     /// Evicts whenever an ingest batch takes a scope or the store over a size or count limit (the observer's cheap check wakes
     /// it), and every <see cref="EvictorOptions.TimePolicyInterval"/> for time policies, until cancelled. A failed run is
-    /// logged and retried on the next wake-up.
+    /// logged and retried on the next wake-up; the loop ends when the store is disposed.
     /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -217,6 +217,10 @@ public sealed class Evictor : IMessageStoreObserver, IStoreIngressFilter
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return; // the store was closed under the loop: nothing left to keep within limits
             }
             catch (Exception e) when (e is StoreObserverException or StoreCorruptionException or RocksDbSharp.RocksDbException or IOException)
             {
