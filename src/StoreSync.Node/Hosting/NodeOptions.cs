@@ -43,6 +43,15 @@ public sealed class NodeOptions
 
     public int MaxMessageBytes { get; set; } = MessageValidator.DefaultMaxMessageBytes;
 
+    /// <summary>Communities by name (spec/communities.md); seeds the live set kept in DataDir/communities.json.</summary>
+    public Dictionary<string, Communities.CommunityOptions> Communities { get; set; } = [];
+
+    /// <summary>Store, serve and sync messages that belong to no community: true, false, or unset = only while no community is defined.</summary>
+    public bool? StoreUnlisted { get; set; }
+
+    /// <summary>Most bytes of messages the store keeps in all (0 = no global limit).</summary>
+    public long MaxStoreBytes { get; set; }
+
     public IEnumerable<string> ServedPubsubTopics() =>
         Shards.Select(s => PubsubTopic.ForShard(ClusterId, s)).Concat(PubsubTopics).Distinct(StringComparer.Ordinal);
 
@@ -66,6 +75,8 @@ public sealed class NodeOptions
         if (StoreMaxPageSize is < 1 or > 100) errors.Add($"StoreMaxPageSize (--store-max-page-size) {StoreMaxPageSize} is outside 1..100 (Store v3 maximum)");
         if (StoreQueriesPerSecondPerPeer < 0) errors.Add("StoreQueriesPerSecondPerPeer must not be negative");
         if (MaxMessageBytes is < 1024 or > 64 * 1024 * 1024) errors.Add($"MaxMessageBytes {MaxMessageBytes} is outside 1 KiB..64 MiB");
+        if (MaxStoreBytes < 0) errors.Add($"MaxStoreBytes {MaxStoreBytes} is negative (0 = no global limit)");
+        errors.AddRange(StoreSync.Node.Communities.CommunityRegistry.CheckConfigured(this));
         return errors;
     }
 }

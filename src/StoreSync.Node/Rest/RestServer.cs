@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using StoreSync.Core.Proto;
+using StoreSync.Node.Communities;
 using StoreSync.Node.Hosting;
 using StoreSync.Node.Json;
 using StoreSync.Storage;
@@ -16,7 +17,7 @@ namespace StoreSync.Node.Rest;
 
 /// <summary>The node's REST API on 127.0.0.1 (nwaku's paths and JSON shapes): store queries, health, debug info, push.</summary>
 public sealed class RestServer(NodeOptions options, StoreQueryEngine queries, MessageStore store, MessageIngress ingress, INodeInfo info,
-    ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
+    ILoggerFactory loggerFactory, CommunityRegistry? communities = null, CommunityFiguresSource? communityFigures = null) : IHostedService, IAsyncDisposable
 {
     const long MaxRequestBodyBytes = 1 << 20;
     WebApplication? _app;
@@ -52,6 +53,7 @@ public sealed class RestServer(NodeOptions options, StoreQueryEngine queries, Me
         app.MapGet("/store/v3/messages", (HttpContext http) => StoreQuery(http));
         app.MapPost("/lightpush/v1/message", (HttpContext http) => Push(http, v3: false));
         app.MapPost("/lightpush/v3/message", (HttpContext http) => Push(http, v3: true));
+        if (communities is not null && communityFigures is not null) CommunityEndpoints.Map(app, communities, communityFigures);
     }
 
     async Task StoreQuery(HttpContext http)
@@ -66,8 +68,11 @@ public sealed class RestServer(NodeOptions options, StoreQueryEngine queries, Me
             await WriteText(http, StatusCodes.Status400BadRequest, "peerAddr: querying another node through REST is not supported yet; omit it to query this node").ConfigureAwait(false);
             return;
         }
-        var response = queries.Execute(request);
-        http.Response.StatusCode = response.StatusCode == 429 ? StatusCodes.Status429TooManyRequests : StatusCodes.Status200OK;
+        var policy = communities?.Policy;
+        var response = policy?.QueryRefusal(request) is { } refusal
+            ? new StoreQueryResponse { RequestId = request.RequestId, StatusCode = 503, StatusDesc = refusal }
+            : queries.Execute(request, policy);
+        http.Response.StatusCode = response.StatusCode switch { 429 => StatusCodes.Status429TooManyRequests, 503 => StatusCodes.Status503ServiceUnavailable, _ => StatusCodes.Status200OK };
         http.Response.ContentType = "application/json";
         await using var json = new Utf8JsonWriter(http.Response.Body);
         MessageJson.WriteResponse(json, response);

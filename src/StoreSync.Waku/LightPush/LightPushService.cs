@@ -31,5 +31,7 @@ public sealed class LightPushService(LightPushServer server, int maxMessageBytes
         IMessage response = v3 ? server.AnswerV3(request, peer) : server.AnswerLegacy(request, peer);
         await LengthPrefixed.WriteAsync(stream, response.ToByteArray(), ct).ConfigureAwait(false);
         await stream.CloseWriteAsync(ct).ConfigureAwait(false);
+        // Answered first, so the peer learns why; then cut off (it is refused until its points decay).
+        if (server.ShouldDisconnect(peer)) await stream.Connection.CloseAsync("penalised: too many bad messages").ConfigureAwait(false);
     }
 }

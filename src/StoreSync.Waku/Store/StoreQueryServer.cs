@@ -3,12 +3,14 @@ using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using StoreSync.Core.Proto;
 using StoreSync.Storage;
+using StoreSync.Waku.Communities;
 using StoreSync.Waku.RateLimiting;
 
 namespace StoreSync.Waku.Store;
 
 /// <summary>Answers Store v3 queries (<c>/vac/waku/store-query/3.0.0</c>): one length-prefixed request in, one response out.</summary>
-public sealed class StoreQueryServer(StoreQueryEngine engine, PerPeerRateLimiter limiter, WakuMetrics metrics, ILogger<StoreQueryServer> logger)
+public sealed class StoreQueryServer(StoreQueryEngine engine, PerPeerRateLimiter limiter, WakuMetrics metrics, ILogger<StoreQueryServer> logger,
+    CommunityPolicy? communities = null)
 {
     public const string ProtocolId = "/vac/waku/store-query/3.0.0";
 
@@ -36,7 +38,9 @@ public sealed class StoreQueryServer(StoreQueryEngine engine, PerPeerRateLimiter
         if (!limiter.TryAcquire(peer))
             return Count(Error(request.RequestId, StoreStatus.TooManyRequests, "TOO_MANY_REQUESTS"), started);
 
-        var response = engine.Execute(request);
+        if (communities?.QueryRefusal(request) is { } refusal)
+            return Count(Error(request.RequestId, StoreStatus.ServiceUnavailable, refusal), started);
+        var response = engine.Execute(request, communities);
         metrics.MessagesServed.Add(response.Messages.Count);
         return Count(response, started);
     }
