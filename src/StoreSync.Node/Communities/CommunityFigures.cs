@@ -15,12 +15,12 @@ public sealed record CommunityFigures(
     CommunityCounters Counters,
     CommunityDataDeletion? Deletion);
 
-/// <summary>Computes community figures from the store's per-topic statistics (cached for a second: a scrape and a REST call share one walk).</summary>
+/// <summary>Computes community figures from the store's per-topic statistics, cached until the store changes (at most a second).</summary>
 /// <remarks>
 /// A message held by two overlapping communities counts in both. The statistics walk costs two index seeks per
 /// (pubsub, content) pair in the store, whatever the number of messages.
 /// </remarks>
-public sealed class CommunityFiguresSource
+public sealed class CommunityFiguresSource : IMessageStoreObserver
 {
     static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
 
@@ -28,14 +28,21 @@ public sealed class CommunityFiguresSource
     readonly CommunityRegistry _registry;
     readonly TimeProvider _clock;
     readonly Lock _lock = new();
-    (long Stamp, StoreStatistics Statistics)? _cached;
+    (long Stamp, long Version, StoreStatistics Statistics)? _cached;
+    long _version;
 
     public CommunityFiguresSource(MessageStore store, CommunityRegistry registry, TimeProvider? clock = null)
     {
         _store = store;
         _registry = registry;
         _clock = clock ?? TimeProvider.System;
+        // Any committed insert or delete invalidates the cache, so figures read after a change include it.
+        store.AddObserver(this);
     }
+
+    void IMessageStoreObserver.OnInserted(IReadOnlyList<StoreChange> changes) => Interlocked.Increment(ref _version);
+
+    void IMessageStoreObserver.OnDeleted(IReadOnlyList<StoreChange> changes) => Interlocked.Increment(ref _version);
 
     public IReadOnlyList<CommunityFigures> All()
     {
@@ -72,9 +79,10 @@ public sealed class CommunityFiguresSource
         lock (_lock)
         {
             long now = _clock.GetTimestamp();
-            if (_cached is { } c && _clock.GetElapsedTime(c.Stamp, now) < CacheFor) return c.Statistics;
+            long version = Interlocked.Read(ref _version);
+            if (_cached is { } c && c.Version == version && _clock.GetElapsedTime(c.Stamp, now) < CacheFor) return c.Statistics;
             var statistics = _store.GetStatistics();
-            _cached = (now, statistics);
+            _cached = (now, version, statistics);
             return statistics;
         }
     }
@@ -86,10 +94,11 @@ public sealed class CommunityFiguresSource
             () => All().Select(f => new Measurement<long>(f.StoredMessages, Tag(f))));
         metrics.ObserveGauge("storesync_community_bytes", "By", "Bytes stored of a community",
             () => All().Select(f => new Measurement<long>(f.StoredBytes, Tag(f))));
-        metrics.ObserveGauge("storesync_community_oldest_timestamp", "ns", "Timestamp of the oldest stored message of a community",
-            () => All().Where(f => f.Oldest is not null).Select(f => new Measurement<long>(f.Oldest!.Value, Tag(f))));
-        metrics.ObserveGauge("storesync_community_newest_timestamp", "ns", "Timestamp of the newest stored message of a community",
-            () => All().Where(f => f.Newest is not null).Select(f => new Measurement<long>(f.Newest!.Value, Tag(f))));
+        // Unix seconds (Prometheus' convention for timestamps); a double keeps sub-microsecond precision for any date of this century.
+        metrics.ObserveGauge("storesync_community_oldest_timestamp", "s", "Timestamp of the oldest stored message of a community (Unix seconds)",
+            () => All().Where(f => f.Oldest is not null).Select(f => new Measurement<double>(f.Oldest!.Value / 1e9, Tag(f))));
+        metrics.ObserveGauge("storesync_community_newest_timestamp", "s", "Timestamp of the newest stored message of a community (Unix seconds)",
+            () => All().Where(f => f.Newest is not null).Select(f => new Measurement<double>(f.Newest!.Value / 1e9, Tag(f))));
         metrics.ObserveGauge("storesync_community_opted_in", "", "1 when the operator opted in to the community",
             () => All().Select(f => new Measurement<long>(f.State.OptedIn ? 1 : 0, Tag(f))));
         metrics.ObserveGauge("storesync_community_owner_serving", "", "0 when the owner's signed switch turned serving off",

@@ -24,5 +24,9 @@ public sealed class CommunityMetrics : IDisposable
     public void ObserveGauge(string name, string unit, string description, Func<IEnumerable<Measurement<long>>> observe) =>
         _meter.CreateObservableGauge(name, observe, unit, description);
 
+    /// <inheritdoc cref="ObserveGauge(string, string, string, Func{IEnumerable{Measurement{long}}})"/>
+    public void ObserveGauge(string name, string unit, string description, Func<IEnumerable<Measurement<double>>> observe) =>
+        _meter.CreateObservableGauge(name, observe, unit, description);
+
     public void Dispose() => _meter.Dispose();
 }
