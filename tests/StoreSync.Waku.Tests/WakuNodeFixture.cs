@@ -32,9 +32,9 @@ public sealed class WakuNodeFixture : IAsyncDisposable
         Client = new Libp2pHost(IdentityKey.Generate(KeyType.Ed25519), new HostOptions { Security = new PlaintextSecurity() });
         var limiter = new PerPeerRateLimiter(queriesPerSecond, Math.Max(1, queriesPerSecond));
         var engine = new StoreQueryEngine(Store.Store);
-        new StoreQueryService(new StoreQueryServer(engine, limiter, Metrics, NullLogger<StoreQueryServer>.Instance, communities), Metrics, NullLogger<StoreQueryService>.Instance).Attach(Server);
+        new StoreQueryService(new StoreQueryServer(engine, limiter, Metrics, NullLogger<StoreQueryServer>.Instance, communities: communities), Metrics, NullLogger<StoreQueryService>.Instance).Attach(Server);
         var ingress = new MessageIngress(Store.Store, MessageValidator.Default, new Topics(), Metrics, NullLogger<MessageIngress>.Instance, communities);
-        new LightPushService(new LightPushServer(ingress, limiter, NullLogger<LightPushServer>.Instance, penalties), MessageValidator.DefaultMaxMessageBytes, NullLogger<LightPushService>.Instance).Attach(Server);
+        new LightPushService(new LightPushServer(ingress, limiter, NullLogger<LightPushServer>.Instance, penalties: penalties), MessageValidator.DefaultMaxMessageBytes, NullLogger<LightPushService>.Instance).Attach(Server);
         new MetadataService(new MetadataProtocol(clusterId, [0, 1]), NullLogger<MetadataService>.Instance).Attach(Server);
     }
 

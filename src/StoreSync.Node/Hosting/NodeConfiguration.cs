@@ -38,6 +38,7 @@ public static class NodeConfiguration
         if (source.GetSection(nameof(NodeOptions.Shards)).Exists()) options.Shards.Clear();
         if (source.GetSection(nameof(NodeOptions.PubsubTopics)).Exists()) options.PubsubTopics.Clear();
         if (source.GetSection(nameof(NodeOptions.StaticNodes)).Exists()) options.StaticNodes.Clear();
+        if (source.GetSection(nameof(NodeOptions.RateLimits)).Exists()) options.RateLimits.Clear();
         // A community's topic lists too: a higher source that names them replaces them.
         foreach (var community in source.GetSection(nameof(NodeOptions.Communities)).GetChildren())
         {

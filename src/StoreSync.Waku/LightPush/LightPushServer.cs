@@ -8,7 +8,8 @@ using StoreSync.Waku.RateLimiting;
 namespace StoreSync.Waku.LightPush;
 
 /// <summary>Light push, both versions js-waku speaks: pushed messages are validated, hashed and stored (a store node does not relay).</summary>
-public sealed class LightPushServer(MessageIngress ingress, PerPeerRateLimiter limiter, ILogger<LightPushServer> logger,
+/// <remarks>Requests are counted by status code in <c>storesync_lightpush_requests</c> when metrics are given.</remarks>
+public sealed class LightPushServer(MessageIngress ingress, PerPeerRateLimiter limiter, ILogger<LightPushServer> logger, WakuMetrics? metrics = null,
     PeerPenalties? penalties = null)
 {
     public const string ProtocolIdV3 = "/vac/waku/lightpush/3.0.0";
@@ -28,7 +29,7 @@ public sealed class LightPushServer(MessageIngress ingress, PerPeerRateLimiter l
         catch (InvalidProtocolBufferException e)
         {
             logger.LogInformation("Light push from {Peer} not decodable: {Reason}", peer, e.Message);
-            return new LightpushResponse { RequestId = "N/A", StatusCode = LightPushStatus.BadRequest, StatusDesc = $"decoding rpc failed: {e.Message}" };
+            return UnreadableV3(e.Message);
         }
         var response = new LightpushResponse { RequestId = request.RequestId };
         if (penalties?.IsRefused(peer) == true) return Set(response, LightPushStatus.TooManyRequests, "refused: this peer sent too many bad messages");
@@ -72,7 +73,7 @@ public sealed class LightPushServer(MessageIngress ingress, PerPeerRateLimiter l
         catch (InvalidProtocolBufferException e)
         {
             logger.LogInformation("Legacy light push from {Peer} not decodable: {Reason}", peer, e.Message);
-            return Legacy("", false, $"decoding rpc failed: {e.Message}");
+            return UnreadableLegacy(e.Message);
         }
         if (penalties?.IsRefused(peer) == true) return Legacy(rpc.RequestId, false, "refused: this peer sent too many bad messages");
         if (!limiter.TryAcquire(peer)) return Legacy(rpc.RequestId, false, "TOO_MANY_REQUESTS");
@@ -81,15 +82,29 @@ public sealed class LightPushServer(MessageIngress ingress, PerPeerRateLimiter l
         return Legacy(rpc.RequestId, result.Accepted, result.Accepted ? "OK" : result.Error);
     }
 
-    static LightpushResponse Set(LightpushResponse response, uint status, string description)
+    /// <summary>The v3 answer to a request that could not be read or decoded (nwaku's request id "N/A").</summary>
+    public LightpushResponse UnreadableV3(string reason) =>
+        Set(new LightpushResponse { RequestId = "N/A" }, LightPushStatus.BadRequest, $"decoding rpc failed: {reason}");
+
+    /// <summary>The legacy answer to a request that could not be read or decoded.</summary>
+    public PushRpc UnreadableLegacy(string reason) => Legacy("", false, $"decoding rpc failed: {reason}");
+
+    LightpushResponse Set(LightpushResponse response, uint status, string description)
     {
         response.StatusCode = status;
         response.StatusDesc = description;
+        Count("3", status);
         return response;
     }
 
-    static PushRpc Legacy(string requestId, bool success, string info) =>
-        new() { RequestId = requestId, Response = new PushResponse { IsSuccess = success, Info = info } };
+    PushRpc Legacy(string requestId, bool success, string info)
+    {
+        Count("2", success ? LightPushStatus.Success : info == "TOO_MANY_REQUESTS" ? LightPushStatus.TooManyRequests : LightPushStatus.BadRequest);
+        return new() { RequestId = requestId, Response = new PushResponse { IsSuccess = success, Info = info } };
+    }
+
+    void Count(string version, uint status) => metrics?.LightPushRequests.Add(1,
+        new KeyValuePair<string, object?>("version", version), new KeyValuePair<string, object?>("status_code", (int)status));
 }
 
 /// <summary>Light push v3 status codes (19/WAKU2-LIGHTPUSH).</summary>
