@@ -8,6 +8,7 @@ using StoreSync.Core;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Noise;
+using StoreSync.Node.Communities;
 using StoreSync.Node.Rest;
 using StoreSync.Storage;
 using StoreSync.Waku;
@@ -42,6 +43,7 @@ public static class StoreNodeHost
         builder.Services.AddSingleton<WakuMetrics>();
         builder.Services.AddSingleton<MessageIngress>();
         builder.Services.AddHostedService<StoreLifetimeService>();
+        builder.Services.AddCommunities();
 
         // libp2p and the Waku protocols
         var keyFile = Path.IsPathRooted(options.NodeKeyFile) ? options.NodeKeyFile : Path.Combine(options.DataDir, options.NodeKeyFile);

@@ -38,8 +38,17 @@ public sealed class LightPushServer(MessageIngress ingress, PerPeerRateLimiter l
         var result = ingress.Accept(request.PubsubTopic, request.Message, source: peer);
         return result.Accepted
             ? Set(response, LightPushStatus.Success, "OK")
-            : Set(response, result.Rejection == IngressRejection.UnservedTopic ? LightPushStatus.UnsupportedPubsubTopic : LightPushStatus.InvalidMessage, result.Error);
+            : Set(response, StatusFor(result.Rejection), result.Error);
     }
+
+    /// <summary>421 for what this node does not take (topic, community): another node may; 420 for the message itself.</summary>
+    static uint StatusFor(IngressRejection rejection) => rejection switch
+    {
+        IngressRejection.UnservedTopic or IngressRejection.NotOptedIn or IngressRejection.NotInCommunity or IngressRejection.BelowRetentionHorizon
+            => LightPushStatus.UnsupportedPubsubTopic,
+        _ => LightPushStatus.InvalidMessage,
+    };
+
 
     /// <summary>Answers a legacy v2 request (PushRpc with a request → PushRpc with a response).</summary>
     public PushRpc AnswerLegacy(ReadOnlySpan<byte> requestBytes, string peer)
