@@ -165,6 +165,20 @@ public sealed class FingerprintIndex : ISyncItemSource
 
     public long Rank(in SyncItem item) => Prefix(item).Count;
 
+    /// <summary>Fingerprints of consecutive ranges with one prefix lookup per bound (m + 1 for m ranges, not 2m).</summary>
+    public void GetFingerprints(ReadOnlySpan<SyncItem> bounds, Span<Fingerprint> ranges)
+    {
+        if (bounds.Length < 2) return;
+        var previous = Prefix(bounds[0]);
+        for (int i = 1; i < bounds.Length; i++)
+        {
+            if (bounds[i] < bounds[i - 1]) throw new ArgumentException("bounds must ascend", nameof(bounds));
+            var next = Prefix(bounds[i]);
+            ranges[i - 1] = next.Minus(previous);
+            previous = next;
+        }
+    }
+
     public int Read(in SyncItem from, in SyncItem to, Span<SyncItem> destination) => _store.Read(from, to, destination);
 
     /// <summary>Summary of all items strictly below <paramref name="key"/>.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using StoreSync.Core;
 using StoreSync.Reconciliation;
 using StoreSync.Reconciliation.Native;
@@ -8,8 +9,11 @@ namespace StoreSync.Benchmarks;
 
 /// <summary>Store sync: two in-process stores of n items differing by d (half on each side), both protocols.</summary>
 /// <remarks>
-/// Options: <c>--n 100000,1000000</c>, <c>--d 0,0.0001,0.001,0.01,0.1</c> (fractions of n), <c>--modes native,nwaku</c>,
-/// <c>--seed 1</c>. Items: timestamps uniform over 24 h, random hashes. Prints one markdown row per run.
+/// Options: <c>--n 100000,1000000,10000000</c>, <c>--d 0,0.0001,0.001,0.01,0.1</c> (fractions of n), <c>--modes native,nwaku</c>,
+/// <c>--seed 1</c>, <c>--tuning Name=value,...</c> (a <see cref="NativeTuning"/> for both native peers), <c>--label text</c>,
+/// <c>--trace</c> (bytes per entry type), <c>--in-process</c> (no child process per row). Items: timestamps spread over a
+/// day, random hashes; each store holds n items, d/2 of them its own. Every row runs in a fresh child process so its
+/// peak RSS is its own; it prints one markdown row and checks the outcome against the generated difference.
 /// </remarks>
 public static class SyncBenchmark
 {
@@ -19,72 +23,136 @@ public static class SyncBenchmark
     public static int Run(string[] args)
     {
         var sizes = List(args, "--n", "100000,1000000").Select(long.Parse).ToArray();
-        var fractions = List(args, "--d", "0,0.0001,0.001,0.01,0.1").Select(double.Parse).ToArray();
+        var fractions = List(args, "--d", "0,0.0001,0.001,0.01,0.1").Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
         var modes = List(args, "--modes", "native,nwaku");
-        int seed = int.Parse(List(args, "--seed", "1")[0]);
-        Console.WriteLine($"store sync benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}");
-        Console.WriteLine("| mode | n | d | lower bound | round trips | bytes A→B | bytes B→A | total / bound | wall | CPU | index build (1 side) | peak RSS |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        if (args.Contains("--child")) return Child(args, sizes[0], fractions[0], modes[0]);
+
+        Console.WriteLine($"store sync benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}; {Uptime()}");
+        Console.WriteLine("| label | mode | n | d | lower bound d×40 B | round trips (target) | bytes A→B | bytes B→A | total / bound | wall | CPU | peak RSS | RSS before sync | index build (1 side) |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (long n in sizes)
             foreach (double f in fractions)
-            {
-                long d = 2 * (long)Math.Round(n * f / 2);
-                var (shared, onlyA, onlyB) = Generate(n, d, seed);
-                var storeA = new MergedSyncItems(shared, onlyA);
-                var storeB = new MergedSyncItems(shared, onlyB);
-                var build = Stopwatch.StartNew();
-                var indexA = FingerprintIndex.Build(storeA);
-                double buildSeconds = build.Elapsed.TotalSeconds;
-                var indexB = FingerprintIndex.Build(storeB);
                 foreach (var mode in modes)
                 {
-                    GC.Collect();
-                    var row = Measure(mode, indexA, indexB, onlyA, onlyB);
-                    long bound = d * 40;
-                    string ratio = d == 0 ? "–" : $"{(double)(row.AtoB + row.BtoA) / bound:N2}";
-                    Console.WriteLine($"| {mode} | {n:N0} | {d:N0} | {bound:N0} | {row.RoundTrips} | {row.AtoB:N0} | {row.BtoA:N0} | {ratio} | {row.Wall * 1000:N0} ms | {row.Cpu * 1000:N0} ms | {buildSeconds:N2} s | {Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20):N0} MiB |");
+                    var childArgs = Replace(Replace(Replace(args, "--n", n.ToString(CultureInfo.InvariantCulture)),
+                        "--d", f.ToString("R", CultureInfo.InvariantCulture)), "--modes", mode);
+                    int rc = args.Contains("--in-process") ? Child(childArgs, n, f, mode) : RunChild(childArgs);
+                    if (rc != 0) return rc;
                 }
-                GC.KeepAlive(indexA);
-                GC.KeepAlive(indexB);
-            }
+        Console.WriteLine($"finished; {Uptime()}");
         return 0;
     }
 
-    record Row(int RoundTrips, long AtoB, long BtoA, double Wall, double Cpu);
+    static int RunChild(string[] args)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
+        start.ArgumentList.Add("sync");
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.ArgumentList.Add("--child");
+        using var child = Process.Start(start)!;
+        child.WaitForExit();
+        return child.ExitCode;
+    }
 
-    static Row Measure(string mode, ISyncItemSource a, ISyncItemSource b, SyncItem[] onlyA, SyncItem[] onlyB)
+    static int Child(string[] args, long n, double fraction, string mode)
+    {
+        int seed = int.Parse(List(args, "--seed", "1")[0], CultureInfo.InvariantCulture);
+        var tuning = ParseTuning(List(args, "--tuning", "").FirstOrDefault() is null ? "" : string.Join(',', List(args, "--tuning", "")));
+        string label = List(args, "--label", mode == "native" && tuning == NativeTuning.Default ? "default" : mode == "native" ? "tuned" : "nwaku").First();
+
+        long d = 2 * (long)Math.Round(n * fraction / 2);
+        var (shared, onlyA, onlyB) = Generate(n, d, seed);
+        var build = Stopwatch.StartNew();
+        var indexA = FingerprintIndex.Build(new MergedSyncItems(shared, onlyA));
+        double buildSeconds = build.Elapsed.TotalSeconds;
+        var indexB = FingerprintIndex.Build(new MergedSyncItems(shared, onlyB));
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        long before = ProcStatus("VmRSS");
+
+        var row = Measure(mode, indexA, indexB, onlyA, onlyB, tuning, args.Contains("--trace"));
+        long peak = row.PeakRss;
+        long bound = d * 40;
+        string ratio = d == 0 ? "–" : $"{(double)(row.AtoB + row.BtoA) / bound:N2}";
+        string target = d == 0 ? "1" : $"{(int)Math.Ceiling(Math.Log2((double)n / d) / 3) + 3}";
+        Console.WriteLine($"| {label} | {mode} | {n:N0} | {d:N0} | {bound:N0} | {row.RoundTrips} ({target}) | {row.AtoB:N0} | {row.BtoA:N0} | {ratio} | " +
+                          $"{row.Wall * 1000:N0} ms | {row.Cpu * 1000:N0} ms | {peak >> 20:N0} MiB | {before >> 20:N0} MiB | {buildSeconds:N2} s |");
+        GC.KeepAlive(shared);
+        return 0;
+    }
+
+    record Row(int RoundTrips, long AtoB, long BtoA, double Wall, double Cpu, long PeakRss);
+
+    static Row Measure(string mode, ISyncItemSource a, ISyncItemSource b, SyncItem[] onlyA, SyncItem[] onlyB, NativeTuning tuning, bool trace)
     {
         var limits = new SyncLimits { MaxFrameBytes = 1 << 30 };
         ReconciliationSession sa, sb;
         if (mode == "native")
         {
-            sa = new NativeReconciliation(SyncScope.All, _ => a, T0, T0 + 2 * Day, limits: limits);
-            sb = new NativeReconciliation(SyncScope.All, _ => b, limits: limits);
+            sa = new NativeReconciliation(SyncScope.All, _ => a, T0, T0 + 2 * Day, long.MinValue, limits, tuning);
+            sb = new NativeReconciliation(SyncScope.All, _ => b, 0, 0, long.MinValue, limits, tuning);
         }
-        else
+        else if (mode == "nwaku")
         {
             sa = new NwakuReconciliation(SyncScope.All, _ => a, T0, T0 + 2 * Day, limits);
             sb = new NwakuReconciliation(SyncScope.All, _ => b, limits: limits);
         }
+        else throw new ArgumentException($"unknown mode {mode}");
+        long allocated = GC.GetTotalAllocatedBytes(precise: true);
+        int[] gcs = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var wall = Stopwatch.StartNew();
         byte[]? frame = sa.Initiate();
         int frames = 1;
         var (to, from) = (sb, sa);
+        var sizes = new List<int> { frame.Length };
         while (frame is not null)
         {
             frame = to.Receive(frame);
-            if (frame is not null) frames++;
+            if (frame is not null) { frames++; sizes.Add(frame.Length); }
+            if (Environment.GetEnvironmentVariable("SYNC_LIVE") is not null) Console.Error.WriteLine($"  live after frame {frames}: {GC.GetTotalMemory(true) >> 20} MiB, RSS {ProcStatus("VmRSS") >> 20} MiB");
             (to, from) = (from, to);
         }
         double wallSeconds = wall.Elapsed.TotalSeconds;
         double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+        long peakRss = ProcStatus("VmHWM"); // before the checks below, which build hash sets of their own
         // Check the outcome: each side must push exactly its own extras (native: and know what it gets).
         if (!sa.ToSend.SetEquals(onlyA) || !sb.ToSend.SetEquals(onlyB))
             throw new InvalidOperationException($"{mode}: wrong result ({sa.ToSend.Count}/{onlyA.Length}, {sb.ToSend.Count}/{onlyB.Length})");
         if (mode == "native" && (!sa.ToReceive.SetEquals(onlyB) || !sb.ToReceive.SetEquals(onlyA)))
             throw new InvalidOperationException($"{mode}: incomplete knowledge of what will arrive");
-        return new Row((frames + 1) / 2, sa.BytesSent, sb.BytesSent, wallSeconds, cpuSeconds);
+        if (trace)
+        {
+            Console.Error.WriteLine($"  allocated during sync: {(GC.GetTotalAllocatedBytes(precise: true) - allocated) >> 20:N0} MiB; collections gen0/1/2: " +
+                $"{GC.CollectionCount(0) - gcs[0]}/{GC.CollectionCount(1) - gcs[1]}/{GC.CollectionCount(2) - gcs[2]}");
+            Console.Error.WriteLine($"  frames: {string.Join(' ', sizes)}");
+            if (sa is NativeReconciliation na && sb is NativeReconciliation nb)
+                foreach (var type in Enum.GetValues<EntryType>())
+                    Console.Error.WriteLine($"  {type,-11} A: {na.EntriesSent(type),9:N0} entries {na.EntryBytesSent(type),11:N0} B   B: {nb.EntriesSent(type),9:N0} entries {nb.EntryBytesSent(type),11:N0} B");
+        }
+        // Round trips: frames in both directions; the last frame may travel alone (half a trip counts as one).
+        return new Row((frames + 1) / 2, sa.BytesSent, sb.BytesSent, wallSeconds, cpuSeconds, peakRss);
+    }
+
+    static NativeTuning ParseTuning(string spec)
+    {
+        var t = NativeTuning.Default;
+        foreach (var part in spec.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var kv = part.Split('=', 2);
+            string v = kv.Length > 1 ? kv[1] : "true";
+            t = kv[0] switch
+            {
+                nameof(NativeTuning.SlicesPerDifference) => t with { SlicesPerDifference = double.Parse(v, CultureInfo.InvariantCulture) },
+                nameof(NativeTuning.MinFanoutLarge) => t with { MinFanoutLarge = int.Parse(v, CultureInfo.InvariantCulture) },
+                nameof(NativeTuning.LargeNode) => t with { LargeNode = int.Parse(v, CultureInfo.InvariantCulture) },
+                nameof(NativeTuning.ItemsThreshold) => t with { ItemsThreshold = int.Parse(v, CultureInfo.InvariantCulture) },
+                nameof(NativeTuning.SingleDifferenceSearch) => t with { SingleDifferenceSearch = bool.Parse(v) },
+                nameof(NativeTuning.FixedFanout) => t with { FixedFanout = int.Parse(v, CultureInfo.InvariantCulture) },
+                nameof(NativeTuning.BounceBeforeItems) => t with { BounceBeforeItems = bool.Parse(v) },
+                _ => throw new ArgumentException($"unknown tuning {kv[0]}"),
+            };
+        }
+        return t;
     }
 
     // Items in timestamp order by construction (no sort of 10^7 items) over about a day (the sync range is two days,
@@ -119,9 +187,27 @@ public static class SyncBenchmark
         return x * 0x2545F4914F6CDD1DUL;
     }
 
+    /// <summary>A field of /proc/self/status in bytes (VmRSS now, VmHWM the peak since the process started).</summary>
+    internal static long ProcStatus(string field)
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith(field + ":", StringComparison.Ordinal))
+                return long.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+        return 0;
+    }
+
+    internal static string Uptime() => File.Exists("/proc/loadavg") ? "load average " + string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "";
+
     static string[] List(string[] args, string name, string fallback)
     {
         int i = Array.IndexOf(args, name);
         return (i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback).Split(',', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    static string[] Replace(string[] args, string name, string value)
+    {
+        int i = Array.IndexOf(args, name);
+        if (i >= 0 && i + 1 < args.Length) { var copy = (string[])args.Clone(); copy[i + 1] = value; return copy; }
+        return [.. args, name, value];
     }
 }
