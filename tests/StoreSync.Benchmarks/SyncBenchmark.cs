@@ -11,7 +11,8 @@ namespace StoreSync.Benchmarks;
 /// <remarks>
 /// Options: <c>--n 100000,1000000,10000000</c>, <c>--d 0,0.0001,0.001,0.01,0.1</c> (fractions of n), <c>--modes native,nwaku</c>,
 /// <c>--seed 1</c>, <c>--tuning Name=value,...</c> (a <see cref="NativeTuning"/> for both native peers), <c>--label text</c>,
-/// <c>--trace</c> (bytes per entry type), <c>--in-process</c> (no child process per row). Items: timestamps spread over a
+/// <c>--trace</c> (bytes per entry type), <c>--in-process</c> (no child process per row), <c>--layout uniform|clustered</c>,
+/// <c>--ablation [--seeds 1,2,3]</c> (the native-mode ideas one by one, averaged over seeds). Items: timestamps spread over a
 /// day, random hashes; each store holds n items, d/2 of them its own. Every row runs in a fresh child process so its
 /// peak RSS is its own; it prints one markdown row and checks the outcome against the generated difference.
 /// </remarks>
@@ -26,6 +27,7 @@ public static class SyncBenchmark
         var fractions = List(args, "--d", "0,0.0001,0.001,0.01,0.1").Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
         var modes = List(args, "--modes", "native,nwaku");
         if (args.Contains("--child")) return Child(args, sizes[0], fractions[0], modes[0]);
+        if (args.Contains("--ablation")) return Ablation(args, sizes, fractions);
 
         Console.WriteLine($"store sync benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}; {Uptime()}");
         Console.WriteLine("| label | mode | n | d | lower bound d×40 B | round trips (target) | bytes A→B | bytes B→A | total / bound | wall | CPU | peak RSS | RSS before sync | index build (1 side) |");
@@ -43,15 +45,72 @@ public static class SyncBenchmark
         return 0;
     }
 
-    static int RunChild(string[] args)
+    static int RunChild(string[] args) => RunChild(args, out _);
+
+    static int RunChild(string[] args, out string? output, bool capture = false)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardOutput = capture };
         start.ArgumentList.Add("sync");
         foreach (var a in args) start.ArgumentList.Add(a);
         start.ArgumentList.Add("--child");
         using var child = Process.Start(start)!;
+        output = capture ? child.StandardOutput.ReadToEnd() : null;
         child.WaitForExit();
         return child.ExitCode;
+    }
+
+    /// <summary>The native-mode ideas one at a time against the default, each averaged over several seeds (spec/sync.md §3.5).</summary>
+    static readonly (string Label, string Tuning)[] Variants =
+    [
+        ("default", ""),
+        ("no single-difference search", "SingleDifferenceSearch=false"),
+        ("fixed fan-out 16 (negentropy-like)", "FixedFanout=16"),
+        ("fixed fan-out 16, no single-difference search", "FixedFanout=16,SingleDifferenceSearch=false"),
+        ("1 slice per expected difference", "SlicesPerDifference=1"),
+        ("1.5 slices per expected difference", "SlicesPerDifference=1.5"),
+        ("3 slices per expected difference", "SlicesPerDifference=3"),
+        ("4 slices per expected difference", "SlicesPerDifference=4"),
+        ("first split ≥ 64 slices", "MinFanoutLarge=64"),
+        ("first split ≥ 256 slices", "MinFanoutLarge=256"),
+        ("item lists from ≤ 1 item", "ItemsThreshold=1"),
+        ("item lists from ≤ 4 items", "ItemsThreshold=4"),
+        ("item lists from ≤ 8 items", "ItemsThreshold=8"),
+        ("bounce before listing", "BounceBeforeItems=true"),
+    ];
+
+    static int Ablation(string[] args, long[] sizes, double[] fractions)
+    {
+        var seeds = List(args, "--seeds", "1,2,3");
+        var only = List(args, "--variants", "");
+        string layout = List(args, "--layout", "uniform")[0];
+        Console.WriteLine($"native-mode ablation, {layout} differences, mean over seeds {string.Join(',', seeds)}; {Uptime()}");
+        Console.WriteLine("| variant | n | d | round trips | total bytes | total / bound | CPU |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
+        foreach (var (label, tuning) in Variants)
+        {
+            if (only.Length > 0 && !only.Contains(label.Split(' ')[0]) && !only.Contains(tuning)) continue;
+            foreach (long n in sizes)
+                foreach (double f in fractions)
+                {
+                    double rts = 0, bytes = 0, ratio = 0, cpu = 0;
+                    foreach (var seed in seeds)
+                    {
+                        string[] childArgs = ["--n", $"{n}", "--d", f.ToString("R", CultureInfo.InvariantCulture), "--modes", "native", "--seed", seed, "--label", "x", "--layout", layout];
+                        if (tuning.Length > 0) childArgs = [.. childArgs, "--tuning", tuning];
+                        if (RunChild(childArgs, out var row, capture: true) != 0) return 1;
+                        var cells = row!.Split('|').Select(c => c.Trim()).ToArray();
+                        rts += double.Parse(cells[6].Split(' ')[0], CultureInfo.InvariantCulture);
+                        bytes += double.Parse(cells[7], NumberStyles.AllowThousands, CultureInfo.InvariantCulture) + double.Parse(cells[8], NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+                        ratio += cells[9] == "–" ? 0 : double.Parse(cells[9], CultureInfo.InvariantCulture);
+                        cpu += double.Parse(cells[11].Split(' ')[0], NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+                    }
+                    int k = seeds.Length;
+                    long d = 2 * (long)Math.Round(n * f / 2);
+                    Console.WriteLine($"| {label} | {n:N0} | {d:N0} | {rts / k:N1} | {bytes / k:N0} | {ratio / k:N2} | {cpu / k:N0} ms |");
+                }
+        }
+        Console.WriteLine($"finished; {Uptime()}");
+        return 0;
     }
 
     static int Child(string[] args, long n, double fraction, string mode)
@@ -61,7 +120,8 @@ public static class SyncBenchmark
         string label = List(args, "--label", mode == "native" && tuning == NativeTuning.Default ? "default" : mode == "native" ? "tuned" : "nwaku").First();
 
         long d = 2 * (long)Math.Round(n * fraction / 2);
-        var (shared, onlyA, onlyB) = Generate(n, d, seed);
+        string layout = List(args, "--layout", "uniform")[0];
+        var (shared, onlyA, onlyB) = Generate(n, d, seed, layout);
         var build = Stopwatch.StartNew();
         var indexA = FingerprintIndex.Build(new MergedSyncItems(shared, onlyA));
         double buildSeconds = build.Elapsed.TotalSeconds;
@@ -144,6 +204,7 @@ public static class SyncBenchmark
             {
                 nameof(NativeTuning.SlicesPerDifference) => t with { SlicesPerDifference = double.Parse(v, CultureInfo.InvariantCulture) },
                 nameof(NativeTuning.MinFanoutLarge) => t with { MinFanoutLarge = int.Parse(v, CultureInfo.InvariantCulture) },
+                nameof(NativeTuning.UnconfirmedFanoutCap) => t with { UnconfirmedFanoutCap = int.Parse(v, CultureInfo.InvariantCulture) },
                 nameof(NativeTuning.LargeNode) => t with { LargeNode = int.Parse(v, CultureInfo.InvariantCulture) },
                 nameof(NativeTuning.ItemsThreshold) => t with { ItemsThreshold = int.Parse(v, CultureInfo.InvariantCulture) },
                 nameof(NativeTuning.SingleDifferenceSearch) => t with { SingleDifferenceSearch = bool.Parse(v) },
@@ -156,17 +217,39 @@ public static class SyncBenchmark
     }
 
     // Items in timestamp order by construction (no sort of 10^7 items) over about a day (the sync range is two days,
-    // so every item is in it); d of them go to one side only.
-    static (SyncItem[] Shared, SyncItem[] OnlyA, SyncItem[] OnlyB) Generate(long n, long d, int seed)
+    // so every item is in it); d of them go to one side only, exactly d/2 to each side in random order. "uniform": the
+    // differing items are scattered at random (the worst case for range reconciliation); "clustered": they come in runs
+    // of `run` consecutive items on one side (a peer that was offline for a while).
+    static (SyncItem[] Shared, SyncItem[] OnlyA, SyncItem[] OnlyB) Generate(long n, long d, int seed, string layout = "uniform", int run = 100)
     {
         long total = n + d / 2;
         var rng = new Random(seed);
-        var chosen = new HashSet<long>();
-        while (chosen.Count < d) chosen.Add(rng.NextInt64(total));
+        long[] chosen;
+        bool[] sideOfChosen;
+        if (layout == "clustered")
+        {
+            long runs = Math.Max(d / run, d > 0 ? 1 : 0), slots = total / run;
+            var starts = new HashSet<long>();
+            while (starts.Count < runs) starts.Add(rng.NextInt64(slots));
+            var sorted = starts.Order().ToArray();
+            var sides = Balanced(sorted.Length, rng);
+            chosen = new long[d];
+            sideOfChosen = new bool[d];
+            long at = 0;
+            for (int i = 0; i < sorted.Length && at < d; i++)
+                for (int k = 0; k < run && at < d; k++) { chosen[at] = sorted[i] * run + k; sideOfChosen[at++] = sides[i]; }
+        }
+        else
+        {
+            var set = new HashSet<long>();
+            while (set.Count < d) set.Add(rng.NextInt64(total));
+            chosen = set.Order().ToArray();
+            sideOfChosen = Balanced(chosen.Length, rng);
+        }
         var shared = new SyncItem[total - d];
-        var onlyA = new SyncItem[d / 2];
-        var onlyB = new SyncItem[d / 2];
-        int s = 0, a = 0, b = 0;
+        var onlyA = new SyncItem[sideOfChosen.Count(x => x)];
+        var onlyB = new SyncItem[d - onlyA.Length];
+        int s = 0, a = 0, b = 0, c = 0;
         long gap = Math.Max(1, Day / total);
         long ts = T0;
         ulong x = (ulong)seed * 0x9E3779B97F4A7C15UL + 1;
@@ -174,11 +257,19 @@ public static class SyncBenchmark
         {
             ts += 1 + (long)(Next(ref x) % (ulong)(2 * gap));
             var item = new SyncItem(ts, new MessageHash(Next(ref x), Next(ref x), Next(ref x), Next(ref x)));
-            if (!chosen.Contains(i)) shared[s++] = item;
-            else if (a < onlyA.Length && (b == onlyB.Length || (Next(ref x) & 1) == 0)) onlyA[a++] = item;
-            else onlyB[b++] = item;
+            if (c < chosen.Length && chosen[c] == i) { if (sideOfChosen[c++]) onlyA[a++] = item; else onlyB[b++] = item; }
+            else shared[s++] = item;
         }
         return (shared, onlyA, onlyB);
+    }
+
+    // Exactly half true (the first one when odd), in random order.
+    static bool[] Balanced(int count, Random rng)
+    {
+        var sides = new bool[count];
+        for (int i = 0; i < (count + 1) / 2; i++) sides[i] = true;
+        rng.Shuffle(sides);
+        return sides;
     }
 
     static ulong Next(ref ulong x)

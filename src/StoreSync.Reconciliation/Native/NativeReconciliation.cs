@@ -69,15 +69,31 @@ public sealed class NativeReconciliation : ReconciliationSession
         public readonly ChunkedList<long> Counts = new();
         public readonly ChunkedList<ulong> Fps = new();
         public int Tasks, Unsettled;
-        public double SumDiff, SumCount;
+        public readonly ChunkedList<float> Squares = new(), Sizes = new(); // per differing node: max(δ², 2), max(counts)
         public int Mismatched;
+        // Sibling groups (the children of one split): Σ −m·ln(agreeing / m) and Σ items over groups where some agree,
+        // and how many non-empty children fell in groups where none agreed.
+        public double Clusters, ClusterItems;
+        public long Unsaturated, Saturated;
+
+        public void AddSiblings(int nonEmpty, int agreed, long items)
+        {
+            if (nonEmpty < 4) return;
+            if (agreed == 0) { Saturated += nonEmpty; return; }
+            Clusters += nonEmpty * Math.Log((double)nonEmpty / agreed);
+            ClusterItems += items;
+            Unsaturated += nonEmpty;
+        }
 
         public void Clear()
         {
             Counts.Clear();
             Fps.Clear();
+            Squares.Clear();
+            Sizes.Clear();
             Tasks = Unsettled = Mismatched = 0;
-            SumDiff = SumCount = 0;
+            Clusters = ClusterItems = 0;
+            Unsaturated = Saturated = 0;
         }
     }
 
@@ -271,11 +287,18 @@ public sealed class NativeReconciliation : ReconciliationSession
                 {
                     int m = ReadFanout(ref r, node, survey.Tasks);
                     LocalChildren(node, m);
+                    int nonEmpty = 0, agreed = 0;
+                    long size = 0;
                     for (int i = 0; i < m; i++)
                     {
                         var (c, f) = ReadFingerprint(ref r);
-                        Record(survey, c, f, _fps[i]);
+                        bool agrees = Record(survey, c, f, _fps[i]);
+                        if (c == 0 && _fps[i].Count == 0) continue; // an empty slice says nothing about the density
+                        nonEmpty++;
+                        size += Math.Max(c, _fps[i].Count);
+                        if (agrees) agreed++;
                     }
+                    survey.AddSiblings(nonEmpty, agreed, size);
                     break;
                 }
                 case EntryType.Items:
@@ -303,25 +326,65 @@ public sealed class NativeReconciliation : ReconciliationSession
         return survey;
     }
 
-    void Record(Survey survey, long remoteCount, ulong remoteFp, in Fingerprint local)
+    // Records our summary of one asked node; true when it agrees with the peer's.
+    bool Record(Survey survey, long remoteCount, ulong remoteFp, in Fingerprint local)
     {
         ulong fp = local.Count == 0 ? 0 : KeyedFingerprint.Compute(local, _key);
         survey.Tasks++;
         survey.Counts.Add(local.Count);
         survey.Fps.Add(fp);
-        if (remoteCount == local.Count && remoteFp == fp) return;
+        if (remoteCount == local.Count && remoteFp == fp) return true;
         survey.Unsettled++;
         // Σ δ² estimates the number of differences when each is equally likely on either side (E[δ²] = D).
         long delta = remoteCount < 0 ? 0 : remoteCount - local.Count;
-        survey.SumDiff += Math.Max((double)delta * delta, 2);
-        survey.SumCount += Math.Max(Math.Max(remoteCount, local.Count), 1);
+        survey.Squares.Add((float)Math.Max((double)delta * delta, 2));
+        survey.Sizes.Add(Math.Max(Math.Max(remoteCount, local.Count), 1));
         survey.Mismatched++;
+        return false;
+    }
+
+    /// <summary>
+    /// Independent differences per item in the frame's differing nodes, and whether it was confirmed by agreeing
+    /// siblings; NaN with too little to go on.
+    /// </summary>
+    /// <remarks>
+    /// Best evidence: in a split into m non-empty slices of which z agree, the differences fell into about
+    /// m·ln(m/z) independent places (Poisson), whatever their sizes — a run of 100 items missing on one side counts once,
+    /// which is what splitting must isolate. Without agreeing siblings (the first levels), δ² of a node is the estimate:
+    /// E[δ²] = D when each difference is equally likely on either side, but δ² ≈ D² when they cluster on one side (a peer
+    /// offline for an hour), so each node's δ²/count is capped at 8 × the frame's median before pooling and splits based
+    /// on it are capped (<see cref="NativeTuning.UnconfirmedFanoutCap"/>); spec/sync.md §3.5 has the measurements.
+    /// </remarks>
+    static (double Density, bool Confirmed) Density(Survey survey)
+    {
+        if (survey.Unsaturated >= 16 && survey.Unsaturated >= survey.Saturated && survey.ClusterItems > 0)
+            return (survey.Clusters / survey.ClusterItems, true);
+        int k = survey.Mismatched;
+        if (k < 8) return (double.NaN, false);
+        // The median of up to 1024 evenly spaced samples is plenty for a cap.
+        int samples = Math.Min(k, 1024);
+        var ratios = new double[samples];
+        for (int i = 0; i < samples; i++)
+        {
+            int j = (int)((long)i * k / samples);
+            ratios[i] = survey.Squares[j] / survey.Sizes[j];
+        }
+        Array.Sort(ratios);
+        double cap = 8 * ratios[samples / 2];
+        double squares = 0, sizes = 0;
+        for (int i = 0; i < k; i++)
+        {
+            double size = survey.Sizes[i];
+            squares += Math.Min(survey.Squares[i], cap * size);
+            sizes += size;
+        }
+        return (squares / sizes, false);
     }
 
     // Pass 2: the same entries again (already validated), now changing state and writing the answer.
     ChunkedList<Node> AnswerEntries(ReadOnlySpan<byte> entries, Survey survey, bool rootReopened, ref FrameWriter w)
     {
-        double density = survey.Mismatched >= 8 ? survey.SumDiff / survey.SumCount : double.NaN;
+        var (density, confirmed) = Density(survey);
         var next = _spareOpen;
         next.Clear();
         _spareListed.Clear(); // receives the items we list in this answer
@@ -342,7 +405,7 @@ public sealed class NativeReconciliation : ReconciliationSession
                     var (count, fp) = ReadFingerprint(ref r);
                     // Only the Open frame's root is a first look; any other Fingerprint entry hands back a node we answered.
                     var p = new Pending { Node = node, RemoteCount = rootReopened ? -1 : count, RemoteFp = fp, Fresh = !_initiator && MessagesReceived == 1 };
-                    AnswerNode(ref p, survey, task++, density, ref unsettled, ref doneRun, ref w, next);
+                    AnswerNode(ref p, survey, task++, density, confirmed, ref unsettled, ref doneRun, ref w, next);
                     break;
                 }
                 case EntryType.Split:
@@ -352,7 +415,7 @@ public sealed class NativeReconciliation : ReconciliationSession
                     {
                         var (c, f) = ReadFingerprint(ref r);
                         var p = new Pending { Node = Child(node, m, i), RemoteCount = c, RemoteFp = f, Fresh = true };
-                        AnswerNode(ref p, survey, task++, density, ref unsettled, ref doneRun, ref w, next);
+                        AnswerNode(ref p, survey, task++, density, confirmed, ref unsettled, ref doneRun, ref w, next);
                     }
                     break;
                 }
@@ -389,7 +452,7 @@ public sealed class NativeReconciliation : ReconciliationSession
         return next;
     }
 
-    void AnswerNode(ref Pending p, Survey survey, int task, double density, ref int unsettled, ref int doneRun, ref FrameWriter w, ChunkedList<Node> next)
+    void AnswerNode(ref Pending p, Survey survey, int task, double density, bool confirmed, ref int unsettled, ref int doneRun, ref FrameWriter w, ChunkedList<Node> next)
     {
         p.LocalCount = survey.Counts[task];
         p.LocalFp = survey.Fps[task];
@@ -397,11 +460,11 @@ public sealed class NativeReconciliation : ReconciliationSession
         unsettled--;
         FlushDone(ref w, ref doneRun);
         // Every other unsettled node may need one node of its own; splits share what is left of the peer's limit.
-        AnswerFingerprint(ref p, density, Limits.MaxRangesPerMessage - next.Count - unsettled, ref w, next);
+        AnswerFingerprint(ref p, density, confirmed, Limits.MaxRangesPerMessage - next.Count - unsettled, ref w, next);
     }
 
     /// <param name="budget">Nodes this answer may open without the frame exceeding the peer's limit on open nodes.</param>
-    void AnswerFingerprint(ref Pending t, double density, int budget, ref FrameWriter w, ChunkedList<Node> next)
+    void AnswerFingerprint(ref Pending t, double density, bool confirmed, int budget, ref FrameWriter w, ChunkedList<Node> next)
     {
         var source = _source!;
         var scratch = _scratch;
@@ -462,8 +525,18 @@ public sealed class NativeReconciliation : ReconciliationSession
         if (_tuning.FixedFanout > 0) m = _tuning.FixedFanout;
         else
         {
-            double expected = double.IsNaN(density) ? Math.Max((double)(cR - cL) * (cR - cL), 2) : density * size;
-            m = (long)Math.Ceiling(_tuning.SlicesPerDifference * expected);
+            double delta = Math.Abs(cR - cL), expected;
+            if (double.IsNaN(density)) expected = Math.Max(delta * delta, 2);
+            else if (confirmed)
+            {
+                // Places expected in a node known to differ: λ / (1 − e^−λ) for λ expected over all nodes of its size.
+                double lambda = density * size;
+                expected = lambda < 1e-9 ? 1 : lambda / (1 - Math.Exp(-lambda));
+            }
+            else expected = density * size;
+            // A node differing by δ in count holds at least |δ| differences, whatever the estimate says.
+            m = (long)Math.Ceiling(_tuning.SlicesPerDifference * Math.Max(expected, delta));
+            if (!confirmed) m = Math.Min(m, _tuning.UnconfirmedFanoutCap);
             if (size >= _tuning.LargeNode) m = Math.Max(m, _tuning.MinFanoutLarge);
         }
         m = Math.Clamp(m, 2, Math.Min(MaxFanout, 2 * size));

@@ -14,6 +14,9 @@ public sealed record NativeTuning
     /// <summary>Minimum fan-out for nodes of at least <see cref="LargeNode"/> items, so the next frame has samples to pool.</summary>
     public int MinFanoutLarge { get; init; } = 16;
 
+    /// <summary>Largest split while the density is estimated from count differences alone (no agreeing siblings seen yet).</summary>
+    public int UnconfirmedFanoutCap { get; init; } = 1024;
+
     /// <summary>Node size from which <see cref="MinFanoutLarge"/> applies.</summary>
     public int LargeNode { get; init; } = 1024;
 
@@ -35,6 +38,7 @@ public sealed record NativeTuning
     {
         if (!(SlicesPerDifference > 0 && SlicesPerDifference <= 64)) throw new ArgumentOutOfRangeException(nameof(SlicesPerDifference));
         if (MinFanoutLarge is < 2 or > NativeReconciliation.MaxFanout) throw new ArgumentOutOfRangeException(nameof(MinFanoutLarge));
+        if (UnconfirmedFanoutCap is < 2 or > NativeReconciliation.MaxFanout) throw new ArgumentOutOfRangeException(nameof(UnconfirmedFanoutCap));
         if (LargeNode < 2) throw new ArgumentOutOfRangeException(nameof(LargeNode));
         if (ItemsThreshold is < 0 or > 64) throw new ArgumentOutOfRangeException(nameof(ItemsThreshold));
         if (FixedFanout is < 0 or 1 or > NativeReconciliation.MaxFanout) throw new ArgumentOutOfRangeException(nameof(FixedFanout));
