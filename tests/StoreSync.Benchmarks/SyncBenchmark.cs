@@ -63,6 +63,10 @@ public static class SyncBenchmark
     static readonly (string Label, string Tuning)[] Variants =
     [
         ("default", ""),
+        ("density from count differences only, uncapped (the first version)", "AgreementDensity=false,UnconfirmedFanoutCap=65536"),
+        ("density from count differences only, capped", "AgreementDensity=false"),
+        ("no cap on unconfirmed splits", "UnconfirmedFanoutCap=65536"),
+        ("unconfirmed splits ≤ 256", "UnconfirmedFanoutCap=256"),
         ("no single-difference search", "SingleDifferenceSearch=false"),
         ("fixed fan-out 16 (negentropy-like)", "FixedFanout=16"),
         ("fixed fan-out 16, no single-difference search", "FixedFanout=16,SingleDifferenceSearch=false"),
@@ -81,14 +85,14 @@ public static class SyncBenchmark
     static int Ablation(string[] args, long[] sizes, double[] fractions)
     {
         var seeds = List(args, "--seeds", "1,2,3");
-        var only = List(args, "--variants", "");
+        var only = args.Contains("--variants") ? args[Array.IndexOf(args, "--variants") + 1].Split(';') : [];
         string layout = List(args, "--layout", "uniform")[0];
         Console.WriteLine($"native-mode ablation, {layout} differences, mean over seeds {string.Join(',', seeds)}; {Uptime()}");
         Console.WriteLine("| variant | n | d | round trips | total bytes | total / bound | CPU |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
         foreach (var (label, tuning) in Variants)
         {
-            if (only.Length > 0 && !only.Contains(label.Split(' ')[0]) && !only.Contains(tuning)) continue;
+            if (only.Length > 0 && !only.Contains(label) && !only.Contains(tuning)) continue;
             foreach (long n in sizes)
                 foreach (double f in fractions)
                 {
@@ -204,6 +208,7 @@ public static class SyncBenchmark
             {
                 nameof(NativeTuning.SlicesPerDifference) => t with { SlicesPerDifference = double.Parse(v, CultureInfo.InvariantCulture) },
                 nameof(NativeTuning.MinFanoutLarge) => t with { MinFanoutLarge = int.Parse(v, CultureInfo.InvariantCulture) },
+                nameof(NativeTuning.AgreementDensity) => t with { AgreementDensity = bool.Parse(v) },
                 nameof(NativeTuning.UnconfirmedFanoutCap) => t with { UnconfirmedFanoutCap = int.Parse(v, CultureInfo.InvariantCulture) },
                 nameof(NativeTuning.LargeNode) => t with { LargeNode = int.Parse(v, CultureInfo.InvariantCulture) },
                 nameof(NativeTuning.ItemsThreshold) => t with { ItemsThreshold = int.Parse(v, CultureInfo.InvariantCulture) },

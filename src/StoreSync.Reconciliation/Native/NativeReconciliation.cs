@@ -355,9 +355,9 @@ public sealed class NativeReconciliation : ReconciliationSession
     /// offline for an hour), so each node's δ²/count is capped at 8 × the frame's median before pooling and splits based
     /// on it are capped (<see cref="NativeTuning.UnconfirmedFanoutCap"/>); spec/sync.md §3.5 has the measurements.
     /// </remarks>
-    static (double Density, bool Confirmed) Density(Survey survey)
+    (double Density, bool Confirmed) Density(Survey survey)
     {
-        if (survey.Unsaturated >= 16 && survey.Unsaturated >= survey.Saturated && survey.ClusterItems > 0)
+        if (_tuning.AgreementDensity && survey.Unsaturated >= 16 && survey.Unsaturated >= survey.Saturated && survey.ClusterItems > 0)
             return (survey.Clusters / survey.ClusterItems, true);
         int k = survey.Mismatched;
         if (k < 8) return (double.NaN, false);

@@ -14,6 +14,9 @@ public sealed record NativeTuning
     /// <summary>Minimum fan-out for nodes of at least <see cref="LargeNode"/> items, so the next frame has samples to pool.</summary>
     public int MinFanoutLarge { get; init; } = 16;
 
+    /// <summary>Estimate the density from agreeing siblings when the frame has them (off: from count differences only).</summary>
+    public bool AgreementDensity { get; init; } = true;
+
     /// <summary>Largest split while the density is estimated from count differences alone (no agreeing siblings seen yet).</summary>
     public int UnconfirmedFanoutCap { get; init; } = 1024;
 
