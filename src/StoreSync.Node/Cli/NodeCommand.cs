@@ -25,17 +25,23 @@ internal static class NodeCommand
         var metricsAddress = new Option<string?>("--metrics-server-address") { Description = "Metrics listen address (default 127.0.0.1)" };
         var metricsPort = new Option<int?>("--metrics-server-port") { Description = "Metrics port (default 8008)" };
         var maxPage = new Option<int?>("--store-max-page-size") { Description = "Largest Store v3 page served (default 100)" };
+        var rateLimits = new Option<string[]>("--rate-limit")
+        {
+            Description = "Per-peer rate limit [store|lightpush:]VOLUME/PERIOD<ms|s|m|h>, e.g. store:100/1s; repeatable (default 50/s, bursts of 100, each)",
+        };
 
         var command = new Command("node", """
-            Run a store node on the local store (RocksDB under --data-dir, default ./data): REST API on 127.0.0.1:8645
-            (GET /store/v3/messages, /health, /debug/v1/info, POST /lightpush/v3/message) and Prometheus metrics on
-            127.0.0.1:8008/metrics. Settings come from appsettings.json (section "StoreSync"), STORESYNC_* environment
-            variables and these flags, in rising precedence. Stops cleanly on Ctrl-C or SIGTERM.
-            Not in this version yet: libp2p networking (Store v3, light push and metadata over libp2p, store sync).
+            Run a Waku store node on the local store (RocksDB under --data-dir, default ./data). It listens for libp2p
+            (TCP, Noise, Yamux) on --tcp-port (default 60000) and prints its multiaddr with /p2p/<peer id> on start; it serves
+            Store v3 queries, light push (v3 and legacy) and metadata there, to js-waku or any Waku client. REST API on
+            127.0.0.1:8645 (GET /store/v3/messages, /health, /debug/v1/info, POST /lightpush/v3/message) and Prometheus
+            metrics on 127.0.0.1:8008/metrics. Settings come from appsettings.json (section "StoreSync"), STORESYNC_*
+            environment variables and these flags, in rising precedence. Ctrl-C or SIGTERM stops it cleanly: requests in
+            flight are answered, then the store is closed.
             """)
         {
             config, clusterId, shards, pubsubTopics, listen, tcpPort, keyFile, staticNodes, maxConnections,
-            rest, restAddress, restPort, metrics, metricsAddress, metricsPort, maxPage,
+            rest, restAddress, restPort, metrics, metricsAddress, metricsPort, maxPage, rateLimits,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -68,6 +74,7 @@ internal static class NodeCommand
             Set(nameof(NodeOptions.MetricsServerAddress), metricsAddress);
             Set(nameof(NodeOptions.MetricsServerPort), metricsPort);
             Set(nameof(NodeOptions.StoreMaxPageSize), maxPage);
+            Set(nameof(NodeOptions.RateLimits), rateLimits);
 
             var options = NodeConfiguration.Load(parse.GetValue(config), flags);
             using var host = StoreNodeHost.Build(options);
