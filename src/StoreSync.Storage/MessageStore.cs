@@ -113,6 +113,18 @@ public sealed class MessageStore : IDisposable
         lock (_writeLock) _observers.Add(observer);
     }
 
+    /// <summary>Runs <paramref name="action"/> while no batch can commit (under the write lock; it may call <see cref="AddObserver"/>
+    /// and read, never write). Lets an observer line up a snapshot with the batches it is told of (the sync index's build).</summary>
+    public void RunWithWritesPaused(Action action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        lock (_writeLock)
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+            action();
+        }
+    }
+
     /// <summary>Stores the messages not stored yet, atomically with every index and counter. Validation is the caller's.</summary>
     public IngestResult Ingest(IReadOnlyList<IngestItem> batch)
     {
