@@ -22,6 +22,9 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
 
     public SyncNetworkLimits Limits => _limits;
 
+    /// <summary>Raised when a session (either role) has ended and its pushes are written.</summary>
+    public event Action<SyncSessionResult>? SessionEnded;
+
     public async Task<SyncSessionResult> RunAsync(Libp2pStream stream, ReconciliationSession session, SyncSessions.SessionLease lease, bool initiator, CancellationToken ct)
     {
         var peer = stream.RemotePeer;
@@ -126,6 +129,8 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
             Duration = Stopwatch.GetElapsedTime(started),
         };
         Record(result, modeTag);
+        try { SessionEnded?.Invoke(result); }
+        catch (Exception e) { logger.LogError(e, "A session-ended handler threw"); }
         return result;
     }
 
