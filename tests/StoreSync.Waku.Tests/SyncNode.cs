@@ -44,7 +44,7 @@ public sealed class SyncNode : IAsyncDisposable
         Runner = new ReconciliationRunner(Host, Store.Store, Penalties, SyncMetrics, NullLogger<ReconciliationRunner>.Instance, limits);
         Runner.SessionEnded += r => { lock (_ended) _ended.Add(r); };
         var service = new ReconciliationService(Indexes, Runner, Sessions, Penalties, NoRetentionHorizon.Instance, SyncMetrics, NullLogger<ReconciliationService>.Instance);
-        var transfer = new TransferService(Ingress, Sessions, Penalties, NoRetentionHorizon.Instance, SyncMetrics, MessageValidator.DefaultMaxMessageBytes,
+        var transfer = new TransferService(Ingress, Store.Store, Sessions, Penalties, NoRetentionHorizon.Instance, SyncMetrics, MessageValidator.DefaultMaxMessageBytes,
             NullLogger<TransferService>.Instance, limits);
         Client = new StoreSyncClient(Host, Indexes, Runner, Sessions, NoRetentionHorizon.Instance);
         service.Attach(Host);

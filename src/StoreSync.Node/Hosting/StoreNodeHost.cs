@@ -16,6 +16,10 @@ using StoreSync.Waku.Metadata;
 using StoreSync.Waku.RateLimiting;
 using StoreSync.Waku.Store;
 using StoreSync.Storage.Query;
+using StoreSync.Reconciliation;
+using StoreSync.Waku.Peers;
+using StoreSync.Waku.Sync;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace StoreSync.Node.Hosting;
 
@@ -56,6 +60,23 @@ public static class StoreNodeHost
         builder.Services.AddSingleton(sp => new LightPushService(sp.GetRequiredService<LightPushServer>(), options.MaxMessageBytes, sp.GetRequiredService<ILogger<LightPushService>>()));
         builder.Services.AddSingleton(new MetadataProtocol(options.ClusterId, options.Shards));
         builder.Services.AddSingleton<MetadataService>();
+
+        // Store sync (spec/sync.md §5): registered before the network service so the indexes are built and the protocols
+        // attached before the host listens. The retention policy may register its own IRetentionHorizon.
+        builder.Services.AddSingleton<SyncMetrics>();
+        builder.Services.AddSingleton(sp => new PeerPenalties(null, null, sp.GetRequiredService<ILogger<PeerPenalties>>()));
+        builder.Services.AddSingleton(new SyncSessions());
+        builder.Services.TryAddSingleton<IRetentionHorizon>(NoRetentionHorizon.Instance);
+        builder.Services.AddSingleton(sp => new SyncIndexes(sp.GetRequiredService<MessageStore>(), options.ServedPubsubTopics()));
+        builder.Services.AddSingleton(sp => new ReconciliationRunner(sp.GetRequiredService<Libp2pHost>(), sp.GetRequiredService<MessageStore>(),
+            sp.GetRequiredService<PeerPenalties>(), sp.GetRequiredService<SyncMetrics>(), sp.GetRequiredService<ILogger<ReconciliationRunner>>()));
+        builder.Services.AddSingleton<ReconciliationService>();
+        builder.Services.AddSingleton(sp => new TransferService(sp.GetRequiredService<MessageIngress>(), sp.GetRequiredService<MessageStore>(), sp.GetRequiredService<SyncSessions>(),
+            sp.GetRequiredService<PeerPenalties>(), sp.GetRequiredService<IRetentionHorizon>(), sp.GetRequiredService<SyncMetrics>(), options.MaxMessageBytes,
+            sp.GetRequiredService<ILogger<TransferService>>()));
+        builder.Services.AddSingleton<StoreSyncClient>();
+        builder.Services.AddSingleton<StoreSyncService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<StoreSyncService>());
         builder.Services.AddSingleton<NetworkService>();
         builder.Services.AddSingleton<INodeInfo>(sp => sp.GetRequiredService<NetworkService>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NetworkService>());

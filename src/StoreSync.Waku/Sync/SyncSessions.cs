@@ -19,7 +19,7 @@ public enum TransferVerdict
 /// <summary>Sessions running with each peer (bounded per peer and in total) and the messages they told us to expect by transfer.</summary>
 /// <remarks>
 /// A session's announced hashes and windows stay acceptable while it runs and for <see cref="SyncNetworkLimits.TransferGrace"/>
-/// after; each hash is accepted once. Memory is bounded by the differences sessions may find (<see cref="SyncNetworkLimits.MaxDifferencesPerSession"/>).
+/// after. Memory is bounded by the differences sessions may find (<see cref="SyncNetworkLimits.MaxDifferencesPerSession"/>).
 /// </remarks>
 public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider? clock = null)
 {
@@ -65,18 +65,15 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
         catch (TimeoutException) { }
     }
 
-    /// <summary>Judges a pushed message by what sessions with its sender announced; an announced hash is consumed.</summary>
+    /// <summary>Judges a pushed message by what sessions with its sender announced.</summary>
     public TransferVerdict Check(PeerId peer, string pubsubTopic, in MessageHash hash, long timestamp)
     {
         lock (_lock)
         {
             if (!_peers.TryGetValue(peer, out var state)) return TransferVerdict.Unannounced;
             var now = _clock.GetUtcNow();
-            if (state.Expected.Remove(hash, out var lease))
-            {
-                _expectedTotal--;
-                if (lease.Expires > now) return TransferVerdict.Announced;
-            }
+            // Not consumed: two sessions (one started by each side) may both push it, concurrently; copies are harmless.
+            if (state.Expected.TryGetValue(hash, out var lease) && lease.Expires > now) return TransferVerdict.Announced;
             foreach (var w in state.Windows)
             {
                 if (w.Lease.Expires <= now || w.Remaining <= 0) continue;

@@ -4,6 +4,7 @@ using StoreSync.Core.Proto;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Reconciliation;
+using StoreSync.Storage;
 using StoreSync.Waku.Ingress;
 using StoreSync.Waku.Peers;
 
@@ -16,7 +17,7 @@ namespace StoreSync.Waku.Sync;
 /// arrives while a session with the sender still runs waits for it to end first, since the peer may push as soon as it
 /// learns what we lack. Messages older than the scope's retention horizon are dropped unstored: they were evicted on purpose.
 /// </remarks>
-public sealed class TransferService(MessageIngress ingress, SyncSessions sessions, PeerPenalties penalties, IRetentionHorizon horizon,
+public sealed class TransferService(MessageIngress ingress, MessageStore store, SyncSessions sessions, PeerPenalties penalties, IRetentionHorizon horizon,
     SyncMetrics metrics, int maxMessageBytes, ILogger<TransferService> logger, SyncNetworkLimits? limits = null)
 {
     readonly SyncNetworkLimits _limits = limits ?? SyncNetworkLimits.Default;
@@ -88,6 +89,13 @@ public sealed class TransferService(MessageIngress ingress, SyncSessions session
         {
             await sessions.WaitIdleAsync(peer, _limits.UnannouncedWait, ct).ConfigureAwait(false);
             verdict = sessions.Check(peer, pubsub, hash, message.Timestamp);
+        }
+        // Two sessions with one peer (each side started one) both find the same messages and both push them: a copy of a
+        // message we already hold is harmless, whoever sends it.
+        if (verdict == TransferVerdict.Unannounced && store.Contains(hash))
+        {
+            metrics.TransferRejected.Add(1, SyncMetrics.Tag("reason", "duplicate"));
+            return Outcome.Known;
         }
         if (verdict == TransferVerdict.Unannounced)
             return Refuse(peer, "unannounced", PenaltyReason.UnannouncedMessage, $"message {hash} on {pubsub} was never announced (forged, altered or unsolicited)");
