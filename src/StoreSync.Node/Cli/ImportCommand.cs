@@ -19,20 +19,22 @@ internal static class ImportCommand
         var maxBytes = new Option<int>("--max-message-bytes") { Description = "Largest message accepted", DefaultValueFactory = _ => MessageValidator.DefaultMaxMessageBytes };
         var batch = new Option<int>("--batch-size") { Description = "Messages per atomic write", DefaultValueFactory = _ => 1000 };
         var printHashes = new Option<bool>("--print-hashes") { Description = "Print the hash of each newly stored message once its batch is written (for pipelines)" };
+        var onError = new Option<ImportErrorMode>("--on-error") { Description = "skip (default): report a bad record and go on; stop: report it and stop there (what was stored before it stays stored)", DefaultValueFactory = _ => ImportErrorMode.Skip };
         var command = new Command("import", """
             Import messages into the store. Formats:
               ndjson   one JSON object per line: {"pubsubTopic":..,"message":{"payload":<base64>,"contentTopic":..,"timestamp":<ns>,"meta":<base64>,"version":0}}
                        (the shape 'storesync query --all' prints; a flat object with the message fields beside pubsubTopic works too)
               protobuf varint-length-delimited WakuMessageKeyValue (message_hash optional, message and pubsub_topic required)
             Every message is validated and re-hashed; a record whose messageHash does not match is rejected.
-            Bad records are reported with their line or record number and skipped; the exit code is 1 if any was rejected.
-            """) { file, format, maxBytes, batch, printHashes };
+            Bad records are reported with their line or record number and skipped (or, with --on-error stop, end the import);
+            the exit code is 1 if any was rejected.
+            """) { file, format, maxBytes, batch, printHashes, onError };
         command.SetAction((parse, ct) => RunAsync(parse.GetValue(CliOptions.DataDir)!, parse.GetValue(file)!, parse.GetValue(format),
-            parse.GetValue(maxBytes), parse.GetValue(batch), parse.GetValue(printHashes), ct));
+            parse.GetValue(maxBytes), parse.GetValue(batch), parse.GetValue(printHashes), parse.GetValue(onError), ct));
         return command;
     }
 
-    static async Task<int> RunAsync(DirectoryInfo dataDir, FileInfo file, MessageFileFormat format, int maxBytes, int batchSize, bool printHashes, CancellationToken ct)
+    static async Task<int> RunAsync(DirectoryInfo dataDir, FileInfo file, MessageFileFormat format, int maxBytes, int batchSize, bool printHashes, ImportErrorMode onError, CancellationToken ct)
     {
         if (batchSize is < 1 or > 100_000) throw new CliUsageException("--batch-size must be between 1 and 100000");
         if (maxBytes is < 1024 or > 64 * 1024 * 1024) throw new CliUsageException("--max-message-bytes must be between 1024 and 67108864");
@@ -45,6 +47,7 @@ internal static class ImportCommand
         int shown = 0;
         var importer = new MessageImporter(store, new MessageValidator { MaxMessageBytes = maxBytes }, batchSize)
         {
+            OnError = onError,
             OnRejected = r =>
             {
                 if (++shown <= MaxErrorsShown) Console.Error.WriteLine($"{(stdin ? "stdin" : file.Name)}:{r.Position}: rejected: {r.Error}");
@@ -81,7 +84,8 @@ internal static class ImportCommand
             summary = await importer.ImportAsync(reader.ReadAsync(ct), ct).ConfigureAwait(false);
         }
 
-        (printHashes ? Console.Error : Console.Out).WriteLine($"read {summary.Read}, stored {summary.Inserted}, already stored {summary.Duplicates}, rejected {summary.Rejected}");
+        var stopped = summary.StoppedAt is { } at ? $"; stopped at {(stdin ? "stdin" : file.Name)}:{at} (--on-error stop)" : "";
+        (printHashes ? Console.Error : Console.Out).WriteLine($"read {summary.Read}, stored {summary.Inserted}, already stored {summary.Duplicates}, rejected {summary.Rejected}{stopped}");
         return summary.Rejected == 0 ? 0 : 1;
     }
 }

@@ -31,18 +31,24 @@ internal static class NodeCommand
         var syncJitter = new Option<int?>("--store-sync-relay-jitter") { Description = "Seconds before now left out of sync windows (default 20)" };
         var syncHistory = new Option<int?>("--store-sync-history-interval") { Description = "Seconds between whole-history syncs with each StoreSync peer (default 3600)" };
         var syncPeers = new Option<int?>("--store-sync-max-concurrent-peers") { Description = "Peers synced at the same time (default 2)" };
+        var rateLimits = new Option<string[]>("--rate-limit")
+        {
+            Description = "Per-peer rate limit [store|lightpush:]VOLUME/PERIOD<ms|s|m|h>, e.g. store:100/1s; repeatable (default 50/s, bursts of 100, each)",
+        };
 
         var command = new Command("node", """
-            Run a store node on the local store (RocksDB under --data-dir, default ./data): REST API on 127.0.0.1:8645
-            (GET /store/v3/messages, /health, /debug/v1/info, POST /lightpush/v3/message) and Prometheus metrics on
-            127.0.0.1:8008/metrics. Settings come from appsettings.json (section "StoreSync"), STORESYNC_* environment
-            variables and these flags, in rising precedence. Stops cleanly on Ctrl-C or SIGTERM.
-            libp2p on --tcp-port serves Store v3, light push, metadata and store sync (reconciliation, native and nwaku
-            mode, and transfer); the node syncs with --staticnode peers and with every peer that announces store sync.
+            Run a Waku store node on the local store (RocksDB under --data-dir, default ./data). It listens for libp2p
+            (TCP, Noise, Yamux) on --tcp-port (default 60000) and prints its multiaddr with /p2p/<peer id> on start; it serves
+            Store v3 queries, light push (v3 and legacy) and metadata there, to js-waku or any Waku client. REST API on
+            127.0.0.1:8645 (GET /store/v3/messages, /health, /debug/v1/info, POST /lightpush/v3/message) and Prometheus
+            metrics on 127.0.0.1:8008/metrics. Settings come from appsettings.json (section "StoreSync"), STORESYNC_*
+            environment variables and these flags, in rising precedence. Ctrl-C or SIGTERM stops it cleanly: requests in
+            flight are answered, then the store is closed. Store sync (reconciliation, native and nwaku mode, and transfer)
+            runs with --staticnode peers and with every peer that announces it.
             """)
         {
             config, clusterId, shards, pubsubTopics, listen, tcpPort, keyFile, staticNodes, maxConnections,
-            rest, restAddress, restPort, metrics, metricsAddress, metricsPort, maxPage,
+            rest, restAddress, restPort, metrics, metricsAddress, metricsPort, maxPage, rateLimits,
             storeSync, syncInterval, syncRange, syncJitter, syncHistory, syncPeers,
         };
         command.SetAction(async (parse, ct) =>
@@ -76,6 +82,7 @@ internal static class NodeCommand
             Set(nameof(NodeOptions.MetricsServerAddress), metricsAddress);
             Set(nameof(NodeOptions.MetricsServerPort), metricsPort);
             Set(nameof(NodeOptions.StoreMaxPageSize), maxPage);
+            Set(nameof(NodeOptions.RateLimits), rateLimits);
             Set(nameof(NodeOptions.StoreSync), storeSync);
             Set(nameof(NodeOptions.StoreSyncInterval), syncInterval);
             Set(nameof(NodeOptions.StoreSyncRange), syncRange);

@@ -12,6 +12,9 @@ public sealed class MessageImporter(MessageStore store, MessageValidator validat
     /// <summary>Told of the hashes of each batch once it is durably written.</summary>
     public Action<IReadOnlyList<MessageHash>>? OnStored { get; init; }
 
+    /// <summary>What a rejected record does to the rest of the import.</summary>
+    public ImportErrorMode OnError { get; init; } = ImportErrorMode.Skip;
+
     public async Task<ImportSummary> ImportAsync(IAsyncEnumerable<ImportRecord> records, CancellationToken ct)
     {
         var batch = new List<IngestItem>(batchSize);
@@ -23,6 +26,12 @@ public sealed class MessageImporter(MessageStore store, MessageValidator validat
             {
                 rejected++;
                 OnRejected?.Invoke(record with { Error = error });
+                if (OnError == ImportErrorMode.Stop)
+                {
+                    // The good records before the bad one are kept: stopping never un-stores anything.
+                    Flush();
+                    return new ImportSummary(read, inserted, duplicates, rejected, StoppedAt: record.Position);
+                }
                 continue;
             }
             batch.Add(item);
@@ -61,5 +70,8 @@ public sealed class MessageImporter(MessageStore store, MessageValidator validat
     }
 }
 
-/// <summary>What an import did: records read, stored, already known, and rejected.</summary>
-public readonly record struct ImportSummary(long Read, long Inserted, long Duplicates, long Rejected);
+/// <summary>What an import did: records read, stored, already known, and rejected; where it stopped if it stopped at an error.</summary>
+public readonly record struct ImportSummary(long Read, long Inserted, long Duplicates, long Rejected, long? StoppedAt = null);
+
+/// <summary>Whether an import skips a rejected record or stops at it.</summary>
+public enum ImportErrorMode { Skip, Stop }
