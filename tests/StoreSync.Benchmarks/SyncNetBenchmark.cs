@@ -101,7 +101,7 @@ public static class SyncNetBenchmark
             await host.StartAsync([Multiaddr.Parse("/ip4/127.0.0.1/tcp/0")], default);
             return new Node
             {
-                Dir = dir, Store = store, Host = host, Indexes = indexes, Owned = [metrics, syncMetrics, penalties],
+                Dir = dir, Store = store, Host = host, Indexes = indexes, Owned = [metrics, syncMetrics],
                 Client = new StoreSyncClient(host, indexes, runner, sessions, NoRetentionHorizon.Instance),
             };
         }

@@ -33,10 +33,10 @@ public sealed class SyncNode : IAsyncDisposable
     public PeerId PeerId => Host.PeerId;
     public Multiaddr Address => Host.ListenAddresses[0];
 
-    SyncNode(string[] protocols, SyncNetworkLimits? limits, PeerPenaltyOptions? penalties)
+    SyncNode(string[] protocols, SyncNetworkLimits? limits)
     {
         Host = new Libp2pHost(IdentityKey.Generate(KeyType.Ed25519), new HostOptions { Security = new PlaintextSecurity() });
-        Penalties = new PeerPenalties(penalties);
+        Penalties = new PeerPenalties();
         Penalties.Attach(Host);
         Sessions = new SyncSessions(limits);
         Indexes = new SyncIndexes(Store.Store, Served, limits: limits);
@@ -55,9 +55,9 @@ public sealed class SyncNode : IAsyncDisposable
 
     /// <summary>Starts a node; <paramref name="before"/> is stored before its indexes are built (the rest of a test ingests into live indexes).</summary>
     public static async Task<SyncNode> StartAsync(IEnumerable<(string Pubsub, WakuMessage Message)>? before = null, string[]? protocols = null,
-        SyncNetworkLimits? limits = null, PeerPenaltyOptions? penalties = null)
+        SyncNetworkLimits? limits = null)
     {
-        var node = new SyncNode(protocols ?? ["native", "nwaku"], limits, penalties);
+        var node = new SyncNode(protocols ?? ["native", "nwaku"], limits);
         if (before is not null) node.Store.Store.Ingest(before.Select(m => new IngestItem(m.Pubsub, m.Message)).ToList());
         node.Indexes.Build();
         await node.Host.StartAsync([Multiaddr.Parse("/ip4/127.0.0.1/tcp/0")], default);
@@ -85,7 +85,6 @@ public sealed class SyncNode : IAsyncDisposable
         Store.Dispose();
         Metrics.Dispose();
         SyncMetrics.Dispose();
-        Penalties.Dispose();
     }
 
     sealed class Topics : IServedTopics

@@ -66,6 +66,14 @@ public sealed class NodeOptions
         }
         return chosen is null ? (perSecond, Math.Max(1, perSecond * 2)) : (chosen.PerSecond, chosen.Volume);
     }
+    /// <summary>Communities by name (spec/communities.md); seeds the live set kept in DataDir/communities.json.</summary>
+    public Dictionary<string, Communities.CommunityOptions> Communities { get; set; } = [];
+
+    /// <summary>Store, serve and sync messages that belong to no community: true, false, or unset = only while no community is defined.</summary>
+    public bool? StoreUnlisted { get; set; }
+
+    /// <summary>Most bytes of messages the store keeps in all (0 = no global limit).</summary>
+    public long MaxStoreBytes { get; set; }
 
     /// <summary>Reconcile the store with peers (nwaku's --store-sync; on by default here: keeping history complete is the point).</summary>
     public bool StoreSync { get; set; } = true;
@@ -111,6 +119,8 @@ public sealed class NodeOptions
         foreach (var r in RateLimits)
             if (!RateLimitSetting.TryParse(r, out _, out var e)) errors.Add($"RateLimits (--rate-limit): {e}");
         if (MaxMessageBytes is < 1024 or > 64 * 1024 * 1024) errors.Add($"MaxMessageBytes {MaxMessageBytes} is outside 1 KiB..64 MiB");
+        if (MaxStoreBytes < 0) errors.Add($"MaxStoreBytes {MaxStoreBytes} is negative (0 = no global limit)");
+        errors.AddRange(StoreSync.Node.Communities.CommunityRegistry.CheckConfigured(this));
         if (StoreSyncInterval is < 1 or > 86_400) errors.Add($"StoreSyncInterval (--store-sync-interval) {StoreSyncInterval} is outside 1..86400 s");
         if (StoreSyncRange is < 1 or > 30 * 86_400) errors.Add($"StoreSyncRange (--store-sync-range) {StoreSyncRange} is outside 1 s..30 days");
         if (StoreSyncRelayJitter is < 0 or > 3600) errors.Add($"StoreSyncRelayJitter (--store-sync-relay-jitter) {StoreSyncRelayJitter} is outside 0..3600 s");

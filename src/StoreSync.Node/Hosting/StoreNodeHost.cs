@@ -8,12 +8,14 @@ using StoreSync.Core;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Noise;
+using StoreSync.Node.Communities;
 using StoreSync.Node.Rest;
 using StoreSync.Storage;
 using StoreSync.Waku;
 using StoreSync.Waku.Ingress;
 using StoreSync.Waku.LightPush;
 using StoreSync.Waku.Metadata;
+using StoreSync.Waku.Peers;
 using StoreSync.Waku.RateLimiting;
 using StoreSync.Waku.Store;
 using StoreSync.Storage.Query;
@@ -46,6 +48,7 @@ public static class StoreNodeHost
         builder.Services.AddSingleton<WakuMetrics>();
         builder.Services.AddSingleton<MessageIngress>();
         builder.Services.AddHostedService<StoreLifetimeService>();
+        builder.Services.AddCommunities();
 
         // libp2p and the Waku protocols
         var keyFile = Path.IsPathRooted(options.NodeKeyFile) ? options.NodeKeyFile : Path.Combine(options.DataDir, options.NodeKeyFile);
@@ -61,7 +64,7 @@ public static class StoreNodeHost
         builder.Services.AddSingleton<StoreQueryService>();
         var (pushRate, pushBurst) = options.LightPushRateLimit();
         builder.Services.AddSingleton(sp => new LightPushServer(sp.GetRequiredService<MessageIngress>(), new PerPeerRateLimiter(pushRate, pushBurst),
-            sp.GetRequiredService<ILogger<LightPushServer>>(), sp.GetRequiredService<WakuMetrics>()));
+            sp.GetRequiredService<ILogger<LightPushServer>>(), sp.GetRequiredService<WakuMetrics>(), sp.GetRequiredService<PeerPenalties>()));
         builder.Services.AddSingleton(sp => new LightPushService(sp.GetRequiredService<LightPushServer>(), options.MaxMessageBytes,
             sp.GetRequiredService<ILogger<LightPushService>>(), sp.GetRequiredService<WakuMetrics>()));
         builder.Services.AddSingleton(new MetadataProtocol(options.ClusterId, options.Shards));
@@ -70,7 +73,6 @@ public static class StoreNodeHost
         // Store sync (spec/sync.md §5): registered before the network service so the indexes are built and the protocols
         // attached before the host listens. The retention policy may register its own IRetentionHorizon.
         builder.Services.AddSingleton<SyncMetrics>();
-        builder.Services.AddSingleton(sp => new PeerPenalties(null, null, sp.GetRequiredService<ILogger<PeerPenalties>>()));
         builder.Services.AddSingleton(new SyncSessions());
         builder.Services.TryAddSingleton<IRetentionHorizon>(NoRetentionHorizon.Instance);
         builder.Services.AddSingleton(sp => new SyncIndexes(sp.GetRequiredService<MessageStore>(), options.ServedPubsubTopics()));

@@ -61,7 +61,7 @@ public sealed class StoreSyncService(Libp2pHost host, NodeOptions options, SyncI
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        penalties.Attach(host);
+        penalties.Attach(host, logger);
         if (!options.StoreSync)
         {
             logger.LogInformation("Store sync is off (--store-sync false)");

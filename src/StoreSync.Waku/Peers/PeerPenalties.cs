@@ -4,10 +4,187 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
+using StoreSync.Waku.Ingress;
 
 namespace StoreSync.Waku.Peers;
 
-/// <summary>What a peer did wrong; each reason has a weight (<see cref="PeerPenalties.WeightOf"/>).</summary>
+/// <summary>Misbehaviour points per peer: a peer that sends bad data reaches the threshold, is disconnected and refused until its points decay.</summary>
+/// <remarks>
+/// Points decay by one per <see cref="ForgiveInterval"/>, so an honest client with an occasional bad message never reaches
+/// the threshold while a peer that keeps sending forged or invalid messages is cut off within a few messages. Memory is
+/// bounded: at most <see cref="MaxTrackedPeers"/> peers are tracked; peers whose points decayed to zero are dropped.
+/// Store sync penalises by <see cref="PenaltyReason"/> (<see cref="Penalise(PeerId, PenaltyReason, string)"/>); once
+/// <see cref="Attach"/>ed to a host, a peer that reaches the threshold is disconnected and, while refused, its new
+/// connections are closed as soon as the handshake proves who it is.
+/// </remarks>
+public sealed class PeerPenalties
+{
+    static readonly Meter SyncMeter = new(WakuMetrics.MeterName);
+    static readonly Counter<long> PenaltiesCounter = SyncMeter.CreateCounter<long>("storesync_peer_penalties", "{penalty}", "Penalties given to peers that sent bad sync data, by reason");
+    static readonly Counter<long> BansCounter = SyncMeter.CreateCounter<long>("storesync_peer_bans", "{ban}", "Peers disconnected for reaching the penalty threshold through sync");
+    ILogger _logger = NullLogger.Instance;
+    Libp2pHost? _host;
+
+    /// <summary>Points at which a peer is disconnected and refused.</summary>
+    public const int DefaultThreshold = 20;
+
+    /// <summary>A message whose claimed hash is not its hash is a forgery, not a mistake: it costs the whole threshold.</summary>
+    public const int ForgeryPoints = DefaultThreshold;
+
+    public const int MaxTrackedPeers = 10_000;
+
+    readonly ConcurrentDictionary<string, Score> _scores = new(StringComparer.Ordinal);
+    readonly TimeProvider _clock;
+
+    public PeerPenalties(int threshold = DefaultThreshold, TimeSpan? forgiveInterval = null, TimeProvider? clock = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threshold, 1);
+        Threshold = threshold;
+        ForgiveInterval = forgiveInterval ?? TimeSpan.FromMinutes(1);
+        _clock = clock ?? TimeProvider.System;
+    }
+
+    public int Threshold { get; }
+
+    public TimeSpan ForgiveInterval { get; }
+
+    /// <summary>Peers disconnected for reaching the threshold since start.</summary>
+    public long Disconnects => Interlocked.Read(ref _disconnects);
+    long _disconnects;
+
+    public int TrackedPeers => _scores.Count;
+
+    /// <summary>Points a message refused at ingress costs its sender; 0 for refusals an honest peer can cause (wrong node, not opted in).</summary>
+    public static int PointsFor(IngressRejection rejection) => rejection switch
+    {
+        IngressRejection.HashMismatch => ForgeryPoints,
+        IngressRejection.ControlInvalid => 2,
+        IngressRejection.Invalid or IngressRejection.Unauthorised => 1,
+        _ => 0,
+    };
+
+    /// <summary>Adds points; true when this brought the peer to the threshold (the caller disconnects it, once).</summary>
+    public bool Penalise(string peer, int points)
+    {
+        if (points <= 0) return false;
+        long now = _clock.GetTimestamp();
+        if (!_scores.TryGetValue(peer, out var score))
+        {
+            if (_scores.Count >= MaxTrackedPeers) Sweep(now);
+            if (_scores.Count >= MaxTrackedPeers) return false; // under a flood of identities, keep the bound rather than track all
+            score = _scores.GetOrAdd(peer, _ => new Score(now));
+        }
+        lock (score)
+        {
+            Decay(score, now);
+            bool below = score.Points < Threshold;
+            score.Points += points;
+            if (below && score.Points >= Threshold)
+            {
+                Interlocked.Increment(ref _disconnects);
+                return true;
+            }
+            return false;
+        }
+    }
+
+    /// <summary>Whether the peer is at or above the threshold now (refuse its requests).</summary>
+    public bool IsRefused(string peer)
+    {
+        if (!_scores.TryGetValue(peer, out var score)) return false;
+        lock (score)
+        {
+            Decay(score, _clock.GetTimestamp());
+            return score.Points >= Threshold;
+        }
+    }
+
+    /// <summary>Current points of a peer (after decay).</summary>
+    public int PointsOf(string peer)
+    {
+        if (!_scores.TryGetValue(peer, out var score)) return 0;
+        lock (score)
+        {
+            Decay(score, _clock.GetTimestamp());
+            return score.Points;
+        }
+    }
+
+    void Decay(Score score, long now)
+    {
+        long interval = (long)(ForgiveInterval.TotalSeconds * _clock.TimestampFrequency);
+        if (interval <= 0) { score.Points = 0; score.Stamp = now; return; }
+        long steps = (now - score.Stamp) / interval;
+        if (steps <= 0) return;
+        score.Points = (int)Math.Max(0, score.Points - Math.Min(steps, int.MaxValue));
+        score.Stamp += steps * interval;
+    }
+
+    void Sweep(long now)
+    {
+        foreach (var (peer, score) in _scores)
+        {
+            lock (score)
+            {
+                Decay(score, now);
+                if (score.Points == 0) _scores.TryRemove(peer, out _);
+            }
+        }
+    }
+
+    sealed class Score(long stamp)
+    {
+        public int Points;
+        public long Stamp = stamp;
+    }
+
+    /// <summary>Points a sync offence costs (threshold 20): a frame over the limit half of it, a forged or unannounced push a fifth.</summary>
+    public static int PointsFor(PenaltyReason reason) => reason switch
+    {
+        PenaltyReason.OversizedFrame => 10,
+        PenaltyReason.MalformedFrame => 5,
+        PenaltyReason.ProtocolViolation => 5,
+        PenaltyReason.UnannouncedMessage => 4,
+        PenaltyReason.InvalidMessage => 2,
+        PenaltyReason.UnservedTopic => 1,
+        _ => 1,
+    };
+
+    /// <summary>Logs penalties, disconnects peers when they reach the threshold, and closes new connections of refused peers.</summary>
+    public void Attach(Libp2pHost host, ILogger? logger = null)
+    {
+        _host = host;
+        if (logger is not null) _logger = logger;
+        host.PeerConnected += connection =>
+        {
+            if (IsRefused(connection.RemotePeer.ToString())) _ = connection.CloseAsync("refused: this peer sent too much bad data");
+        };
+    }
+
+    /// <summary>Penalises a sync offence; true while the peer is refused (it has just been disconnected, or already was).</summary>
+    public bool Penalise(PeerId peer, PenaltyReason reason, string detail)
+    {
+        var id = peer.ToString();
+        bool reached = Penalise(id, PointsFor(reason));
+        PenaltiesCounter.Add(1, new KeyValuePair<string, object?>("reason", reason.ToString()));
+        _logger.LogWarning("Penalised {Peer} for {Reason} ({Points}/{Threshold} points): {Detail}", peer, reason, PointsOf(id), Threshold, detail);
+        if (reached)
+        {
+            BansCounter.Add(1);
+            _logger.LogWarning("Disconnecting {Peer}: {Threshold} penalty points, refused until they decay", peer, Threshold);
+            if (_host?.FindConnection(peer) is { } connection) _ = connection.CloseAsync($"refused: {Threshold} penalty points after {reason} ({detail})");
+        }
+        return IsRefused(id);
+    }
+
+    /// <summary>Whether the peer is refused now (its streams are reset, the scheduler does not dial it).</summary>
+    public bool IsBanned(PeerId peer) => IsRefused(peer.ToString());
+
+    /// <summary>Current points of a peer.</summary>
+    public int ScoreOf(PeerId peer) => PointsOf(peer.ToString());
+}
+
+/// <summary>What a peer did wrong in store sync; each reason has its points (<see cref="PeerPenalties.PointsFor(PenaltyReason)"/>).</summary>
 public enum PenaltyReason
 {
     /// <summary>A frame that does not decode (reconciliation payload, transfer protobuf).</summary>
@@ -22,139 +199,4 @@ public enum PenaltyReason
     InvalidMessage,
     /// <summary>A pushed message on a pubsub topic this node does not serve.</summary>
     UnservedTopic,
-}
-
-/// <summary>Scores peers that send bad data; past <see cref="PeerPenaltyOptions.Threshold"/> a peer is disconnected and banned for a while.</summary>
-/// <remarks>
-/// Scores decay (half-life <see cref="PeerPenaltyOptions.HalfLife"/>) so a rare glitch never adds up to a ban, while a peer
-/// that keeps sending garbage crosses the threshold within a few sessions. A banned peer's connections are closed, new
-/// inbound connections from it are closed at once (once the handshake proved who it is), and the scheduler does not dial it.
-/// Memory: one entry per peer penalised recently; entries whose score decayed away are swept.
-/// </remarks>
-public sealed class PeerPenalties : IDisposable
-{
-    readonly PeerPenaltyOptions _options;
-    readonly TimeProvider _clock;
-    readonly ILogger _logger;
-    readonly ConcurrentDictionary<PeerId, Entry> _entries = new();
-    readonly Meter _meter;
-    readonly Counter<long> _penalties, _bans;
-    Libp2pHost? _host;
-
-    public PeerPenalties(PeerPenaltyOptions? options = null, TimeProvider? clock = null, ILogger<PeerPenalties>? logger = null, IMeterFactory? meters = null)
-    {
-        _options = options ?? new PeerPenaltyOptions();
-        _clock = clock ?? TimeProvider.System;
-        _logger = (ILogger?)logger ?? NullLogger.Instance;
-        _meter = meters?.Create(WakuMetrics.MeterName) ?? new Meter(WakuMetrics.MeterName);
-        _penalties = _meter.CreateCounter<long>("storesync_peer_penalties", "{penalty}", "Penalties given to peers that sent bad data, by reason");
-        _bans = _meter.CreateCounter<long>("storesync_peer_bans", "{ban}", "Peers disconnected and banned for crossing the penalty threshold");
-    }
-
-    /// <summary>Raised when a peer crosses the threshold (after its connections were asked to close).</summary>
-    public event Action<PeerId, string>? Banned;
-
-    public static int WeightOf(PenaltyReason reason) => reason switch
-    {
-        PenaltyReason.OversizedFrame => 50,
-        PenaltyReason.MalformedFrame => 25,
-        PenaltyReason.ProtocolViolation => 25,
-        PenaltyReason.UnannouncedMessage => 20,
-        PenaltyReason.InvalidMessage => 10,
-        PenaltyReason.UnservedTopic => 5,
-        _ => 10,
-    };
-
-    /// <summary>Closes connections of banned peers as soon as they connect, and disconnects peers when they get banned.</summary>
-    public void Attach(Libp2pHost host)
-    {
-        _host = host;
-        host.PeerConnected += connection =>
-        {
-            if (IsBanned(connection.RemotePeer)) _ = connection.CloseAsync("banned for sending bad data");
-        };
-    }
-
-    /// <summary>Adds the reason's weight to the peer's score; true if this made (or kept) the peer banned.</summary>
-    public bool Penalise(PeerId peer, PenaltyReason reason, string detail)
-    {
-        var now = _clock.GetUtcNow();
-        Sweep(now);
-        var entry = _entries.GetOrAdd(peer, _ => new Entry());
-        bool newlyBanned;
-        double score;
-        lock (entry)
-        {
-            entry.Score = Decayed(entry, now) + WeightOf(reason);
-            entry.Stamp = now;
-            newlyBanned = entry.Score >= _options.Threshold && entry.BannedUntil <= now;
-            if (newlyBanned) entry.BannedUntil = now + _options.BanDuration;
-            score = entry.Score;
-        }
-        _penalties.Add(1, new KeyValuePair<string, object?>("reason", reason.ToString()));
-        _logger.LogWarning("Penalised {Peer} for {Reason} (score {Score:0}/{Threshold}): {Detail}", peer, reason, score, _options.Threshold, detail);
-        if (newlyBanned)
-        {
-            _bans.Add(1);
-            var why = $"banned for {_options.BanDuration.TotalMinutes:0.#} min: penalty score {score:0} after {reason} ({detail})";
-            _logger.LogWarning("Disconnecting {Peer}: {Why}", peer, why);
-            if (_host?.FindConnection(peer) is { } connection) _ = connection.CloseAsync(why);
-            try { Banned?.Invoke(peer, why); }
-            catch (Exception e) { _logger.LogError(e, "A ban handler threw"); }
-        }
-        return IsBanned(peer);
-    }
-
-    public bool IsBanned(PeerId peer) =>
-        _entries.TryGetValue(peer, out var entry) && entry.BannedUntil > _clock.GetUtcNow();
-
-    /// <summary>The peer's current (decayed) score; 0 for a peer never penalised.</summary>
-    public double ScoreOf(PeerId peer)
-    {
-        if (!_entries.TryGetValue(peer, out var entry)) return 0;
-        lock (entry) return Decayed(entry, _clock.GetUtcNow());
-    }
-
-    /// <summary>Peers currently tracked (penalised within a few half-lives, or banned).</summary>
-    public int TrackedPeers => _entries.Count;
-
-    double Decayed(Entry entry, DateTimeOffset now)
-    {
-        double halfLives = Math.Max(0, (now - entry.Stamp).TotalSeconds) / _options.HalfLife.TotalSeconds;
-        return entry.Score * Math.Pow(0.5, halfLives);
-    }
-
-    void Sweep(DateTimeOffset now)
-    {
-        if (_entries.Count < _options.SweepAbove) return;
-        foreach (var (peer, entry) in _entries)
-        {
-            lock (entry)
-                if (entry.BannedUntil <= now && Decayed(entry, now) < 1) _entries.TryRemove(peer, out _);
-        }
-    }
-
-    public void Dispose() => _meter.Dispose();
-
-    sealed class Entry
-    {
-        public double Score;
-        public DateTimeOffset Stamp;
-        public DateTimeOffset BannedUntil;
-    }
-}
-
-/// <summary>Penalty threshold, ban duration and decay.</summary>
-public sealed record PeerPenaltyOptions
-{
-    /// <summary>Score at which a peer is disconnected and banned (e.g. 4 malformed frames, 5 forged messages in a short time).</summary>
-    public double Threshold { get; init; } = 100;
-
-    public TimeSpan BanDuration { get; init; } = TimeSpan.FromMinutes(10);
-
-    /// <summary>A score halves over this time.</summary>
-    public TimeSpan HalfLife { get; init; } = TimeSpan.FromMinutes(10);
-
-    /// <summary>Decayed entries are swept once this many peers are tracked.</summary>
-    public int SweepAbove { get; init; } = 1024;
 }
