@@ -102,6 +102,7 @@ public sealed class SyncOverLibp2pTests
         long start = Now - TimeSpan.FromDays(40).Ticks * 100;
 
         var viaNwaku = await a.Client.SyncAsync(nwakuOnly.PeerId, scope, start, Now + 1, SyncModes.Any, TimeoutOn(a, nwakuOnly));
+        await WaitUntil(() => a.Hashes(Topic0).Count == 100, "the nwaku-mode peer's pushes arrived");
         var viaNative = await a.Client.SyncAsync(native.PeerId, scope, start, Now + 1, SyncModes.Any, TimeoutOn(a, native));
 
         Assert.Equal("nwaku", viaNwaku!.Mode);

@@ -107,8 +107,18 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
         var result = ingress.Accept(pubsub, message, hash, "sync transfer from " + peer);
         if (!result.Accepted)
         {
-            var reason = result.Rejection == IngressRejection.UnservedTopic ? PenaltyReason.UnservedTopic : PenaltyReason.InvalidMessage;
-            return Refuse(peer, result.Rejection.ToString().ToLowerInvariant(), reason, result.Error);
+            string metric = result.Rejection.ToString().ToLowerInvariant();
+            switch (result.Rejection)
+            {
+                case IngressRejection.UnservedTopic:
+                    return Refuse(peer, metric, PenaltyReason.UnservedTopic, result.Error);
+                case IngressRejection.NotOptedIn or IngressRejection.NotInCommunity:
+                    // Our own opt-in may have changed since the session: not the peer's fault.
+                    metrics.TransferRejected.Add(1, SyncMetrics.Tag("reason", metric));
+                    return Outcome.Refused;
+                default:
+                    return Refuse(peer, metric, PenaltyReason.InvalidMessage, result.Error);
+            }
         }
         if (result.Duplicate) return Outcome.Known;
         metrics.ItemsFetched.Add(1);
