@@ -120,7 +120,7 @@ public sealed class NodeOptions
             if (!RateLimitSetting.TryParse(r, out _, out var e)) errors.Add($"RateLimits (--rate-limit): {e}");
         if (MaxMessageBytes is < 1024 or > 64 * 1024 * 1024) errors.Add($"MaxMessageBytes {MaxMessageBytes} is outside 1 KiB..64 MiB");
         if (MaxStoreBytes < 0) errors.Add($"MaxStoreBytes {MaxStoreBytes} is negative (0 = no global limit)");
-        errors.AddRange(StoreSync.Node.Communities.CommunityRegistry.CheckConfigured(this));
+        errors.AddRange(global::StoreSync.Node.Communities.CommunityRegistry.CheckConfigured(this));
         if (StoreSyncInterval is < 1 or > 86_400) errors.Add($"StoreSyncInterval (--store-sync-interval) {StoreSyncInterval} is outside 1..86400 s");
         if (StoreSyncRange is < 1 or > 30 * 86_400) errors.Add($"StoreSyncRange (--store-sync-range) {StoreSyncRange} is outside 1 s..30 days");
         if (StoreSyncRelayJitter is < 0 or > 3600) errors.Add($"StoreSyncRelayJitter (--store-sync-relay-jitter) {StoreSyncRelayJitter} is outside 0..3600 s");

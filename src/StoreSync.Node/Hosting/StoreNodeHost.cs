@@ -20,7 +20,6 @@ using StoreSync.Waku.RateLimiting;
 using StoreSync.Waku.Store;
 using StoreSync.Storage.Query;
 using StoreSync.Reconciliation;
-using StoreSync.Waku.Peers;
 using StoreSync.Waku.Sync;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
