@@ -8,6 +8,7 @@ using StoreSync.Libp2p.Tests.Host;
 using StoreSync.Reconciliation;
 using StoreSync.Storage;
 using StoreSync.Storage.Tests;
+using StoreSync.Waku.Communities;
 using StoreSync.Waku.Ingress;
 using StoreSync.Waku.Peers;
 using StoreSync.Waku.Sync;
@@ -33,7 +34,7 @@ public sealed class SyncNode : IAsyncDisposable
     public PeerId PeerId => Host.PeerId;
     public Multiaddr Address => Host.ListenAddresses[0];
 
-    SyncNode(string[] protocols, SyncNetworkLimits? limits)
+    SyncNode(string[] protocols, SyncNetworkLimits? limits, ICommunityPolicy? policy)
     {
         Host = new Libp2pHost(IdentityKey.Generate(KeyType.Ed25519), new HostOptions { Security = new PlaintextSecurity() });
         Penalties = new PeerPenalties();
@@ -41,7 +42,7 @@ public sealed class SyncNode : IAsyncDisposable
         Sessions = new SyncSessions(limits);
         Indexes = new SyncIndexes(Store.Store, Served, limits: limits);
         Ingress = new MessageIngress(Store.Store, MessageValidator.Default, new Topics(), Metrics, NullLogger<MessageIngress>.Instance);
-        Runner = new ReconciliationRunner(Host, Store.Store, Penalties, SyncMetrics, NullLogger<ReconciliationRunner>.Instance, limits);
+        Runner = new ReconciliationRunner(Host, Store.Store, Penalties, SyncMetrics, NullLogger<ReconciliationRunner>.Instance, limits, policy);
         Runner.SessionEnded += r => { lock (_ended) _ended.Add(r); };
         var service = new ReconciliationService(Indexes, Runner, Sessions, Penalties, NoRetentionHorizon.Instance, SyncMetrics, NullLogger<ReconciliationService>.Instance);
         var transfer = new TransferService(Ingress, Store.Store, Sessions, Penalties, NoRetentionHorizon.Instance, SyncMetrics, MessageValidator.DefaultMaxMessageBytes,
@@ -55,9 +56,9 @@ public sealed class SyncNode : IAsyncDisposable
 
     /// <summary>Starts a node; <paramref name="before"/> is stored before its indexes are built (the rest of a test ingests into live indexes).</summary>
     public static async Task<SyncNode> StartAsync(IEnumerable<(string Pubsub, WakuMessage Message)>? before = null, string[]? protocols = null,
-        SyncNetworkLimits? limits = null)
+        SyncNetworkLimits? limits = null, ICommunityPolicy? policy = null)
     {
-        var node = new SyncNode(protocols ?? ["native", "nwaku"], limits);
+        var node = new SyncNode(protocols ?? ["native", "nwaku"], limits, policy);
         if (before is not null) node.Store.Store.Ingest(before.Select(m => new IngestItem(m.Pubsub, m.Message)).ToList());
         node.Indexes.Build();
         await node.Host.StartAsync([Multiaddr.Parse("/ip4/127.0.0.1/tcp/0")], default);

@@ -21,6 +21,7 @@ using StoreSync.Waku.Store;
 using StoreSync.Storage.Query;
 using StoreSync.Reconciliation;
 using StoreSync.Waku.Sync;
+using StoreSync.Waku.Communities;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace StoreSync.Node.Hosting;
@@ -76,7 +77,8 @@ public static class StoreNodeHost
         builder.Services.TryAddSingleton<IRetentionHorizon>(NoRetentionHorizon.Instance);
         builder.Services.AddSingleton(sp => new SyncIndexes(sp.GetRequiredService<MessageStore>(), options.ServedPubsubTopics()));
         builder.Services.AddSingleton(sp => new ReconciliationRunner(sp.GetRequiredService<Libp2pHost>(), sp.GetRequiredService<MessageStore>(),
-            sp.GetRequiredService<PeerPenalties>(), sp.GetRequiredService<SyncMetrics>(), sp.GetRequiredService<ILogger<ReconciliationRunner>>()));
+            sp.GetRequiredService<PeerPenalties>(), sp.GetRequiredService<SyncMetrics>(), sp.GetRequiredService<ILogger<ReconciliationRunner>>(),
+            policy: sp.GetService<ICommunityPolicy>()));
         builder.Services.AddSingleton<ReconciliationService>();
         builder.Services.AddSingleton(sp => new TransferService(sp.GetRequiredService<MessageIngress>(), sp.GetRequiredService<MessageStore>(), sp.GetRequiredService<SyncSessions>(),
             sp.GetRequiredService<PeerPenalties>(), sp.GetRequiredService<IRetentionHorizon>(), sp.GetRequiredService<SyncMetrics>(), options.MaxMessageBytes,

@@ -11,6 +11,7 @@ using StoreSync.Libp2p.Multistream;
 using StoreSync.Reconciliation;
 using StoreSync.Reconciliation.Native;
 using StoreSync.Reconciliation.Nwaku;
+using StoreSync.Waku.Communities;
 using StoreSync.Waku.Peers;
 using StoreSync.Waku.Sync;
 
@@ -28,7 +29,7 @@ namespace StoreSync.Node.Hosting;
 /// </remarks>
 public sealed class StoreSyncService(Libp2pHost host, NodeOptions options, SyncIndexes indexes, ReconciliationService reconciliation,
     TransferService transfer, PeerPenalties penalties, StoreSyncClient client, SyncMetrics metrics,
-    ILogger<StoreSyncService> logger) : IHostedService
+    ILogger<StoreSyncService> logger, ICommunityPolicy? policy = null) : IHostedService
 {
     /// <summary>Each next run is the interval times a random factor in [1 − spread, 1 + spread].</summary>
     public const double ScheduleSpread = 0.1;
@@ -159,9 +160,8 @@ public sealed class StoreSyncService(Libp2pHost host, NodeOptions options, SyncI
         string? failure = null;
         try
         {
-            foreach (var topic in indexes.PubsubTopics)
+            foreach (var scope in ScopesToSync())
             {
-                var scope = new SyncScope([topic], indexes.LocalScope.ContentTopics);
                 // The whole history starts at the horizon (the client applies it); the recent window at now − range.
                 long start = history ? long.MinValue + 1 : recentStart;
                 var result = await client.SyncAsync(peer, scope, start, end, nwakuOnly ? SyncModes.Nwaku : SyncModes.Any, ct).ConfigureAwait(false);
@@ -217,6 +217,25 @@ public sealed class StoreSyncService(Libp2pHost host, NodeOptions options, SyncI
             logger.LogInformation("Store sync with {Peer} ({Window}): {Sessions} sessions, {RoundTrips} round trips, {ToFetch} to fetch, {ToSend} sent, {Out} B out, {In} B in{Capped}",
                 peer, history ? "whole history" : "recent window", sessions, roundTrips, toFetch, toSend, bytesOut, bytesIn, capped ? "; more to do, again in 1 s" : "");
         _wake.Release();
+    }
+
+    /// <summary>What to reconcile with each peer: the community policy's scopes (every served pubsub topic on a node without
+    /// communities), one session per pubsub topic where a scope covers whole topics (answered from the live indexes), one per
+    /// scope where it names content topics (read from the store per session, §5.1).</summary>
+    IEnumerable<SyncScope> ScopesToSync()
+    {
+        var seen = new HashSet<SyncScope>();
+        foreach (var s in policy?.SyncScopes ?? [SyncScope.All])
+        {
+            var pubsubs = s.PubsubTopics.Count == 0 ? indexes.PubsubTopics : [.. s.PubsubTopics.Where(indexes.PubsubTopics.Contains)];
+            if (pubsubs.Count == 0) continue;
+            if (s.ContentTopics.Count == 0 || s.ContentTopics.ToHashSet(StringComparer.Ordinal).SetEquals(indexes.LocalScope.ContentTopics))
+            {
+                foreach (var p in pubsubs)
+                    if (seen.Add(new SyncScope([p], indexes.LocalScope.ContentTopics))) yield return new SyncScope([p], indexes.LocalScope.ContentTopics);
+            }
+            else if (seen.Add(new SyncScope(pubsubs, s.ContentTopics))) yield return new SyncScope(pubsubs, s.ContentTopics);
+        }
     }
 
     static TimeSpan Spread(TimeSpan interval) =>

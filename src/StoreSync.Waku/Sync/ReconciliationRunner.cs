@@ -4,6 +4,7 @@ using StoreSync.Libp2p.Host;
 using StoreSync.Reconciliation;
 using StoreSync.Reconciliation.Native;
 using StoreSync.Storage;
+using StoreSync.Waku.Communities;
 using StoreSync.Waku.Peers;
 
 namespace StoreSync.Waku.Sync;
@@ -16,9 +17,20 @@ namespace StoreSync.Waku.Sync;
 /// with a reset and penalises the peer; a closed stream or a timeout just ends it.
 /// </remarks>
 public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, PeerPenalties penalties, SyncMetrics metrics,
-    ILogger<ReconciliationRunner> logger, SyncNetworkLimits? limits = null)
+    ILogger<ReconciliationRunner> logger, SyncNetworkLimits? limits = null, ICommunityPolicy? policy = null)
 {
     readonly SyncNetworkLimits _limits = limits ?? SyncNetworkLimits.Default;
+
+    /// <summary>The community policy sessions obey (null: everything may be synced).</summary>
+    public ICommunityPolicy? Policy => policy;
+
+    /// <summary>The item source of an agreed scope, refused when the community policy does not let the whole scope be synced.</summary>
+    public Func<SyncScope, ISyncItemSource> Sources(SyncIndexes indexes) => scope =>
+    {
+        if (policy is not null && !policy.IsSyncable(scope))
+            throw new SyncScopeRefusedException($"scope [{string.Join(", ", scope.PubsubTopics)}] × [{string.Join(", ", scope.ContentTopics)}] may not be synced (community opt-in or owner's switch)");
+        return indexes.SourceFor(scope);
+    };
 
     public SyncNetworkLimits Limits => _limits;
 
@@ -34,10 +46,11 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
         long started = Stopwatch.GetTimestamp();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(_limits.SessionTimeout);
-        await using var sender = new TransferSender(host, store, peer, metrics, logger, _limits.MaxDifferencesPerSession, deadline.Token);
+        await using var sender = new TransferSender(host, store, peer, metrics, logger, _limits.MaxDifferencesPerSession, deadline.Token,
+            policy is null ? null : policy.MaySync);
         var pushed = nwaku ? new HashSet<SyncItem>() : null;
         string? error = null;
-        bool violated = false, capped = false;
+        bool violated = false, capped = false, refused = false;
         long bytesOut = 0, bytesIn = 0;
 
         async Task WriteAsync(byte[] frame)
@@ -72,6 +85,11 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
                 if (reply is not null) await WriteAsync(reply).ConfigureAwait(false);
             }
         }
+        catch (SyncScopeRefusedException e)
+        {
+            refused = true;
+            error = "refused: " + e.Message;
+        }
         catch (SyncProtocolException e)
         {
             violated = true;
@@ -94,7 +112,7 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
         }
 
         bool completed = error is null && session.IsFinished;
-        if (violated || (!completed && !capped)) stream.Reset();
+        if (violated || refused || (!completed && !capped)) stream.Reset();
         else
         {
             try { await stream.CloseWriteAsync(deadline.Token).ConfigureAwait(false); }
@@ -102,8 +120,8 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
         }
 
         // What we lack is pushed by the peer (and checked against this); what it lacks we push, unless it broke the protocol.
-        if (!violated) lease.Expect(session.ToReceive);
-        if (!violated && !ct.IsCancellationRequested)
+        if (!violated && !refused) lease.Expect(session.ToReceive);
+        if (!violated && !refused && !ct.IsCancellationRequested)
         {
             if (pushed is null) sender.Enqueue(session.ToSend);
             else PushNew(session, pushed, sender);
@@ -145,7 +163,9 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
     void Record(SyncSessionResult r, KeyValuePair<string, object?> modeTag)
     {
         var role = SyncMetrics.Tag("role", r.Initiator ? "initiator" : "responder");
-        string outcome = r.Completed ? "completed" : r.DifferenceCapReached ? "capped" : r.Error?.StartsWith("protocol", StringComparison.Ordinal) == true ? "violation" : "failed";
+        string outcome = r.Completed ? "completed" : r.DifferenceCapReached ? "capped"
+            : r.Error?.StartsWith("protocol", StringComparison.Ordinal) == true ? "violation"
+            : r.Error?.StartsWith("refused", StringComparison.Ordinal) == true ? "refused" : "failed";
         metrics.Sessions.Add(1, modeTag, role, SyncMetrics.Tag("outcome", outcome));
         metrics.Bytes.Add(r.BytesSent, SyncMetrics.Tag("protocol", "reconciliation"), SyncMetrics.Tag("direction", "out"));
         metrics.Bytes.Add(r.BytesReceived, SyncMetrics.Tag("protocol", "reconciliation"), SyncMetrics.Tag("direction", "in"));

@@ -33,11 +33,11 @@ public sealed class ReconciliationService(SyncIndexes indexes, ReconciliationRun
         ReconciliationSession session;
         if (native)
         {
-            session = new NativeReconciliation(indexes.LocalScope, indexes.SourceFor, horizon: horizon.HorizonOf(indexes.LocalScope));
+            session = new NativeReconciliation(indexes.LocalScope, runner.Sources(indexes), horizon: horizon.HorizonOf(indexes.LocalScope));
         }
         else
         {
-            session = new NwakuReconciliation(indexes.LocalScope, indexes.SourceFor);
+            session = new NwakuReconciliation(indexes.LocalScope, runner.Sources(indexes));
             // In nwaku mode the side with nothing in a range is never told what it will receive: accept the peer's pushes in
             // our topics while the session runs (and briefly after), not only the announced ones.
             lease.AllowWindow(indexes.PubsubTopics, long.MinValue, long.MaxValue);

@@ -27,6 +27,7 @@ public sealed class StoreSyncClient(Libp2pHost host, SyncIndexes indexes, Reconc
     {
         long from = Math.Max(start, horizon.HorizonOf(scope));
         if (from >= end) return null;
+        if (runner.Policy is { } policy && !policy.IsSyncable(scope)) return null;
         using var lease = sessions.TryBegin(peer, inbound: false);
         if (lease is null) return null;
         string[] protocols = modes switch
@@ -41,11 +42,11 @@ public sealed class StoreSyncClient(Libp2pHost host, SyncIndexes indexes, Reconc
             ReconciliationSession session;
             if (stream.Protocol == NativeReconciliation.ProtocolId)
             {
-                session = new NativeReconciliation(scope, indexes.SourceFor, from, end, horizon.HorizonOf(scope));
+                session = new NativeReconciliation(scope, runner.Sources(indexes), from, end, horizon.HorizonOf(scope));
             }
             else
             {
-                session = new NwakuReconciliation(scope, indexes.SourceFor, from, end);
+                session = new NwakuReconciliation(scope, runner.Sources(indexes), from, end);
                 lease.AllowWindow(scope.PubsubTopics, from, end);
             }
             return await runner.RunAsync(stream, session, lease, initiator: true, ct).ConfigureAwait(false);

@@ -27,8 +27,13 @@ public sealed class TransferSender : IAsyncDisposable
     readonly Task _pump;
     int _queued;
 
-    public TransferSender(Libp2pHost host, MessageStore store, PeerId peer, SyncMetrics metrics, ILogger logger, int maxItems, CancellationToken ct)
+    readonly Func<string, string, bool>? _maySync;
+
+    /// <param name="maySync">Checked per message at send time (a community may be turned off mid-session); null lets all through.</param>
+    public TransferSender(Libp2pHost host, MessageStore store, PeerId peer, SyncMetrics metrics, ILogger logger, int maxItems, CancellationToken ct,
+        Func<string, string, bool>? maySync = null)
     {
+        _maySync = maySync;
         _host = host;
         _store = store;
         _peer = peer;
@@ -71,6 +76,7 @@ public sealed class TransferSender : IAsyncDisposable
                 foreach (var item in batch)
                 {
                     if (!_store.TryGet(item.Hash, out var stored)) continue;
+                    if (_maySync is not null && !_maySync(stored.PubsubTopic, stored.Message.ContentTopic)) continue;
                     stream ??= await _host.NewStreamAsync(_peer, TransferProtocol.ProtocolId, ct).ConfigureAwait(false);
                     var frame = TransferProtocol.Encode(stored.PubsubTopic, stored.Message);
                     await SyncFrame.WriteAsync(stream, frame, ct).ConfigureAwait(false);
