@@ -71,10 +71,10 @@ public static class StoreNodeHost
         builder.Services.AddSingleton<MetadataService>();
 
         // Store sync (spec/sync.md §5): registered before the network service so the indexes are built and the protocols
-        // attached before the host listens. The retention policy may register its own IRetentionHorizon.
+        // attached before the host listens. Sync ranges start at the communities' retention horizons (the evictor's).
         builder.Services.AddSingleton<SyncMetrics>();
         builder.Services.AddSingleton(new SyncSessions());
-        builder.Services.TryAddSingleton<IRetentionHorizon>(NoRetentionHorizon.Instance);
+        builder.Services.TryAddSingleton<IRetentionHorizon>(sp => new EvictorRetentionHorizon(sp.GetRequiredService<Evictor>()));
         builder.Services.AddSingleton(sp => new SyncIndexes(sp.GetRequiredService<MessageStore>(), options.ServedPubsubTopics()));
         builder.Services.AddSingleton(sp => new ReconciliationRunner(sp.GetRequiredService<Libp2pHost>(), sp.GetRequiredService<MessageStore>(),
             sp.GetRequiredService<PeerPenalties>(), sp.GetRequiredService<SyncMetrics>(), sp.GetRequiredService<ILogger<ReconciliationRunner>>(),

@@ -47,7 +47,8 @@ public sealed class LightPushServer(MessageIngress ingress, PerPeerRateLimiter l
     /// <summary>421 for what this node does not take (topic, community): another node may; 420 for the message itself.</summary>
     static uint StatusFor(IngressRejection rejection) => rejection switch
     {
-        IngressRejection.UnservedTopic or IngressRejection.NotOptedIn or IngressRejection.NotInCommunity => LightPushStatus.UnsupportedPubsubTopic,
+        IngressRejection.UnservedTopic or IngressRejection.NotOptedIn or IngressRejection.NotInCommunity or IngressRejection.BelowRetentionHorizon
+            => LightPushStatus.UnsupportedPubsubTopic,
         _ => LightPushStatus.InvalidMessage,
     };
 
