@@ -103,6 +103,18 @@ public sealed class MessageStore : IDisposable
         lock (_writeLock) _observers.Add(observer);
     }
 
+    /// <summary>Runs <paramref name="action"/> while no batch can commit (under the write lock; it may call <see cref="AddObserver"/>
+    /// and read, never write). Lets an observer line up a snapshot with the batches it is told of (the sync index's build).</summary>
+    public void RunWithWritesPaused(Action action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        lock (_writeLock)
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+            action();
+        }
+    }
+
     /// <summary>Adds a check every new message of an ingest batch must pass (under the write lock); refused ones are counted in <see cref="IngestResult.Refused"/>.</summary>
     public void AddIngressFilter(IStoreIngressFilter filter)
     {
