@@ -14,14 +14,18 @@ public static class Program
         var set = new Option<string[]>("--set") { Description = "Override a field: path=value, e.g. sync.peers=4 or nodeGroups[0].online=0.5 (repeatable)", AllowMultipleArgumentsPerToken = false };
         var title = new Option<string?>("--title") { Description = "Title of the comparison plot and table" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress on stderr" };
+        var seeds = new Option<int>("--seeds") { Description = "Run every scenario with this many seeds (seed, seed + 1, …) and summarise the spread", DefaultValueFactory = _ => 1 };
 
-        var run = new Command("run", "Run scenarios and write CSV time series, SVG plots and a summary table") { files, output, seed, set, title, quiet };
+        var run = new Command("run", "Run scenarios and write CSV time series, SVG plots and a summary table") { files, output, seed, seeds, set, title, quiet };
         run.SetAction(parse =>
         {
             var paths = parse.GetValue(files)!;
             var overrides = (parse.GetValue(set) ?? []).ToList();
             if (parse.GetValue(seed) is ulong s) overrides.Add($"seed={s}");
-            var scenarios = paths.SelectMany(f => ScenarioLoader.LoadFile(f.FullName, overrides)).ToList();
+            int replicates = parse.GetValue(seeds);
+            if (replicates is < 1 or > ScenarioLimits.MaxSweepVariants)
+                throw new ScenarioException("--seeds", [$"--seeds: {replicates} is out of range [1, {ScenarioLimits.MaxSweepVariants}]"]);
+            var scenarios = paths.SelectMany(f => ScenarioLoader.LoadFile(f.FullName, overrides)).SelectMany(s => s.Replicates(replicates)).ToList();
             var duplicate = scenarios.GroupBy(x => x.Name).FirstOrDefault(g => g.Count() > 1);
             if (duplicate is not null) throw new ScenarioException(paths[0].Name, [$"name: two scenarios are named \"{duplicate.Key}\" (their outputs would overwrite each other)"]);
             string stem = Path.GetFileNameWithoutExtension(paths[0].Name);

@@ -14,6 +14,14 @@ internal interface ISampleSink
     void Sample(SampleRow row, IReadOnlyList<SimNode> nodes, long now);
 }
 
+/// <summary>Told of the run's schedule (who is online when, who stored which message live), so real processes can replay it.</summary>
+internal interface IPlanRecorder
+{
+    void Toggled(long time, int node, bool online);
+
+    void Published(long time, int message, IReadOnlyList<int> receivers);
+}
+
 /// <summary>One run of a scenario on virtual time: nodes come and go, communities publish, online nodes sync with the real engine.</summary>
 /// <remarks>
 /// Message arrival: a published message is stored at once by every online node that keeps its community, except
@@ -38,19 +46,23 @@ internal sealed class Simulation : IDisposable
     readonly OnlineSet _online;
     readonly bool[] _scratchReceived;
     readonly ISampleSink? _sink;
+    readonly IPlanRecorder? _plan;
     readonly Action<long, long, long>? _progress;
     readonly List<SampleRow> _series = [];
     readonly string? _storageRoot;
     readonly int[] _peerScratch;
     int _complete;
+    long _noneOnline, _noneOnlineSince; // time with no store node online at all (nobody to ask, nobody to relay to)
     long _unrecoverable, _sessionErrors;
     long? _timeTo99, _timeTo100;
     readonly int _need99;
 
-    public Simulation(Scenario scenario, ISampleSink? sink = null, Action<long, long, long>? progress = null, string? storageRoot = null)
+    public Simulation(Scenario scenario, ISampleSink? sink = null, Action<long, long, long>? progress = null, string? storageRoot = null,
+        IPlanRecorder? plan = null)
     {
         _scenario = scenario;
         _sink = sink;
+        _plan = plan;
         _progress = progress;
         int n = scenario.NodeCount;
         _nodes = new SimNode[n];
@@ -97,6 +109,8 @@ internal sealed class Simulation : IDisposable
     }
 
     public IReadOnlyList<SimNode> Nodes => _nodes;
+
+    internal MessageCatalog Catalog => _catalog;
 
     public RunResult Run()
     {
@@ -153,7 +167,9 @@ internal sealed class Simulation : IDisposable
         if (node.Online)
         {
             node.GoOffline(now);
+            _plan?.Toggled(now, node.Id, false);
             _online.Remove(node.Id);
+            if (_online.Count == 0) _noneOnlineSince = _queue.Now;
             _queue.At(now + Math.Max(1, (long)SessionLength(node, node.Group.OfflineLength)), EventKind.Toggle, node.Id);
         }
         else
@@ -166,6 +182,8 @@ internal sealed class Simulation : IDisposable
     void SetOnline(SimNode node)
     {
         node.GoOnline(_queue.Now);
+        _plan?.Toggled(_queue.Now, node.Id, true);
+        if (_online.Count == 0) _noneOnline += _queue.Now - _noneOnlineSince;
         _online.Add(node.Id);
         var sync = node.Group.Sync;
         if (sync.Peers > 0)
@@ -219,6 +237,7 @@ internal sealed class Simulation : IDisposable
             _scratchReceived[id] = true;
             receivers++;
         }
+        if (_plan is not null) _plan.Published(now, m, storing.Where(id => _scratchReceived[id]).ToArray());
         if (receivers == 0) _unrecoverable++;
         else _catalog.MarkRecoverable(m);
         foreach (int id in storing)
@@ -602,10 +621,11 @@ internal sealed class Simulation : IDisposable
             return rank < sorted.Count ? sorted[(int)Math.Max(0, rank)] : null;
         }
         var last = _series[^1];
+        if (_online.Count == 0) _noneOnline += _scenario.Duration - _noneOnlineSince;
         double meanOnlineComplete = _series.Where(r => r.Online > 0).Select(r => r.OnlineCompleteFraction).DefaultIfEmpty(0).Average();
         return new RunResult
         {
-            Name = _scenario.Name, Nodes = _nodes.Length, Duration = _scenario.Duration, PublishEnd = _scenario.PublishEnd,
+            Name = _scenario.Name, Family = _scenario.Family, Nodes = _nodes.Length, Duration = _scenario.Duration, PublishEnd = _scenario.PublishEnd,
             Published = last.Published, Recoverable = last.Recoverable, Unrecoverable = last.Unrecoverable,
             ReceivedLive = _nodes.Sum(x => x.ReceivedLive), LostOnIngest = _nodes.Sum(x => x.LostOnIngest),
             DuplicateTransfers = _nodes.Sum(x => x.DuplicateTransfers),
@@ -617,6 +637,7 @@ internal sealed class Simulation : IDisposable
             SpreadAllP50 = P(all, neverAll, 0.5), SpreadAllP95 = P(all, neverAll, 0.95),
             ReachedAllFraction = total == 0 ? 0 : (double)all.Count / (all.Count + neverAll),
             MeanOnlineFraction = _series.Select(r => r.OnlineFraction).Average(),
+            NoneOnlineFraction = (double)_noneOnline / _scenario.Duration,
             Events = _queue.Processed, WallSeconds = wallSeconds, Series = _series,
         };
     }

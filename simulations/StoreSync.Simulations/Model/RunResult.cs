@@ -15,6 +15,8 @@ public sealed record SampleRow(
 public sealed record RunResult
 {
     public required string Name { get; init; }
+    /// <summary>The replicated scenario's name when this run is one seed of several.</summary>
+    public string? Family { get; init; }
     public required int Nodes { get; init; }
     public required long Duration { get; init; }
     public required long PublishEnd { get; init; }
@@ -46,6 +48,8 @@ public sealed record RunResult
     public required long? SpreadAllP95 { get; init; }
     public required double ReachedAllFraction { get; init; }
     public required double MeanOnlineFraction { get; init; }
+    /// <summary>Fraction of the run with no node online at all (exact, from the schedule).</summary>
+    public required double NoneOnlineFraction { get; init; }
     public required long Events { get; init; }
     public required double WallSeconds { get; init; }
     public required IReadOnlyList<SampleRow> Series { get; init; }

@@ -35,7 +35,7 @@ internal static class Report
     public const string CsvHeader =
         "scenario,nodes,published,recoverable,unrecoverable,received_live,lost_on_ingest,delivered_by_sync,duplicate_transfers,recon_bytes,transfer_bytes," +
         "sync_bytes,bytes_per_delivered,sessions,round_trips,failed_exchanges,session_errors,time_to_99_s,time_to_100_s,final_complete_fraction," +
-        "mean_online_complete,spread_99_p50_s,spread_99_p95_s,spread_all_p50_s,spread_all_p95_s,reached_all_fraction,mean_online_fraction";
+        "mean_online_complete,spread_99_p50_s,spread_99_p95_s,spread_all_p50_s,spread_all_p95_s,reached_all_fraction,mean_online_fraction,none_online_fraction";
 
     static string S(long? nanos) => nanos is long n ? Csv.Seconds(n) : "";
 
@@ -44,7 +44,8 @@ internal static class Report
         Csv.N(r.LostOnIngest), Csv.N(r.DeliveredBySync), Csv.N(r.DuplicateTransfers), Csv.N(r.ReconBytes), Csv.N(r.TransferBytes), Csv.N(r.SyncBytes),
         Csv.D(r.BytesPerDelivered), Csv.N(r.Sessions), Csv.N(r.RoundTrips), Csv.N(r.FailedExchanges), Csv.N(r.SessionErrors),
         S(r.TimeTo99), S(r.TimeTo100), Csv.D(r.FinalCompleteFraction), Csv.D(r.MeanOnlineComplete), S(r.SpreadMostP50),
-        S(r.SpreadMostP95), S(r.SpreadAllP50), S(r.SpreadAllP95), Csv.D(r.ReachedAllFraction), Csv.D(r.MeanOnlineFraction));
+        S(r.SpreadMostP95), S(r.SpreadAllP50), S(r.SpreadAllP95), Csv.D(r.ReachedAllFraction), Csv.D(r.MeanOnlineFraction),
+        Csv.D(r.NoneOnlineFraction));
 
     /// <summary>Hours for runs up to two days, days beyond.</summary>
     static (double Scale, string Unit) TimeAxis(long duration) => duration <= 2 * 86_400_000_000_000L ? (3.6e12, "hours") : (8.64e13, "days");
@@ -80,18 +81,36 @@ internal static class Report
         return chart.Render();
     }
 
-    /// <summary>Bandwidth against convergence time, one labelled point per run (runs that never reached 99 % are left out).</summary>
-    public static string TradeoffPlot(string title, IReadOnlyList<RunResult> runs, Func<RunResult, string> label)
+    /// <summary>Bandwidth against a result. A two-key sweep draws one line per value of the second key through the
+    /// values of the first (labelled); otherwise one labelled point per run. Runs without a value are left out.</summary>
+    public static string TradeoffPlot(string title, string yLabel, IReadOnlyList<RunResult> runs, Func<RunResult, double?> y, bool logY = false, double? yMax = null)
     {
-        var chart = new SvgChart { Title = title, XLabel = "sync traffic over the run (MB, all nodes)", YLabel = "time to 99 % of nodes complete (hours)", XMin = 0 };
-        int i = 0;
-        foreach (var r in runs)
+        var chart = new SvgChart { Title = title, XLabel = "sync traffic over the run (MB, all nodes)", YLabel = yLabel, YMax = yMax, LogY = logY, ZeroBasedY = false, LegendBottomRight = !logY };
+        var keyed = runs.Select(r => (Run: r, Values: SweepValues(r))).ToList();
+        if (keyed.All(k => k.Values.Count == 2))
         {
-            if (r.TimeTo99 is not long t) continue;
-            chart.Points.Add((r.SyncBytes / 1e6, t / 3.6e12, label(r), SvgChart.Palette[i++ % 8]));
+            string second = SweepKeys(runs[0])[1];
+            int i = 0;
+            foreach (var line in keyed.GroupBy(k => k.Values[1]))
+            {
+                string color = SvgChart.Palette[i++ % 8];
+                var points = line.Where(k => y(k.Run) is double).Select(k => (k.Run.SyncBytes / 1e6, y(k.Run)!.Value)).ToList();
+                chart.Lines.Add(new($"{second} = {line.Key}", color, points, Markers: true));
+                foreach (var k in line.Where(k => y(k.Run) is double))
+                    chart.Points.Add((k.Run.SyncBytes / 1e6, y(k.Run)!.Value, k.Values[0], color));
+            }
+            return chart.Render();
         }
+        int c = 0;
+        foreach (var (r, values) in keyed)
+            if (y(r) is double value) chart.Points.Add((r.SyncBytes / 1e6, value, values.Count > 0 ? string.Join(" · ", values) : r.Name, SvgChart.Palette[c++ % 8]));
         return chart.Render();
     }
+
+    // "tradeoff_interval=5m_peers=2" → keys [interval, peers], values [5m, 2].
+    static List<string> SweepKeys(RunResult r) => r.Name.Split('_').Skip(1).Where(p => p.Contains('=')).Select(p => p[..p.IndexOf('=')]).ToList();
+
+    static List<string> SweepValues(RunResult r) => r.Name.Split('_').Skip(1).Where(p => p.Contains('=')).Select(p => p[(p.IndexOf('=') + 1)..]).ToList();
 
     static readonly JsonSerializerOptions ScenarioJson = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
 
@@ -107,12 +126,72 @@ internal static class Report
     public static void WriteComparison(string folder, string title, IReadOnlyList<RunResult> runs)
     {
         var md = new StringBuilder();
-        md.Append($"# {title}\n\n").Append(Table(runs)).Append('\n');
+        md.Append($"# {title}\n\n");
+        bool replicated = runs.Any(r => r.Family is not null);
+        if (replicated) md.Append(FamilyTable(runs)).Append("\nEvery run:\n\n");
+        md.Append(Table(runs)).Append('\n');
         File.WriteAllText(Path.Combine(folder, "summary.md"), md.ToString());
         File.WriteAllText(Path.Combine(folder, "summary.csv"), CsvHeader + "\n" + string.Join("\n", runs.Select(CsvRow)) + "\n");
-        File.WriteAllText(Path.Combine(folder, "comparison.svg"), ComparisonPlot(title, runs, onlineToo: runs.Count <= 3));
-        if (runs.Count > 1)
-            File.WriteAllText(Path.Combine(folder, "tradeoff.svg"),
-                TradeoffPlot($"{title}: bandwidth vs convergence", runs, r => r.Name.Contains('_') ? r.Name[(r.Name.IndexOf('_') + 1)..] : r.Name));
+        // One curve per scenario: the first seed of a replicated one (the table gives the spread).
+        var shown = runs.GroupBy(r => r.Family ?? r.Name).Select(g => g.First()).ToList();
+        File.WriteAllText(Path.Combine(folder, "comparison.svg"), ComparisonPlot(title, shown, onlineToo: shown.Count <= 3));
+        if (shown.Count > 1)
+        {
+            var medians = Medians(runs);
+            File.WriteAllText(Path.Combine(folder, "tradeoff.svg"), TradeoffPlot($"{title}: bandwidth vs convergence{LabelKeys(medians[0])}",
+                "time to 99 % of nodes complete (minutes, log scale)", medians, r => r.TimeTo99 / 6e10 is double m && m > 0 ? m : null, logY: true));
+            File.WriteAllText(Path.Combine(folder, "freshness.svg"), TradeoffPlot($"{title}: bandwidth vs freshness{LabelKeys(medians[0])}",
+                "online nodes with the complete history (mean)", medians, r => r.MeanOnlineComplete, yMax: 1));
+        }
+    }
+
+    static string LabelKeys(RunResult r)
+    {
+        var keys = SweepKeys(r);
+        return keys.Count == 0 ? "" : $" (labels: {keys[0]})";
+    }
+
+    /// <summary>One run per scenario for the trade-off plot: a replicated scenario becomes its median traffic and time.</summary>
+    static List<RunResult> Medians(IReadOnlyList<RunResult> runs) =>
+        runs.GroupBy(r => r.Family ?? r.Name).Select(g => g.Count() == 1 ? g.First() : g.First() with
+        {
+            Name = g.Key,
+            ReconBytes = (long)Median(g.Select(r => (double?)r.ReconBytes))!,
+            TransferBytes = (long)Median(g.Select(r => (double?)r.TransferBytes))!,
+            TimeTo99 = Median(g.Select(r => (double?)r.TimeTo99)) is double t ? (long)t : null,
+            MeanOnlineComplete = Median(g.Select(r => (double?)r.MeanOnlineComplete)) ?? 0,
+        }).ToList();
+
+    /// <summary>Median of values where null means "never" (sorted last); null when the median itself is "never".</summary>
+    static double? Median(IEnumerable<double?> values)
+    {
+        var sorted = values.OrderBy(v => v ?? double.PositiveInfinity).ToList();
+        return sorted[(sorted.Count - 1) / 2];
+    }
+
+    static string Spread(IEnumerable<RunResult> runs, Func<RunResult, double?> value, Func<double?, string> format)
+    {
+        var list = runs.Select(value).ToList();
+        var sorted = list.OrderBy(v => v ?? double.PositiveInfinity).ToList();
+        return $"{format(Median(list))} ({format(sorted[0])} – {format(sorted[^1])})";
+    }
+
+    /// <summary>Replicated scenarios: the median and range over seeds of the figures that answer the questions.</summary>
+    public static string FamilyTable(IEnumerable<RunResult> runs)
+    {
+        var sb = new StringBuilder();
+        sb.Append("Median (min – max) over seeds:\n\n");
+        sb.Append("| scenario | seeds | lost everywhere | → 99 % complete | → 100 % complete | online nodes complete (mean) | no node online | spread to all: p50 | spread to all: p95 | sync MB | bytes / delivered |\n");
+        sb.Append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        string T(double? v) => v is double d ? Units.Format((long)d) : "never";
+        foreach (var g in runs.GroupBy(r => r.Family ?? r.Name))
+        {
+            sb.Append($"| {g.Key} | {g.Count()} | {Spread(g, r => r.Unrecoverable, v => $"{v:N0}")} | ");
+            sb.Append($"{Spread(g, r => r.PublishEnd >= r.Duration ? null : r.TimeTo99, T)} | {Spread(g, r => r.PublishEnd >= r.Duration ? null : r.TimeTo100, T)} | ");
+            sb.Append($"{Spread(g, r => r.MeanOnlineComplete, v => Pct(v ?? 0))} | {Spread(g, r => r.NoneOnlineFraction, v => (100 * (v ?? 0)).ToString("0.###", Invariant) + " %")} | ");
+            sb.Append($"{Spread(g, r => r.SpreadAllP50, T)} | {Spread(g, r => r.SpreadAllP95, T)} | ");
+            sb.Append($"{Spread(g, r => r.SyncBytes, v => Mb((long)(v ?? 0)))} | {Spread(g, r => r.BytesPerDelivered, v => (v ?? 0).ToString("N0", Invariant))} |\n");
+        }
+        return sb.ToString();
     }
 }

@@ -24,7 +24,11 @@ internal sealed class SvgChart
     public double? YMin { get; init; }
     public double? YMax { get; init; }
     public double? XMin { get; init; }
+    /// <summary>Whether the y axis starts at 0 when no <see cref="YMin"/> is given (false: it fits the data).</summary>
+    public bool ZeroBasedY { get; init; } = true;
     public bool LegendBottomRight { get; init; }
+    /// <summary>Logarithmic y axis (values must be > 0), ticks at 1, 2, 5 × 10^k.</summary>
+    public bool LogY { get; init; }
     public List<Series> Lines { get; } = [];
     public List<(double X, double Y, string Label, string Color)> Points { get; } = [];
     public List<Marker> Markers { get; } = [];
@@ -40,22 +44,35 @@ internal sealed class SvgChart
         if (xs.Count == 0) { xs.Add(0); xs.Add(1); }
         if (ys.Count == 0) { ys.Add(0); ys.Add(1); }
         var (x0, x1, xStep) = Nice(XMin ?? xs.Min(), xs.Max());
-        var (y0, y1, yStep) = Nice(YMin ?? Math.Min(0, ys.Min()), YMax ?? ys.Max());
+        var (y0, y1, yStep) = Nice(YMin ?? (ZeroBasedY ? Math.Min(0, ys.Min()) : ys.Min()), YMax ?? ys.Max());
         if (YMin is { } fixedMin) y0 = fixedMin;
         if (YMax is { } fixedMax) y1 = fixedMax;
+        var yTicks = new List<double>();
+        if (LogY)
+        {
+            double lo = Math.Pow(10, Math.Floor(Math.Log10(ys.Where(v => v > 0).DefaultIfEmpty(1).Min())));
+            double hi = Math.Pow(10, Math.Ceiling(Math.Log10(ys.Where(v => v > 0).DefaultIfEmpty(10).Max())));
+            if (hi <= lo) hi = lo * 10;
+            (y0, y1) = (Math.Log10(lo), Math.Log10(hi));
+            for (double d = lo; d <= hi * 1.0001; d *= 10)
+                foreach (double f in (double[])[1, 2, 5])
+                    if (d * f <= hi * 1.0001) yTicks.Add(d * f);
+        }
+        else
+            for (double t = y0; t <= y1 + yStep / 1e6; t += yStep) yTicks.Add(t);
         double plotW = Width - Left - Right, plotH = Height - Top - Bottom;
         double X(double v) => Left + (v - x0) / (x1 - x0) * plotW;
-        double Y(double v) => Top + plotH - (v - y0) / (y1 - y0) * plotH;
+        double Y(double v) => Top + plotH - ((LogY ? Math.Log10(Math.Max(v, 1e-300)) : v) - y0) / (y1 - y0) * plotH;
 
         var svg = new StringBuilder();
         svg.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{Height}\" viewBox=\"0 0 {Width} {Height}\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n");
         svg.Append($"<rect width=\"{Width}\" height=\"{Height}\" fill=\"#ffffff\"/>\n");
         svg.Append($"<text x=\"{Width / 2}\" y=\"24\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">{Esc(Title)}</text>\n");
         // Grid and ticks.
-        for (double t = y0; t <= y1 + yStep / 1e6; t += yStep)
+        foreach (double t in yTicks)
         {
             svg.Append($"<line x1=\"{Left}\" x2=\"{Width - Right}\" y1=\"{F(Y(t))}\" y2=\"{F(Y(t))}\" stroke=\"#e4e4e4\"/>\n");
-            svg.Append($"<text x=\"{Left - 6}\" y=\"{F(Y(t) + 4)}\" text-anchor=\"end\">{Esc(Tick(t, yStep))}</text>\n");
+            svg.Append($"<text x=\"{Left - 6}\" y=\"{F(Y(t) + 4)}\" text-anchor=\"end\">{Esc(LogY ? t.ToString("0.###", CultureInfo.InvariantCulture) : Tick(t, yStep))}</text>\n");
         }
         for (double t = x0; t <= x1 + xStep / 1e6; t += xStep)
         {

@@ -8,6 +8,8 @@ public sealed record Scenario
     public const long Epoch = 1_700_000_000_000_000_000;
 
     public required string Name { get; init; }
+    /// <summary>The scenario this run replicates with another seed (<c>--seeds</c>); null for a single run.</summary>
+    public string? Family { get; init; }
     public string? Description { get; init; }
     public required ulong Seed { get; init; }
     public required long Duration { get; init; }
@@ -21,6 +23,10 @@ public sealed record Scenario
 
     /// <summary>When the last community stops publishing (convergence times are measured from here).</summary>
     public long PublishEnd => Communities.Max(c => Math.Min(c.Stop, Duration));
+
+    /// <summary>Runs of this scenario with seeds <see cref="Seed"/> … <see cref="Seed"/> + count − 1, named <c>name_seed=N</c>.</summary>
+    public IEnumerable<Scenario> Replicates(int count) =>
+        count <= 1 ? [this] : Enumerable.Range(0, count).Select(i => this with { Seed = Seed + (ulong)i, Name = $"{Name}_seed={Seed + (ulong)i}", Family = Name });
 
     /// <summary>The expected number of messages all communities publish.</summary>
     public double ExpectedMessages => Communities.Sum(c => c.ExpectedMessages(Duration));
