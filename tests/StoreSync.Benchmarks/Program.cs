@@ -9,6 +9,7 @@ public static class Program
         ["libp2p"] = Libp2pBenchmark.RunAsync,
         ["sync"] = args => Task.FromResult(SyncBenchmark.Run(args)),
         ["retention"] = args => Task.FromResult(RetentionBenchmark.Run(args)),
+        ["index"] = args => Task.FromResult(FingerprintIndexBenchmark.Run(args)),
     };
 
     public static async Task<int> Main(string[] args)

@@ -79,7 +79,10 @@ public static class SyncBenchmark
         ("item lists from ≤ 1 item", "ItemsThreshold=1"),
         ("item lists from ≤ 4 items", "ItemsThreshold=4"),
         ("item lists from ≤ 8 items", "ItemsThreshold=8"),
-        ("bounce before listing", "BounceBeforeItems=true"),
+        ("list before bouncing (the first version)", "BounceBeforeItems=false"),
+        ("8-byte fingerprints (the first version)", "FingerprintBytes=8"),
+        ("5-byte fingerprints", "FingerprintBytes=5"),
+        ("4-byte fingerprints", "FingerprintBytes=4"),
     ];
 
     static int Ablation(string[] args, long[] sizes, double[] fractions)
@@ -121,7 +124,8 @@ public static class SyncBenchmark
     {
         int seed = int.Parse(List(args, "--seed", "1")[0], CultureInfo.InvariantCulture);
         var tuning = ParseTuning(List(args, "--tuning", "").FirstOrDefault() is null ? "" : string.Join(',', List(args, "--tuning", "")));
-        string label = List(args, "--label", mode == "native" && tuning == NativeTuning.Default ? "default" : mode == "native" ? "tuned" : "nwaku").First();
+        int li = Array.IndexOf(args, "--label");
+        string label = li >= 0 && li + 1 < args.Length ? args[li + 1] : mode == "native" && tuning == NativeTuning.Default ? "default" : mode == "native" ? "tuned" : "nwaku";
 
         long d = 2 * (long)Math.Round(n * fraction / 2);
         string layout = List(args, "--layout", "uniform")[0];
@@ -208,6 +212,7 @@ public static class SyncBenchmark
             {
                 nameof(NativeTuning.SlicesPerDifference) => t with { SlicesPerDifference = double.Parse(v, CultureInfo.InvariantCulture) },
                 nameof(NativeTuning.MinFanoutLarge) => t with { MinFanoutLarge = int.Parse(v, CultureInfo.InvariantCulture) },
+                nameof(NativeTuning.FingerprintBytes) => t with { FingerprintBytes = int.Parse(v, CultureInfo.InvariantCulture) },
                 nameof(NativeTuning.AgreementDensity) => t with { AgreementDensity = bool.Parse(v) },
                 nameof(NativeTuning.UnconfirmedFanoutCap) => t with { UnconfirmedFanoutCap = int.Parse(v, CultureInfo.InvariantCulture) },
                 nameof(NativeTuning.LargeNode) => t with { LargeNode = int.Parse(v, CultureInfo.InvariantCulture) },

@@ -33,6 +33,16 @@ public sealed class NativeReconciliation : ReconciliationSession
 
     public const int MaxFanout = 1 << 16;
 
+    /// <summary>Narrowest fingerprint a peer may ask for in its Open frame (spec/sync.md §3.3).</summary>
+    public const int MinFingerprintBytes = 4;
+
+    // The keyed fingerprint truncated to the session's width (its low bytes on the wire, little-endian).
+    ulong Keyed(in MessageHash xor, long count)
+    {
+        ulong v = KeyedFingerprint.Compute(xor, count, _key);
+        return _fpBytes == 8 ? v : v & ((1UL << (8 * _fpBytes)) - 1);
+    }
+
     /// <summary>Largest node scanned for the single-difference search; larger ones are split instead.</summary>
     public const int SearchLimit = 1 << 16;
 
@@ -108,6 +118,7 @@ public sealed class NativeReconciliation : ReconciliationSession
     readonly List<Fingerprint> _fps = [];
     ISyncItemSource? _source;
     ulong _key;
+    int _fpBytes = 8;
     // Open nodes and the items we listed in them; the spares are last frame's buffers, reused so that a frame of a
     // million nodes leaves no garbage behind.
     ChunkedList<Node> _open = new(), _spareOpen = new();
@@ -173,6 +184,8 @@ public sealed class NativeReconciliation : ReconciliationSession
             w.Varint((ulong)_end);
             w.Varint((ulong)_horizon);
             w.Bytes(nonce);
+            _fpBytes = _tuning.FingerprintBytes;
+            w.Byte((byte)_fpBytes);
             var fp = _source.GetFingerprint(root.From, root.To);
             int at = w.Length;
             w.Byte((byte)EntryType.Fingerprint);
@@ -243,6 +256,9 @@ public sealed class NativeReconciliation : ReconciliationSession
         var content = r.Topics("content topic");
         long start = (long)r.Varint("start"), end = (long)r.Varint("end"), horizon = (long)r.Varint("horizon");
         _key = BinaryPrimitives.ReadUInt64LittleEndian(r.Bytes(8, "nonce"));
+        int fpBytes = r.Byte("fingerprint width");
+        if (fpBytes is < MinFingerprintBytes or > 8) throw new SyncProtocolException($"fingerprint width {fpBytes}");
+        _fpBytes = fpBytes;
         long requested = Math.Max(start, horizon);
         AgreedStart = Math.Max(requested, _horizon);
         if (end < requested) throw new SyncProtocolException("empty or inverted sync range");
@@ -329,7 +345,7 @@ public sealed class NativeReconciliation : ReconciliationSession
     // Records our summary of one asked node; true when it agrees with the peer's.
     bool Record(Survey survey, long remoteCount, ulong remoteFp, in Fingerprint local)
     {
-        ulong fp = local.Count == 0 ? 0 : KeyedFingerprint.Compute(local, _key);
+        ulong fp = local.Count == 0 ? 0 : Keyed(local.Xor, local.Count);
         survey.Tasks++;
         survey.Counts.Add(local.Count);
         survey.Fps.Add(fp);
@@ -460,11 +476,11 @@ public sealed class NativeReconciliation : ReconciliationSession
         unsettled--;
         FlushDone(ref w, ref doneRun);
         // Every other unsettled node may need one node of its own; splits share what is left of the peer's limit.
-        AnswerFingerprint(ref p, density, confirmed, Limits.MaxRangesPerMessage - next.Count - unsettled, ref w, next);
+        AnswerFingerprint(ref p, density, confirmed, Limits.MaxRangesPerMessage - next.Count - unsettled, _tuning.ItemsThreshold, ref w, next);
     }
 
     /// <param name="budget">Nodes this answer may open without the frame exceeding the peer's limit on open nodes.</param>
-    void AnswerFingerprint(ref Pending t, double density, bool confirmed, int budget, ref FrameWriter w, ChunkedList<Node> next)
+    void AnswerFingerprint(ref Pending t, double density, bool confirmed, int budget, int itemsThreshold, ref FrameWriter w, ChunkedList<Node> next)
     {
         var source = _source!;
         var scratch = _scratch;
@@ -504,7 +520,7 @@ public sealed class NativeReconciliation : ReconciliationSession
             return;
         }
         UInt128 span = node.Hi - node.Lo;
-        if (cL <= _tuning.ItemsThreshold || span < 2)
+        if (cL <= itemsThreshold || span < 2)
         {
             scratch.Clear();
             if (!source.ReadAll(node.From, node.To, scratch, Limits.MaxItemsPerSet)) throw new SyncProtocolException("node too large to send");
@@ -514,9 +530,11 @@ public sealed class NativeReconciliation : ReconciliationSession
             foreach (var x in scratch) _spareListed.Add(x);
             return;
         }
-        if ((_tuning.SingleDifferenceSearch && cR == cL + 1) || cR <= _tuning.ItemsThreshold)
+        if (t.Fresh && ((_tuning.SingleDifferenceSearch && cR == cL + 1) || cR <= itemsThreshold))
         {
-            // The peer is better placed: it holds the one extra item, or so few items it will list them.
+            // The peer is better placed: it holds the one extra item, or so few items it will list them. Only a node
+            // seen for the first time is handed over: one handed back to us is listed or split here, so no two
+            // policies (the peer's may differ) can pass a node back and forth.
             Bounce(ref w, t, next);
             return;
         }
@@ -606,7 +624,7 @@ public sealed class NativeReconciliation : ReconciliationSession
         {
             Span<byte> bytes = stackalloc byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(bytes, t.LocalFp);
-            w.Bytes(bytes);
+            w.Bytes(bytes[.._fpBytes]);
         }
         Account(EntryType.Fingerprint, at, w);
         next.Add(t.Node);
@@ -622,7 +640,7 @@ public sealed class NativeReconciliation : ReconciliationSession
         SyncItem? found = null;
         foreach (var x in scratch)
         {
-            if (KeyedFingerprint.Compute(xor.Xor(x.Hash), t.LocalCount - 1, _key) != t.RemoteFp) continue;
+            if (Keyed(xor.Xor(x.Hash), t.LocalCount - 1) != t.RemoteFp) continue;
             if (found is not null) return null; // two candidates: a 2^-64 event, let splitting decide
             found = x;
         }
@@ -684,15 +702,19 @@ public sealed class NativeReconciliation : ReconciliationSession
         w.Varint((ulong)fp.Count);
         if (fp.Count == 0) return;
         Span<byte> bytes = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes, KeyedFingerprint.Compute(fp, _key));
-        w.Bytes(bytes);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, Keyed(fp.Xor, fp.Count));
+        w.Bytes(bytes[.._fpBytes]);
     }
 
-    static (long Count, ulong Fp) ReadFingerprint(ref FrameReader r)
+    (long Count, ulong Fp) ReadFingerprint(ref FrameReader r)
     {
         ulong count = r.Varint("count");
         if (count > long.MaxValue) throw new SyncProtocolException("count out of range");
-        return count == 0 ? (0, 0) : ((long)count, BinaryPrimitives.ReadUInt64LittleEndian(r.Bytes(8, "fingerprint")));
+        if (count == 0) return (0, 0);
+        Span<byte> bytes = stackalloc byte[8];
+        bytes.Clear();
+        r.Bytes(_fpBytes, "fingerprint").CopyTo(bytes);
+        return ((long)count, BinaryPrimitives.ReadUInt64LittleEndian(bytes));
     }
 
     static void WriteItems(ref FrameWriter w, EntryType type, Node node, List<SyncItem> items)
