@@ -427,10 +427,11 @@ public sealed class NativeReconciliation : ReconciliationSession
                 case EntryType.Split:
                 {
                     int m = (int)r.Varint("fan-out");
+                    var slices = new Slices(node, m);
                     for (int i = 0; i < m; i++)
                     {
                         var (c, f) = ReadFingerprint(ref r);
-                        var p = new Pending { Node = Child(node, m, i), RemoteCount = c, RemoteFp = f, Fresh = true };
+                        var p = new Pending { Node = slices[i], RemoteCount = c, RemoteFp = f, Fresh = true };
                         AnswerNode(ref p, survey, task++, density, confirmed, ref unsettled, ref doneRun, ref w, next);
                     }
                     break;
@@ -569,10 +570,11 @@ public sealed class NativeReconciliation : ReconciliationSession
         w.Byte((byte)EntryType.Split);
         w.Varint((ulong)m);
         LocalChildren(node, (int)m);
+        var slices = new Slices(node, (int)m);
         for (int i = 0; i < m; i++)
         {
             WriteFingerprint(ref w, _fps[i]);
-            next.Add(Child(node, (int)m, i));
+            next.Add(slices[i]);
         }
         Account(EntryType.Split, at, w);
     }
@@ -590,6 +592,7 @@ public sealed class NativeReconciliation : ReconciliationSession
     void LocalChildren(Node node, int m)
     {
         var source = _source!;
+        var slices = new Slices(node, m);
         _fps.Clear();
         _scratch.Clear();
         if (source.ReadAll(node.From, node.To, _scratch, (int)Math.Min(SliceInMemoryLimit, (long)ItemsPerLookup * (m + 1))))
@@ -597,7 +600,7 @@ public sealed class NativeReconciliation : ReconciliationSession
             int i = 0;
             for (int c = 0; c < m; c++)
             {
-                var to = Child(node, m, c).To;
+                var to = slices[c].To;
                 ulong w0 = 0, w1 = 0, w2 = 0, w3 = 0;
                 int count = 0;
                 for (; i < _scratch.Count && _scratch[i] < to; i++, count++)
@@ -611,7 +614,7 @@ public sealed class NativeReconciliation : ReconciliationSession
         }
         _bounds.Clear();
         _bounds.Add(node.From);
-        for (int c = 0; c < m; c++) { _bounds.Add(Child(node, m, c).To); _fps.Add(default); }
+        for (int c = 0; c < m; c++) { _bounds.Add(slices[c].To); _fps.Add(default); }
         source.GetFingerprints(CollectionsMarshal.AsSpan(_bounds), CollectionsMarshal.AsSpan(_fps));
     }
 
@@ -677,14 +680,29 @@ public sealed class NativeReconciliation : ReconciliationSession
         return m;
     }
 
-    /// <summary>Child <paramref name="i"/> of <paramref name="m"/> equal position slices of a node (the remainder goes to the first ones).</summary>
-    static Node Child(Node node, int m, int i)
+    /// <summary>The m equal position slices of a node, the remainder going to the first ones; one division per split.</summary>
+    readonly struct Slices
     {
-        UInt128 span = node.Hi - node.Lo;
-        UInt128 step = span / (uint)m, rest = span % (uint)m;
-        UInt128 extra = (UInt128)(uint)i < rest ? (uint)i : rest;
-        UInt128 lo = node.Lo + step * (uint)i + extra;
-        return new Node(lo, lo + step + ((UInt128)(uint)i < rest ? 1u : 0u));
+        readonly UInt128 _lo, _step;
+        readonly ulong _rest;
+
+        public Slices(Node node, int m)
+        {
+            UInt128 span = node.Hi - node.Lo;
+            _lo = node.Lo;
+            _step = span / (uint)m;
+            _rest = (ulong)(span % (uint)m);
+        }
+
+        public Node this[int i]
+        {
+            get
+            {
+                ulong k = (ulong)i;
+                UInt128 lo = _lo + _step * k + Math.Min(k, _rest);
+                return new Node(lo, lo + _step + (k < _rest ? 1u : 0u));
+            }
+        }
     }
 
     void FlushDone(ref FrameWriter w, ref int run)
