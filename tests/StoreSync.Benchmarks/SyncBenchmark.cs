@@ -152,7 +152,8 @@ public static class SyncBenchmark
 
     static Row Measure(string mode, ISyncItemSource a, ISyncItemSource b, SyncItem[] onlyA, SyncItem[] onlyB, NativeTuning tuning, bool trace)
     {
-        var limits = new SyncLimits { MaxFrameBytes = 1 << 30 };
+        int maxNodes = int.Parse(Environment.GetEnvironmentVariable("SYNC_MAX_NODES") ?? $"{SyncLimits.Default.MaxRangesPerMessage}", CultureInfo.InvariantCulture);
+        var limits = new SyncLimits { MaxFrameBytes = 1 << 30, MaxRangesPerMessage = maxNodes };
         ReconciliationSession sa, sb;
         if (mode == "native")
         {
@@ -193,6 +194,7 @@ public static class SyncBenchmark
             Console.Error.WriteLine($"  allocated during sync: {(GC.GetTotalAllocatedBytes(precise: true) - allocated) >> 20:N0} MiB; collections gen0/1/2: " +
                 $"{GC.CollectionCount(0) - gcs[0]}/{GC.CollectionCount(1) - gcs[1]}/{GC.CollectionCount(2) - gcs[2]}");
             Console.Error.WriteLine($"  frames: {string.Join(' ', sizes)}");
+            if (a is FingerprintIndex ia && b is FingerprintIndex ib) Console.Error.WriteLine($"  store reads: A {Reads(ia)} B {Reads(ib)}");
             if (sa is NativeReconciliation na && sb is NativeReconciliation nb)
                 foreach (var type in Enum.GetValues<EntryType>())
                     Console.Error.WriteLine($"  {type,-11} A: {na.EntriesSent(type),9:N0} entries {na.EntryBytesSent(type),11:N0} B   B: {nb.EntriesSent(type),9:N0} entries {nb.EntryBytesSent(type),11:N0} B");
@@ -200,6 +202,8 @@ public static class SyncBenchmark
         // Round trips: frames in both directions; the last frame may travel alone (half a trip counts as one).
         return new Row((frames + 1) / 2, sa.BytesSent, sb.BytesSent, wallSeconds, cpuSeconds, peakRss);
     }
+
+    static long Reads(FingerprintIndex index) => index.Store is MergedSyncItems m ? m.Reads : -1;
 
     static NativeTuning ParseTuning(string spec)
     {
