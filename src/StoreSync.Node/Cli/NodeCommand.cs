@@ -25,6 +25,8 @@ internal static class NodeCommand
         var metricsAddress = new Option<string?>("--metrics-server-address") { Description = "Metrics listen address (default 127.0.0.1)" };
         var metricsPort = new Option<int?>("--metrics-server-port") { Description = "Metrics port (default 8008)" };
         var maxPage = new Option<int?>("--store-max-page-size") { Description = "Largest Store v3 page served (default 100)" };
+        var uploadLimit = new Option<long?>("--upload-limit") { Description = "History bytes per second sent in all: store responses, sync (default 0 = unlimited)" };
+        var downloadLimit = new Option<long?>("--download-limit") { Description = "History bytes per second received in all: sync, own store queries (default 0 = unlimited)" };
 
         var command = new Command("node", """
             Run a store node on the local store (RocksDB under --data-dir, default ./data): REST API on 127.0.0.1:8645
@@ -35,7 +37,7 @@ internal static class NodeCommand
             """)
         {
             config, clusterId, shards, pubsubTopics, listen, tcpPort, keyFile, staticNodes, maxConnections,
-            rest, restAddress, restPort, metrics, metricsAddress, metricsPort, maxPage,
+            rest, restAddress, restPort, metrics, metricsAddress, metricsPort, maxPage, uploadLimit, downloadLimit,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -68,6 +70,8 @@ internal static class NodeCommand
             Set(nameof(NodeOptions.MetricsServerAddress), metricsAddress);
             Set(nameof(NodeOptions.MetricsServerPort), metricsPort);
             Set(nameof(NodeOptions.StoreMaxPageSize), maxPage);
+            Set(nameof(NodeOptions.UploadBytesPerSecond), uploadLimit);
+            Set(nameof(NodeOptions.DownloadBytesPerSecond), downloadLimit);
 
             var options = NodeConfiguration.Load(parse.GetValue(config), flags);
             using var host = StoreNodeHost.Build(options);

@@ -43,6 +43,18 @@ public sealed class NodeOptions
 
     public int MaxMessageBytes { get; set; } = MessageValidator.DefaultMaxMessageBytes;
 
+    /// <summary>History bytes per second the node may send in all (store responses, sync); 0 = unlimited. spec/node.md.</summary>
+    public long UploadBytesPerSecond { get; set; }
+
+    /// <summary>History bytes per second the node may receive in all (sync transfer, its own store queries); 0 = unlimited.</summary>
+    public long DownloadBytesPerSecond { get; set; }
+
+    /// <summary>Each bucket's burst, in seconds of its rate (at least 1 KiB).</summary>
+    public double BandwidthBurstSeconds { get; set; } = Governor.GovernorLimits.DefaultBurstSeconds;
+
+    /// <summary>Per-community limits, by community name (section <c>StoreSync:CommunityBandwidth:&lt;name&gt;</c>).</summary>
+    public Dictionary<string, Governor.BandwidthLimitOptions> CommunityBandwidth { get; set; } = new(StringComparer.Ordinal);
+
     public IEnumerable<string> ServedPubsubTopics() =>
         Shards.Select(s => PubsubTopic.ForShard(ClusterId, s)).Concat(PubsubTopics).Distinct(StringComparer.Ordinal);
 
@@ -66,6 +78,12 @@ public sealed class NodeOptions
         if (StoreMaxPageSize is < 1 or > 100) errors.Add($"StoreMaxPageSize (--store-max-page-size) {StoreMaxPageSize} is outside 1..100 (Store v3 maximum)");
         if (StoreQueriesPerSecondPerPeer < 0) errors.Add("StoreQueriesPerSecondPerPeer must not be negative");
         if (MaxMessageBytes is < 1024 or > 64 * 1024 * 1024) errors.Add($"MaxMessageBytes {MaxMessageBytes} is outside 1 KiB..64 MiB");
+        foreach (var e in new Governor.BandwidthLimitOptions { UploadBytesPerSecond = UploadBytesPerSecond, DownloadBytesPerSecond = DownloadBytesPerSecond }.Validate())
+            errors.Add(e.Replace("UploadBytesPerSecond", "UploadBytesPerSecond (--upload-limit)").Replace("DownloadBytesPerSecond", "DownloadBytesPerSecond (--download-limit)"));
+        if (!(BandwidthBurstSeconds >= Governor.GovernorLimits.MinBurstSeconds && BandwidthBurstSeconds <= Governor.GovernorLimits.MaxBurstSeconds))
+            errors.Add($"BandwidthBurstSeconds {BandwidthBurstSeconds} is outside {Governor.GovernorLimits.MinBurstSeconds}..{Governor.GovernorLimits.MaxBurstSeconds}");
+        foreach (var (name, limits) in CommunityBandwidth)
+            foreach (var e in limits.Validate()) errors.Add($"CommunityBandwidth:{name}: {e}");
         return errors;
     }
 }

@@ -7,9 +7,11 @@ using StoreSync.Core;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Noise;
+using StoreSync.Node.Governor;
 using StoreSync.Node.Rest;
 using StoreSync.Storage;
 using StoreSync.Waku;
+using StoreSync.Waku.Governor;
 using StoreSync.Waku.Ingress;
 using StoreSync.Waku.LightPush;
 using StoreSync.Waku.Metadata;
@@ -42,6 +44,16 @@ public static class StoreNodeHost
         builder.Services.AddSingleton<MessageIngress>();
         builder.Services.AddHostedService<StoreLifetimeService>();
 
+        // The resource governor: bandwidth limits, traffic accounts and figures, the dashboard (spec/node.md).
+        builder.Services.AddSingleton<ICommunityTopics, NoCommunities>();
+        builder.Services.AddSingleton(sp => new ResourceGovernor(options, sp.GetRequiredService<ICommunityTopics>()));
+        builder.Services.AddSingleton<IResourceGovernor>(sp => sp.GetRequiredService<ResourceGovernor>());
+        builder.Services.AddSingleton<BandwidthSettings>();
+        builder.Services.AddSingleton<FiguresReport>();
+        builder.Services.AddSingleton<GovernorEndpoints>();
+        builder.Services.AddSingleton<GovernorService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<GovernorService>());
+
         // libp2p and the Waku protocols
         var keyFile = Path.IsPathRooted(options.NodeKeyFile) ? options.NodeKeyFile : Path.Combine(options.DataDir, options.NodeKeyFile);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(keyFile))!);
@@ -53,7 +65,7 @@ public static class StoreNodeHost
         builder.Services.AddSingleton<StoreQueryServer>();
         builder.Services.AddSingleton<StoreQueryService>();
         builder.Services.AddSingleton<LightPushServer>();
-        builder.Services.AddSingleton(sp => new LightPushService(sp.GetRequiredService<LightPushServer>(), options.MaxMessageBytes, sp.GetRequiredService<ILogger<LightPushService>>()));
+        builder.Services.AddSingleton(sp => new LightPushService(sp.GetRequiredService<LightPushServer>(), options.MaxMessageBytes, sp.GetRequiredService<ILogger<LightPushService>>(), sp.GetRequiredService<IResourceGovernor>()));
         builder.Services.AddSingleton(new MetadataProtocol(options.ClusterId, options.Shards));
         builder.Services.AddSingleton<MetadataService>();
         builder.Services.AddSingleton<NetworkService>();

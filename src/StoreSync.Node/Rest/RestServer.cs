@@ -16,7 +16,7 @@ namespace StoreSync.Node.Rest;
 
 /// <summary>The node's REST API on 127.0.0.1 (nwaku's paths and JSON shapes): store queries, health, debug info, push.</summary>
 public sealed class RestServer(NodeOptions options, StoreQueryEngine queries, MessageStore store, MessageIngress ingress, INodeInfo info,
-    ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
+    ILoggerFactory loggerFactory, Governor.GovernorEndpoints? governor = null) : IHostedService, IAsyncDisposable
 {
     const long MaxRequestBodyBytes = 1 << 20;
     WebApplication? _app;
@@ -52,6 +52,7 @@ public sealed class RestServer(NodeOptions options, StoreQueryEngine queries, Me
         app.MapGet("/store/v3/messages", (HttpContext http) => StoreQuery(http));
         app.MapPost("/lightpush/v1/message", (HttpContext http) => Push(http, v3: false));
         app.MapPost("/lightpush/v3/message", (HttpContext http) => Push(http, v3: true));
+        governor?.Map(app);
     }
 
     async Task StoreQuery(HttpContext http)
