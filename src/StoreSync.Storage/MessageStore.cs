@@ -17,7 +17,8 @@ namespace StoreSync.Storage;
 /// </remarks>
 public sealed class MessageStore : IDisposable
 {
-    const string MessagesFamily = "messages", HashesFamily = "hashes", TimeFamily = "time", MetaFamily = "meta";
+    const string MessagesFamily = RocksDbSettings.MessagesFamily, HashesFamily = RocksDbSettings.HashesFamily,
+        TimeFamily = RocksDbSettings.TimeFamily, MetaFamily = RocksDbSettings.MetaFamily;
     const int DeleteChunk = 10_000;
 
     readonly RocksDb _db;
@@ -55,26 +56,7 @@ public sealed class MessageStore : IDisposable
     {
         options ??= new MessageStoreOptions();
         Directory.CreateDirectory(path);
-        var cache = Cache.CreateLru((ulong)options.BlockCacheBytes);
-        ColumnFamilyOptions Family(bool pointLookups) => new ColumnFamilyOptions()
-            .SetCompression(Compression.Lz4)
-            .SetWriteBufferSize(options.WriteBufferBytes)
-            .SetBlockBasedTableFactory(new BlockBasedTableOptions()
-                .SetBlockCache(cache)
-                .SetFilterPolicy(BloomFilterPolicy.Create(10, false))
-                .SetWholeKeyFiltering(pointLookups));
-        var families = new ColumnFamilies(new ColumnFamilyOptions())
-        {
-            { MessagesFamily, Family(pointLookups: true) },
-            { HashesFamily, Family(pointLookups: true) },
-            { TimeFamily, Family(pointLookups: false) },
-            { MetaFamily, new ColumnFamilyOptions() },
-        };
-        var dbOptions = new DbOptions()
-            .SetCreateIfMissing(true)
-            .SetCreateMissingColumnFamilies(true)
-            .IncreaseParallelism(Math.Max(2, Environment.ProcessorCount))
-            .SetKeepLogFileNum(4);
+        var (dbOptions, families) = RocksDbSettings.For(options);
         try
         {
             var db = RocksDb.Open(dbOptions, path, families);

@@ -19,6 +19,7 @@ public sealed class WakuMetrics : IDisposable
         BytesIn = _meter.CreateCounter<long>("storesync_bytes_in", "By", "Protocol bytes received");
         BytesOut = _meter.CreateCounter<long>("storesync_bytes_out", "By", "Protocol bytes sent");
         Queries = _meter.CreateCounter<long>("storesync_store_queries", "{query}", "Store queries answered, by status code");
+        LightPushRequests = _meter.CreateCounter<long>("storesync_lightpush_requests", "{request}", "Light push requests answered, by protocol version and status code");
         QueryDuration = _meter.CreateHistogram<double>("storesync_store_query_duration", "s", "Store query latency",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
     }
@@ -29,11 +30,20 @@ public sealed class WakuMetrics : IDisposable
     public Counter<long> BytesIn { get; }
     public Counter<long> BytesOut { get; }
     public Counter<long> Queries { get; }
+    public Counter<long> LightPushRequests { get; }
     public Histogram<double> QueryDuration { get; }
 
     /// <summary>Registers an observable gauge (store size, connected peers) read at export time.</summary>
     public void ObserveGauge(string name, string unit, string description, Func<IEnumerable<Measurement<long>>> observe) =>
         _meter.CreateObservableGauge(name, observe, unit, description);
+
+    /// <summary>The label value for a pubsub topic: the topic itself when the node serves it, else <see cref="OtherTopic"/>,
+    /// so that a peer naming random topics cannot grow the label set.</summary>
+    public static string TopicLabel(IServedTopics? served, string? pubsubTopic) =>
+        pubsubTopic is not null && served is not null && served.Serves(pubsubTopic) ? pubsubTopic : OtherTopic;
+
+    /// <summary>Label of queries without a pubsub topic, or naming one this node does not serve.</summary>
+    public const string OtherTopic = "other";
 
     public void Dispose() => _meter.Dispose();
 }

@@ -8,8 +8,9 @@ namespace StoreSync.Benchmarks;
 
 /// <summary>Ingest rate (with and without fsync per batch) and Store v3 page latency over a large store.</summary>
 /// <remarks>
-/// Options: <c>--messages N</c> (default 1,000,000), <c>--synced N</c> (default 100,000: each durability variant writes this
-/// many in batches of 1,000 and a twentieth of it in batches of 1, on a fresh store), <c>--queries N</c> (default 2,000).
+/// Options: <c>--messages N</c> (default 1,000,000), <c>--payload-bytes N</c> (default 1,024), <c>--synced N</c> (default
+/// 100,000: each durability variant writes this many in batches of 1,000 and a twentieth of it in batches of 1, on a fresh
+/// store; 0 skips them), <c>--queries N</c> (default 2,000), <c>--dir PATH</c> (where the temporary stores go).
 /// </remarks>
 public static class StorageBenchmark
 {
@@ -19,30 +20,41 @@ public static class StorageBenchmark
     public static int Run(string[] args)
     {
         int messages = Option(args, "--messages", 1_000_000), synced = Option(args, "--synced", 100_000), queries = Option(args, "--queries", 2_000);
+        int payloadBytes = Option(args, "--payload-bytes", 1024);
         var random = new Random(42);
         long t0 = Timestamp.Now() - messages * 1_000_000L;
 
-        string dir = Directory.CreateTempSubdirectory("storesync-bench-").FullName;
+        int dirAt = Array.IndexOf(args, "--dir");
+        string parent = dirAt >= 0 && dirAt + 1 < args.Length ? args[dirAt + 1] : Path.GetTempPath();
+        string dir = Directory.CreateDirectory(Path.Combine(parent, $"storesync-bench-{Guid.NewGuid():N}")).FullName;
         try
         {
-            Console.WriteLine($"storage benchmark: {messages:N0} messages of ~200 bytes, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+            Console.WriteLine($"storage benchmark: {messages:N0} messages with {payloadBytes:N0}-byte payloads, {Environment.ProcessorCount} cores, .NET {Environment.Version}, load average {LoadAverage()}");
             using (var store = MessageStore.Open(Path.Combine(dir, "a")))
             {
-                var (rate, cpu) = Ingest(store, messages, 1000, t0, random);
-                Console.WriteLine($"ingest, WAL without fsync, batches of 1000: {rate:N0} messages/s, {cpu * 1e6 / messages:N1} µs CPU per message");
-                Pages(store, queries, 1, t0, messages, random);
-                Pages(store, queries, 3, t0, messages, random);
-                var integrity = Stopwatch.StartNew();
-                var problems = StoreIntegrity.Check(store);
-                Console.WriteLine($"integrity check of {messages:N0} messages: {integrity.Elapsed.TotalSeconds:N1} s, {problems.Count} problems");
+                var (rate, cpu) = Ingest(store, messages, 1000, t0, random, payloadBytes);
+                Console.WriteLine($"ingest, WAL without fsync, batches of 1000: {rate:N0} messages/s, {cpu * 1e6 / messages:N1} µs CPU per message (all threads); peak RSS {PeakRssMiB():N0} MiB");
+                foreach (int limit in new[] { 20, 100 })
+                {
+                    Pages(store, queries, 1, t0, messages, random, limit);
+                    Pages(store, queries, 3, t0, messages, random, limit);
+                }
+                Console.WriteLine($"after queries: RSS {RssMiB():N0} MiB, peak RSS {PeakRssMiB():N0} MiB, store on disk {DirectoryMiB(Path.Combine(dir, "a")):N0} MiB");
+                if (Array.IndexOf(args, "--no-check") < 0)
+                {
+                    var integrity = Stopwatch.StartNew();
+                    var problems = StoreIntegrity.Check(store);
+                    Console.WriteLine($"integrity check of {messages:N0} messages: {integrity.Elapsed.TotalSeconds:N1} s, {problems.Count} problems");
+                }
             }
+            if (synced == 0) return 0;
             // Durability cost: the same number of messages, fresh store each, with and without an fsync of the WAL per batch.
             foreach (int batch in new[] { 1000, 1 })
                 foreach (bool sync in new[] { false, true })
                 {
                     using var store = MessageStore.Open(Path.Combine(dir, $"b{batch}-{sync}"), new MessageStoreOptions { SyncWrites = sync });
                     int n = batch == 1 ? synced / 20 : synced;
-                    var (rate, _) = Ingest(store, n, batch, t0, random);
+                    var (rate, _) = Ingest(store, n, batch, t0, random, payloadBytes);
                     Console.WriteLine($"ingest, {(sync ? "fsync per batch" : "WAL without fsync")}, batches of {batch}: {rate:N0} messages/s ({n:N0} messages, {rate / batch:N0} writes/s)");
                 }
         }
@@ -53,12 +65,14 @@ public static class StorageBenchmark
         return 0;
     }
 
-    static (double Rate, double CpuSeconds) Ingest(MessageStore store, int count, int batchSize, long t0, Random random)
+    static (double Rate, double CpuSeconds) Ingest(MessageStore store, int count, int batchSize, long t0, Random random, int payloadBytes)
     {
-        var payload = new byte[150];
+        var payload = new byte[payloadBytes];
         var batch = new List<IngestItem>(batchSize);
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
+        var inStore = new Stopwatch();
+        long foregroundCpu = 0;
         for (int i = 0; i < count; i++)
         {
             random.NextBytes(payload);
@@ -68,21 +82,30 @@ public static class StorageBenchmark
                 ContentTopic = Topics[random.Next(Topics.Length)],
                 Timestamp = t0 + i * 1_000_000L + random.Next(1000),
             }));
-            if (batch.Count == batchSize) { store.Ingest(batch); batch.Clear(); }
+            if (batch.Count == batchSize)
+            {
+                inStore.Start();
+                long c0 = ThreadCpu.Nanoseconds();
+                store.Ingest(batch);
+                foregroundCpu += ThreadCpu.Nanoseconds() - c0;
+                inStore.Stop();
+                batch.Clear();
+            }
         }
         if (batch.Count > 0) store.Ingest(batch);
         double seconds = watch.Elapsed.TotalSeconds;
+        Console.WriteLine($"  ({count:N0} messages: {inStore.Elapsed.TotalSeconds:N2} s inside MessageStore.Ingest of {seconds:N2} s; calling thread's CPU inside Ingest {foregroundCpu / 1e3 / count:N2} µs per message)");
         return (count / seconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds);
     }
 
-    static void Pages(MessageStore store, int queries, int topics, long t0, int messages, Random random)
+    static void Pages(MessageStore store, int queries, int topics, long t0, int messages, Random random, int limit)
     {
         var engine = new StoreQueryEngine(store);
         var latencies = new double[queries];
         long allocated0 = GC.GetAllocatedBytesForCurrentThread();
         for (int q = 0; q < queries; q++)
         {
-            var request = new StoreQueryRequest { RequestId = "b", PubsubTopic = Pubsub, IncludeData = true, PaginationForward = random.Next(2) == 0, PaginationLimit = 20 };
+            var request = new StoreQueryRequest { RequestId = "b", PubsubTopic = Pubsub, IncludeData = true, PaginationForward = random.Next(2) == 0, PaginationLimit = (ulong)limit };
             foreach (var t in Topics.OrderBy(_ => random.Next()).Take(topics)) request.ContentTopics.Add(t);
             long start = t0 + (long)random.Next(messages) * 1_000_000L;
             if (request.PaginationForward) request.TimeStart = start; else request.TimeEnd = start;
@@ -93,8 +116,22 @@ public static class StorageBenchmark
         }
         long allocated = (GC.GetAllocatedBytesForCurrentThread() - allocated0) / queries;
         Array.Sort(latencies);
-        Console.WriteLine($"20-row pages with data, {topics} content topic(s), random start, {queries:N0} queries: p50 {latencies[queries / 2]:N3} ms, p99 {latencies[queries * 99 / 100]:N3} ms, max {latencies[^1]:N3} ms, {allocated:N0} B allocated per page (request and response included)");
+        Console.WriteLine($"{limit}-row pages with data, {topics} content topic(s), random start, {queries:N0} queries: p50 {latencies[queries / 2]:N3} ms, p99 {latencies[queries * 99 / 100]:N3} ms, max {latencies[^1]:N3} ms, {allocated:N0} B allocated per page (request and response included)");
     }
+
+    static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
+
+    static double RssMiB() => ProcStatus("VmRSS:");
+
+    static double PeakRssMiB() => ProcStatus("VmHWM:");
+
+    static double ProcStatus(string field)
+    {
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal));
+        return line is null ? double.NaN : long.Parse(line[field.Length..].Trim().Split(' ')[0]) / 1024.0;
+    }
+
+    static double DirectoryMiB(string path) => new DirectoryInfo(path).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) / 1048576.0;
 
     static int Option(string[] args, string name, int fallback)
     {

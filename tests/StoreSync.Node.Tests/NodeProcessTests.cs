@@ -1,85 +1,53 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using StoreSync.Core;
 using StoreSync.Storage;
+using static StoreSync.Node.Tests.NodeTestPeers;
 
 namespace StoreSync.Node.Tests;
 
-/// <summary>A real <c>storesync node</c> process: REST, metrics, and a SIGTERM that loses nothing.</summary>
-public sealed partial class NodeProcessTests : IDisposable
+/// <summary>A real <c>storesync node</c> process: REST, metrics, static nodes, its persisted key, and a SIGTERM that loses nothing.</summary>
+public sealed class NodeProcessTests : IDisposable
 {
     readonly string _dir = Directory.CreateTempSubdirectory("storesync-node-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    [DllImport("libc", SetLastError = true)]
-    static extern int kill(int pid, int signal);
-
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    [GeneratedRegex(@"REST API listening on (http://\S+)")]
-    private static partial Regex RestLine();
-
     [Fact]
     public async Task Rest_push_query_metrics_and_a_clean_sigterm()
     {
-        int metricsPort = FreePort();
+        var ct = Timeout();
         var data = Path.Combine(_dir, "data");
-        using var process = Process.Start(StoresyncProcess.StartInfo("node", "--data-dir", data, "--rest-port", "0", "--metrics-server-port", metricsPort.ToString(),
-            "--tcp-port", "0", "--shard", "0"))!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        try
+        await using (var node = await StoreNodeProcess.StartAsync(new StoreNodeSettings { DataDir = data, Metrics = true, Args = ["--shard", "0"] }))
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            Uri? rest = null;
-            while (rest is null)
-            {
-                var line = await process.StandardOutput.ReadLineAsync(timeout.Token) ?? throw new InvalidOperationException("node exited: " + await stderr);
-                if (RestLine().Match(line) is { Success: true } m) rest = new Uri(m.Groups[1].Value);
-            }
-            var drain = Task.Run(async () => { while (await process.StandardOutput.ReadLineAsync() is not null) { } });
-            using var http = new HttpClient { BaseAddress = rest, Timeout = TimeSpan.FromSeconds(20) };
-
+            using var http = new HttpClient { BaseAddress = node.Rest, Timeout = TimeSpan.FromSeconds(20) };
             long ts = Timestamp.Now();
-            var body = new { pubsubTopic = "/waku/2/rs/1/0", message = new { payload = Convert.ToBase64String("hello"u8.ToArray()), contentTopic = "/app/1/chat/proto", timestamp = ts } };
-            var push = await http.PostAsJsonAsync("/lightpush/v3/message", body, timeout.Token);
+            var body = new { pubsubTopic = Shard0, message = new { payload = Convert.ToBase64String("hello"u8.ToArray()), contentTopic = "/app/1/chat/proto", timestamp = ts } };
+            var push = await http.PostAsJsonAsync("/lightpush/v3/message", body, ct);
             Assert.Equal(HttpStatusCode.OK, push.StatusCode);
-            var wrongShard = await http.PostAsJsonAsync("/lightpush/v3/message", body with { pubsubTopic = "/waku/2/rs/1/5" }, timeout.Token);
+            var wrongShard = await http.PostAsJsonAsync("/lightpush/v3/message", body with { pubsubTopic = "/waku/2/rs/1/5" }, ct);
             Assert.Equal(HttpStatusCode.BadRequest, wrongShard.StatusCode);
-            Assert.Contains("not served", await wrongShard.Content.ReadAsStringAsync(timeout.Token));
+            Assert.Contains("not served", await wrongShard.Content.ReadAsStringAsync(ct));
 
-            var page = JsonDocument.Parse(await http.GetStringAsync("/store/v3/messages?pubsubTopic=%2Fwaku%2F2%2Frs%2F1%2F0&contentTopics=%2Fapp%2F1%2Fchat%2Fproto&includeData=true", timeout.Token)).RootElement;
+            var page = JsonDocument.Parse(await http.GetStringAsync("/store/v3/messages?pubsubTopic=%2Fwaku%2F2%2Frs%2F1%2F0&contentTopics=%2Fapp%2F1%2Fchat%2Fproto&includeData=true", ct)).RootElement;
             Assert.Equal(200, page.GetProperty("statusCode").GetInt32());
             var message = Assert.Single(page.GetProperty("messages").EnumerateArray().ToList());
             Assert.Equal(ts, message.GetProperty("message").GetProperty("timestamp").GetInt64());
-            Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync("/store/v3/messages?pageSize=abc", timeout.Token)).StatusCode);
+            Assert.Matches("^0x[0-9a-f]{64}$", message.GetProperty("messageHash").GetString());
+            Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync("/store/v3/messages?pageSize=abc", ct)).StatusCode);
 
-            var health = JsonDocument.Parse(await http.GetStringAsync("/health", timeout.Token)).RootElement;
+            var health = JsonDocument.Parse(await http.GetStringAsync("/health", ct)).RootElement;
             Assert.Equal(1, health.GetProperty("storedMessages").GetInt64());
+            var info = JsonDocument.Parse(await http.GetStringAsync("/debug/v1/info", ct)).RootElement;
+            Assert.Equal(node.PeerId, info.GetProperty("peerId").GetString());
+            Assert.Contains(node.Address, info.GetProperty("listenAddresses").EnumerateArray().Select(a => a.GetString()));
 
-            using var metricsClient = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
-            var metrics = await metricsClient.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics", timeout.Token);
-            Assert.Contains("storesync_messages_stored_total{otel_scope_name=\"StoreSync\",pubsub_topic=\"/waku/2/rs/1/0\"} 1", metrics);
-            Assert.Contains("storesync_messages_rejected_total", metrics);
+            var metrics = await http.GetStringAsync(node.Metrics, ct);
+            Assert.Equal(1, Require(metrics, "storesync_messages_stored_total", ("pubsub_topic", Shard0)));
+            Assert.NotNull(Sample(metrics, "storesync_messages_rejected_total"));
 
-            Assert.Equal(0, kill(process.Id, 15)); // SIGTERM
-            await process.WaitForExitAsync(timeout.Token);
-            Assert.Equal(0, process.ExitCode);
-            await drain;
-        }
-        finally
-        {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            Assert.Equal(0, await node.TerminateAsync());
         }
         using var store = MessageStore.Open(data);
         Assert.Equal(1, store.GetStatistics().Messages);
@@ -89,62 +57,73 @@ public sealed partial class NodeProcessTests : IDisposable
     [Fact]
     public async Task Bad_configuration_is_refused_before_anything_starts()
     {
-        var result = await StoresyncProcess.RunAsync(null, "node", "--data-dir", Path.Combine(_dir, "d"), "--shard", "5000", "--rest-address", "nowhere");
+        var result = await StoresyncProcess.RunAsync(null, "node", "--data-dir", Path.Combine(_dir, "d"), "--shard", "5000", "--rest-address", "nowhere",
+            "--rate-limit", "filter:1/1s", "--rate-limit", "store:ten/1s");
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("--shard", result.Stderr);
         Assert.Contains("--rest-address", result.Stderr);
+        Assert.Contains("protocol 'filter'", result.Stderr);
+        Assert.Contains("'store:ten/1s' is not", result.Stderr);
     }
-}
-
-/// <summary><c>storesync query --peer</c> against a running node, over Noise and yamux.</summary>
-public sealed partial class RemoteQueryTests : IDisposable
-{
-    readonly string _dir = Directory.CreateTempSubdirectory("storesync-remote-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    [GeneratedRegex(@"storesync node listening on (/ip4/\S+)")]
-    private static partial Regex ListenLine();
 
     [Fact]
-    public async Task Query_peer_pages_through_a_remote_node_like_a_local_query()
+    public async Task A_static_node_is_kept_connected_and_the_node_key_survives_a_restart()
     {
-        var data = Path.Combine(_dir, "data");
-        var lines = string.Concat(Enumerable.Range(0, 55).Select(i =>
-            "{\"pubsubTopic\":\"/waku/2/rs/1/0\",\"contentTopic\":\"/app/1/c/proto\",\"payload\":\"" + Convert.ToBase64String(BitConverter.GetBytes(i)) + "\",\"timestamp\":" + (1_700_000_000_000_000_000L + i) + "}\n"));
-        File.WriteAllText(Path.Combine(_dir, "in.ndjson"), lines);
-        Assert.Equal(0, (await StoresyncProcess.RunAsync(null, "import", Path.Combine(_dir, "in.ndjson"), "--data-dir", data)).ExitCode);
-        var local = await StoresyncProcess.RunAsync(null, "query", "--data-dir", data, "-p", "/waku/2/rs/1/0", "-c", "/app/1/c/proto", "--all", "-n", "10");
-
-        using var process = Process.Start(StoresyncProcess.StartInfo("node", "--data-dir", data, "--tcp-port", "0", "--rest", "false", "--metrics-server", "false"))!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        try
+        var ct = Timeout(90);
+        await using var b = await StoreNodeProcess.StartAsync(new StoreNodeSettings { Args = ["--shard", "0"] });
+        var aData = Path.Combine(_dir, "a");
+        string firstId;
+        await using (var a = await StoreNodeProcess.StartAsync(new StoreNodeSettings { DataDir = aData, Args = ["--shard", "0", "--staticnode", b.Address, "--staticnode", "not-a-multiaddr"] }))
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            string? address = null;
-            while (address is null)
-            {
-                var line = await process.StandardOutput.ReadLineAsync(timeout.Token) ?? throw new InvalidOperationException("node exited: " + await stderr);
-                if (ListenLine().Match(line) is { Success: true } m) address = m.Groups[1].Value;
-            }
-            _ = Task.Run(async () => { while (await process.StandardOutput.ReadLineAsync() is not null) { } });
-
-            var remote = await StoresyncProcess.RunAsync(null, "query", "--peer", address, "-p", "/waku/2/rs/1/0", "-c", "/app/1/c/proto", "--all", "-n", "10");
-            Assert.Equal(0, remote.ExitCode);
-            Assert.Equal(local.Stdout, remote.Stdout);
-            Assert.Contains("55 messages in 6 pages", remote.Stderr);
-
-            var backward = await StoresyncProcess.RunAsync(null, "query", "--peer", address, "-p", "/waku/2/rs/1/0", "--backward", "-n", "3");
-            Assert.Equal(3, JsonDocument.Parse(backward.Stdout).RootElement.GetProperty("messages").GetArrayLength());
-
-            var wrongId = address[..(address.IndexOf("/p2p/", StringComparison.Ordinal) + 5)] + "12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp";
-            var refused = await StoresyncProcess.RunAsync(null, "query", "--peer", wrongId, "-p", "/waku/2/rs/1/0");
-            Assert.Equal(1, refused.ExitCode);
-            Assert.StartsWith("storesync: error:", refused.Stderr);
+            firstId = a.PeerId;
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
+            async Task<long> Connected(StoreNodeProcess n) => JsonDocument.Parse(await http.GetStringAsync(new Uri(n.Rest, "/health"), ct)).RootElement.GetProperty("connectedPeers").GetInt64();
+            while (await Connected(a) < 1 || await Connected(b) < 1) await Task.Delay(100, ct); // bounded by ct
+            await a.WaitForOutputAsync("Ignoring static node 'not-a-multiaddr'", ct);
+            // Same cluster: metadata keeps the connection (a peer of another cluster would be dropped).
+            Assert.Equal(0, await a.TerminateAsync());
         }
-        finally
+        await using var again = await StoreNodeProcess.StartAsync(new StoreNodeSettings { DataDir = aData, Rest = false, Args = ["--shard", "0"] });
+        Assert.Equal(firstId, again.PeerId);
+        Assert.True(File.Exists(Path.Combine(aData, "node.key")));
+    }
+
+    [Fact]
+    public async Task Rest_peerAddr_queries_another_node_over_libp2p()
+    {
+        var ct = Timeout();
+        await using var remote = await StoreNodeProcess.StartAsync(new StoreNodeSettings { Args = ["--shard", "0"] });
+        await using var local = await StoreNodeProcess.StartAsync(new StoreNodeSettings { Args = ["--shard", "0"] });
+        using var toRemote = new HttpClient { BaseAddress = remote.Rest, Timeout = TimeSpan.FromSeconds(30) };
+        using var toLocal = new HttpClient { BaseAddress = local.Rest, Timeout = TimeSpan.FromSeconds(30) };
+        for (int i = 0; i < 3; i++)
         {
-            process.Kill(entireProcessTree: true);
+            var body = new { pubsubTopic = Shard0, message = new { payload = Convert.ToBase64String([(byte)i]), contentTopic = "/app/1/chat/proto", timestamp = Timestamp.Now() } };
+            Assert.Equal(HttpStatusCode.OK, (await toRemote.PostAsJsonAsync("/lightpush/v3/message", body, ct)).StatusCode);
         }
+        const string Query = "/store/v3/messages?pubsubTopic=%2Fwaku%2F2%2Frs%2F1%2F0&contentTopics=%2Fapp%2F1%2Fchat%2Fproto&includeData=true&pageSize=2";
+        static List<string> Hashes(JsonElement page) => [.. page.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("messageHash").GetString()!)];
+
+        var direct = JsonDocument.Parse(await toRemote.GetStringAsync(Query, ct)).RootElement;
+        var viaLocal = JsonDocument.Parse(await toLocal.GetStringAsync(Query + "&peerAddr=" + Uri.EscapeDataString(remote.Address), ct)).RootElement;
+        Assert.Equal(200, viaLocal.GetProperty("statusCode").GetInt32());
+        Assert.Equal(2, Hashes(viaLocal).Count);
+        Assert.Equal(Hashes(direct), Hashes(viaLocal));
+        Assert.Equal(direct.GetProperty("paginationCursor").GetString(), viaLocal.GetProperty("paginationCursor").GetString());
+        var next = JsonDocument.Parse(await toLocal.GetStringAsync(Query + "&peerAddr=" + Uri.EscapeDataString(remote.Address)
+            + "&cursor=" + viaLocal.GetProperty("paginationCursor").GetString(), ct)).RootElement;
+        Assert.Single(Hashes(next));
+
+        // Our own address is answered from our own store (empty here); a bad address is 400; an unreachable one 500 with the reason.
+        var self = JsonDocument.Parse(await toLocal.GetStringAsync(Query + "&peerAddr=" + Uri.EscapeDataString(local.Address), ct)).RootElement;
+        Assert.Empty(Hashes(self));
+        var malformed = await toLocal.GetAsync(Query + "&peerAddr=%2Fip4%2F127.0.0.1%2Ftcp%2F1", ct);
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Contains("/p2p/", await malformed.Content.ReadAsStringAsync(ct));
+        var nobody = StoreSync.Libp2p.Identity.IdentityKey.Generate(StoreSync.Libp2p.Identity.KeyType.Ed25519).PeerId; // not connected already
+        var closedPort = $"/ip4/127.0.0.1/tcp/{StoreNodeProcess.FreePort()}/p2p/{nobody}";
+        var unreachable = await toLocal.GetAsync(Query + "&peerAddr=" + Uri.EscapeDataString(closedPort), ct);
+        Assert.Equal(HttpStatusCode.InternalServerError, unreachable.StatusCode);
+        Assert.Contains("failed", await unreachable.Content.ReadAsStringAsync(ct));
     }
 }

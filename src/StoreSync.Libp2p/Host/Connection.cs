@@ -140,6 +140,13 @@ public sealed class Connection
             while (!_session.IsClosed)
             {
                 var stream = await _session.AcceptStreamAsync(_lifetime.Token).ConfigureAwait(false);
+                if (_host.IsDraining)
+                {
+                    // Shutting down: requests already running are finished, new ones are refused so the peer retries elsewhere.
+                    _logger.LogDebug("Resetting inbound stream from {Peer}: the host is draining", RemotePeer);
+                    stream.Reset();
+                    continue;
+                }
                 if (Interlocked.Increment(ref _inboundHandlers) > _host.Options.MaxInboundStreamsPerConnection)
                 {
                     Interlocked.Decrement(ref _inboundHandlers);

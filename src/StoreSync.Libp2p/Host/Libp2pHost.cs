@@ -30,7 +30,7 @@ public sealed class Libp2pHost : IAsyncDisposable
     readonly List<Task> _loops = [];
     volatile string[] _protocols = [];
     IReadOnlyList<Multiaddr> _listenAddresses = [];
-    int _pendingHandshakes, _connectionCount, _disposed;
+    int _pendingHandshakes, _connectionCount, _disposed, _draining;
     bool _sweeping;
 
     public Libp2pHost(IdentityKey identity, HostOptions options, ILoggerFactory? loggerFactory = null)
@@ -114,6 +114,32 @@ public sealed class Libp2pHost : IAsyncDisposable
     }
 
     internal Func<Libp2pStream, CancellationToken, Task>? HandlerFor(string protocolId) => _handlers.GetValueOrDefault(protocolId);
+
+    /// <summary>True once <see cref="DrainAsync"/> has begun: no new connections or inbound streams are taken.</summary>
+    public bool IsDraining => Volatile.Read(ref _draining) != 0;
+
+    /// <summary>Handlers of inbound streams running now, over every connection.</summary>
+    public int RunningHandlers => _connections.Keys.Sum(c => c.InboundHandlers);
+
+    /// <summary>The first step of a graceful stop: closes the listeners and refuses (resets) new inbound streams, so no new
+    /// request starts, then waits up to <paramref name="timeout"/> for the handlers already running to finish their
+    /// response. Connections stay open meanwhile so those responses can be delivered; <see cref="DisposeAsync"/> closes them.</summary>
+    /// <returns>The handlers still running when the wait ended: 0 means every request in flight was answered.</returns>
+    public async Task<int> DrainAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        Interlocked.Exchange(ref _draining, 1);
+        lock (_listeners) foreach (var l in _listeners) l.Dispose();
+        var deadline = DateTime.UtcNow + timeout;
+        // Polling is enough here: it runs once per process lifetime, and handler counts live per connection.
+        while (RunningHandlers > 0 && DateTime.UtcNow < deadline && !ct.IsCancellationRequested)
+        {
+            try { await Task.Delay(DrainPollInterval, ct).ConfigureAwait(false); }
+            catch (OperationCanceledException) { break; }
+        }
+        return RunningHandlers;
+    }
+
+    static readonly TimeSpan DrainPollInterval = TimeSpan.FromMilliseconds(20);
 
     /// <summary>Remembers where a peer can be dialed (used by <see cref="NewStreamAsync(PeerId, string, CancellationToken)"/>).</summary>
     public void AddAddress(PeerId peer, Multiaddr address) =>
@@ -216,7 +242,7 @@ public sealed class Libp2pHost : IAsyncDisposable
 
     async Task AcceptLoopAsync(Socket listener)
     {
-        while (!_stopping.IsCancellationRequested)
+        while (!_stopping.IsCancellationRequested && !IsDraining)
         {
             Socket socket;
             try { socket = await listener.AcceptAsync(_stopping.Token).ConfigureAwait(false); }

@@ -27,17 +27,23 @@ internal static class NodeCommand
         var maxPage = new Option<int?>("--store-max-page-size") { Description = "Largest Store v3 page served (default 100)" };
         var uploadLimit = new Option<long?>("--upload-limit") { Description = "History bytes per second sent in all: store responses, sync (default 0 = unlimited)" };
         var downloadLimit = new Option<long?>("--download-limit") { Description = "History bytes per second received in all: sync, own store queries (default 0 = unlimited)" };
+        var rateLimits = new Option<string[]>("--rate-limit")
+        {
+            Description = "Per-peer rate limit [store|lightpush:]VOLUME/PERIOD<ms|s|m|h>, e.g. store:100/1s; repeatable (default 50/s, bursts of 100, each)",
+        };
 
         var command = new Command("node", """
-            Run a store node on the local store (RocksDB under --data-dir, default ./data): REST API on 127.0.0.1:8645
-            (GET /store/v3/messages, /health, /debug/v1/info, POST /lightpush/v3/message) and Prometheus metrics on
-            127.0.0.1:8008/metrics. Settings come from appsettings.json (section "StoreSync"), STORESYNC_* environment
-            variables and these flags, in rising precedence. Stops cleanly on Ctrl-C or SIGTERM.
-            Not in this version yet: libp2p networking (Store v3, light push and metadata over libp2p, store sync).
+            Run a Waku store node on the local store (RocksDB under --data-dir, default ./data). It listens for libp2p
+            (TCP, Noise, Yamux) on --tcp-port (default 60000) and prints its multiaddr with /p2p/<peer id> on start; it serves
+            Store v3 queries, light push (v3 and legacy) and metadata there, to js-waku or any Waku client. REST API on
+            127.0.0.1:8645 (GET /store/v3/messages, /health, /debug/v1/info, POST /lightpush/v3/message) and Prometheus
+            metrics on 127.0.0.1:8008/metrics. Settings come from appsettings.json (section "StoreSync"), STORESYNC_*
+            environment variables and these flags, in rising precedence. Ctrl-C or SIGTERM stops it cleanly: requests in
+            flight are answered, then the store is closed.
             """)
         {
             config, clusterId, shards, pubsubTopics, listen, tcpPort, keyFile, staticNodes, maxConnections,
-            rest, restAddress, restPort, metrics, metricsAddress, metricsPort, maxPage, uploadLimit, downloadLimit,
+            rest, restAddress, restPort, metrics, metricsAddress, metricsPort, maxPage, rateLimits, uploadLimit, downloadLimit,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -72,6 +78,7 @@ internal static class NodeCommand
             Set(nameof(NodeOptions.StoreMaxPageSize), maxPage);
             Set(nameof(NodeOptions.UploadBytesPerSecond), uploadLimit);
             Set(nameof(NodeOptions.DownloadBytesPerSecond), downloadLimit);
+            Set(nameof(NodeOptions.RateLimits), rateLimits);
 
             var options = NodeConfiguration.Load(parse.GetValue(config), flags);
             using var host = StoreNodeHost.Build(options);

@@ -14,6 +14,9 @@ public sealed class GovernorEndpoints(BandwidthSettings settings, ResourceGovern
     const string Prefix = "/admin/v1";
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>The governor as the protocol code sees it (for the REST API's own remote queries).</summary>
+    public IResourceGovernor Resources => realtime;
+
     public void Map(WebApplication app)
     {
         // REST push is realtime ingest: its bodies are charged (never delayed) so history traffic yields to them.

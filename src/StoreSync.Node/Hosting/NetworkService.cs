@@ -80,6 +80,11 @@ public sealed class NetworkService(Libp2pHost host, NodeOptions options, StoreQu
         while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false));
     }
 
+    /// <summary>How long a stop waits for requests in flight (light pushes, queries) to be answered; well inside the host's 15 s shutdown timeout.</summary>
+    public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(8);
+
+    /// <summary>Stops taking requests, answers those in flight (so an acknowledged light push is stored and none is cut off
+    /// half-way), then closes every connection. The store is closed after this, by the host.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _stopping?.Cancel();
@@ -88,6 +93,10 @@ public sealed class NetworkService(Libp2pHost host, NodeOptions options, StoreQu
             try { await _staticNodes.ConfigureAwait(false); }
             catch (OperationCanceledException) { }
         }
+        logger.LogInformation("Draining: no new connections or streams; waiting for {Handlers} request(s) in flight", host.RunningHandlers);
+        int left = await host.DrainAsync(DrainTimeout, cancellationToken).ConfigureAwait(false);
+        if (left > 0) logger.LogWarning("Drain timed out after {Seconds} s with {Handlers} stream handler(s) still running; closing their connections", DrainTimeout.TotalSeconds, left);
+        else logger.LogInformation("Drained: every request in flight was answered");
         await host.DisposeAsync().ConfigureAwait(false);
     }
 }

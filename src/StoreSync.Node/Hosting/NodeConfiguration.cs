@@ -38,6 +38,7 @@ public static class NodeConfiguration
         if (source.GetSection(nameof(NodeOptions.Shards)).Exists()) options.Shards.Clear();
         if (source.GetSection(nameof(NodeOptions.PubsubTopics)).Exists()) options.PubsubTopics.Clear();
         if (source.GetSection(nameof(NodeOptions.StaticNodes)).Exists()) options.StaticNodes.Clear();
+        if (source.GetSection(nameof(NodeOptions.RateLimits)).Exists()) options.RateLimits.Clear();
         // A misspelt setting is an error, not a silently ignored line.
         source.Bind(options, o => o.ErrorOnUnknownConfiguration = true);
     }

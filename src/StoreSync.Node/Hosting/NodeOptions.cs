@@ -3,7 +3,7 @@ using StoreSync.Core;
 namespace StoreSync.Node.Hosting;
 
 /// <summary>Everything an operator can set for <c>storesync node</c>; bound from appsettings.json, STORESYNC_* variables and flags.</summary>
-/// <remarks>Names follow nwaku's flags where nwaku has one (cluster-id, shard, tcp-port, staticnode, rest-*, metrics-server-*).</remarks>
+/// <remarks>Names follow nwaku's flags where nwaku has one (cluster-id, shard, tcp-port, staticnode, rate-limit, rest-*, metrics-server-*).</remarks>
 public sealed class NodeOptions
 {
     public const string Section = "StoreSync";
@@ -38,8 +38,14 @@ public sealed class NodeOptions
 
     public int StoreMaxPageSize { get; set; } = 100;
 
-    /// <summary>Store queries one peer may make per second before it gets 429 (0 = unlimited).</summary>
+    /// <summary>Store queries one peer may make per second before it gets 429 (0 = unlimited); a peer may burst to twice this.</summary>
     public double StoreQueriesPerSecondPerPeer { get; set; } = 50;
+
+    /// <summary>Light push requests one peer may make per second before it gets 429 (0 = unlimited); a peer may burst to twice this.</summary>
+    public double LightPushRequestsPerSecondPerPeer { get; set; } = 50;
+
+    /// <summary>nwaku's <c>--rate-limit</c> values (<see cref="RateLimitSetting"/>); each replaces the per-second setting of its protocol.</summary>
+    public List<string> RateLimits { get; set; } = [];
 
     public int MaxMessageBytes { get; set; } = MessageValidator.DefaultMaxMessageBytes;
 
@@ -54,6 +60,24 @@ public sealed class NodeOptions
 
     /// <summary>Per-community limits, by community name (section <c>StoreSync:CommunityBandwidth:&lt;name&gt;</c>).</summary>
     public Dictionary<string, Governor.BandwidthLimitOptions> CommunityBandwidth { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The store's per-peer rate and burst: from <see cref="RateLimits"/> if one names the store (or no protocol), else from <see cref="StoreQueriesPerSecondPerPeer"/>.</summary>
+    public (double PerSecond, double Burst) StoreRateLimit() => RateLimitFor(RateLimitSetting.Store, StoreQueriesPerSecondPerPeer);
+
+    /// <summary>Light push's per-peer rate and burst, chosen as for the store.</summary>
+    public (double PerSecond, double Burst) LightPushRateLimit() => RateLimitFor(RateLimitSetting.LightPush, LightPushRequestsPerSecondPerPeer);
+
+    (double, double) RateLimitFor(string protocol, double perSecond)
+    {
+        RateLimitSetting? chosen = null;
+        foreach (var text in RateLimits)
+        {
+            // A protocol's own entry wins over a global one, whatever the order; among equals the last wins, as with flags.
+            if (!RateLimitSetting.TryParse(text, out var setting, out _)) continue;
+            if (setting!.Protocol == protocol || (setting.Protocol is null && chosen?.Protocol is null)) chosen = setting;
+        }
+        return chosen is null ? (perSecond, Math.Max(1, perSecond * 2)) : (chosen.PerSecond, chosen.Volume);
+    }
 
     public IEnumerable<string> ServedPubsubTopics() =>
         Shards.Select(s => PubsubTopic.ForShard(ClusterId, s)).Concat(PubsubTopics).Distinct(StringComparer.Ordinal);
@@ -77,6 +101,9 @@ public sealed class NodeOptions
         if (MaxConnections is < 1 or > 10_000) errors.Add($"MaxConnections (--max-connections) {MaxConnections} is outside 1..10000");
         if (StoreMaxPageSize is < 1 or > 100) errors.Add($"StoreMaxPageSize (--store-max-page-size) {StoreMaxPageSize} is outside 1..100 (Store v3 maximum)");
         if (StoreQueriesPerSecondPerPeer < 0) errors.Add("StoreQueriesPerSecondPerPeer must not be negative");
+        if (LightPushRequestsPerSecondPerPeer < 0) errors.Add("LightPushRequestsPerSecondPerPeer must not be negative");
+        foreach (var r in RateLimits)
+            if (!RateLimitSetting.TryParse(r, out _, out var e)) errors.Add($"RateLimits (--rate-limit): {e}");
         if (MaxMessageBytes is < 1024 or > 64 * 1024 * 1024) errors.Add($"MaxMessageBytes {MaxMessageBytes} is outside 1 KiB..64 MiB");
         foreach (var e in new Governor.BandwidthLimitOptions { UploadBytesPerSecond = UploadBytesPerSecond, DownloadBytesPerSecond = DownloadBytesPerSecond }.Validate())
             errors.Add(e.Replace("UploadBytesPerSecond", "UploadBytesPerSecond (--upload-limit)").Replace("DownloadBytesPerSecond", "DownloadBytesPerSecond (--download-limit)"));

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using System.Diagnostics.Metrics;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using StoreSync.Core;
@@ -61,11 +62,16 @@ public static class StoreNodeHost
         builder.Services.AddSingleton(sp => new Libp2pHost(identity,
             new StoreSync.Libp2p.Host.HostOptions { Security = new NoiseSecurity(), MaxConnections = options.MaxConnections, AgentVersion = "storesync/" + typeof(StoreNodeHost).Assembly.GetName().Version },
             sp.GetRequiredService<ILoggerFactory>()));
-        builder.Services.AddSingleton(new PerPeerRateLimiter(options.StoreQueriesPerSecondPerPeer, Math.Max(1, options.StoreQueriesPerSecondPerPeer * 2)));
+        // The registered PerPeerRateLimiter is the store's; light push has its own bucket per peer, so pushing does not use up queries.
+        var (storeRate, storeBurst) = options.StoreRateLimit();
+        builder.Services.AddSingleton(new PerPeerRateLimiter(storeRate, storeBurst));
         builder.Services.AddSingleton<StoreQueryServer>();
         builder.Services.AddSingleton<StoreQueryService>();
-        builder.Services.AddSingleton<LightPushServer>();
-        builder.Services.AddSingleton(sp => new LightPushService(sp.GetRequiredService<LightPushServer>(), options.MaxMessageBytes, sp.GetRequiredService<ILogger<LightPushService>>(), sp.GetRequiredService<IResourceGovernor>()));
+        var (pushRate, pushBurst) = options.LightPushRateLimit();
+        builder.Services.AddSingleton(sp => new LightPushServer(sp.GetRequiredService<MessageIngress>(), new PerPeerRateLimiter(pushRate, pushBurst),
+            sp.GetRequiredService<ILogger<LightPushServer>>(), sp.GetRequiredService<WakuMetrics>()));
+        builder.Services.AddSingleton(sp => new LightPushService(sp.GetRequiredService<LightPushServer>(), options.MaxMessageBytes,
+            sp.GetRequiredService<ILogger<LightPushService>>(), sp.GetRequiredService<WakuMetrics>(), sp.GetRequiredService<IResourceGovernor>()));
         builder.Services.AddSingleton(new MetadataProtocol(options.ClusterId, options.Shards));
         builder.Services.AddSingleton<MetadataService>();
         builder.Services.AddSingleton<NetworkService>();
@@ -93,13 +99,20 @@ public static class StoreNodeHost
 }
 
 /// <summary>Opens the store at start (so a locked or corrupt store fails fast) and registers store-size gauges.</summary>
-internal sealed class StoreLifetimeService(MessageStore store, WakuMetrics metrics, NodeOptions options, ILogger<StoreLifetimeService> logger) : IHostedService
+internal sealed class StoreLifetimeService(MessageStore store, WakuMetrics metrics, NodeOptions options, IServedTopics served,
+    ILogger<StoreLifetimeService> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var stats = store.GetStatistics();
-        metrics.ObserveGauge("storesync_store_messages", "{message}", "Messages in the store", () => [new(store.GetStatistics().Messages)]);
-        metrics.ObserveGauge("storesync_store_bytes", "By", "Bytes of messages in the store", () => [new(store.GetStatistics().Bytes)]);
+        // Read from the in-memory counters at each scrape (no database reads). Per-topic gauges cover served topics only: a bounded label set.
+        TopicFigures Total() => store.PubsubTopics.Aggregate(default(TopicFigures), (sum, t) => sum + store.GetFigures(t.Topic));
+        IEnumerable<Measurement<long>> PerTopic(Func<TopicFigures, long> figure) =>
+            served.PubsubTopics.Select(t => new Measurement<long>(figure(store.GetFigures(t)), new KeyValuePair<string, object?>("pubsub_topic", t)));
+        metrics.ObserveGauge("storesync_store_messages", "{message}", "Messages in the store", () => [new(Total().Messages)]);
+        metrics.ObserveGauge("storesync_store_bytes", "By", "Bytes of messages in the store", () => [new(Total().Bytes)]);
+        metrics.ObserveGauge("storesync_store_topic_messages", "{message}", "Messages in the store per served pubsub topic", () => PerTopic(f => f.Messages));
+        metrics.ObserveGauge("storesync_store_topic_bytes", "By", "Bytes of messages in the store per served pubsub topic", () => PerTopic(f => f.Bytes));
         logger.LogInformation("Store {DataDir} open: {Messages} messages, {Bytes} bytes", Path.GetFullPath(options.DataDir), stats.Messages, stats.Bytes);
         return Task.CompletedTask;
     }

@@ -7,9 +7,11 @@ using StoreSync.Node.Import;
 
 namespace StoreSync.Node.Json;
 
-/// <summary>Messages as JSON in the shape of nwaku's REST store API (<c>messageHash</c>, <c>message</c>, <c>pubsubTopic</c>; hashes and bytes in base64).</summary>
+/// <summary>Messages as JSON in the shape of nwaku's REST store API (<c>messageHash</c>, <c>message</c>, <c>pubsubTopic</c>):
+/// hashes and cursors as 0x-prefixed hex (nwaku's <c>toHex</c> response form), payload and meta in base64.</summary>
 /// <remarks>
-/// The CLI writes this shape and reads it back, so `storesync query --all` output can be imported elsewhere.
+/// The CLI writes this shape and reads it back, so `storesync query --all` output can be imported elsewhere; a
+/// <c>messageHash</c> is read as hex or base64 (older nwaku REST versions wrote base64).
 /// The reader also takes a flat record (<c>pubsubTopic</c>, <c>contentTopic</c>, <c>payload</c>, ...) for hand-made files.
 /// </remarks>
 public static class MessageJson
@@ -17,7 +19,7 @@ public static class MessageJson
     public static void WriteKeyValue(Utf8JsonWriter json, WakuMessageKeyValue entry)
     {
         json.WriteStartObject();
-        json.WriteBase64String("messageHash", entry.MessageHash.Span);
+        WriteHash(json, "messageHash", entry.MessageHash.Span);
         if (entry.Message is { } message)
         {
             json.WritePropertyName("message");
@@ -48,9 +50,26 @@ public static class MessageJson
         json.WriteStartArray("messages");
         foreach (var entry in response.Messages) WriteKeyValue(json, entry);
         json.WriteEndArray();
-        if (response.HasPaginationCursor) json.WriteBase64String("paginationCursor", response.PaginationCursor.Span);
+        if (response.HasPaginationCursor) WriteHash(json, "paginationCursor", response.PaginationCursor.Span);
         json.WriteEndObject();
     }
+
+    /// <summary>"0x" + lower-case hex, as nwaku's to0xHex; written from a stack buffer (a hash or cursor is 32 bytes).</summary>
+    static void WriteHash(Utf8JsonWriter json, string name, ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length > MaxHashBytes)
+        {
+            json.WriteString(name, "0x" + Convert.ToHexStringLower(bytes));
+            return;
+        }
+        Span<char> text = stackalloc char[2 + 2 * MaxHashBytes];
+        text[0] = '0';
+        text[1] = 'x';
+        Convert.TryToHexStringLower(bytes, text[2..], out int written);
+        json.WriteString(name, text[..(2 + written)]);
+    }
+
+    const int MaxHashBytes = 64;
 
     /// <summary>Parses one JSON record; never throws for bad content, it reports the reason instead.</summary>
     public static ImportRecord ParseRecord(ReadOnlySpan<byte> utf8, long position)

@@ -10,15 +10,22 @@ using StoreSync.Core.Proto;
 using StoreSync.Node.Hosting;
 using StoreSync.Node.Json;
 using StoreSync.Storage;
+using StoreSync.Libp2p.Host;
+using StoreSync.Libp2p.Multiformats;
 using StoreSync.Waku.Ingress;
+using StoreSync.Waku.Store;
 
 namespace StoreSync.Node.Rest;
 
 /// <summary>The node's REST API on 127.0.0.1 (nwaku's paths and JSON shapes): store queries, health, debug info, push.</summary>
+/// <remarks><c>peerAddr</c> on a store query asks that node over libp2p (Store v3) through this node's host, as nwaku does.</remarks>
 public sealed class RestServer(NodeOptions options, StoreQueryEngine queries, MessageStore store, MessageIngress ingress, INodeInfo info,
-    ILoggerFactory loggerFactory, Governor.GovernorEndpoints? governor = null) : IHostedService, IAsyncDisposable
+    Libp2pHost host, ILoggerFactory loggerFactory, Governor.GovernorEndpoints? governor = null) : IHostedService, IAsyncDisposable
 {
     const long MaxRequestBodyBytes = 1 << 20;
+
+    /// <summary>How long a <c>peerAddr</c> query waits for the remote node (nwaku's futTimeout).</summary>
+    public static readonly TimeSpan RemoteQueryTimeout = TimeSpan.FromSeconds(5);
     WebApplication? _app;
 
     /// <summary>The address actually bound (port 0 resolved), once started.</summary>
@@ -62,17 +69,63 @@ public sealed class RestServer(NodeOptions options, StoreQueryEngine queries, Me
             await WriteText(http, StatusCodes.Status400BadRequest, error).ConfigureAwait(false);
             return;
         }
-        if (http.Request.Query.ContainsKey("peerAddr") && !string.IsNullOrEmpty(http.Request.Query["peerAddr"]))
+        StoreQueryResponse response;
+        var peerAddr = http.Request.Query["peerAddr"].ToString();
+        if (string.IsNullOrEmpty(peerAddr))
         {
-            await WriteText(http, StatusCodes.Status400BadRequest, "peerAddr: querying another node through REST is not supported yet; omit it to query this node").ConfigureAwait(false);
-            return;
+            response = queries.Execute(request);
         }
-        var response = queries.Execute(request);
-        http.Response.StatusCode = response.StatusCode == 429 ? StatusCodes.Status429TooManyRequests : StatusCodes.Status200OK;
+        else
+        {
+            if (!Multiaddr.TryParse(peerAddr, out var address) || address!.PeerId is null)
+            {
+                await WriteText(http, StatusCodes.Status400BadRequest, $"peerAddr: '{peerAddr}' is not a multiaddr ending in /p2p/<peer id>").ConfigureAwait(false);
+                return;
+            }
+            if (address.PeerId == host.PeerId)
+            {
+                response = queries.Execute(request); // a host cannot dial itself; nwaku answers from its own store too
+            }
+            else if (await QueryRemoteAsync(http, address, request).ConfigureAwait(false) is { } remote)
+            {
+                response = remote;
+            }
+            else return;
+            if (response.StatusCode == 429)
+            {
+                await WriteText(http, StatusCodes.Status429TooManyRequests, "Request rate limit reached").ConfigureAwait(false);
+                return;
+            }
+        }
+        http.Response.StatusCode = StatusCodes.Status200OK;
         http.Response.ContentType = "application/json";
         await using var json = new Utf8JsonWriter(http.Response.Body);
         MessageJson.WriteResponse(json, response);
         await json.FlushAsync(http.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>One Store v3 query to another node; on failure writes HTTP 500 with the reason (nwaku's answer) and returns null.</summary>
+    async Task<StoreQueryResponse?> QueryRemoteAsync(HttpContext http, Multiaddr address, StoreQueryRequest request)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        deadline.CancelAfter(RemoteQueryTimeout);
+        string failure;
+        try
+        {
+            return await new StoreQueryClient(host, governor?.Resources).QueryAsync(address, request, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!http.RequestAborted.IsCancellationRequested)
+        {
+            failure = $"No history response received (timeout): {address} did not answer within {RemoteQueryTimeout.TotalSeconds:0} s";
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Dial, handshake, negotiation or decoding failed: the operator gets the reason instead of a hang or a bare 500.
+            failure = $"store query to {address} failed: {e.Message}";
+        }
+        loggerFactory.CreateLogger<RestServer>().LogInformation("REST store query with peerAddr: {Reason}", failure);
+        await WriteText(http, StatusCodes.Status500InternalServerError, failure).ConfigureAwait(false);
+        return null;
     }
 
     async Task Push(HttpContext http, bool v3)

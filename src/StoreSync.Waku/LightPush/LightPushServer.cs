@@ -7,7 +7,8 @@ using StoreSync.Waku.RateLimiting;
 namespace StoreSync.Waku.LightPush;
 
 /// <summary>Light push, both versions js-waku speaks: pushed messages are validated, hashed and stored (a store node does not relay).</summary>
-public sealed class LightPushServer(MessageIngress ingress, PerPeerRateLimiter limiter, ILogger<LightPushServer> logger)
+/// <remarks>Requests are counted by status code in <c>storesync_lightpush_requests</c> when metrics are given.</remarks>
+public sealed class LightPushServer(MessageIngress ingress, PerPeerRateLimiter limiter, ILogger<LightPushServer> logger, WakuMetrics? metrics = null)
 {
     public const string ProtocolIdV3 = "/vac/waku/lightpush/3.0.0";
     public const string ProtocolIdLegacy = "/vac/waku/lightpush/2.0.0-beta1";
@@ -26,7 +27,7 @@ public sealed class LightPushServer(MessageIngress ingress, PerPeerRateLimiter l
         catch (InvalidProtocolBufferException e)
         {
             logger.LogInformation("Light push from {Peer} not decodable: {Reason}", peer, e.Message);
-            return new LightpushResponse { RequestId = "N/A", StatusCode = LightPushStatus.BadRequest, StatusDesc = $"decoding rpc failed: {e.Message}" };
+            return UnreadableV3(e.Message);
         }
         var response = new LightpushResponse { RequestId = request.RequestId };
         if (!limiter.TryAcquire(peer))
@@ -51,7 +52,7 @@ public sealed class LightPushServer(MessageIngress ingress, PerPeerRateLimiter l
         catch (InvalidProtocolBufferException e)
         {
             logger.LogInformation("Legacy light push from {Peer} not decodable: {Reason}", peer, e.Message);
-            return Legacy("", false, $"decoding rpc failed: {e.Message}");
+            return UnreadableLegacy(e.Message);
         }
         if (!limiter.TryAcquire(peer)) return Legacy(rpc.RequestId, false, "TOO_MANY_REQUESTS");
         if (rpc.Request?.Message is null) return Legacy(rpc.RequestId, false, "request or message is missing");
@@ -59,15 +60,29 @@ public sealed class LightPushServer(MessageIngress ingress, PerPeerRateLimiter l
         return Legacy(rpc.RequestId, result.Accepted, result.Accepted ? "OK" : result.Error);
     }
 
-    static LightpushResponse Set(LightpushResponse response, uint status, string description)
+    /// <summary>The v3 answer to a request that could not be read or decoded (nwaku's request id "N/A").</summary>
+    public LightpushResponse UnreadableV3(string reason) =>
+        Set(new LightpushResponse { RequestId = "N/A" }, LightPushStatus.BadRequest, $"decoding rpc failed: {reason}");
+
+    /// <summary>The legacy answer to a request that could not be read or decoded.</summary>
+    public PushRpc UnreadableLegacy(string reason) => Legacy("", false, $"decoding rpc failed: {reason}");
+
+    LightpushResponse Set(LightpushResponse response, uint status, string description)
     {
         response.StatusCode = status;
         response.StatusDesc = description;
+        Count("3", status);
         return response;
     }
 
-    static PushRpc Legacy(string requestId, bool success, string info) =>
-        new() { RequestId = requestId, Response = new PushResponse { IsSuccess = success, Info = info } };
+    PushRpc Legacy(string requestId, bool success, string info)
+    {
+        Count("2", success ? LightPushStatus.Success : info == "TOO_MANY_REQUESTS" ? LightPushStatus.TooManyRequests : LightPushStatus.BadRequest);
+        return new() { RequestId = requestId, Response = new PushResponse { IsSuccess = success, Info = info } };
+    }
+
+    void Count(string version, uint status) => metrics?.LightPushRequests.Add(1,
+        new KeyValuePair<string, object?>("version", version), new KeyValuePair<string, object?>("status_code", (int)status));
 }
 
 /// <summary>Light push v3 status codes (19/WAKU2-LIGHTPUSH).</summary>

@@ -8,7 +8,9 @@ using StoreSync.Waku.RateLimiting;
 namespace StoreSync.Waku.Store;
 
 /// <summary>Answers Store v3 queries (<c>/vac/waku/store-query/3.0.0</c>): one length-prefixed request in, one response out.</summary>
-public sealed class StoreQueryServer(StoreQueryEngine engine, PerPeerRateLimiter limiter, WakuMetrics metrics, ILogger<StoreQueryServer> logger)
+/// <remarks>Messages served are counted per requested pubsub topic when it is one the node serves (<paramref name="servedTopics"/>), else as "other".</remarks>
+public sealed class StoreQueryServer(StoreQueryEngine engine, PerPeerRateLimiter limiter, WakuMetrics metrics, ILogger<StoreQueryServer> logger,
+    IServedTopics? servedTopics = null)
 {
     public const string ProtocolId = "/vac/waku/store-query/3.0.0";
 
@@ -37,7 +39,8 @@ public sealed class StoreQueryServer(StoreQueryEngine engine, PerPeerRateLimiter
             return Count(Error(request.RequestId, StoreStatus.TooManyRequests, "TOO_MANY_REQUESTS"), started);
 
         var response = engine.Execute(request);
-        metrics.MessagesServed.Add(response.Messages.Count);
+        metrics.MessagesServed.Add(response.Messages.Count,
+            new KeyValuePair<string, object?>("pubsub_topic", WakuMetrics.TopicLabel(servedTopics, request.HasPubsubTopic ? request.PubsubTopic : null)));
         return Count(response, started);
     }
 

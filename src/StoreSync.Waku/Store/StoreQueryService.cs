@@ -8,9 +8,12 @@ using StoreSync.Waku.Governor;
 namespace StoreSync.Waku.Store;
 
 /// <summary>Serves <c>/vac/waku/store-query/3.0.0</c> on a host: one length-prefixed request, one response, then FIN (js-waku reads until FIN).</summary>
-/// <remarks>The response is history traffic: it is written through the governor's upload chain for the topics it carries, so a
+/// <remarks>A request that is too large or cut short is answered 400 (nwaku's "decoding rpc failed"); one that never
+/// arrives within <see cref="RequestReader.Timeout"/> gets its stream reset. Both are logged with the reason.
+/// The response is history traffic: it is written through the governor's upload chain for the topics it carries, so a
 /// response larger than a burst is paced, not refused. The CPU time of answering (decode, query, encode) is booked to the same scope.</remarks>
-public sealed class StoreQueryService(StoreQueryServer server, WakuMetrics metrics, ILogger<StoreQueryService> logger, IResourceGovernor? governor = null)
+public sealed class StoreQueryService(StoreQueryServer server, WakuMetrics metrics, ILogger<StoreQueryService> logger,
+    IResourceGovernor? governor = null)
 {
     readonly IResourceGovernor _governor = governor ?? UnlimitedGovernor.Instance;
 
@@ -23,7 +26,7 @@ public sealed class StoreQueryService(StoreQueryServer server, WakuMetrics metri
         long cpuStarted = 0;
         try
         {
-            var request = await LengthPrefixed.ReadAsync(stream, StoreQueryServer.MaxRequestBytes, ct).ConfigureAwait(false);
+            var request = await RequestReader.ReadAsync(stream, StoreQueryServer.MaxRequestBytes, ct).ConfigureAwait(false);
             cpuStarted = ThreadCpuTime.Now();
             response = server.Answer(request, peer);
         }
@@ -31,6 +34,12 @@ public sealed class StoreQueryService(StoreQueryServer server, WakuMetrics metri
         {
             logger.LogInformation("Unreadable store query from {Peer}: {Reason}", peer, e.Message);
             response = server.Unreadable(e.Message);
+        }
+        catch (TimeoutException e)
+        {
+            logger.LogInformation("Store query from {Peer} abandoned: {Reason}; resetting the stream", peer, e.Message);
+            stream.Reset();
+            return;
         }
         var bytes = response.ToByteArray();
         var scope = TrafficScope.Of(response);

@@ -1,12 +1,13 @@
 // A js-waku (@waku/sdk) light client driven by StoreSync's interop tests.
 //   node --import ./withresolvers-polyfill.mjs waku-client.mjs push  MULTIADDR --cluster C --shard S --content-topic CT --count N [--legacy]
-//   node --import ./withresolvers-polyfill.mjs waku-client.mjs query MULTIADDR --cluster C --shard S --content-topic CT[,CT2] [--page-size N] [--backward] [--time-start MS] [--time-end MS]
+//   node --import ./withresolvers-polyfill.mjs waku-client.mjs query MULTIADDR --cluster C --shard S --content-topic CT[,CT2] [--page-size N] [--backward] [--time-start MS] [--time-end MS] [--hashes HEX,HEX]
 // Output: one JSON object per line. push: {"hash","timestamp"} per message; query: {"hash","timestamp","contentTopic","payload"} per
 // message, then {"pages":N}. Exit 0 on success, 1 on failure (reason on stderr), 2 on bad usage. Every step has a timeout.
 import { createLightNode, Protocols, utf8ToBytes, bytesToUtf8 } from "@waku/sdk";
 import { tcp } from "@libp2p/tcp";
 import { yamux } from "@chainsafe/libp2p-yamux";
 import { multiaddr } from "@multiformats/multiaddr";
+import { hexToBytes } from "@waku/utils/bytes";
 
 const [command, address, ...rest] = process.argv.slice(2);
 const opts = { cluster: 1, shard: 0, count: 1, pageSize: undefined, backward: false, legacy: false, timeout: 20000 };
@@ -23,6 +24,7 @@ for (let i = 0; i < rest.length; i++) {
   else if (a === "--time-start") opts.timeStart = new Date(Number(next()));
   else if (a === "--time-end") opts.timeEnd = new Date(Number(next()));
   else if (a === "--timeout") opts.timeout = Number(next());
+  else if (a === "--hashes") opts.hashes = next().split(",");
   else { console.error(`unknown option ${a}`); process.exit(2); }
 }
 if (!["push", "query"].includes(command) || !address || !opts.contentTopics) {
@@ -79,6 +81,8 @@ try {
     if (opts.pageSize) query.paginationLimit = opts.pageSize;
     if (opts.timeStart) query.timeStart = opts.timeStart;
     if (opts.timeEnd) query.timeEnd = opts.timeEnd;
+    // A hash lookup: js-waku sends the decoders' pubsub topic with the hashes, no content topics or times.
+    if (opts.hashes) query.messageHashes = opts.hashes.map((h) => hexToBytes(h));
     let pages = 0;
     for await (const page of waku.store.queryGenerator(decoders, query)) {
       pages++;

@@ -1,0 +1,62 @@
+using RocksDbSharp;
+
+namespace StoreSync.Storage;
+
+/// <summary>The RocksDB options of a <see cref="MessageStore"/>: column families, memory budget, value separation.</summary>
+/// <remarks>
+/// Why these choices (spec/storage.md, "RocksDB settings"): Waku payloads are mostly encrypted, and index keys end in random
+/// hashes, so compression costs CPU for nothing except on the messages family's keys; message bodies go to blob files so
+/// compaction moves ~60-byte index entries instead of rewriting kilobyte bodies at every level; memtables, index and filter
+/// blocks are charged to fixed budgets so memory does not grow with the history.
+/// </remarks>
+internal static class RocksDbSettings
+{
+    public const string MessagesFamily = "messages", HashesFamily = "hashes", TimeFamily = "time", MetaFamily = "meta";
+
+    /// <summary>Message bodies of at least this many bytes are kept in blob files, smaller ones inline in the SST.</summary>
+    const ulong MinBlobBytes = 256;
+
+    const ulong BlobFileBytes = 256UL << 20;
+
+    public static (DbOptions Db, ColumnFamilies Families) For(MessageStoreOptions options)
+    {
+        var cache = Cache.CreateLru((ulong)options.BlockCacheBytes);
+        ColumnFamilyOptions Family(bool pointLookups, Compression compression, ulong writeBuffer) => new ColumnFamilyOptions()
+            .SetCompression(compression)
+            .SetWriteBufferSize(writeBuffer)
+            .SetBlockBasedTableFactory(new BlockBasedTableOptions()
+                .SetBlockCache(cache)
+                .SetFilterPolicy(BloomFilterPolicy.Create(10, false))
+                .SetWholeKeyFiltering(pointLookups)
+                .SetCacheIndexAndFilterBlocks(true)
+                .SetPinL0FilterAndIndexBlocksInCache(true));
+
+        var messages = Family(pointLookups: true, Compression.Lz4, options.WriteBufferBytes);
+        Native.Instance.rocksdb_options_set_enable_blob_files(messages.Handle, 1);
+        Native.Instance.rocksdb_options_set_min_blob_size(messages.Handle, MinBlobBytes);
+        Native.Instance.rocksdb_options_set_blob_file_size(messages.Handle, BlobFileBytes);
+        Native.Instance.rocksdb_options_set_blob_compression_type(messages.Handle, (int)Compression.No);
+        // Eviction deletes the oldest messages, whose bodies sit in the oldest blob files: GC during compaction reclaims them.
+        Native.Instance.rocksdb_options_set_enable_blob_gc(messages.Handle, 1);
+
+        var hashes = Family(pointLookups: true, Compression.No, options.WriteBufferBytes / 2);
+        // Every ingested message asks "is this hash stored?", almost always "no": a memtable bloom answers that without
+        // walking the skip list.
+        Native.Instance.rocksdb_options_set_memtable_prefix_bloom_size_ratio(hashes.Handle, 0.1);
+        Native.Instance.rocksdb_options_set_memtable_whole_key_filtering(hashes.Handle, 1);
+        var families = new ColumnFamilies(new ColumnFamilyOptions())
+        {
+            { MessagesFamily, messages },
+            { HashesFamily, hashes },
+            { TimeFamily, Family(pointLookups: false, Compression.No, options.WriteBufferBytes / 2) },
+            { MetaFamily, new ColumnFamilyOptions() },
+        };
+        var db = new DbOptions()
+            .SetCreateIfMissing(true)
+            .SetCreateMissingColumnFamilies(true)
+            .IncreaseParallelism(Math.Max(2, Environment.ProcessorCount))
+            .SetKeepLogFileNum(4);
+        Native.Instance.rocksdb_options_set_db_write_buffer_size(db.Handle, (UIntPtr)options.MemtableBudgetBytes);
+        return (db, families);
+    }
+}

@@ -1,0 +1,168 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
+using StoreSync.Libp2p.Multiformats;
+
+namespace StoreSync.Node.Tests;
+
+/// <summary>How to start a <see cref="StoreNodeProcess"/>.</summary>
+public sealed record StoreNodeSettings
+{
+    /// <summary>The store folder; null = a fresh temp folder, deleted on dispose.</summary>
+    public string? DataDir { get; init; }
+    public bool Rest { get; init; } = true;
+    public bool Metrics { get; init; }
+
+    /// <summary>Further flags, e.g. <c>--shard 0</c>, <c>--rate-limit store:5/1s</c>.</summary>
+    public string[] Args { get; init; } = [];
+}
+
+/// <summary>A real <c>storesync node</c> process on 127.0.0.1 (libp2p, REST and metrics on free ports), its output kept
+/// (bounded) for assertions; stopped by SIGTERM or killed on dispose. Used by the node tests, the interop tests and the load benchmark.</summary>
+public sealed partial class StoreNodeProcess : IAsyncDisposable
+{
+    const int MaxKeptLines = 5000;
+    readonly Process _process;
+    readonly ConcurrentQueue<string> _output = new();
+    readonly bool _ownsDataDir;
+    readonly Task _stdout, _stderr;
+
+    StoreNodeProcess(Process process, string dataDir, bool ownsDataDir)
+    {
+        _process = process;
+        DataDir = dataDir;
+        _ownsDataDir = ownsDataDir;
+        _stdout = Task.Run(() => KeepAsync(process.StandardOutput));
+        _stderr = Task.Run(() => KeepAsync(process.StandardError));
+    }
+
+    public string DataDir { get; }
+
+    /// <summary>The libp2p multiaddr the node printed, with /p2p/.</summary>
+    public string Address { get; private set; } = "";
+    public Multiaddr Multiaddr => Multiaddr.Parse(Address);
+    public string PeerId => Address[(Address.IndexOf("/p2p/", StringComparison.Ordinal) + 5)..];
+    public Uri Rest { get; private set; } = null!;
+    public Uri? Metrics { get; private set; }
+    public int ProcessId => _process.Id;
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Everything the node wrote so far (stdout and stderr interleaved, at most 5,000 lines).</summary>
+    public string Output => string.Join("\n", _output);
+
+    [GeneratedRegex(@"storesync node listening on (/ip4/127\.0\.0\.1/\S+)")]
+    private static partial Regex ListenLine();
+
+    [GeneratedRegex(@"REST API listening on (http://\S+)")]
+    private static partial Regex RestLine();
+
+    public static Task<StoreNodeProcess> StartAsync(params string[] args) => StartAsync(new StoreNodeSettings { Args = args });
+
+    public static async Task<StoreNodeProcess> StartAsync(StoreNodeSettings settings, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var dataDir = settings.DataDir ?? Directory.CreateTempSubdirectory("storesync-node-").FullName;
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) start.Environment[k] = v;
+        int metricsPort = settings.Metrics ? FreePort() : 0;
+        string[] args =
+        [
+            Path.Combine(AppContext.BaseDirectory, "storesync.dll"), "node", "--data-dir", dataDir, "--listen-address", "127.0.0.1", "--tcp-port", "0",
+            "--rest", settings.Rest ? "true" : "false", "--rest-port", "0",
+            "--metrics-server", settings.Metrics ? "true" : "false", "--metrics-server-port", metricsPort.ToString(),
+            .. settings.Args,
+        ];
+        foreach (var a in args) start.ArgumentList.Add(a);
+        var node = new StoreNodeProcess(Process.Start(start)!, dataDir, settings.DataDir is null);
+        if (settings.Metrics) node.Metrics = new Uri($"http://127.0.0.1:{metricsPort}/metrics");
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            while (node.Address.Length == 0 || (settings.Rest && node.Rest is null))
+            {
+                if (node._process.HasExited) throw new InvalidOperationException($"node exited with {node._process.ExitCode}:\n{node.Output}");
+                foreach (var line in node._output)
+                {
+                    if (ListenLine().Match(line) is { Success: true } m) node.Address = m.Groups[1].Value;
+                    if (RestLine().Match(line) is { Success: true } r) node.Rest = new Uri(r.Groups[1].Value);
+                }
+                await Task.Delay(25, timeout.Token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            await node.DisposeAsync();
+            throw new TimeoutException("node did not print its addresses within 60 s:\n" + node.Output);
+        }
+        catch
+        {
+            await node.DisposeAsync();
+            throw;
+        }
+        return node;
+    }
+
+    async Task KeepAsync(StreamReader reader)
+    {
+        while (await reader.ReadLineAsync() is { } line)
+            if (_output.Count < MaxKeptLines) _output.Enqueue(line);
+    }
+
+    /// <summary>Waits (bounded) until the node has written a line containing <paramref name="text"/>.</summary>
+    public async Task WaitForOutputAsync(string text, CancellationToken ct)
+    {
+        while (!_output.Any(l => l.Contains(text, StringComparison.Ordinal)))
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"node exited before writing '{text}':\n{Output}");
+            await Task.Delay(20, ct);
+        }
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    static extern int kill(int pid, int signal);
+
+    /// <summary>Sends SIGTERM (what systemd and Ctrl-C's sibling send).</summary>
+    public void SendSigterm()
+    {
+        if (kill(_process.Id, 15) != 0) throw new InvalidOperationException($"kill(SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    /// <summary>Sends SIGTERM and waits (at most 60 s) for the process to end; returns its exit code.</summary>
+    public async Task<int> TerminateAsync()
+    {
+        SendSigterm();
+        return await WaitForExitAsync();
+    }
+
+    public async Task<int> WaitForExitAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try { await _process.WaitForExitAsync(timeout.Token); }
+        catch (OperationCanceledException) { throw new TimeoutException("node did not exit within 60 s:\n" + Output); }
+        await Task.WhenAll(_stdout, _stderr).WaitAsync(TimeSpan.FromSeconds(10));
+        return _process.ExitCode;
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        try { await _process.WaitForExitAsync(timeout.Token); }
+        catch (OperationCanceledException) { }
+        _process.Dispose();
+        if (_ownsDataDir)
+        {
+            try { Directory.Delete(DataDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+}
