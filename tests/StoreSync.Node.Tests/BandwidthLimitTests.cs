@@ -34,9 +34,9 @@ public sealed class BandwidthLimitTests(ITestOutputHelper output) : IDisposable
         long ts = 1_760_000_000_000_000_000L;
         for (int i = 0; i < messages; i++)
         {
-            var payload = new byte[payloadBytes];
-            random.NextBytes(payload);
-            lines.Append($$"""{"pubsubTopic":"{{Pubsub}}","contentTopic":"{{Content}}","payload":"{{Convert.ToBase64String(payload)}}","timestamp":{{ts + i * 1_000_000_000L}}}""").Append('\n');
+            var body = new byte[payloadBytes];
+            random.NextBytes(body);
+            lines.Append($$"""{"pubsubTopic":"{{Pubsub}}","contentTopic":"{{Content}}","payload":"{{Convert.ToBase64String(body)}}","timestamp":{{ts + i * 1_000_000_000L}}}""").Append('\n');
         }
         var file = Path.Combine(_dir, "history.ndjson");
         await File.WriteAllTextAsync(file, lines.ToString());
