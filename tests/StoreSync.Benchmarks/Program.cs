@@ -8,6 +8,7 @@ public static class Program
         ["storage"] = args => Task.FromResult(StorageBenchmark.Run(args)),
         ["libp2p"] = Libp2pBenchmark.RunAsync,
         ["sync"] = args => Task.FromResult(SyncBenchmark.Run(args)),
+        ["retention"] = args => Task.FromResult(RetentionBenchmark.Run(args)),
     };
 
     public static async Task<int> Main(string[] args)

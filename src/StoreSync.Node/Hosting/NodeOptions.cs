@@ -78,6 +78,14 @@ public sealed class NodeOptions
         }
         return chosen is null ? (perSecond, Math.Max(1, perSecond * 2)) : (chosen.PerSecond, chosen.Volume);
     }
+    /// <summary>Communities by name (spec/communities.md); seeds the live set kept in DataDir/communities.json.</summary>
+    public Dictionary<string, Communities.CommunityOptions> Communities { get; set; } = [];
+
+    /// <summary>Store, serve and sync messages that belong to no community: true, false, or unset = only while no community is defined.</summary>
+    public bool? StoreUnlisted { get; set; }
+
+    /// <summary>Most bytes of messages the store keeps in all (0 = no global limit).</summary>
+    public long MaxStoreBytes { get; set; }
 
     public IEnumerable<string> ServedPubsubTopics() =>
         Shards.Select(s => PubsubTopic.ForShard(ClusterId, s)).Concat(PubsubTopics).Distinct(StringComparer.Ordinal);
@@ -111,6 +119,8 @@ public sealed class NodeOptions
             errors.Add($"BandwidthBurstSeconds {BandwidthBurstSeconds} is outside {Governor.GovernorLimits.MinBurstSeconds}..{Governor.GovernorLimits.MaxBurstSeconds}");
         foreach (var (name, limits) in CommunityBandwidth)
             foreach (var e in limits.Validate()) errors.Add($"CommunityBandwidth:{name}: {e}");
+        if (MaxStoreBytes < 0) errors.Add($"MaxStoreBytes {MaxStoreBytes} is negative (0 = no global limit)");
+        errors.AddRange(StoreSync.Node.Communities.CommunityRegistry.CheckConfigured(this));
         return errors;
     }
 }

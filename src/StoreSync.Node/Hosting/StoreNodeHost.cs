@@ -9,6 +9,7 @@ using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Noise;
 using StoreSync.Node.Governor;
+using StoreSync.Node.Communities;
 using StoreSync.Node.Rest;
 using StoreSync.Storage;
 using StoreSync.Waku;
@@ -16,6 +17,7 @@ using StoreSync.Waku.Governor;
 using StoreSync.Waku.Ingress;
 using StoreSync.Waku.LightPush;
 using StoreSync.Waku.Metadata;
+using StoreSync.Waku.Peers;
 using StoreSync.Waku.RateLimiting;
 using StoreSync.Waku.Store;
 using StoreSync.Storage.Query;
@@ -44,9 +46,10 @@ public static class StoreNodeHost
         builder.Services.AddSingleton<WakuMetrics>();
         builder.Services.AddSingleton<MessageIngress>();
         builder.Services.AddHostedService<StoreLifetimeService>();
+        builder.Services.AddCommunities();
 
         // The resource governor: bandwidth limits, traffic accounts and figures, the dashboard (spec/node.md).
-        builder.Services.AddSingleton<ICommunityTopics, NoCommunities>();
+        builder.Services.AddSingleton<ICommunityTopics, PolicyCommunityTopics>();
         builder.Services.AddSingleton(sp => new ResourceGovernor(options, sp.GetRequiredService<ICommunityTopics>()));
         builder.Services.AddSingleton<IResourceGovernor>(sp => sp.GetRequiredService<ResourceGovernor>());
         builder.Services.AddSingleton<BandwidthSettings>();
@@ -69,7 +72,7 @@ public static class StoreNodeHost
         builder.Services.AddSingleton<StoreQueryService>();
         var (pushRate, pushBurst) = options.LightPushRateLimit();
         builder.Services.AddSingleton(sp => new LightPushServer(sp.GetRequiredService<MessageIngress>(), new PerPeerRateLimiter(pushRate, pushBurst),
-            sp.GetRequiredService<ILogger<LightPushServer>>(), sp.GetRequiredService<WakuMetrics>()));
+            sp.GetRequiredService<ILogger<LightPushServer>>(), sp.GetRequiredService<WakuMetrics>(), sp.GetRequiredService<PeerPenalties>()));
         builder.Services.AddSingleton(sp => new LightPushService(sp.GetRequiredService<LightPushServer>(), options.MaxMessageBytes,
             sp.GetRequiredService<ILogger<LightPushService>>(), sp.GetRequiredService<WakuMetrics>(), sp.GetRequiredService<IResourceGovernor>()));
         builder.Services.AddSingleton(new MetadataProtocol(options.ClusterId, options.Shards));
