@@ -37,7 +37,7 @@ try {
     const values = {}, texts = {};
     for (const el of document.querySelectorAll("[data-value]")) {
       const row = el.closest("tr[data-community]");
-      const key = row ? `${row.dataset.community}/${el.className.split(" ")[0]}` : el.id;
+      const key = row ? `${row.dataset.community}/${[...el.classList].find(c => c !== "muted")}` : el.id;
       if (!key) continue;
       values[key] = el.dataset.value;
       texts[key] = el.textContent;
@@ -51,7 +51,8 @@ try {
   await page.screenshot({ path: screenshot, fullPage: true });
 
   for (const [action, arg] of actions) {
-    const at = arg.indexOf("=");
+    // SELECTOR=VALUE splits at the last '=' (selectors contain '=' in attribute tests); --click takes a bare selector.
+    const at = action === "--click" ? -1 : arg.lastIndexOf("=");
     const selector = at < 0 ? arg : arg.slice(0, at), value = at < 0 ? "" : arg.slice(at + 1);
     if (action === "--fill") await page.fill(selector, value, { timeout: 10_000 });
     else if (action === "--click") await page.click(selector, { timeout: 10_000 });
