@@ -17,6 +17,7 @@ using StoreSync.Waku.Governor;
 using StoreSync.Waku.Ingress;
 using StoreSync.Waku.LightPush;
 using StoreSync.Waku.Metadata;
+using StoreSync.Waku.Peers;
 using StoreSync.Waku.RateLimiting;
 using StoreSync.Waku.Store;
 using StoreSync.Storage.Query;
@@ -71,7 +72,7 @@ public static class StoreNodeHost
         builder.Services.AddSingleton<StoreQueryService>();
         var (pushRate, pushBurst) = options.LightPushRateLimit();
         builder.Services.AddSingleton(sp => new LightPushServer(sp.GetRequiredService<MessageIngress>(), new PerPeerRateLimiter(pushRate, pushBurst),
-            sp.GetRequiredService<ILogger<LightPushServer>>(), sp.GetRequiredService<WakuMetrics>()));
+            sp.GetRequiredService<ILogger<LightPushServer>>(), sp.GetRequiredService<WakuMetrics>(), sp.GetRequiredService<PeerPenalties>()));
         builder.Services.AddSingleton(sp => new LightPushService(sp.GetRequiredService<LightPushServer>(), options.MaxMessageBytes,
             sp.GetRequiredService<ILogger<LightPushService>>(), sp.GetRequiredService<WakuMetrics>(), sp.GetRequiredService<IResourceGovernor>()));
         builder.Services.AddSingleton(new MetadataProtocol(options.ClusterId, options.Shards));
