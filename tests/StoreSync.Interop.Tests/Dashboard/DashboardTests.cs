@@ -20,7 +20,7 @@ public sealed class DashboardTests(ITestOutputHelper output)
 
     static string ArtifactsDirectory()
     {
-        var dir = Environment.GetEnvironmentVariable("STORESYNC_TEST_ARTIFACTS") is { Length: > 0 } configured
+        var dir = Environment.GetEnvironmentVariable("TEST_ARTIFACTS_DIR") is { Length: > 0 } configured
             ? configured : Path.Combine(AppContext.BaseDirectory, "artifacts");
         Directory.CreateDirectory(dir);
         return dir;
