@@ -8,7 +8,9 @@ public static class Program
         ["storage"] = args => Task.FromResult(StorageBenchmark.Run(args)),
         ["libp2p"] = Libp2pBenchmark.RunAsync,
         ["sync"] = args => Task.FromResult(SyncBenchmark.Run(args)),
+        ["syncnet"] = SyncNetBenchmark.RunAsync,
         ["retention"] = args => Task.FromResult(RetentionBenchmark.Run(args)),
+        ["communities"] = args => Task.FromResult(CommunityBenchmark.Run(args)),
     };
 
     public static async Task<int> Main(string[] args)

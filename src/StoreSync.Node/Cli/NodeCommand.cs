@@ -27,6 +27,12 @@ internal static class NodeCommand
         var maxPage = new Option<int?>("--store-max-page-size") { Description = "Largest Store v3 page served (default 100)" };
         var uploadLimit = new Option<long?>("--upload-limit") { Description = "History bytes per second sent in all: store responses, sync (default 0 = unlimited)" };
         var downloadLimit = new Option<long?>("--download-limit") { Description = "History bytes per second received in all: sync, own store queries (default 0 = unlimited)" };
+        var storeSync = new Option<bool?>("--store-sync") { Description = "Reconcile the store with peers that speak store sync (default true)" };
+        var syncInterval = new Option<int?>("--store-sync-interval") { Description = "Seconds between syncs of the recent window with each peer (default 300)" };
+        var syncRange = new Option<int?>("--store-sync-range") { Description = "Seconds of the recent window (default 3600)" };
+        var syncJitter = new Option<int?>("--store-sync-relay-jitter") { Description = "Seconds before now left out of sync windows (default 20)" };
+        var syncHistory = new Option<int?>("--store-sync-history-interval") { Description = "Seconds between whole-history syncs with each StoreSync peer (default 3600)" };
+        var syncPeers = new Option<int?>("--store-sync-max-concurrent-peers") { Description = "Peers synced at the same time (default 2)" };
         var rateLimits = new Option<string[]>("--rate-limit")
         {
             Description = "Per-peer rate limit [store|lightpush:]VOLUME/PERIOD<ms|s|m|h>, e.g. store:100/1s; repeatable (default 50/s, bursts of 100, each)",
@@ -39,11 +45,13 @@ internal static class NodeCommand
             127.0.0.1:8645 (GET /store/v3/messages, /health, /debug/v1/info, POST /lightpush/v3/message) and Prometheus
             metrics on 127.0.0.1:8008/metrics. Settings come from appsettings.json (section "StoreSync"), STORESYNC_*
             environment variables and these flags, in rising precedence. Ctrl-C or SIGTERM stops it cleanly: requests in
-            flight are answered, then the store is closed.
+            flight are answered, then the store is closed. Store sync (reconciliation, native and nwaku mode, and transfer)
+            runs with --staticnode peers and with every peer that announces it.
             """)
         {
             config, clusterId, shards, pubsubTopics, listen, tcpPort, keyFile, staticNodes, maxConnections,
             rest, restAddress, restPort, metrics, metricsAddress, metricsPort, maxPage, rateLimits, uploadLimit, downloadLimit,
+            storeSync, syncInterval, syncRange, syncJitter, syncHistory, syncPeers,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -79,6 +87,12 @@ internal static class NodeCommand
             Set(nameof(NodeOptions.UploadBytesPerSecond), uploadLimit);
             Set(nameof(NodeOptions.DownloadBytesPerSecond), downloadLimit);
             Set(nameof(NodeOptions.RateLimits), rateLimits);
+            Set(nameof(NodeOptions.StoreSync), storeSync);
+            Set(nameof(NodeOptions.StoreSyncInterval), syncInterval);
+            Set(nameof(NodeOptions.StoreSyncRange), syncRange);
+            Set(nameof(NodeOptions.StoreSyncRelayJitter), syncJitter);
+            Set(nameof(NodeOptions.StoreSyncHistoryInterval), syncHistory);
+            Set(nameof(NodeOptions.StoreSyncMaxConcurrentPeers), syncPeers);
 
             var options = NodeConfiguration.Load(parse.GetValue(config), flags);
             using var host = StoreNodeHost.Build(options);
