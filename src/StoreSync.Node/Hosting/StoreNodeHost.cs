@@ -90,11 +90,13 @@ public static class StoreNodeHost
         builder.Services.AddSingleton(sp => new SyncIndexes(sp.GetRequiredService<MessageStore>(), options.ServedPubsubTopics()));
         builder.Services.AddSingleton(sp => new ReconciliationRunner(sp.GetRequiredService<Libp2pHost>(), sp.GetRequiredService<MessageStore>(),
             sp.GetRequiredService<PeerPenalties>(), sp.GetRequiredService<SyncMetrics>(), sp.GetRequiredService<ILogger<ReconciliationRunner>>(),
-            policy: sp.GetService<ICommunityPolicy>()));
+            policy: sp.GetService<ICommunityPolicy>(), governor: sp.GetRequiredService<IResourceGovernor>()));
         builder.Services.AddSingleton<ReconciliationService>();
         builder.Services.AddSingleton(sp => new TransferService(sp.GetRequiredService<MessageIngress>(), sp.GetRequiredService<MessageStore>(), sp.GetRequiredService<SyncSessions>(),
             sp.GetRequiredService<PeerPenalties>(), sp.GetRequiredService<IRetentionHorizon>(), sp.GetRequiredService<SyncMetrics>(), options.MaxMessageBytes,
-            sp.GetRequiredService<ILogger<TransferService>>()));
+            sp.GetRequiredService<ILogger<TransferService>>(), governor: sp.GetRequiredService<IResourceGovernor>()));
+        builder.Services.AddSingleton<SyncFiguresSource>();
+        builder.Services.AddSingleton<IFiguresSource>(sp => sp.GetRequiredService<SyncFiguresSource>());
         builder.Services.AddSingleton<StoreSyncClient>();
         builder.Services.AddSingleton<StoreSyncService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StoreSyncService>());
