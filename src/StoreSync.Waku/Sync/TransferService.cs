@@ -130,8 +130,9 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
             {
                 case IngressRejection.UnservedTopic:
                     return Refuse(peer, metric, PenaltyReason.UnservedTopic, result.Error);
-                case IngressRejection.NotOptedIn or IngressRejection.NotInCommunity or IngressRejection.BelowRetentionHorizon:
-                    // Our own opt-in or retention may have changed since the session: not the peer's fault.
+                case IngressRejection.NotOptedIn or IngressRejection.NotInCommunity or IngressRejection.BelowRetentionHorizon or IngressRejection.Unauthorised:
+                    // Our own opt-in or retention may have changed since the session: not the peer's fault. Nor is a message our
+                    // authorship policy refuses: the peer may not apply the policy, or may hold an older or newer member list.
                     metrics.TransferRejected.Add(1, SyncMetrics.Tag("reason", metric));
                     return Outcome.Refused;
                 default:
