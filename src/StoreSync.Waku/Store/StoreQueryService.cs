@@ -6,8 +6,8 @@ using StoreSync.Libp2p.Host;
 namespace StoreSync.Waku.Store;
 
 /// <summary>Serves <c>/vac/waku/store-query/3.0.0</c> on a host: one length-prefixed request, one response, then FIN (js-waku reads until FIN).</summary>
-/// <remarks>A request that is too large or cut short is answered 400 (nwaku's "decoding rpc failed"); one that never
-/// arrives within <see cref="RequestReader.Timeout"/> gets its stream reset. Both are logged with the reason.</remarks>
+/// <remarks>A request that is too large or cut short is answered 400 (nwaku's "decoding rpc failed"); one that
+/// stalls (see <see cref="RequestReader"/>) gets its stream reset. Both are logged with the reason.</remarks>
 public sealed class StoreQueryService(StoreQueryServer server, WakuMetrics metrics, ILogger<StoreQueryService> logger)
 {
     public void Attach(Libp2pHost host) => host.SetStreamHandler(StoreQueryServer.ProtocolId, HandleAsync);
@@ -25,6 +25,11 @@ public sealed class StoreQueryService(StoreQueryServer server, WakuMetrics metri
         {
             logger.LogInformation("Unreadable store query from {Peer}: {Reason}", peer, e.Message);
             response = server.Unreadable(e.Message);
+        }
+        catch (StreamIdleException)
+        {
+            stream.Reset(); // an idle stream at shutdown: nothing was asked, nothing is lost
+            return;
         }
         catch (TimeoutException e)
         {
