@@ -15,6 +15,7 @@ public static class Program
             QueryCommand.Create(),
             StatsCommand.Create(),
             CheckCommand.Create(),
+            CommunityCommand.Create(),
         };
         try
         {

@@ -18,7 +18,7 @@ namespace StoreSync.Storage;
 public sealed class MessageStore : IDisposable
 {
     const string MessagesFamily = RocksDbSettings.MessagesFamily, HashesFamily = RocksDbSettings.HashesFamily,
-        TimeFamily = RocksDbSettings.TimeFamily, MetaFamily = RocksDbSettings.MetaFamily;
+        TimeFamily = RocksDbSettings.TimeFamily, MetaFamilyName = RocksDbSettings.MetaFamily;
     const int DeleteChunk = 10_000;
 
     readonly RocksDb _db;
@@ -26,8 +26,10 @@ public sealed class MessageStore : IDisposable
     readonly WriteOptions _writeOptions;
     readonly TopicDictionary _topics;
     readonly TopicCounters _counters;
+    readonly RetentionHorizons _horizons;
     readonly Lock _writeLock = new();
     readonly List<IMessageStoreObserver> _observers = [];
+    readonly List<IStoreIngressFilter> _ingressFilters = [];
     readonly ILogger _logger;
     bool _disposed;
     int _openViews;
@@ -38,17 +40,22 @@ public sealed class MessageStore : IDisposable
         _messages = db.GetColumnFamily(MessagesFamily);
         _hashes = db.GetColumnFamily(HashesFamily);
         _time = db.GetColumnFamily(TimeFamily);
-        _meta = db.GetColumnFamily(MetaFamily);
+        _meta = db.GetColumnFamily(MetaFamilyName);
         _writeOptions = new WriteOptions().SetSync(options.SyncWrites);
         _logger = logger;
         _topics = TopicDictionary.Load(db, _meta);
         _counters = TopicCounters.Load(db, _meta);
+        _horizons = RetentionHorizons.Load(db, _meta);
         Path = db.Path;
     }
 
     public string Path { get; }
 
     internal ILogger Logger => _logger;
+
+    internal TopicCounters Counters => _counters;
+
+    internal TopicDictionary Topics => _topics;
 
     /// <summary>Opens (creating if needed) the store in <paramref name="path"/>.</summary>
     /// <exception cref="IOException">The folder is in use by another process, unreadable, or not a StoreSync store.</exception>
@@ -92,7 +99,15 @@ public sealed class MessageStore : IDisposable
 
     public void AddObserver(IMessageStoreObserver observer)
     {
+        ArgumentNullException.ThrowIfNull(observer);
         lock (_writeLock) _observers.Add(observer);
+    }
+
+    /// <summary>Adds a check every new message of an ingest batch must pass (under the write lock); refused ones are counted in <see cref="IngestResult.Refused"/>.</summary>
+    public void AddIngressFilter(IStoreIngressFilter filter)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        lock (_writeLock) _ingressFilters.Add(filter);
     }
 
     /// <summary>Stores the messages not stored yet, atomically with every index and counter. Validation is the caller's.</summary>
@@ -118,7 +133,7 @@ public sealed class MessageStore : IDisposable
             var seen = new HashSet<MessageHash>();
             var inserted = new List<MessageHash>();
             var changes = new List<StoreChange>();
-            int duplicates = 0;
+            int duplicates = 0, refused = 0;
             foreach (var item in batch)
             {
                 var hash = MessageHash.Compute(item.PubsubTopic, item.Message);
@@ -126,6 +141,11 @@ public sealed class MessageStore : IDisposable
                 if (!seen.Add(hash) || _db.HasKey(hashKey, _hashes))
                 {
                     duplicates++;
+                    continue;
+                }
+                if (!Admits(item, hash))
+                {
+                    refused++;
                     continue;
                 }
                 uint p = additions.Pubsub(item.PubsubTopic), c = additions.Content(item.Message.ContentTopic);
@@ -163,8 +183,15 @@ public sealed class MessageStore : IDisposable
                 _counters.Apply(figures);
                 Notify(changes, inserted: true);
             }
-            return new IngestResult(inserted.Count, duplicates, inserted);
+            return new IngestResult(inserted.Count, duplicates, inserted) { Refused = refused };
         }
+    }
+
+    bool Admits(in IngestItem item, in MessageHash hash)
+    {
+        foreach (var filter in _ingressFilters)
+            if (!filter.Admits(item.PubsubTopic, item.Message.ContentTopic, item.Message.Timestamp, hash)) return false;
+        return true;
     }
 
     /// <summary>The form a message is stored in: as received, less what nwaku does not keep either (RLN proof, ephemeral flag).</summary>
@@ -237,13 +264,15 @@ public sealed class MessageStore : IDisposable
                 c = cid;
             }
             long deleted = 0;
-            // Bounded memory: collect at most one chunk of locations, delete it, and continue after it.
+            (long, MessageHash)? after = null;
+            // Bounded memory: collect at most one chunk of locations, delete it, and continue strictly after it (not from the
+            // start of the range again, which would step over the tombstones of every chunk before).
             while (true)
             {
                 var chunk = new List<MessageLocation>(Math.Min(DeleteChunk, 1024));
                 using (var view = OpenView())
                 {
-                    foreach (var location in view.Scan(p, c, fromTimestampInclusive, toTimestampInclusive))
+                    foreach (var location in view.Scan(p, c, fromTimestampInclusive, toTimestampInclusive, after))
                     {
                         chunk.Add(location);
                         if (chunk.Count == DeleteChunk) break;
@@ -252,35 +281,52 @@ public sealed class MessageStore : IDisposable
                 if (chunk.Count == 0) return deleted;
                 deleted += DeleteLocations(chunk);
                 if (chunk.Count < DeleteChunk) return deleted;
+                after = (chunk[^1].Timestamp, chunk[^1].Hash);
             }
         }
     }
 
-    int DeleteLocations(IReadOnlyList<MessageLocation> locations)
+    /// <summary>
+    /// Deletes the given messages and lowers their counters in one batch; the caller holds the write lock. With
+    /// <paramref name="sizes"/> (the stored value lengths, read under the same lock) no message is read again;
+    /// <paramref name="stage"/> adds further entries to the same batch and <paramref name="committed"/> runs once it is
+    /// written, before the observers are told.
+    /// </summary>
+    internal int DeleteLocations(IReadOnlyList<MessageLocation> locations, IReadOnlyList<int>? sizes = null, Action<WriteBatch>? stage = null, Action? committed = null)
     {
+        if (sizes is not null && sizes.Count != locations.Count) throw new ArgumentException("one size per location", nameof(sizes));
         Span<byte> messageKey = stackalloc byte[StoreKeys.MessageKeyLength];
         Span<byte> timeKey = stackalloc byte[StoreKeys.TimeKeyLength];
         Span<byte> hashKey = stackalloc byte[MessageHash.Length];
         using var write = new WriteBatch();
         var deltas = new Dictionary<(uint, uint), TopicFigures>();
         var changes = new List<StoreChange>(locations.Count);
-        foreach (var l in locations)
+        for (int i = 0; i < locations.Count; i++)
         {
+            var l = locations[i];
             StoreKeys.WriteMessageKey(messageKey, l.PubsubId, l.ContentId, l.Timestamp, l.Hash);
-            var value = _db.Get(messageKey, _messages);
-            if (value is null) continue;
+            int length;
+            if (sizes is not null) length = sizes[i];
+            else
+            {
+                var value = _db.Get(messageKey, _messages);
+                if (value is null) continue;
+                length = value.Length;
+            }
             StoreKeys.WriteTimeKey(timeKey, l.PubsubId, l.Timestamp, l.Hash);
             l.Hash.WriteTo(hashKey);
             write.Delete(messageKey, _messages);
             write.Delete(timeKey, _time);
             write.Delete(hashKey, _hashes);
-            deltas[(l.PubsubId, l.ContentId)] = deltas.GetValueOrDefault((l.PubsubId, l.ContentId)) + new TopicFigures(-1, -value.Length);
-            changes.Add(new StoreChange(_topics.PubsubName(l.PubsubId), _topics.ContentName(l.ContentId), l.Timestamp, l.Hash, value.Length, l.PubsubId, l.ContentId));
+            deltas[(l.PubsubId, l.ContentId)] = deltas.GetValueOrDefault((l.PubsubId, l.ContentId)) + new TopicFigures(-1, -length);
+            changes.Add(new StoreChange(_topics.PubsubName(l.PubsubId), _topics.ContentName(l.ContentId), l.Timestamp, l.Hash, length, l.PubsubId, l.ContentId));
         }
         if (changes.Count == 0) return 0;
         var figures = _counters.Stage(deltas, write, _meta);
+        stage?.Invoke(write);
         _db.Write(write, _writeOptions);
         _counters.Apply(figures);
+        committed?.Invoke();
         Notify(changes, inserted: false);
         return changes.Count;
     }
@@ -341,6 +387,48 @@ public sealed class MessageStore : IDisposable
         foreach (var (topic, figures) in _counters.Snapshot())
             if (topic.Pubsub == p) total += figures;
         return total;
+    }
+
+    /// <summary>The retention horizon of a scope (the newest message evicted from it on purpose), or null if it has none.</summary>
+    public RetentionHorizon? GetRetentionHorizon(string scopeId)
+    {
+        RetentionHorizons.CheckScopeId(scopeId);
+        return _horizons.Get(scopeId);
+    }
+
+    /// <summary>Every persisted retention horizon by scope id (a copy).</summary>
+    public IReadOnlyDictionary<string, RetentionHorizon> GetRetentionHorizons() => _horizons.Snapshot();
+
+    /// <summary>
+    /// Sets (or with null clears) a scope's retention horizon, durably, under the write lock. Eviction raises horizons itself;
+    /// this is for backfill (which records where it stopped) and for clearing after a limit was raised.
+    /// </summary>
+    public void SetRetentionHorizon(string scopeId, RetentionHorizon? horizon)
+    {
+        RetentionHorizons.CheckScopeId(scopeId);
+        lock (_writeLock)
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+            using var write = new WriteBatch();
+            var staged = _horizons.Stage(new Dictionary<string, RetentionHorizon?> { [scopeId] = horizon }, write, _meta);
+            _db.Write(write, _writeOptions);
+            _horizons.Apply(staged);
+        }
+    }
+
+    internal RetentionHorizons Horizons => _horizons;
+
+    internal ColumnFamilyHandle MetaFamily => _meta;
+
+    /// <summary>Runs <paramref name="work"/> under the write lock with a fresh view: what it reads is the state its writes change.</summary>
+    internal T Exclusive<T>(Func<StoreView, T> work)
+    {
+        lock (_writeLock)
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+            using var view = OpenView();
+            return work(view);
+        }
     }
 
     /// <summary>

@@ -7,7 +7,11 @@ namespace StoreSync.Storage;
 public readonly record struct IngestItem(string PubsubTopic, WakuMessage Message);
 
 /// <summary>What a batch ingest did: newly stored messages and known ones skipped.</summary>
-public readonly record struct IngestResult(int Inserted, int Duplicates, IReadOnlyList<MessageHash> InsertedHashes);
+public readonly record struct IngestResult(int Inserted, int Duplicates, IReadOnlyList<MessageHash> InsertedHashes)
+{
+    /// <summary>New messages an ingress filter refused (e.g. at or below their scope's retention horizon); not stored.</summary>
+    public int Refused { get; init; }
+}
 
 /// <summary>A stored message with its hash and pubsub topic.</summary>
 public sealed record StoredMessage(MessageHash Hash, string PubsubTopic, WakuMessage Message);
@@ -26,3 +30,10 @@ public interface IMessageStoreObserver
 
 /// <summary>An observer threw after a batch was committed; the batch is durable, the observer's own state may be behind.</summary>
 public sealed class StoreObserverException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>Decides, under the store's write lock, whether a new message of an ingest batch may be stored.</summary>
+/// <remarks>Called once per new (not yet stored) message: keep it cheap, never call back into the store's write methods.</remarks>
+public interface IStoreIngressFilter
+{
+    bool Admits(string pubsubTopic, string contentTopic, long timestamp, in MessageHash hash);
+}

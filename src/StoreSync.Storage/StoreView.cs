@@ -61,10 +61,11 @@ internal sealed class StoreView : IDisposable
     }
 
     /// <summary>Locations of a pubsub topic (or one of its content topics) with from ≤ timestamp ≤ to, in (timestamp, hash) order.</summary>
-    public IEnumerable<MessageLocation> Scan(uint pubsubId, uint? contentId, long from, long to)
+    /// <remarks>With <paramref name="after"/>, only locations strictly after that (timestamp, hash).</remarks>
+    public IEnumerable<MessageLocation> Scan(uint pubsubId, uint? contentId, long from, long to, (long Timestamp, MessageHash Hash)? after = null)
     {
         using var source = contentId is { } c ? IndexCursor.ForContent(this, pubsubId, c, forward: true) : IndexCursor.ForPubsub(this, pubsubId, forward: true);
-        source.Start(from, to, null);
+        source.Start(after is { } a && a.Timestamp > from ? a.Timestamp : from, to, after);
         while (source.Valid)
         {
             yield return source.Current;

@@ -9,6 +9,7 @@ public static class Program
         ["libp2p"] = Libp2pBenchmark.RunAsync,
         ["sync"] = args => Task.FromResult(SyncBenchmark.Run(args)),
         ["store-load"] = StoreLoadBenchmark.RunAsync,
+        ["retention"] = args => Task.FromResult(RetentionBenchmark.Run(args)),
     };
 
     public static async Task<int> Main(string[] args)

@@ -14,8 +14,8 @@ namespace StoreSync.Benchmarks;
 /// </remarks>
 public static class StorageBenchmark
 {
-    const string Pubsub = "/waku/2/rs/1/0";
-    static readonly string[] Topics = Enumerable.Range(0, 10).Select(i => $"/community/1/channel-{i}/proto").ToArray();
+    internal const string Pubsub = "/waku/2/rs/1/0";
+    internal static readonly string[] Topics = Enumerable.Range(0, 10).Select(i => $"/community/1/channel-{i}/proto").ToArray();
 
     public static int Run(string[] args)
     {
@@ -65,7 +65,7 @@ public static class StorageBenchmark
         return 0;
     }
 
-    static (double Rate, double CpuSeconds) Ingest(MessageStore store, int count, int batchSize, long t0, Random random, int payloadBytes)
+    internal static (double Rate, double CpuSeconds) Ingest(MessageStore store, int count, int batchSize, long t0, Random random, int payloadBytes)
     {
         var payload = new byte[payloadBytes];
         var batch = new List<IngestItem>(batchSize);
@@ -133,7 +133,7 @@ public static class StorageBenchmark
 
     static double DirectoryMiB(string path) => new DirectoryInfo(path).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) / 1048576.0;
 
-    static int Option(string[] args, string name, int fallback)
+    internal static int Option(string[] args, string name, int fallback)
     {
         int i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out int v) ? v : fallback;

@@ -10,6 +10,7 @@ namespace StoreSync.Storage.CrashWriter;
 /// (duplicates) and, every fourth round, deletes 5 of the round's own new messages; once both writes returned it prints one
 /// line: <c>+ inserted-hash… - deleted-hash…</c>. A round only deletes its own messages and re-sends only messages never
 /// deleted, so whatever rounds run after the last printed line cannot remove or revive what the printed lines report.
+/// With <c>evict STORE_FOLDER</c> it runs <see cref="EvictLoop"/> instead.
 /// </summary>
 public static class Program
 {
@@ -18,7 +19,8 @@ public static class Program
 
     public static int Main(string[] args)
     {
-        if (args.Length != 1) { Console.Error.WriteLine("usage: StoreSync.Storage.CrashWriter STORE_FOLDER"); return 2; }
+        if (args is ["evict", var folder]) return EvictLoop(folder);
+        if (args.Length != 1) { Console.Error.WriteLine("usage: StoreSync.Storage.CrashWriter [evict] STORE_FOLDER"); return 2; }
         var options = new MessageStoreOptions { SyncWrites = Environment.GetEnvironmentVariable("STORESYNC_SYNC_WRITES") == "1" };
         using var store = MessageStore.Open(args[0], options);
         var random = new Random(7);
@@ -54,5 +56,54 @@ public static class Program
             stdout.WriteLine("+ " + string.Join(' ', result.InsertedHashes) + " - " + string.Join(' ', victims));
             stdout.Flush();
         }
+    }
+
+    /// <summary>Retention scopes of the eviction mode: everything on one pubsub topic each.</summary>
+    public static readonly RetentionConfiguration EvictConfiguration = new(
+    [
+        new ScopeRetention(RetentionScope.Of("a", [Pubsubs[0]], []), [new CountRetentionPolicy(300)]),
+        new ScopeRetention(RetentionScope.Of("b", [Pubsubs[1]], []), [new SizeRetentionPolicy(30_000)]),
+    ]);
+
+    /// <summary>
+    /// Until killed: ingest 100 new messages (some older than the horizons, which are refused), print
+    /// <c>+ scope:timestamp:hash…</c> of the stored ones, then evict in chunks of 7, printing after every committed chunk
+    /// <c>c a=timestamp:hash b=…</c> (the horizons then). Every round leaves work for the next, so a kill lands mid-eviction.
+    /// </summary>
+    static int EvictLoop(string folder)
+    {
+        using var store = MessageStore.Open(folder);
+        var evictor = new Evictor(store, EvictConfiguration, new EvictorOptions { ChunkMessages = 7 });
+        var random = new Random(11);
+        var stdout = Console.Out;
+        var progress = new ChunkPrinter(() =>
+        {
+            stdout.WriteLine("c " + string.Join(' ', store.GetRetentionHorizons().OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => $"{h.Key}={h.Value.Timestamp}:{h.Value.Hash}")));
+            stdout.Flush();
+        });
+        for (long round = 0; ; round++)
+        {
+            var batch = new List<IngestItem>(100);
+            for (int i = 0; i < 100; i++)
+            {
+                long ts = 1_700_000_000_000_000_000L + (random.Next(10) == 0 ? random.Next(0, 1_000) : round * 1_000 + random.Next(0, 5_000));
+                batch.Add(new IngestItem(Pubsubs[random.Next(Pubsubs.Length)], new WakuMessage
+                {
+                    Payload = ByteString.CopyFromUtf8($"evict-{round}-{i}-{new string('x', random.Next(0, 200))}"),
+                    ContentTopic = Contents[random.Next(Contents.Length)],
+                    Timestamp = ts,
+                }));
+            }
+            var stored = store.Ingest(batch).InsertedHashes.ToHashSet();
+            stdout.WriteLine("+ " + string.Join(' ', batch.Select(b => (b, MessageHash.Compute(b.PubsubTopic, b.Message))).Where(x => stored.Contains(x.Item2))
+                .Select(x => $"{(x.b.PubsubTopic == Pubsubs[0] ? 'a' : 'b')}:{x.b.Message.Timestamp}:{x.Item2}")));
+            stdout.Flush();
+            evictor.Evict(progress);
+        }
+    }
+
+    sealed class ChunkPrinter(Action print) : IProgress<EvictionProgress>
+    {
+        public void Report(EvictionProgress value) => print();
     }
 }

@@ -8,7 +8,7 @@ namespace StoreSync.Storage.Tests;
 public class CrashTests
 {
     /// <summary>The child's build output: the same configuration and runtime folder as this test assembly, under its own project.</summary>
-    static string ChildAssembly()
+    internal static string ChildAssembly()
     {
         var here = new DirectoryInfo(AppContext.BaseDirectory);            // tests/StoreSync.Storage.Tests/bin/<cfg>/<tfm>/<rid>/
         var rid = here.Name;

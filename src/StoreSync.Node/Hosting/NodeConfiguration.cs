@@ -39,6 +39,13 @@ public static class NodeConfiguration
         if (source.GetSection(nameof(NodeOptions.PubsubTopics)).Exists()) options.PubsubTopics.Clear();
         if (source.GetSection(nameof(NodeOptions.StaticNodes)).Exists()) options.StaticNodes.Clear();
         if (source.GetSection(nameof(NodeOptions.RateLimits)).Exists()) options.RateLimits.Clear();
+        // A community's topic lists too: a higher source that names them replaces them.
+        foreach (var community in source.GetSection(nameof(NodeOptions.Communities)).GetChildren())
+        {
+            if (!options.Communities.TryGetValue(community.Key, out var existing)) continue;
+            if (community.GetSection(nameof(Communities.CommunityOptions.PubsubTopics)).Exists()) existing.PubsubTopics.Clear();
+            if (community.GetSection(nameof(Communities.CommunityOptions.ContentTopics)).Exists()) existing.ContentTopics.Clear();
+        }
         // A misspelt setting is an error, not a silently ignored line.
         source.Bind(options, o => o.ErrorOnUnknownConfiguration = true);
     }

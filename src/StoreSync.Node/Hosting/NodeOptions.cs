@@ -66,6 +66,14 @@ public sealed class NodeOptions
         }
         return chosen is null ? (perSecond, Math.Max(1, perSecond * 2)) : (chosen.PerSecond, chosen.Volume);
     }
+    /// <summary>Communities by name (spec/communities.md); seeds the live set kept in DataDir/communities.json.</summary>
+    public Dictionary<string, Communities.CommunityOptions> Communities { get; set; } = [];
+
+    /// <summary>Store, serve and sync messages that belong to no community: true, false, or unset = only while no community is defined.</summary>
+    public bool? StoreUnlisted { get; set; }
+
+    /// <summary>Most bytes of messages the store keeps in all (0 = no global limit).</summary>
+    public long MaxStoreBytes { get; set; }
 
     public IEnumerable<string> ServedPubsubTopics() =>
         Shards.Select(s => PubsubTopic.ForShard(ClusterId, s)).Concat(PubsubTopics).Distinct(StringComparer.Ordinal);
@@ -93,6 +101,8 @@ public sealed class NodeOptions
         foreach (var r in RateLimits)
             if (!RateLimitSetting.TryParse(r, out _, out var e)) errors.Add($"RateLimits (--rate-limit): {e}");
         if (MaxMessageBytes is < 1024 or > 64 * 1024 * 1024) errors.Add($"MaxMessageBytes {MaxMessageBytes} is outside 1 KiB..64 MiB");
+        if (MaxStoreBytes < 0) errors.Add($"MaxStoreBytes {MaxStoreBytes} is negative (0 = no global limit)");
+        errors.AddRange(StoreSync.Node.Communities.CommunityRegistry.CheckConfigured(this));
         return errors;
     }
 }

@@ -8,12 +8,14 @@ using StoreSync.Core;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Noise;
+using StoreSync.Node.Communities;
 using StoreSync.Node.Rest;
 using StoreSync.Storage;
 using StoreSync.Waku;
 using StoreSync.Waku.Ingress;
 using StoreSync.Waku.LightPush;
 using StoreSync.Waku.Metadata;
+using StoreSync.Waku.Peers;
 using StoreSync.Waku.RateLimiting;
 using StoreSync.Waku.Store;
 using StoreSync.Storage.Query;
@@ -42,6 +44,7 @@ public static class StoreNodeHost
         builder.Services.AddSingleton<WakuMetrics>();
         builder.Services.AddSingleton<MessageIngress>();
         builder.Services.AddHostedService<StoreLifetimeService>();
+        builder.Services.AddCommunities();
 
         // libp2p and the Waku protocols
         var keyFile = Path.IsPathRooted(options.NodeKeyFile) ? options.NodeKeyFile : Path.Combine(options.DataDir, options.NodeKeyFile);
@@ -57,7 +60,7 @@ public static class StoreNodeHost
         builder.Services.AddSingleton<StoreQueryService>();
         var (pushRate, pushBurst) = options.LightPushRateLimit();
         builder.Services.AddSingleton(sp => new LightPushServer(sp.GetRequiredService<MessageIngress>(), new PerPeerRateLimiter(pushRate, pushBurst),
-            sp.GetRequiredService<ILogger<LightPushServer>>(), sp.GetRequiredService<WakuMetrics>()));
+            sp.GetRequiredService<ILogger<LightPushServer>>(), sp.GetRequiredService<WakuMetrics>(), sp.GetRequiredService<PeerPenalties>()));
         builder.Services.AddSingleton(sp => new LightPushService(sp.GetRequiredService<LightPushServer>(), options.MaxMessageBytes,
             sp.GetRequiredService<ILogger<LightPushService>>(), sp.GetRequiredService<WakuMetrics>()));
         builder.Services.AddSingleton(new MetadataProtocol(options.ClusterId, options.Shards));

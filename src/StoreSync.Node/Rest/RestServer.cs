@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using StoreSync.Core.Proto;
+using StoreSync.Node.Communities;
 using StoreSync.Node.Hosting;
 using StoreSync.Node.Json;
 using StoreSync.Storage;
@@ -20,7 +21,7 @@ namespace StoreSync.Node.Rest;
 /// <summary>The node's REST API on 127.0.0.1 (nwaku's paths and JSON shapes): store queries, health, debug info, push.</summary>
 /// <remarks><c>peerAddr</c> on a store query asks that node over libp2p (Store v3) through this node's host, as nwaku does.</remarks>
 public sealed class RestServer(NodeOptions options, StoreQueryEngine queries, MessageStore store, MessageIngress ingress, INodeInfo info,
-    Libp2pHost host, ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
+    Libp2pHost host, ILoggerFactory loggerFactory, CommunityRegistry? communities = null, CommunityFiguresSource? communityFigures = null) : IHostedService, IAsyncDisposable
 {
     const long MaxRequestBodyBytes = 1 << 20;
 
@@ -59,6 +60,7 @@ public sealed class RestServer(NodeOptions options, StoreQueryEngine queries, Me
         app.MapGet("/store/v3/messages", (HttpContext http) => StoreQuery(http));
         app.MapPost("/lightpush/v1/message", (HttpContext http) => Push(http, v3: false));
         app.MapPost("/lightpush/v3/message", (HttpContext http) => Push(http, v3: true));
+        if (communities is not null && communityFigures is not null) CommunityEndpoints.Map(app, communities, communityFigures);
     }
 
     async Task StoreQuery(HttpContext http)
@@ -72,7 +74,7 @@ public sealed class RestServer(NodeOptions options, StoreQueryEngine queries, Me
         var peerAddr = http.Request.Query["peerAddr"].ToString();
         if (string.IsNullOrEmpty(peerAddr))
         {
-            response = queries.Execute(request);
+            response = LocalQuery(request);
         }
         else
         {
@@ -83,7 +85,7 @@ public sealed class RestServer(NodeOptions options, StoreQueryEngine queries, Me
             }
             if (address.PeerId == host.PeerId)
             {
-                response = queries.Execute(request); // a host cannot dial itself; nwaku answers from its own store too
+                response = LocalQuery(request); // a host cannot dial itself; nwaku answers from its own store too
             }
             else if (await QueryRemoteAsync(http, address, request).ConfigureAwait(false) is { } remote)
             {
@@ -96,11 +98,20 @@ public sealed class RestServer(NodeOptions options, StoreQueryEngine queries, Me
                 return;
             }
         }
-        http.Response.StatusCode = StatusCodes.Status200OK;
+        http.Response.StatusCode = response.StatusCode == 503 ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
         http.Response.ContentType = "application/json";
         await using var json = new Utf8JsonWriter(http.Response.Body);
         MessageJson.WriteResponse(json, response);
         await json.FlushAsync(http.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>A query of the local store, through the community policy (503 for a community not served, hidden rows left out).</summary>
+    StoreQueryResponse LocalQuery(StoreQueryRequest request)
+    {
+        var policy = communities?.Policy;
+        return policy?.QueryRefusal(request) is { } refusal
+            ? new StoreQueryResponse { RequestId = request.RequestId, StatusCode = 503, StatusDesc = refusal }
+            : queries.Execute(request, policy);
     }
 
     /// <summary>One Store v3 query to another node; on failure writes HTTP 500 with the reason (nwaku's answer) and returns null.</summary>

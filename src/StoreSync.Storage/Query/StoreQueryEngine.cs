@@ -29,13 +29,20 @@ public sealed class StoreQueryEngine
 
     public StoreQueryOptions Options => _options;
 
-    public StoreQueryResponse Execute(StoreQueryRequest request)
+    public StoreQueryResponse Execute(StoreQueryRequest request) => Execute(request, null);
+
+    /// <summary>
+    /// Answers <paramref name="request"/> as if rows that <paramref name="visibility"/> hides were not stored. A walk skips at
+    /// most <see cref="StoreQueryOptions.MaxHiddenRowsPerPage"/> hidden rows per page; past that the page ends early with a
+    /// cursor at the last row examined, so a page costs a bounded number of reads however much is hidden.
+    /// </summary>
+    public StoreQueryResponse Execute(StoreQueryRequest request, IStoreVisibility? visibility)
     {
         ArgumentNullException.ThrowIfNull(request);
         var response = new StoreQueryResponse { RequestId = request.RequestId };
         try
         {
-            return Answer(request, response);
+            return Answer(request, response, visibility);
         }
         catch (StoreCorruptionException e)
         {
@@ -54,7 +61,7 @@ public sealed class StoreQueryEngine
         }
     }
 
-    StoreQueryResponse Answer(StoreQueryRequest request, StoreQueryResponse response)
+    StoreQueryResponse Answer(StoreQueryRequest request, StoreQueryResponse response, IStoreVisibility? visibility)
     {
         // Checks in nwaku's order (archive.nim findMessages), with the same descriptions.
         if (request.HasPaginationCursor)
@@ -86,9 +93,11 @@ public sealed class StoreQueryEngine
         }
 
         var rows = new List<PageRow>(limit + 1);
-        var query = new PageQuery(from, to, forward, cursor, limit, request.IncludeData);
+        var query = new PageQuery(from, to, forward, cursor, limit, request.IncludeData,
+            visibility is null ? null : new VisibilityCache(view, visibility), _options.MaxHiddenRowsPerPage);
+        MessageLocation? resume = null;
         if (request.MessageHashes.Count > 0) CollectByHash(view, request, query, rows);
-        else CollectByFilter(view, request, query, rows);
+        else resume = CollectByFilter(view, request, query, rows);
 
         bool more = rows.Count > limit;
         if (more) rows.RemoveAt(rows.Count - 1);
@@ -96,6 +105,12 @@ public sealed class StoreQueryEngine
         if (more)
         {
             rows[^1].Location.Hash.WriteTo(hashBytes);
+            response.PaginationCursor = ByteString.CopyFrom(hashBytes);
+        }
+        else if (resume is { } hiddenRow)
+        {
+            // The hidden-row budget ran out: continue after the last row examined (it exists, so the cursor resolves).
+            hiddenRow.Hash.WriteTo(hashBytes);
             response.PaginationCursor = ByteString.CopyFrom(hashBytes);
         }
         if (!forward) rows.Reverse();
@@ -134,19 +149,20 @@ public sealed class StoreQueryEngine
         return response;
     }
 
-    void CollectByFilter(StoreView view, StoreQueryRequest request, in PageQuery query, List<PageRow> rows)
+    /// <summary>Collects the page; returns where to resume when the hidden-row budget ran out before the page filled.</summary>
+    MessageLocation? CollectByFilter(StoreView view, StoreQueryRequest request, in PageQuery query, List<PageRow> rows)
     {
         uint[] pubsubs;
         if (!request.HasPubsubTopic) pubsubs = view.Topics.PubsubIdsInOrder();
         else if (view.Topics.TryGetPubsubId(request.PubsubTopic, out uint only)) pubsubs = [only];
-        else return;
+        else return null;
 
         // Content topic ids, each once; unknown topics match nothing.
         Span<uint> contents = stackalloc uint[request.ContentTopics.Count];
         int contentCount = 0;
         foreach (var topic in request.ContentTopics)
             if (view.Topics.TryGetContentId(topic, out uint c) && !contents[..contentCount].Contains(c)) contents[contentCount++] = c;
-        if (request.ContentTopics.Count > 0 && contentCount == 0) return;
+        if (request.ContentTopics.Count > 0 && contentCount == 0) return null;
 
         var sources = new List<IndexCursor>();
         try
@@ -158,12 +174,13 @@ public sealed class StoreQueryEngine
                     sources.Add(IndexCursor.ForPubsub(view, p, query.Forward));
                     continue;
                 }
-                // A pair that never held a message needs no iterator (IsKnown is set before the first write of the pair).
+                // A pair that never held a message needs no iterator (IsKnown is set before the first write of the pair);
+                // a hidden pair needs none either: its rows would all be skipped.
                 foreach (uint c in contents[..contentCount])
-                    if (view.Counters.IsKnown(p, c)) sources.Add(IndexCursor.ForContent(view, p, c, query.Forward));
+                    if (view.Counters.IsKnown(p, c) && query.Visibility?.IsVisible(p, c) != false) sources.Add(IndexCursor.ForContent(view, p, c, query.Forward));
             }
             foreach (var source in sources) source.Start(query.From, query.To, query.Cursor);
-            Merge(sources, query, rows);
+            return Merge(sources, query, rows);
         }
         finally
         {
@@ -172,13 +189,21 @@ public sealed class StoreQueryEngine
     }
 
     /// <summary>k-way merge of the sources in walking order, taking limit + 1 rows (the extra one only says whether more exist).</summary>
-    static void Merge(List<IndexCursor> sources, in PageQuery query, List<PageRow> rows)
+    static MessageLocation? Merge(List<IndexCursor> sources, in PageQuery query, List<PageRow> rows)
     {
         var heap = new PriorityQueue<IndexCursor, MessageLocation>(sources.Count, query.Forward ? AscendingOrder : DescendingOrder);
         foreach (var s in sources)
             if (s.Valid) heap.Enqueue(s, s.Current);
+        int hidden = 0;
         while (heap.TryDequeue(out var source, out var location))
         {
+            if (query.Visibility?.IsVisible(location.PubsubId, location.ContentId) == false)
+            {
+                if (++hidden > query.MaxHidden) return location;
+                source.Advance();
+                if (source.Valid) heap.Enqueue(source, source.Current);
+                continue;
+            }
             // Decoded straight from the iterator, only for rows the page returns — never for the look-ahead row.
             WakuMessage? message = query.IncludeData && source.HoldsMessage && rows.Count < query.Limit
                 ? MessageStore.ParseStored(source.CurrentValue, location.Hash)
@@ -188,6 +213,7 @@ public sealed class StoreQueryEngine
             source.Advance();
             if (source.Valid) heap.Enqueue(source, source.Current);
         }
+        return null;
     }
 
     static readonly Comparer<MessageLocation> AscendingOrder = Comparer<MessageLocation>.Create((a, b) => a.CompareTime(b));
@@ -212,6 +238,7 @@ public sealed class StoreQueryEngine
             if (request.HasPubsubTopic && l.PubsubId != pubsub) continue;
             if (request.ContentTopics.Count > 0 && !contents[..contentCount].Contains(l.ContentId)) continue;
             if (l.Timestamp < query.From || l.Timestamp > query.To) continue;
+            if (query.Visibility?.IsVisible(l.PubsubId, l.ContentId) == false) continue;
             if (query.Cursor is { } cursor)
             {
                 int order = l.CompareTime(new MessageLocation(0, 0, cursor.Timestamp, cursor.Hash));
@@ -224,7 +251,22 @@ public sealed class StoreQueryEngine
         for (int i = 0; i < take; i++) rows.Add(new PageRow(found[i], null));
     }
 
-    readonly record struct PageQuery(long From, long To, bool Forward, (long Timestamp, MessageHash Hash)? Cursor, int Limit, bool IncludeData);
+    readonly record struct PageQuery(long From, long To, bool Forward, (long Timestamp, MessageHash Hash)? Cursor, int Limit, bool IncludeData,
+        VisibilityCache? Visibility, int MaxHidden);
+
+    /// <summary>Visibility by store ids, asked once per (pubsub, content) pair per page.</summary>
+    sealed class VisibilityCache(StoreView view, IStoreVisibility visibility)
+    {
+        readonly Dictionary<(uint, uint), bool> _known = [];
+
+        public bool IsVisible(uint pubsubId, uint contentId)
+        {
+            if (_known.TryGetValue((pubsubId, contentId), out bool visible)) return visible;
+            visible = visibility.IsVisible(view.Topics.PubsubName(pubsubId), view.Topics.ContentName(contentId));
+            _known[(pubsubId, contentId)] = visible;
+            return visible;
+        }
+    }
 
     readonly record struct PageRow(MessageLocation Location, WakuMessage? Message);
 }

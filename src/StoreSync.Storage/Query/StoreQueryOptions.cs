@@ -14,4 +14,7 @@ public sealed record StoreQueryOptions
 
     /// <summary>Hashes per lookup query (nwaku's Postgres driver limit).</summary>
     public int MaxHashes { get; init; } = 100;
+
+    /// <summary>Rows a page may skip as hidden (<see cref="IStoreVisibility"/>) before it ends early with a cursor.</summary>
+    public int MaxHiddenRowsPerPage { get; init; } = 10_000;
 }

@@ -11,7 +11,7 @@ namespace StoreSync.Waku.Ingress;
 /// Only the pubsub topics the node serves are accepted, which also keeps the metrics' topic label a bounded set.
 /// </remarks>
 public sealed class MessageIngress(MessageStore store, MessageValidator validator, IServedTopics servedTopics, WakuMetrics metrics,
-    ILogger<MessageIngress> logger)
+    ILogger<MessageIngress> logger, IMessageAdmission? admission = null)
 {
     /// <summary>Validates and stores one message.</summary>
     public IngressResult Accept(string pubsubTopic, WakuMessage message, MessageHash? claimedHash = null, string source = "")
@@ -24,6 +24,8 @@ public sealed class MessageIngress(MessageStore store, MessageValidator validato
         var hash = MessageHash.Compute(pubsubTopic, message);
         if (claimedHash is { } claimed && claimed != hash)
             return Reject($"hash mismatch: claimed {claimed}, recomputed {hash}", IngressRejection.HashMismatch, source);
+        if (admission?.Admit(pubsubTopic, message, hash, source) is { Accepted: false } refused)
+            return Reject(refused.Error, refused.Rejection, source);
         var result = store.Ingest([new IngestItem(pubsubTopic, message)]);
         if (result.Inserted > 0)
             metrics.MessagesStored.Add(1, new KeyValuePair<string, object?>("pubsub_topic", pubsubTopic));
@@ -39,7 +41,22 @@ public sealed class MessageIngress(MessageStore store, MessageValidator validato
 }
 
 /// <summary>Why a message was refused.</summary>
-public enum IngressRejection { None, Invalid, UnservedTopic, HashMismatch }
+public enum IngressRejection
+{
+    None, Invalid, UnservedTopic, HashMismatch,
+
+    /// <summary>It belongs to communities, none of which this node has opted into.</summary>
+    NotOptedIn,
+
+    /// <summary>It belongs to no community and this node stores only its communities.</summary>
+    NotInCommunity,
+
+    /// <summary>A message on a community's control topic that does not decode or is not signed by the owner.</summary>
+    ControlInvalid,
+
+    /// <summary>The community's authorship policy is on and the message carries no signature of an authorised author.</summary>
+    Unauthorised,
+}
 
 /// <summary>Outcome of <see cref="MessageIngress.Accept"/>: stored (or already known), or refused with a reason.</summary>
 public readonly record struct IngressResult(IngressRejection Rejection, MessageHash Hash, bool Duplicate, string Error)

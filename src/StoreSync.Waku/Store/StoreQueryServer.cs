@@ -3,6 +3,7 @@ using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using StoreSync.Core.Proto;
 using StoreSync.Storage;
+using StoreSync.Waku.Communities;
 using StoreSync.Waku.RateLimiting;
 
 namespace StoreSync.Waku.Store;
@@ -10,7 +11,7 @@ namespace StoreSync.Waku.Store;
 /// <summary>Answers Store v3 queries (<c>/vac/waku/store-query/3.0.0</c>): one length-prefixed request in, one response out.</summary>
 /// <remarks>Messages served are counted per requested pubsub topic when it is one the node serves (<paramref name="servedTopics"/>), else as "other".</remarks>
 public sealed class StoreQueryServer(StoreQueryEngine engine, PerPeerRateLimiter limiter, WakuMetrics metrics, ILogger<StoreQueryServer> logger,
-    IServedTopics? servedTopics = null)
+    IServedTopics? servedTopics = null, CommunityPolicy? communities = null)
 {
     public const string ProtocolId = "/vac/waku/store-query/3.0.0";
 
@@ -38,7 +39,9 @@ public sealed class StoreQueryServer(StoreQueryEngine engine, PerPeerRateLimiter
         if (!limiter.TryAcquire(peer))
             return Count(Error(request.RequestId, StoreStatus.TooManyRequests, "TOO_MANY_REQUESTS"), started);
 
-        var response = engine.Execute(request);
+        if (communities?.QueryRefusal(request) is { } refusal)
+            return Count(Error(request.RequestId, StoreStatus.ServiceUnavailable, refusal), started);
+        var response = engine.Execute(request, communities);
         metrics.MessagesServed.Add(response.Messages.Count,
             new KeyValuePair<string, object?>("pubsub_topic", WakuMetrics.TopicLabel(servedTopics, request.HasPubsubTopic ? request.PubsubTopic : null)));
         return Count(response, started);

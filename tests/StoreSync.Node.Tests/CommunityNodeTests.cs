@@ -1,0 +1,279 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Google.Protobuf;
+using StoreSync.Core;
+using StoreSync.Core.Proto;
+using StoreSync.Libp2p;
+using StoreSync.Libp2p.Host;
+using StoreSync.Libp2p.Identity;
+using StoreSync.Libp2p.Multiformats;
+using StoreSync.Libp2p.Noise;
+using StoreSync.Waku.Communities;
+using StoreSync.Waku.LightPush;
+using StoreSync.Waku.Store;
+
+namespace StoreSync.Node.Tests;
+
+/// <summary>
+/// Communities on real <c>storesync node</c> processes: the configuration file, the admin REST API and the CLI, opt-in,
+/// the owner's signed switch across a restart, the authorship policy over light push (libp2p) and REST push, and figures.
+/// </summary>
+public sealed partial class CommunityNodeTests : IDisposable
+{
+    const string P0 = "/waku/2/rs/1/0", Chat = "/chat/1/room/proto", Plain = "/plain/1/room/proto";
+    readonly string _dir = Directory.CreateTempSubdirectory("storesync-community-node-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [DllImport("libc", SetLastError = true)]
+    static extern int kill(int pid, int signal);
+
+    [GeneratedRegex(@"REST API listening on (http://\S+)")]
+    private static partial Regex RestLine();
+
+    [GeneratedRegex(@"storesync node listening on (/ip4/\S+)")]
+    private static partial Regex ListenLine();
+
+    static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>A node process; its REST address and libp2p address are read from its output.</summary>
+    sealed class RunningNode : IAsyncDisposable
+    {
+        public required Process Process { get; init; }
+        public required Uri Rest { get; init; }
+        public required Multiaddr Address { get; init; }
+        public required HttpClient Http { get; init; }
+        public required int MetricsPort { get; init; }
+        public required Task<string> Stderr { get; init; }
+
+        public static async Task<RunningNode> StartAsync(string data, string config, string workingDirectory)
+        {
+            int metricsPort = FreePort();
+            var info = StoresyncProcess.StartInfo("node", "--data-dir", data, "--config", config, "--rest-port", "0", "--metrics-server-port", metricsPort.ToString(),
+                "--tcp-port", "0", "--listen-address", "127.0.0.1");
+            info.WorkingDirectory = workingDirectory;
+            var process = Process.Start(info)!;
+            var stderr = process.StandardError.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            Uri? rest = null;
+            Multiaddr? address = null;
+            while (rest is null || address is null)
+            {
+                var line = await process.StandardOutput.ReadLineAsync(timeout.Token) ?? throw new InvalidOperationException("node exited: " + await stderr);
+                if (RestLine().Match(line) is { Success: true } r) rest = new Uri(r.Groups[1].Value);
+                if (ListenLine().Match(line) is { Success: true } l) address = Multiaddr.Parse(l.Groups[1].Value);
+            }
+            _ = Task.Run(async () => { while (await process.StandardOutput.ReadLineAsync() is not null) { } });
+            return new RunningNode { Process = process, Rest = rest, Address = address, Http = new HttpClient { BaseAddress = rest, Timeout = TimeSpan.FromSeconds(20) }, MetricsPort = metricsPort, Stderr = stderr };
+        }
+
+        public async Task StopAsync()
+        {
+            Assert.Equal(0, kill(Process.Id, 15));
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await Process.WaitForExitAsync(timeout.Token);
+            Assert.Equal(0, Process.ExitCode);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!Process.HasExited) Process.Kill(entireProcessTree: true);
+            Http.Dispose();
+            Process.Dispose();
+            await Task.CompletedTask;
+        }
+    }
+
+    static async Task<JsonObject> Json(HttpResponseMessage response) => JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+
+    static object PushBody(WakuMessage m) => new
+    {
+        pubsubTopic = P0,
+        message = new { payload = Convert.ToBase64String(m.Payload.ToByteArray()), contentTopic = m.ContentTopic, timestamp = m.Timestamp, meta = m.HasMeta ? Convert.ToBase64String(m.Meta.ToByteArray()) : null },
+    };
+
+    static WakuMessage Message(string contentTopic, string text) => new() { Payload = ByteString.CopyFromUtf8(text), ContentTopic = contentTopic, Timestamp = Timestamp.Now() };
+
+    Task<(int ExitCode, string Stdout, string Stderr)> Cli(RunningNode node, params string[] args) =>
+        StoresyncProcess.RunAsync(null, ["community", .. args, "--node", node.Rest.ToString()]);
+
+    static async Task<uint> LightPush(Libp2pHost client, RunningNode node, WakuMessage message)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using var stream = await client.NewStreamAsync(node.Address, LightPushServer.ProtocolIdV3, timeout.Token);
+        await LengthPrefixed.WriteAsync(stream, new LightpushRequest { RequestId = "lp", PubsubTopic = P0, Message = message }.ToByteArray(), timeout.Token);
+        await stream.CloseWriteAsync(timeout.Token);
+        return LightpushResponse.Parser.ParseFrom(await LengthPrefixed.ReadAsync(stream, 1 << 20, timeout.Token)).StatusCode;
+    }
+
+    [Fact]
+    public async Task Communities_end_to_end_on_real_node_processes()
+    {
+        var data = Path.Combine(_dir, "data");
+        var ownerKeyFile = Path.Combine(_dir, "owner.key");
+        var memberKeyFile = Path.Combine(_dir, "member.key");
+
+        // Owner and member keys from the CLI's own keygen.
+        var ownerGen = await StoresyncProcess.RunAsync(null, "community", "keygen", "-o", ownerKeyFile);
+        Assert.Equal(0, ownerGen.ExitCode);
+        string ownerPublic = ownerGen.Stdout.Trim();
+        var memberGen = await StoresyncProcess.RunAsync(null, "community", "keygen", "-o", memberKeyFile);
+        string memberPublic = memberGen.Stdout.Trim();
+        var ownerPrivate = Convert.FromHexString(File.ReadAllText(ownerKeyFile).Trim());
+        var memberPrivate = Convert.FromHexString(File.ReadAllText(memberKeyFile).Trim());
+        Assert.Equal(ownerPublic, Convert.ToHexStringLower(Secp256k1Signatures.PublicKeyOf(ownerPrivate)));
+        Assert.Equal(2, (await StoresyncProcess.RunAsync(null, "community", "keygen", "-o", ownerKeyFile)).ExitCode); // never overwrites
+
+        var config = Path.Combine(_dir, "node.json");
+        File.WriteAllText(config, $$"""
+            { "StoreSync": { "Shards": [0, 1], "StoreUnlisted": false,
+              "Communities": {
+                "chat":  { "PubsubTopics": ["{{P0}}"], "ContentTopics": ["{{Chat}}"], "OwnerKey": "{{ownerPublic}}", "RequireAuthorSignature": true },
+                "plain": { "PubsubTopics": ["{{P0}}"], "ContentTopics": ["{{Plain}}"], "MaxBytes": 1048576 } } } }
+            """);
+
+        await using var client = new Libp2pHost(IdentityKey.Generate(KeyType.Ed25519), new HostOptions { Security = new NoiseSecurity() });
+        var node = await RunningNode.StartAsync(data, config, _dir);
+        try
+        {
+            var http = node.Http;
+            // --- authorship over REST push and light push ---
+            var unsigned = await http.PostAsJsonAsync("/lightpush/v3/message", PushBody(Message(Chat, "unsigned")));
+            Assert.Equal(HttpStatusCode.BadRequest, unsigned.StatusCode);
+            Assert.Contains("requires an author signature", await unsigned.Content.ReadAsStringAsync());
+            var byOwner = Message(Chat, "by owner");
+            AuthorSignature.Sign(ownerPrivate, P0, byOwner);
+            Assert.Equal(HttpStatusCode.OK, (await http.PostAsJsonAsync("/lightpush/v3/message", PushBody(byOwner))).StatusCode);
+            var byMember = Message(Chat, "by member");
+            AuthorSignature.Sign(memberPrivate, P0, byMember);
+            Assert.Equal(LightPushStatus.InvalidMessage, await LightPush(client, node, byMember));
+
+            // The owner's member list, signed by the CLI, pushed through REST; then the member's message passes light push.
+            var members = await StoresyncProcess.RunAsync(null, "community", "sign-members", "-k", ownerKeyFile, "-p", P0, "-m", memberPublic);
+            Assert.Equal(0, members.ExitCode);
+            var pushedList = await http.PostAsync("/lightpush/v3/message", new StringContent(members.Stdout.Trim(), Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, pushedList.StatusCode);
+            Assert.Equal(LightPushStatus.Success, await LightPush(client, node, byMember));
+            var stranger = Message(Chat, "by stranger");
+            AuthorSignature.Sign(Secp256k1Signatures.GeneratePrivateKey(), P0, stranger);
+            Assert.Equal(LightPushStatus.InvalidMessage, await LightPush(client, node, stranger));
+            // The CLI's own author signature is accepted too.
+            var signedByCli = await StoresyncProcess.RunAsync(null, "community", "sign-message", "-k", memberKeyFile, "-p", P0, "-c", Chat, "--text", "from the cli");
+            Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("/lightpush/v3/message", new StringContent(signedByCli.Stdout.Trim(), Encoding.UTF8, "application/json"))).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await http.PostAsJsonAsync("/lightpush/v3/message", PushBody(Message(Plain, "plain 1")))).StatusCode);
+            var unlisted = await http.PostAsJsonAsync("/lightpush/v3/message", PushBody(Message("/else/1/x/proto", "nobody's")));
+            Assert.Contains("belongs to no community", await unlisted.Content.ReadAsStringAsync());
+
+            // --- figures: REST JSON and CLI ---
+            var chat = await Json(await http.GetAsync("/admin/v1/communities/chat"));
+            Assert.Equal(4, chat["stored"]!["messages"]!.GetValue<long>()); // owner's, member's, CLI's, and the member list itself
+            Assert.Equal(1, chat["state"]!["members"]!.GetValue<int>());
+            Assert.Equal(3, chat["rejected"]!["unauthorised"]!.GetValue<long>());
+            Assert.True(chat["state"]!["serving"]!.GetValue<bool>());
+            var list = await Cli(node, "list");
+            Assert.Equal(0, list.ExitCode);
+            Assert.Matches(@"chat\s+yes\s+4\s", list.Stdout);
+            Assert.Matches(@"plain\s+yes\s+1\s+\d+\s+1048576", list.Stdout);
+
+            // --- the owner's switch: off (signed by the CLI), a forged on ignored, queries refused over REST and libp2p ---
+            var off = await StoresyncProcess.RunAsync(null, "community", "sign-switch", "-k", ownerKeyFile, "-p", P0, "--off");
+            Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("/lightpush/v3/message", new StringContent(off.Stdout.Trim(), Encoding.UTF8, "application/json"))).StatusCode);
+            var forged = CommunityControl.CreateSwitch(Secp256k1Signatures.GeneratePrivateKey(), Timestamp.Now(), serving: true).ToPayload();
+            Convert.FromHexString(ownerPublic).CopyTo(forged, 31);
+            var forgedMessage = new WakuMessage { Payload = ByteString.CopyFrom(forged), ContentTopic = CommunityControl.ContentTopicFor(ownerPublic), Timestamp = Timestamp.Now() };
+            Assert.Equal(LightPushStatus.InvalidMessage, await LightPush(client, node, forgedMessage));
+            await AssertChatServed(node, client, served: false);
+            chat = await Json(await http.GetAsync("/admin/v1/communities/chat"));
+            Assert.False(chat["state"]!["ownerServing"]!.GetValue<bool>());
+            Assert.Equal(1, chat["control"]!["invalid"]!.GetValue<long>());
+            Assert.Equal(2, chat["control"]!["applied"]!.GetValue<long>());
+
+            // --- CLI management and its errors ---
+            var added = await Cli(node, "add", "extra", "-p", P0, "-c", "/extra/1/x/proto", "--priority", "5");
+            Assert.Equal(0, added.ExitCode);
+            var twice = await Cli(node, "add", "extra", "-p", P0);
+            Assert.Equal(1, twice.ExitCode);
+            Assert.Contains("exists already", twice.Stderr);
+            var badTopic = await Cli(node, "add", "far", "-p", "/waku/2/rs/1/9");
+            Assert.Contains("not served by this node", badTopic.Stderr);
+            Assert.Contains("no community named 'nope'", (await Cli(node, "show", "nope")).Stderr);
+            Assert.Equal(0, (await Cli(node, "set", "extra", "--max-bytes", "2048")).ExitCode);
+            Assert.Equal(2048, (await Json(await http.GetAsync("/admin/v1/communities/extra")))["maxBytes"]!.GetValue<long>());
+            var disabled = await Cli(node, "disable", "plain", "--delete-data", "--wait");
+            Assert.Equal(0, disabled.ExitCode);
+            Assert.Contains("deletion: done, 1 of about 1 messages deleted", disabled.Stderr);
+            Assert.Equal(0, (await Json(await http.GetAsync("/admin/v1/communities/plain")))["stored"]!["messages"]!.GetValue<long>());
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync($"/store/v3/messages?pubsubTopic={Uri.EscapeDataString(P0)}&contentTopics={Uri.EscapeDataString(Plain)}")).StatusCode);
+            var noNode = await StoresyncProcess.RunAsync(null, "community", "list", "--node", "http://127.0.0.1:1");
+            Assert.Equal(1, noNode.ExitCode);
+            Assert.Contains("no node answers", noNode.Stderr);
+
+            // --- metrics with the community label ---
+            using var metrics = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
+            var text = await metrics.GetStringAsync($"http://127.0.0.1:{node.MetricsPort}/metrics");
+            Assert.Contains("storesync_community_messages{otel_scope_name=\"StoreSync\",community=\"chat\"} 5", text);
+            Assert.Contains("storesync_community_owner_serving{otel_scope_name=\"StoreSync\",community=\"chat\"} 0", text);
+            Assert.Contains("storesync_community_rejected_total{otel_scope_name=\"StoreSync\",community=\"chat\",reason=\"Unauthorised\"} 3", text);
+            Assert.Matches("storesync_community_newest_timestamp_seconds\\{otel_scope_name=\"StoreSync\",community=\"chat\"\\} 1[0-9]{9}\\.[0-9]", text);
+
+            await node.StopAsync();
+            await node.DisposeAsync();
+
+            // --- restart: the owner's switch, the live additions and the opt-out are all still in force ---
+            node = await RunningNode.StartAsync(data, config, _dir);
+            await AssertChatServed(node, client, served: false);
+            var communities = await Json(await node.Http.GetAsync("/admin/v1/communities"));
+            var names = communities["communities"]!.AsArray().Select(c => c!["name"]!.GetValue<string>()).ToList();
+            Assert.Equal(["chat", "extra", "plain"], names.Order());
+            Assert.False((await Json(await node.Http.GetAsync("/admin/v1/communities/plain")))["optedIn"]!.GetValue<bool>());
+
+            // An older switch-on changes nothing; a newer one turns serving back on.
+            var stale = CommunityControl.CreateSwitch(ownerPrivate, Timestamp.Now() - 3600 * Timestamp.NanosPerSecond, serving: true).ToMessage();
+            Assert.Equal(LightPushStatus.Success, await LightPush(client, node, stale));
+            await AssertChatServed(node, client, served: false);
+            var on = await StoresyncProcess.RunAsync(null, "community", "sign-switch", "-k", ownerKeyFile, "-p", P0, "--on");
+            Assert.Equal(HttpStatusCode.OK, (await node.Http.PostAsync("/lightpush/v3/message", new StringContent(on.Stdout.Trim(), Encoding.UTF8, "application/json"))).StatusCode);
+            await AssertChatServed(node, client, served: true);
+            await node.StopAsync();
+        }
+        finally
+        {
+            await node.DisposeAsync();
+        }
+    }
+
+    /// <summary>The chat community's history over REST and over libp2p Store v3: 200 with its messages, or 503.</summary>
+    static async Task AssertChatServed(RunningNode node, Libp2pHost client, bool served)
+    {
+        var rest = await node.Http.GetAsync($"/store/v3/messages?pubsubTopic={Uri.EscapeDataString(P0)}&contentTopics={Uri.EscapeDataString(Chat)}&includeData=true");
+        var body = await Json(rest);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var response = await new StoreQueryClient(client).QueryAsync(node.Address,
+            new StoreQueryRequest { RequestId = "q", PubsubTopic = P0, ContentTopics = { Chat }, IncludeData = true }, timeout.Token);
+        if (served)
+        {
+            Assert.Equal(HttpStatusCode.OK, rest.StatusCode);
+            Assert.Equal(3, body["messages"]!.AsArray().Count);
+            Assert.Equal((StoreStatus.Success, 3), (response.StatusCode, response.Messages.Count));
+        }
+        else
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, rest.StatusCode);
+            Assert.Contains("its owner switched serving off", body["statusDesc"]!.GetValue<string>());
+            Assert.Equal(StoreStatus.ServiceUnavailable, response.StatusCode);
+            Assert.Empty(response.Messages);
+        }
+    }
+}
