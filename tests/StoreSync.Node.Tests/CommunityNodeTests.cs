@@ -182,6 +182,7 @@ public sealed partial class CommunityNodeTests : IDisposable
             Assert.Equal(1, chat["state"]!["members"]!.GetValue<int>());
             Assert.Equal(3, chat["rejected"]!["unauthorised"]!.GetValue<long>());
             Assert.True(chat["state"]!["serving"]!.GetValue<bool>());
+            Assert.True(chat["limits"]!["enforced"]!.GetValue<bool>());
             var list = await Cli(node, "list");
             Assert.Equal(0, list.ExitCode);
             Assert.Matches(@"chat\s+yes\s+4\s", list.Stdout);

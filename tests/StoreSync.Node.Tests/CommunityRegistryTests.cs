@@ -29,10 +29,10 @@ public sealed class CommunityRegistryTests : IDisposable
         return options;
     }
 
-    CommunityRegistry Start(NodeOptions options)
+    CommunityRegistry Start(NodeOptions options, Evictor? evictor = null)
     {
         var policy = new CommunityPolicy(new ServedTopics(options.ServedPubsubTopics()));
-        var registry = new CommunityRegistry(options, policy, _store, new ServedTopics(options.ServedPubsubTopics()), NullLogger<CommunityRegistry>.Instance);
+        var registry = new CommunityRegistry(options, policy, _store, new ServedTopics(options.ServedPubsubTopics()), NullLogger<CommunityRegistry>.Instance, evictor);
         registry.Load();
         return registry;
     }
@@ -137,5 +137,59 @@ public sealed class CommunityRegistryTests : IDisposable
         registry.SetOptedIn("chat", false, deleteData: true);
         await registry.DeletionOf("chat")!.Completion.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(0, _store.GetFigures(P0).Messages);
+    }
+
+    static List<IngestItem> Messages(string contentTopic, int count, long start, int payloadBytes = 100) =>
+        [.. Enumerable.Range(0, count).Select(i => new IngestItem(P0, new StoreSync.Core.Proto.WakuMessage
+        {
+            Payload = Google.Protobuf.ByteString.CopyFrom(new byte[payloadBytes]), ContentTopic = contentTopic, Timestamp = start + i,
+        }))];
+
+    [Fact]
+    public void Community_limits_evict_the_oldest_first_and_refuse_what_was_evicted_on_purpose()
+    {
+        var evictor = new Evictor(_store);
+        var registry = Start(Options(("chat", Chat(maxBytes: 20_000))), evictor);
+        long t0 = StoreSync.Core.Timestamp.Now() - 3600 * StoreSync.Core.Timestamp.NanosPerSecond;
+        _store.Ingest(Messages("/chat/1/a/proto", 500, t0));
+        evictor.Evict();
+        var figures = _store.GetFigures(P0, "/chat/1/a/proto");
+        Assert.InRange(figures.Bytes, 1, 20_000);
+        var horizon = _store.GetRetentionHorizon("chat");
+        Assert.NotNull(horizon);
+        long kept = figures.Messages;
+        Assert.Equal(t0 + 500 - kept - 1, horizon!.Value.Timestamp); // the oldest went first: the horizon is the newest evicted
+
+        // An evicted message pushed again is refused, with the reason.
+        var metrics = new StoreSync.Waku.WakuMetrics();
+        var ingress = new StoreSync.Waku.Ingress.MessageIngress(_store, StoreSync.Core.MessageValidator.Default, new ServedTopics([P0]), metrics,
+            NullLogger<StoreSync.Waku.Ingress.MessageIngress>.Instance, registry.Policy);
+        var again = ingress.Accept(P0, Messages("/chat/1/a/proto", 1, t0)[0].Message);
+        Assert.Equal(StoreSync.Waku.Ingress.IngressRejection.BelowRetentionHorizon, again.Rejection);
+        metrics.Dispose();
+
+        // Raising the limit live clears the horizon (backfill may fetch what fits again).
+        registry.Put(registry.Get("chat") with { MaxBytes = 1 << 20 });
+        Assert.Null(_store.GetRetentionHorizon("chat"));
+        Assert.Empty(StoreIntegrity.Check(_store));
+    }
+
+    [Fact]
+    public void The_global_limit_takes_from_the_lowest_priority_first_and_overlaps_are_reported()
+    {
+        var evictor = new Evictor(_store);
+        var registry = Start(Options(
+            ("low", new CommunityOptions { PubsubTopics = [P0], ContentTopics = ["/low/1/a/proto"], Priority = -1 }),
+            ("high", new CommunityOptions { PubsubTopics = [P0], ContentTopics = ["/high/1/a/proto"], Priority = 5 }),
+            ("wide", new CommunityOptions { PubsubTopics = [P0], OptedIn = false })), evictor);
+        Assert.Contains("shares topics with community high", registry.Retention.NotEnforced["wide"]);
+        long t0 = StoreSync.Core.Timestamp.Now() - 3600 * StoreSync.Core.Timestamp.NanosPerSecond;
+        _store.Ingest(Messages("/high/1/a/proto", 100, t0)); // the older ones
+        _store.Ingest(Messages("/low/1/a/proto", 100, t0 + 1000));
+        long high = _store.GetFigures(P0, "/high/1/a/proto").Bytes, low = _store.GetFigures(P0, "/low/1/a/proto").Bytes;
+        registry.SetSettings(storeUnlisted: null, maxStoreBytes: high + low / 2);
+        evictor.Evict();
+        Assert.Equal(high, _store.GetFigures(P0, "/high/1/a/proto").Bytes); // untouched although older
+        Assert.InRange(_store.GetFigures(P0, "/low/1/a/proto").Bytes, 1, low / 2);
     }
 }

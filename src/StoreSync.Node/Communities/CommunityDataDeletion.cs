@@ -7,16 +7,20 @@ namespace StoreSync.Node.Communities;
 
 /// <summary>Deletes a community's stored messages in bounded chunks, in the background, with progress; cancellable.</summary>
 /// <remarks>
-/// Walks the (pubsub, time) index of each of the community's pubsub topics, collects at most <see cref="ChunkSize"/>
+/// When no other opted-in community shares its topics, the store's retention scope deletion does the work
+/// (<see cref="Evictor.DeleteScope"/>: oldest first, atomic chunks, then the scope's retention horizon is cleared). Otherwise
+/// this walks the (pubsub, time) index of each of the community's pubsub topics, collects at most <see cref="ChunkSize"/>
 /// messages of the community that no other stored community also holds, and deletes them in one atomic store batch (every
 /// index, counter and sync fingerprint with them); the write lock is held for one chunk only, so ingest goes on meanwhile.
-/// Each chunk re-opens the index after the last entry examined, so memory stays bounded whatever the community's size.
+/// Each chunk re-opens the index after the last entry examined, so memory stays bounded whatever the community's size; the
+/// walk passes over each topic once, so it ends even while messages keep arriving.
 /// </remarks>
 public sealed class CommunityDataDeletion
 {
     public const int ChunkSize = 1000;
 
     readonly MessageStore _store;
+    readonly Evictor? _scopeDeleter;
     readonly CommunityDefinition _community;
     readonly Func<string, string, bool> _keptByAnother;
     readonly ILogger _logger;
@@ -24,9 +28,12 @@ public sealed class CommunityDataDeletion
     long _deleted, _examined;
 
     /// <param name="keptByAnother">True when another community that is stored holds the (pubsub, content) pair: such messages stay.</param>
-    public CommunityDataDeletion(MessageStore store, CommunityDefinition community, Func<string, string, bool> keptByAnother, ILogger logger)
+    /// <param name="scopeDeleter">The store's evictor, to delete the community's retention scope whole; null to walk the index.</param>
+    public CommunityDataDeletion(MessageStore store, CommunityDefinition community, Func<string, string, bool> keptByAnother, ILogger logger,
+        Evictor? scopeDeleter = null)
     {
         _store = store;
+        _scopeDeleter = scopeDeleter;
         _community = community;
         _keptByAnother = keptByAnother;
         _logger = logger;
@@ -62,8 +69,18 @@ public sealed class CommunityDataDeletion
     {
         try
         {
-            foreach (var pubsub in _community.PubsubTopics)
-                await DeleteTopicAsync(pubsub, ct).ConfigureAwait(false);
+            if (_scopeDeleter is not null)
+            {
+                var progress = new Reporter(this);
+                _scopeDeleter.DeleteScope(CommunityRetention.ScopeOf(_community), progress, ct);
+            }
+            else
+            {
+                foreach (var pubsub in _community.PubsubTopics)
+                    await DeleteTopicAsync(pubsub, ct).ConfigureAwait(false);
+                // A community joined again starts afresh: nothing below an old horizon is refused or skipped by sync.
+                _store.SetRetentionHorizon(_community.Name, null);
+            }
             State = "done";
             _logger.LogInformation("Community {Community}: deleted {Deleted} messages", Community, Deleted);
         }
@@ -85,6 +102,16 @@ public sealed class CommunityDataDeletion
         finally
         {
             FinishedAt = DateTimeOffset.UtcNow;
+        }
+    }
+
+    /// <summary>Takes the scope deletion's progress synchronously (<see cref="Progress{T}"/> would post it later).</summary>
+    sealed class Reporter(CommunityDataDeletion job) : IProgress<EvictionProgress>
+    {
+        public void Report(EvictionProgress value)
+        {
+            Interlocked.Exchange(ref job._deleted, value.Messages);
+            Interlocked.Exchange(ref job._examined, value.Messages);
         }
     }
 

@@ -13,7 +13,10 @@ public sealed record CommunityFigures(
     long? Oldest,
     long? Newest,
     CommunityCounters Counters,
-    CommunityDataDeletion? Deletion);
+    CommunityDataDeletion? Deletion,
+    bool LimitsEnforced,
+    string LimitsNote,
+    long? RetentionHorizon);
 
 /// <summary>Computes community figures from the store's per-topic statistics, cached until the store changes (at most a second).</summary>
 /// <remarks>
@@ -70,8 +73,10 @@ public sealed class CommunityFiguresSource : IMessageStoreObserver
                 if (content.Newest is { } n && (newest is null || n > newest)) newest = n;
             }
         }
+        string note = !_registry.LimitsEnforced ? "no evictor runs on this store"
+            : _registry.Retention.NotEnforced.GetValueOrDefault(community.Name) ?? "";
         return new CommunityFigures(community, policy.StateOf(community), messages, bytes, oldest, newest, policy.CountersOf(community.Name),
-            _registry.DeletionOf(community.Name));
+            _registry.DeletionOf(community.Name), note.Length == 0, note, _store.GetRetentionHorizon(community.Name)?.Timestamp);
     }
 
     StoreStatistics Statistics()

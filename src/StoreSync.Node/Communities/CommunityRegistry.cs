@@ -22,10 +22,14 @@ public sealed class CommunityRegistry : IDisposable
     readonly Lock _lock = new();
     readonly Dictionary<string, CommunityDefinition> _configured;
     readonly Dictionary<string, CommunityDataDeletion> _deletions = new(StringComparer.Ordinal);
+    readonly Evictor? _evictor;
     CommunityStateFile _state = new();
 
-    public CommunityRegistry(NodeOptions options, CommunityPolicy policy, MessageStore store, IServedTopics served, ILogger<CommunityRegistry> logger)
+    /// <param name="evictor">The store's evictor, which enforces the storage limits; null: limits are kept but not enforced.</param>
+    public CommunityRegistry(NodeOptions options, CommunityPolicy policy, MessageStore store, IServedTopics served, ILogger<CommunityRegistry> logger,
+        Evictor? evictor = null)
     {
+        _evictor = evictor;
         _options = options;
         _policy = policy;
         _store = store;
@@ -45,6 +49,15 @@ public sealed class CommunityRegistry : IDisposable
     public bool? StoreUnlistedSetting => _policy.StoreUnlistedSetting;
 
     public long MaxStoreBytes { get; private set; }
+
+    /// <summary>The retention scopes in force, and the communities whose limits cannot be enforced (with why).</summary>
+    public CommunityRetention Retention { get; private set; } = CommunityRetention.Empty;
+
+    /// <summary>Whether storage limits are enforced at all (an evictor runs on the store).</summary>
+    public bool LimitsEnforced => _evictor is not null;
+
+    /// <summary>The store's evictor, or null.</summary>
+    public Evictor? Evictor => _evictor;
 
     /// <summary>Problems of the configuration file's communities (part of <see cref="NodeOptions.Validate"/>).</summary>
     public static IReadOnlyList<string> CheckConfigured(NodeOptions options)
@@ -82,6 +95,7 @@ public sealed class CommunityRegistry : IDisposable
             }
             MaxStoreBytes = merged.Settings.MaxStoreBytes;
             _policy.Configure(definitions, merged.Settings.StoreUnlisted);
+            ApplyRetention(definitions, MaxStoreBytes);
             _state = merged;
             WriteState();
             _logger.LogInformation("Communities: {Count} defined ({OptedIn} opted in), unlisted messages {Unlisted}; state in {File}",
@@ -193,7 +207,12 @@ public sealed class CommunityRegistry : IDisposable
     void StartDeletion(CommunityDefinition community)
     {
         CancelDeletion(community.Name);
-        var job = new CommunityDataDeletion(_store, community, (p, c) => _policy.StoredByAnother(community.Name, p, c), _logger);
+        // The store's scope deletion when nothing stored shares the community's topics and nothing more arrives for it (opted out).
+        var scope = CommunityRetention.ScopeOf(community);
+        bool alone = _policy.Communities.All(c => c.Name == community.Name || !c.OptedIn || !CommunityRetention.ScopeOf(c).Overlaps(scope));
+        bool stillArriving = _policy.Communities.All(c => c.Name != community.Name) && _policy.StoreUnlisted;
+        var job = new CommunityDataDeletion(_store, community, (p, c) => _policy.StoredByAnother(community.Name, p, c), _logger,
+            alone && !stillArriving ? _evictor : null);
         _deletions[community.Name] = job;
         _logger.LogInformation("Community {Community}: deleting its {Total} messages in chunks of {Chunk}", community.Name, job.Total, CommunityDataDeletion.ChunkSize);
         job.Start();
@@ -227,6 +246,16 @@ public sealed class CommunityRegistry : IDisposable
         _state = next;
         MaxStoreBytes = maxStoreBytes;
         _policy.Configure(communities, storeUnlisted);
+        ApplyRetention(communities, maxStoreBytes);
+    }
+
+    void ApplyRetention(IReadOnlyList<CommunityDefinition> communities, long maxStoreBytes)
+    {
+        var retention = CommunityRetention.Build(communities, maxStoreBytes);
+        foreach (var (name, why) in retention.NotEnforced)
+            if (!Retention.NotEnforced.ContainsKey(name)) _logger.LogWarning("Community {Community}: {Why}", name, why);
+        Retention = retention;
+        _evictor?.Configure(retention.Configuration);
     }
 
     string? SeedFor(string name) => _configured.TryGetValue(name, out var configured) ? CommunityStateFile.SeedOf(configured) : null;

@@ -146,6 +146,14 @@ public static class CommunityEndpoints
                 syncRefused = c.SyncRefused,
             },
             control = new { applied = c.ControlApplied, stale = c.ControlStale, invalid = c.ControlInvalid },
+            limits = new
+            {
+                maxBytes = d.MaxBytes,
+                priority = d.Priority,
+                enforced = f.LimitsEnforced,
+                note = f.LimitsNote,
+                retentionHorizon = f.RetentionHorizon,
+            },
             deletion = DeletionJson(f.Deletion),
         };
     }

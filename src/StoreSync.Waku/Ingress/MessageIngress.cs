@@ -27,6 +27,8 @@ public sealed class MessageIngress(MessageStore store, MessageValidator validato
         if (admission?.Admit(pubsubTopic, message, hash, source) is { Accepted: false } refused)
             return Reject(refused.Error, refused.Rejection, source);
         var result = store.Ingest([new IngestItem(pubsubTopic, message)]);
+        if (result.Refused > 0)
+            return Reject($"message {hash} is at or below its community's retention horizon: it was evicted on purpose", IngressRejection.BelowRetentionHorizon, source);
         if (result.Inserted > 0)
             metrics.MessagesStored.Add(1, new KeyValuePair<string, object?>("pubsub_topic", pubsubTopic));
         return new IngressResult(IngressRejection.None, hash, result.Inserted == 0, "");
@@ -56,6 +58,9 @@ public enum IngressRejection
 
     /// <summary>The community's authorship policy is on and the message carries no signature of an authorised author.</summary>
     Unauthorised,
+
+    /// <summary>Older than what the store evicted on purpose for its scope (the retention horizon): not stored again.</summary>
+    BelowRetentionHorizon,
 }
 
 /// <summary>Outcome of <see cref="MessageIngress.Accept"/>: stored (or already known), or refused with a reason.</summary>
