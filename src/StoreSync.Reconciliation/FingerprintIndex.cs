@@ -27,10 +27,16 @@ public sealed class FingerprintIndex : ISyncItemSource
         public uint Priority;
     }
 
+    /// <summary>Items read per store call while building: one call per block would be one RocksDB iterator per 64 items.</summary>
+    const int BuildChunk = 8192;
+
+    // One scratch buffer per thread for the block scans, not one per index: a node keeps an index per scope, and a
+    // small scope must not pay 5 KB for it.
+    [ThreadStatic] static SyncItem[]? t_scratch;
+
     readonly IOrderedSyncItems _store;
     readonly int _blockSize;
-    readonly SyncItem[] _scratch;
-    Node[] _nodes = new Node[16];
+    Node[] _nodes = new Node[4];
     int _used, _free = -1, _root = -1;
     uint _seed = 0x9E3779B9;
 
@@ -40,34 +46,45 @@ public sealed class FingerprintIndex : ISyncItemSource
         if (blockSize < 4) throw new ArgumentOutOfRangeException(nameof(blockSize), "blocks hold at least 4 items");
         _store = store;
         _blockSize = blockSize;
-        _scratch = new SyncItem[2 * blockSize + 2];
+    }
+
+    SyncItem[] Scratch
+    {
+        get
+        {
+            var s = t_scratch;
+            if (s is null || s.Length < 2 * _blockSize + 2) t_scratch = s = new SyncItem[Math.Max(2 * _blockSize + 2, 2 * DefaultBlockSize + 2)];
+            return s;
+        }
     }
 
     public long Count => _root < 0 ? 0 : _nodes[_root].SubCount;
 
-    /// <summary>Number of blocks (treap nodes); memory is about 128 bytes per block.</summary>
+    /// <summary>Number of blocks (treap nodes); memory is 128 bytes per block, with at most twice as many slots as blocks.</summary>
     public int BlockCount { get; private set; }
 
-    /// <summary>Approximate bytes of memory held by the index.</summary>
-    public long MemoryBytes => (long)_nodes.Length * 128 + _scratch.Length * 40;
+    /// <summary>Bytes of memory held by the index (its node array; the per-thread scan buffer is shared by all indexes).</summary>
+    public long MemoryBytes => (long)_nodes.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<Node>();
 
     /// <summary>Builds the index from the store's current content by one ordered scan.</summary>
     public static FingerprintIndex Build(IOrderedSyncItems store, int blockSize = DefaultBlockSize)
     {
         var index = new FingerprintIndex(store, blockSize);
-        var blocks = new List<(SyncItem First, int Count, MessageHash Xor)>();
-        var buffer = new SyncItem[blockSize];
+        var builder = new Builder(index);
+        var buffer = new SyncItem[Math.Max(BuildChunk / blockSize, 1) * blockSize];
         var from = SyncItem.MinValue;
         while (true)
         {
             int n = store.Read(from, SyncItem.MaxValue, buffer);
-            if (n == 0) break;
-            var fp = Fingerprint.Of(buffer.AsSpan(0, n));
-            blocks.Add((buffer[0], n, fp.Xor));
-            if (n < blockSize) break;
+            for (int at = 0; at < n; at += blockSize)
+            {
+                var block = buffer.AsSpan(at, Math.Min(blockSize, n - at));
+                builder.Add(block[0], block.Length, Fingerprint.Of(block).Xor);
+            }
+            if (n < buffer.Length) break;
             from = buffer[n - 1].Successor();
         }
-        index.BuildFrom(blocks);
+        builder.Finish();
         return index;
     }
 
@@ -101,7 +118,7 @@ public sealed class FingerprintIndex : ISyncItemSource
         long count = BinaryPrimitives.ReadInt64LittleEndian(header[8..]);
         if (blockSize < 4 || count < 0 || count > int.MaxValue) throw new InvalidDataException("corrupt fingerprint index header");
         var index = new FingerprintIndex(store, blockSize);
-        var blocks = new List<(SyncItem, int, MessageHash)>((int)Math.Min(count, 1 << 20));
+        var builder = new Builder(index);
         Span<byte> record = stackalloc byte[NodeBytes];
         SyncItem previous = default;
         for (long i = 0; i < count; i++)
@@ -109,11 +126,11 @@ public sealed class FingerprintIndex : ISyncItemSource
             input.ReadExactly(record);
             var first = new SyncItem(BinaryPrimitives.ReadInt64BigEndian(record), MessageHash.Read(record.Slice(8, 32)));
             int n = BinaryPrimitives.ReadInt32LittleEndian(record[40..]);
-            if (n <= 0 || (i > 0 && first <= previous)) throw new InvalidDataException("corrupt fingerprint index block");
-            blocks.Add((first, n, MessageHash.Read(record.Slice(44, 32))));
+            if (n <= 0 || n > 2 * blockSize || (i > 0 && first <= previous)) throw new InvalidDataException("corrupt fingerprint index block");
+            builder.Add(first, n, MessageHash.Read(record.Slice(44, 32)));
             previous = first;
         }
-        index.BuildFrom(blocks);
+        builder.Finish();
         return index;
     }
 
@@ -165,6 +182,20 @@ public sealed class FingerprintIndex : ISyncItemSource
 
     public long Rank(in SyncItem item) => Prefix(item).Count;
 
+    /// <summary>Fingerprints of consecutive ranges with one prefix lookup per bound (m + 1 for m ranges, not 2m).</summary>
+    public void GetFingerprints(ReadOnlySpan<SyncItem> bounds, Span<Fingerprint> ranges)
+    {
+        if (bounds.Length < 2) return;
+        var previous = Prefix(bounds[0]);
+        for (int i = 1; i < bounds.Length; i++)
+        {
+            if (bounds[i] < bounds[i - 1]) throw new ArgumentException("bounds must ascend", nameof(bounds));
+            var next = Prefix(bounds[i]);
+            ranges[i - 1] = next.Minus(previous);
+            previous = next;
+        }
+    }
+
     public int Read(in SyncItem from, in SyncItem to, Span<SyncItem> destination) => _store.Read(from, to, destination);
 
     /// <summary>Summary of all items strictly below <paramref name="key"/>.</summary>
@@ -188,8 +219,9 @@ public sealed class FingerprintIndex : ISyncItemSource
         }
         if (block < 0) return Fingerprint.Empty;
         // Only the block holding the key is read from the store: [first, key) of at most 2·blockSize items.
-        int got = _store.Read(_nodes[block].First, key, _scratch);
-        var partial = Fingerprint.Of(_scratch.AsSpan(0, got));
+        var scratch = Scratch;
+        int got = _store.Read(_nodes[block].First, key, scratch);
+        var partial = Fingerprint.Of(scratch.AsSpan(0, got));
         return new Fingerprint(xorBefore, before).Plus(partial);
     }
 
@@ -231,11 +263,12 @@ public sealed class FingerprintIndex : ISyncItemSource
     {
         var first = _nodes[block].First;
         var next = Successor(first);
-        int got = _store.Read(first, next, _scratch);
+        var scratch = Scratch;
+        int got = _store.Read(first, next, scratch);
         if (got != _nodes[block].Count)
             throw new InvalidOperationException($"index and store disagree: block holds {_nodes[block].Count} items, store {got}");
         int half = got / 2;
-        var upper = Fingerprint.Of(_scratch.AsSpan(half, got - half));
+        var upper = Fingerprint.Of(scratch.AsSpan(half, got - half));
         // Move the upper half out: subtract it along the path, then insert it as a block of its own.
         Span<int> path = stackalloc int[128];
         int depth = PathTo(first, path, out _);
@@ -247,7 +280,7 @@ public sealed class FingerprintIndex : ISyncItemSource
             _nodes[i].SubCount -= upper.Count;
             _nodes[i].SubXor = _nodes[i].SubXor.Xor(upper.Xor);
         }
-        InsertNode(NewNode(_scratch[half], (int)upper.Count, upper.Xor));
+        InsertNode(NewNode(scratch[half], (int)upper.Count, upper.Xor));
     }
 
     void MergeWithNext(int block)
@@ -364,27 +397,52 @@ public sealed class FingerprintIndex : ISyncItemSource
             BlockCount--;
         }
         _root = Merge(l, rest);
+        // Evictions may empty most blocks: keep at most twice as many slots as blocks, so memory follows the items.
+        if (_nodes.Length > 64 && BlockCount * 2 < _nodes.Length) Compact();
     }
 
-    // Builds a treap from blocks in key order in O(blocks) with the classic stack construction.
-    void BuildFrom(List<(SyncItem First, int Count, MessageHash Xor)> blocks)
+    // Rebuilds the treap into a fresh array sized 1.5 × the blocks, in key order: O(blocks), and at least a sixth of
+    // the slots must be freed before the next compaction, so its cost is amortised over the removals.
+    void Compact()
     {
-        var stack = new List<int>();
-        foreach (var (first, count, xor) in blocks)
+        var old = _nodes;
+        var order = InOrder().ToArray();
+        _nodes = new Node[Math.Max(4, BlockCount + BlockCount / 2)];
+        _used = 0;
+        _free = -1;
+        _root = -1;
+        BlockCount = 0;
+        var builder = new Builder(this);
+        foreach (int i in order) builder.Add(old[i].First, old[i].Count, old[i].Xor);
+        builder.Finish();
+    }
+
+    /// <summary>Builds the treap from blocks in key order in O(blocks) with the classic stack construction.</summary>
+    sealed class Builder(FingerprintIndex index)
+    {
+        readonly List<int> _stack = [];
+
+        public void Add(in SyncItem first, int count, in MessageHash xor)
         {
-            int node = NewNode(first, count, xor);
+            var nodes = index._nodes;
+            int node = index.NewNode(first, count, xor);
+            nodes = index._nodes;
             int last = -1;
-            while (stack.Count > 0 && _nodes[stack[^1]].Priority < _nodes[node].Priority)
+            while (_stack.Count > 0 && nodes[_stack[^1]].Priority < nodes[node].Priority)
             {
-                last = stack[^1];
-                stack.RemoveAt(stack.Count - 1);
+                last = _stack[^1];
+                _stack.RemoveAt(_stack.Count - 1);
             }
-            _nodes[node].Left = last;
-            if (stack.Count > 0) _nodes[stack[^1]].Right = node;
-            stack.Add(node);
+            nodes[node].Left = last;
+            if (_stack.Count > 0) nodes[_stack[^1]].Right = node;
+            _stack.Add(node);
         }
-        _root = stack.Count > 0 ? stack[0] : -1;
-        if (_root >= 0) FixSums(_root);
+
+        public void Finish()
+        {
+            index._root = _stack.Count > 0 ? _stack[0] : -1;
+            if (index._root >= 0) index.FixSums(index._root);
+        }
     }
 
     void FixSums(int t)

@@ -3,36 +3,63 @@ using StoreSync.Core;
 
 namespace StoreSync.Reconciliation;
 
-/// <summary>Appends protocol fields to a growing pooled buffer and enforces the frame limit.</summary>
+/// <summary>Appends protocol fields to pooled segments and enforces the frame limit.</summary>
+/// <remarks>
+/// Segments of 64 KiB instead of one doubling buffer: a 20 MB frame then costs 20 MB once (the final array),
+/// not the 16 + 32 MB of doubling copies that the shared pool would also keep.
+/// </remarks>
 internal struct FrameWriter(int maxBytes) : IDisposable
 {
-    byte[] _buffer = ArrayPool<byte>.Shared.Rent(256);
-    int _length;
+    const int SegmentSize = 1 << 16;
+
+    List<(byte[] Buffer, int Used)>? _full;
+    byte[] _current = ArrayPool<byte>.Shared.Rent(256);
+    int _used, _length;
 
     public readonly int Length => _length;
 
-    public readonly ReadOnlySpan<byte> Written => _buffer.AsSpan(0, _length);
-
+    // Room for a field of at most SegmentSize bytes, contiguous in the current segment.
     Span<byte> Reserve(int size)
     {
         if (_length + size > maxBytes) throw new SyncProtocolException($"frame would exceed {maxBytes} bytes");
-        if (_length + size > _buffer.Length)
+        if (_used + size > _current.Length)
         {
-            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _length + size));
-            _buffer.AsSpan(0, _length).CopyTo(bigger);
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = bigger;
+            if (_current.Length < SegmentSize && _full is null)
+            {
+                // Small frames stay in one small buffer: grow it up to a segment.
+                var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(SegmentSize, Math.Max(_current.Length * 2, _used + size)));
+                _current.AsSpan(0, _used).CopyTo(bigger);
+                ArrayPool<byte>.Shared.Return(_current);
+                _current = bigger;
+            }
+            if (_used + size > _current.Length)
+            {
+                (_full ??= []).Add((_current, _used));
+                _current = ArrayPool<byte>.Shared.Rent(Math.Max(SegmentSize, size));
+                _used = 0;
+            }
         }
-        return _buffer.AsSpan(_length, size);
+        return _current.AsSpan(_used, size);
     }
 
-    public void Byte(byte value) { Reserve(1)[0] = value; _length++; }
+    void Advance(int size) { _used += size; _length += size; }
 
-    public void Varint(ulong value) => _length += Leb128.Write(Reserve(Leb128.MaxLength), value);
+    public void Byte(byte value) { Reserve(1)[0] = value; Advance(1); }
 
-    public void Bytes(ReadOnlySpan<byte> bytes) { bytes.CopyTo(Reserve(bytes.Length)); _length += bytes.Length; }
+    public void Varint(ulong value) => Advance(Leb128.Write(Reserve(Leb128.MaxLength), value));
 
-    public void Hash(in MessageHash hash) { hash.WriteTo(Reserve(MessageHash.Length)); _length += MessageHash.Length; }
+    public void Bytes(ReadOnlySpan<byte> bytes)
+    {
+        while (bytes.Length > 0)
+        {
+            int n = Math.Min(bytes.Length, SegmentSize);
+            bytes[..n].CopyTo(Reserve(n));
+            Advance(n);
+            bytes = bytes[n..];
+        }
+    }
+
+    public void Hash(in MessageHash hash) { hash.WriteTo(Reserve(MessageHash.Length)); Advance(MessageHash.Length); }
 
     /// <summary>A topic list: varint count, then varint byte length + UTF-8 per topic (both protocols' header).</summary>
     public void Topics(IReadOnlyList<string> topics)
@@ -40,18 +67,29 @@ internal struct FrameWriter(int maxBytes) : IDisposable
         Varint((ulong)topics.Count);
         foreach (var topic in topics)
         {
-            int size = System.Text.Encoding.UTF8.GetByteCount(topic);
-            Varint((ulong)size);
-            _length += System.Text.Encoding.UTF8.GetBytes(topic, Reserve(size));
+            var bytes = System.Text.Encoding.UTF8.GetBytes(topic);
+            Varint((ulong)bytes.Length);
+            Bytes(bytes);
         }
     }
 
-    public readonly byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
+    public readonly byte[] ToArray()
+    {
+        var result = new byte[_length];
+        int at = 0;
+        if (_full is not null)
+            foreach (var (buffer, used) in _full) { buffer.AsSpan(0, used).CopyTo(result.AsSpan(at)); at += used; }
+        _current.AsSpan(0, _used).CopyTo(result.AsSpan(at));
+        return result;
+    }
 
     public void Dispose()
     {
-        ArrayPool<byte>.Shared.Return(_buffer);
-        _buffer = [];
+        ArrayPool<byte>.Shared.Return(_current);
+        if (_full is not null)
+            foreach (var (buffer, _) in _full) ArrayPool<byte>.Shared.Return(buffer);
+        _current = [];
+        _full = null;
     }
 }
 

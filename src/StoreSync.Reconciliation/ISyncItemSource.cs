@@ -22,4 +22,11 @@ public interface ISyncItemSource : IOrderedSyncItems
 
     /// <summary>Number of items strictly below <paramref name="item"/> (its lower-bound index).</summary>
     long Rank(in SyncItem item);
+
+    /// <summary>Fingerprints of the consecutive ranges [bounds[i], bounds[i + 1]); bounds ascend.</summary>
+    /// <remarks>A split asks for all its children at once, so an index can share the m + 1 boundary lookups.</remarks>
+    void GetFingerprints(ReadOnlySpan<SyncItem> bounds, Span<Fingerprint> ranges)
+    {
+        for (int i = 0; i + 1 < bounds.Length; i++) ranges[i] = GetFingerprint(bounds[i], bounds[i + 1]);
+    }
 }

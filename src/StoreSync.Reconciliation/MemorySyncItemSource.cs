@@ -37,5 +37,7 @@ public sealed class MemorySyncItemSource : ISyncItemSource
 
     public long Rank(in SyncItem item) => _index.Rank(item);
 
+    public void GetFingerprints(ReadOnlySpan<SyncItem> bounds, Span<Fingerprint> ranges) => _index.GetFingerprints(bounds, ranges);
+
     public int Read(in SyncItem from, in SyncItem to, Span<SyncItem> destination) => _items.Read(from, to, destination);
 }

@@ -7,16 +7,16 @@ namespace StoreSync.Reconciliation;
 /// </remarks>
 public abstract class ReconciliationSession
 {
-    readonly HashSet<SyncItem> _toSend = [], _toReceive = [];
+    readonly SyncItemSet _toSend = new(), _toReceive = new();
 
     protected ReconciliationSession(SyncLimits? limits) => Limits = limits ?? SyncLimits.Default;
 
     public SyncLimits Limits { get; }
 
-    /// <summary>Local items the peer lacks: hand their hashes to the transfer protocol.</summary>
+    /// <summary>Local items the peer lacks, in ascending order: hand their hashes to the transfer protocol.</summary>
     public IReadOnlySet<SyncItem> ToSend => _toSend;
 
-    /// <summary>Items the peer has and we lack: the peer pushes them.</summary>
+    /// <summary>Items the peer has and we lack, in ascending order: the peer pushes them.</summary>
     public IReadOnlySet<SyncItem> ToReceive => _toReceive;
 
     public bool IsFinished { get; protected set; }

@@ -79,15 +79,81 @@ public class FingerprintIndexTests
         Assert.Equal(source.Count + 1, loaded.Count);
     }
 
+    /// <summary>An ordered store with O(log n) insert and delete that counts the items it hands out.</summary>
+    sealed class CountingStore : IOrderedSyncItems
+    {
+        public readonly SortedSet<SyncItem> Items = [];
+        public long ItemsRead, Reads;
+
+        public int Read(in SyncItem from, in SyncItem to, Span<SyncItem> destination)
+        {
+            Reads++;
+            if (from >= to) return 0;
+            int n = 0;
+            foreach (var x in Items.GetViewBetween(from, to))
+            {
+                if (x >= to || n == destination.Length) break;
+                destination[n++] = x;
+            }
+            ItemsRead += n;
+            return n;
+        }
+    }
+
     [Fact]
-    public void Memory_stays_under_16_bytes_per_item()
+    public void A_range_fingerprint_reads_a_bounded_number_of_items_whatever_the_range()
+    {
+        var rng = new Random(11);
+        var store = new CountingStore();
+        for (int i = 0; i < 100_000; i++) store.Items.Add(TestItems.RandomItem(rng, 0, 1L << 40));
+        var index = FingerprintIndex.Build(store);
+        var model = store.Items.ToArray();
+        // Updates in between, so blocks of every size (split, merged) are crossed.
+        for (int i = 0; i < 20_000; i++)
+        {
+            if (i % 2 == 0) { var x = TestItems.RandomItem(rng, 0, 1L << 40); if (store.Items.Add(x)) index.Insert(x); }
+            else { var x = model[rng.Next(model.Length)]; if (store.Items.Remove(x)) index.Remove(x); }
+        }
+        model = store.Items.ToArray();
+        long worst = 0;
+        for (int q = 0; q < 400; q++)
+        {
+            // From one-item ranges to the whole store.
+            int i = rng.Next(model.Length), j = q % 4 == 0 ? model.Length - 1 : Math.Min(model.Length - 1, i + rng.Next(1 << (q % 17)));
+            var from = model[i];
+            var to = model[j].Successor();
+            store.ItemsRead = 0;
+            var fp = index.GetFingerprint(from, to);
+            Assert.Equal(j - i + 1, fp.Count);
+            Assert.Equal(Fingerprint.Of(model.AsSpan(i, j - i + 1)), fp);
+            worst = Math.Max(worst, store.ItemsRead);
+        }
+        // Two prefixes, each scanning at most the one block holding its bound (≤ 2 × block size items).
+        Assert.True(worst <= 2 * 2 * FingerprintIndex.DefaultBlockSize, $"{worst} items read for one range fingerprint");
+    }
+
+    [Fact]
+    public void Memory_stays_under_16_bytes_per_item_through_inserts_and_deletes()
     {
         var rng = new Random(3);
-        var items = Enumerable.Range(0, 200_000).Select(_ => TestItems.RandomItem(rng, 0, long.MaxValue / 2)).ToArray();
-        var source = new MemorySyncItemSource(items);
-        for (int i = 0; i < 20_000; i++) source.Insert(TestItems.RandomItem(rng, 0, long.MaxValue / 2));
-        for (int i = 0; i < 100_000; i++) source.Remove(items[i]);
-        Assert.True(source.Index.BlockCount * 128.0 / source.Count <= 16, $"{source.Index.BlockCount} blocks for {source.Count} items");
+        var store = new CountingStore();
+        for (int i = 0; i < 100_000; i++) store.Items.Add(TestItems.RandomItem(rng, 0, long.MaxValue / 2));
+        var index = FingerprintIndex.Build(store);
+        var items = store.Items.ToArray();
+        Assert.True(index.MemoryBytes <= 16.0 * store.Items.Count, $"built: {index.MemoryBytes} bytes for {store.Items.Count} items");
+        for (int i = 0; i < 10_000; i++) { var x = TestItems.RandomItem(rng, 0, long.MaxValue / 2); if (store.Items.Add(x)) index.Insert(x); }
+        // Delete every other item: blocks shrink to half and merge with their successor below a quarter.
+        for (int i = 0; i < items.Length; i += 2) { store.Items.Remove(items[i]); index.Remove(items[i]); }
+        Assert.Equal(store.Items.Count, index.Count);
+        Assert.True(index.MemoryBytes <= 16.0 * store.Items.Count, $"{index.MemoryBytes} bytes for {store.Items.Count} items ({index.BlockCount} blocks)");
+        Assert.Equal(Fingerprint.Of(store.Items.ToArray()), index.GetFingerprint(SyncItem.MinValue, SyncItem.MaxValue));
+        // Retention evicts the oldest 95 %: the node array shrinks with the blocks.
+        var left = store.Items.ToArray();
+        foreach (var x in left.Take(left.Length * 95 / 100)) { store.Items.Remove(x); index.Remove(x); }
+        Assert.True(index.MemoryBytes <= 16.0 * store.Items.Count, $"after eviction: {index.MemoryBytes} bytes for {store.Items.Count} items");
+        var rest = store.Items.ToArray();
+        Assert.Equal(Fingerprint.Of(rest), index.GetFingerprint(SyncItem.MinValue, SyncItem.MaxValue));
+        Assert.Equal(Fingerprint.Of(rest.AsSpan(10, 500)), index.GetFingerprint(rest[10], rest[510]));
     }
 
     [Fact]

@@ -53,6 +53,10 @@ public class EvictorTests
         Assert.True(figures.Bytes + evicted[^1].Bytes > limit);
         Assert.Equal(alpha.Sum(r => r.Bytes) - figures.Bytes, result.Bytes);
         Assert.Equal(new TopicFigures(result.Messages, result.Bytes), result.ByScope["alpha"]);
+        Assert.Equal(result.ByScope["alpha"], evictor.GetEvictedTotals()["alpha"]);
+        Assert.Equal(figures, evictor.GetScopeFigures()["alpha"]);
+        Assert.Equal(evictor.GetFigures("beta"), evictor.GetScopeFigures()["beta"]);
+        Assert.Equal(rows.Where(r => Beta.Covers(r.Pubsub, r.Message.ContentTopic)).Sum(r => r.Bytes), evictor.GetScopeFigures()["beta"].Bytes);
         Assert.Equal((int)Math.Ceiling(result.Messages / 97.0), result.Chunks);
         // Beta (no limit) and the unscoped topic are untouched.
         Assert.All(rows.Where(r => !Alpha.Covers(r.Pubsub, r.Message.ContentTopic)), r => Assert.True(t.Store.Contains(r.Hash)));
@@ -246,6 +250,18 @@ public class EvictorTests
         await stop.CancelAsync();
         await loop;
         Assert.Empty(StoreIntegrity.Check(t.Store));
+    }
+
+    [Fact]
+    public async Task The_background_loop_ends_when_the_store_is_closed()
+    {
+        using var t = new TempStore();
+        var evictor = new Evictor(t.Store, new([new ScopeRetention(Alpha, [new CountRetentionPolicy(100)])]), new EvictorOptions { TimePolicyInterval = TimeSpan.FromMilliseconds(50) });
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var loop = evictor.RunAsync(stop.Token);
+        t.Store.Dispose();
+        await loop.WaitAsync(TimeSpan.FromSeconds(30)); // bounded: the loop sees the closed store on its next wake-up
+        Assert.False(stop.IsCancellationRequested);
     }
 
     [Fact]

@@ -8,6 +8,7 @@ using StoreSync.Storage;
 using StoreSync.Storage.Tests;
 using StoreSync.Waku.Communities;
 using StoreSync.Waku.Ingress;
+using StoreSync.Waku.Peers;
 using StoreSync.Waku.LightPush;
 using StoreSync.Waku.Metadata;
 using StoreSync.Waku.RateLimiting;
@@ -25,7 +26,7 @@ public sealed class WakuNodeFixture : IAsyncDisposable
     public Multiaddr Address => Server.ListenAddresses[0];
     public static readonly string[] Served = ["/waku/2/rs/1/0", "/waku/2/rs/1/1"];
 
-    WakuNodeFixture(double queriesPerSecond, uint clusterId, CommunityPolicy? communities)
+    WakuNodeFixture(double queriesPerSecond, uint clusterId, CommunityPolicy? communities, PeerPenalties? penalties)
     {
         Server = new Libp2pHost(IdentityKey.Generate(KeyType.Secp256k1), new HostOptions { Security = new PlaintextSecurity() });
         Client = new Libp2pHost(IdentityKey.Generate(KeyType.Ed25519), new HostOptions { Security = new PlaintextSecurity() });
@@ -33,13 +34,14 @@ public sealed class WakuNodeFixture : IAsyncDisposable
         var engine = new StoreQueryEngine(Store.Store);
         new StoreQueryService(new StoreQueryServer(engine, limiter, Metrics, NullLogger<StoreQueryServer>.Instance, communities: communities), Metrics, NullLogger<StoreQueryService>.Instance).Attach(Server);
         var ingress = new MessageIngress(Store.Store, MessageValidator.Default, new Topics(), Metrics, NullLogger<MessageIngress>.Instance, communities);
-        new LightPushService(new LightPushServer(ingress, limiter, NullLogger<LightPushServer>.Instance), MessageValidator.DefaultMaxMessageBytes, NullLogger<LightPushService>.Instance).Attach(Server);
+        new LightPushService(new LightPushServer(ingress, limiter, NullLogger<LightPushServer>.Instance, penalties: penalties), MessageValidator.DefaultMaxMessageBytes, NullLogger<LightPushService>.Instance).Attach(Server);
         new MetadataService(new MetadataProtocol(clusterId, [0, 1]), NullLogger<MetadataService>.Instance).Attach(Server);
     }
 
-    public static async Task<WakuNodeFixture> StartAsync(double queriesPerSecond = 0, uint clusterId = 1, CommunityPolicy? communities = null)
+    public static async Task<WakuNodeFixture> StartAsync(double queriesPerSecond = 0, uint clusterId = 1, CommunityPolicy? communities = null,
+        PeerPenalties? penalties = null)
     {
-        var fixture = new WakuNodeFixture(queriesPerSecond, clusterId, communities);
+        var fixture = new WakuNodeFixture(queriesPerSecond, clusterId, communities, penalties);
         await fixture.Server.StartAsync([Multiaddr.Parse("/ip4/127.0.0.1/tcp/0")], default);
         await fixture.Client.StartAsync([Multiaddr.Parse("/ip4/127.0.0.1/tcp/0")], default);
         return fixture;

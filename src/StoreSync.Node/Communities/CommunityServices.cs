@@ -4,10 +4,11 @@ using Microsoft.Extensions.Logging;
 using StoreSync.Storage;
 using StoreSync.Waku.Communities;
 using StoreSync.Waku.Ingress;
+using StoreSync.Waku.Peers;
 
 namespace StoreSync.Node.Communities;
 
-/// <summary>Registers the community controls: the policy (ingress admission, query gate, sync policy), the registry, figures.</summary>
+/// <summary>Registers the community controls: the policy (ingress admission, query gate, sync policy), the registry, figures, penalties.</summary>
 public static class CommunityServices
 {
     /// <summary>Call before the network and REST services are registered: the communities must be in force before the first message arrives.</summary>
@@ -23,6 +24,7 @@ public static class CommunityServices
             sp.GetRequiredService<ILogger<Evictor>>()));
         services.AddSingleton<CommunityRegistry>();
         services.AddSingleton<CommunityFiguresSource>();
+        services.AddSingleton<PeerPenalties>(_ => new PeerPenalties());
         services.AddHostedService<CommunityService>();
         return services;
     }

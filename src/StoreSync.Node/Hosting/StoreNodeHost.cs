@@ -15,6 +15,7 @@ using StoreSync.Waku;
 using StoreSync.Waku.Ingress;
 using StoreSync.Waku.LightPush;
 using StoreSync.Waku.Metadata;
+using StoreSync.Waku.Peers;
 using StoreSync.Waku.RateLimiting;
 using StoreSync.Waku.Store;
 using StoreSync.Storage.Query;
@@ -59,7 +60,7 @@ public static class StoreNodeHost
         builder.Services.AddSingleton<StoreQueryService>();
         var (pushRate, pushBurst) = options.LightPushRateLimit();
         builder.Services.AddSingleton(sp => new LightPushServer(sp.GetRequiredService<MessageIngress>(), new PerPeerRateLimiter(pushRate, pushBurst),
-            sp.GetRequiredService<ILogger<LightPushServer>>(), sp.GetRequiredService<WakuMetrics>()));
+            sp.GetRequiredService<ILogger<LightPushServer>>(), sp.GetRequiredService<WakuMetrics>(), sp.GetRequiredService<PeerPenalties>()));
         builder.Services.AddSingleton(sp => new LightPushService(sp.GetRequiredService<LightPushServer>(), options.MaxMessageBytes,
             sp.GetRequiredService<ILogger<LightPushService>>(), sp.GetRequiredService<WakuMetrics>()));
         builder.Services.AddSingleton(new MetadataProtocol(options.ClusterId, options.Shards));

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using StoreSync.Core;
 
@@ -12,19 +13,22 @@ namespace StoreSync.Reconciliation.Native;
 /// fingerprint), swapped as items when tiny, and otherwise split into a number of slices chosen from the
 /// estimated number of differences (Σ δ² of the count deltas, pooled over the frame), so that most slices
 /// hold zero or one difference. Both sides learn the whole symmetric difference.
+/// A received frame is read twice: a survey validates every entry and summarises our side of each node the
+/// peer asks about (16 bytes per node), then the answer pass re-reads it and writes the reply, so the memory
+/// of a frame is bounded by its node count, not by per-node objects.
 /// </remarks>
 public sealed class NativeReconciliation : ReconciliationSession
 {
     public const string ProtocolId = "/storesync/reconciliation/1.0.0";
     public const byte Version = 1;
 
-    /// <summary>A node with at most this many local items is sent as items rather than split.</summary>
+    /// <summary>Default of <see cref="NativeTuning.ItemsThreshold"/>.</summary>
     public const int ItemsThreshold = 2;
 
-    /// <summary>Slices per expected difference when splitting (λ = ½ difference per slice; 2 beat 3 and 4 on bytes, spec/sync.md §3.5).</summary>
+    /// <summary>Default of <see cref="NativeTuning.SlicesPerDifference"/> (spec/sync.md §3.5).</summary>
     public const double SlicesPerDifference = 2;
 
-    /// <summary>Minimum fan-out for nodes of ≥ 1024 items, so the next frame has enough samples to pool.</summary>
+    /// <summary>Default of <see cref="NativeTuning.MinFanoutLarge"/>.</summary>
     public const int MinFanoutLarge = 16;
 
     public const int MaxFanout = 1 << 16;
@@ -32,37 +36,95 @@ public sealed class NativeReconciliation : ReconciliationSession
     /// <summary>Largest node scanned for the single-difference search; larger ones are split instead.</summary>
     public const int SearchLimit = 1 << 16;
 
-    /// <summary>An open node; <c>Sent</c> holds the items we listed in it, to read the peer's bitmap against.</summary>
-    readonly record struct Node(UInt128 Lo, UInt128 Hi, SyncItem[]? Sent = null)
+    /// <summary>Largest node (or run of sibling nodes) read once and cut in memory rather than by one index lookup per bound.</summary>
+    const int SliceInMemoryLimit = 1 << 16;
+
+    /// <summary>Reading a node's items beats index lookups while it holds fewer than this many items per bound.</summary>
+    const int ItemsPerLookup = 48;
+
+    /// <summary>A node of at most this many items is summarised from one store read instead of two index lookups.</summary>
+    const int SmallNode = 128;
+
+    /// <summary>An open node; <c>SentCount</c> items from <c>SentStart</c> in the listed-items buffer are the items we
+    /// listed in it (-1: none), to read the peer's bitmap against.</summary>
+    readonly record struct Node(UInt128 Lo, UInt128 Hi, int SentStart = -1, int SentCount = 0)
     {
         public SyncItem From => SyncItem.FromPosition(Lo);
         public SyncItem To => SyncItem.FromPosition(Hi);
         public bool Contains(in SyncItem item) => item >= From && item < To;
     }
 
-    sealed class Task
+    /// <summary>A node the peer's frame asks us to answer: what it said, and our summary from the survey.</summary>
+    struct Pending
     {
         public Node Node;
-        public EntryType Type;
         public long RemoteCount, LocalCount;
-        public ulong RemoteFp;
-        public MessageHash LocalXor;
-        public SyncItem[]? Items;
+        public ulong RemoteFp, LocalFp;
+        public bool Fresh; // first seen in this frame (a split child or the Open frame's root), not handed back to us
+    }
+
+    /// <summary>What the survey of a frame found: our (count, keyed fingerprint) per asked node and the density estimate.</summary>
+    sealed class Survey
+    {
+        public readonly ChunkedList<long> Counts = new();
+        public readonly ChunkedList<ulong> Fps = new();
+        public int Tasks, Unsettled;
+        public readonly ChunkedList<float> Squares = new(), Sizes = new(); // per differing node: max(δ², 2), max(counts)
+        public int Mismatched;
+        // Sibling groups (the children of one split): Σ −m·ln(agreeing / m) and Σ items over groups where some agree,
+        // and how many non-empty children fell in groups where none agreed.
+        public double Clusters, ClusterItems;
+        public long Unsaturated, Saturated;
+
+        public void AddSiblings(int nonEmpty, int agreed, long items)
+        {
+            if (nonEmpty < 4) return;
+            if (agreed == 0) { Saturated += nonEmpty; return; }
+            Clusters += nonEmpty * Math.Log((double)nonEmpty / agreed);
+            ClusterItems += items;
+            Unsaturated += nonEmpty;
+        }
+
+        public void Clear()
+        {
+            Counts.Clear();
+            Fps.Clear();
+            Squares.Clear();
+            Sizes.Clear();
+            Tasks = Unsettled = Mismatched = 0;
+            Clusters = ClusterItems = 0;
+            Unsaturated = Saturated = 0;
+        }
     }
 
     readonly SyncScope _localScope;
     readonly Func<SyncScope, ISyncItemSource> _sources;
     readonly long _start, _end, _horizon;
     readonly bool _initiator;
+    readonly NativeTuning _tuning;
+    readonly long[] _entryBytes = new long[6], _entryCounts = new long[6];
+    readonly List<SyncItem> _scratch = [], _extras = [], _received = [];
+    readonly List<SyncItem> _bounds = [];
+    readonly List<Fingerprint> _fps = [];
     ISyncItemSource? _source;
     ulong _key;
-    List<Node> _open = [];
+    // Open nodes and the items we listed in them; the spares are last frame's buffers, reused so that a frame of a
+    // million nodes leaves no garbage behind.
+    ChunkedList<Node> _open = new(), _spareOpen = new();
+    ChunkedList<SyncItem> _listed = new(), _spareListed = new();
+    readonly Survey _survey = new();
     bool _opened;
 
     /// <summary>Creates an initiator (give <paramref name="start"/> &lt; <paramref name="end"/>) or a responder (leave them 0).</summary>
     /// <param name="horizon">Oldest timestamp this node keeps on purpose; nothing older is reconciled.</param>
     public NativeReconciliation(SyncScope localScope, Func<SyncScope, ISyncItemSource> sources, long start = 0, long end = 0,
-        long horizon = long.MinValue, SyncLimits? limits = null) : base(limits)
+        long horizon = long.MinValue, SyncLimits? limits = null) : this(localScope, sources, start, end, horizon, limits, null)
+    {
+    }
+
+    /// <summary>As the other constructor, with a local splitting policy (the wire format does not depend on it).</summary>
+    public NativeReconciliation(SyncScope localScope, Func<SyncScope, ISyncItemSource> sources, long start, long end,
+        long horizon, SyncLimits? limits, NativeTuning? tuning) : base(limits)
     {
         _localScope = localScope;
         _sources = sources;
@@ -70,10 +132,24 @@ public sealed class NativeReconciliation : ReconciliationSession
         _end = end;
         _horizon = horizon;
         _initiator = end > start;
+        _tuning = tuning ?? NativeTuning.Default;
+        _tuning.Validate();
     }
 
     /// <summary>The lower time bound both sides agreed on (max of the requested start and both horizons).</summary>
     public long AgreedStart { get; private set; }
+
+    /// <summary>Bytes this session wrote in entries of <paramref name="type"/> (frame headers not included).</summary>
+    public long EntryBytesSent(EntryType type) => _entryBytes[(int)type];
+
+    /// <summary>Entries of <paramref name="type"/> this session wrote (a Done entry counts once, whatever its run).</summary>
+    public long EntriesSent(EntryType type) => _entryCounts[(int)type];
+
+    void Account(EntryType type, int startLength, in FrameWriter w)
+    {
+        _entryBytes[(int)type] += w.Length - startLength;
+        _entryCounts[(int)type]++;
+    }
 
     static UInt128 PositionOf(long timestamp) => SyncItem.At(timestamp).Position;
 
@@ -98,9 +174,11 @@ public sealed class NativeReconciliation : ReconciliationSession
             w.Varint((ulong)_horizon);
             w.Bytes(nonce);
             var fp = _source.GetFingerprint(root.From, root.To);
+            int at = w.Length;
             w.Byte((byte)EntryType.Fingerprint);
             WriteFingerprint(ref w, fp);
-            _open = [root];
+            Account(EntryType.Fingerprint, at, w);
+            _open.Add(root);
             _opened = true;
             return Sent(w.ToArray())!;
         }
@@ -141,17 +219,17 @@ public sealed class NativeReconciliation : ReconciliationSession
                 w.Byte((byte)FrameKind.Step);
             }
 
-            var tasks = ReadEntries(ref r);
-            if (rootReopened) tasks = [new Task { Node = _open[0], Type = EntryType.Fingerprint, RemoteCount = -1 }];
-            if (tasks.Count == 0)
+            var entries = frame[r.Position..];
+            var survey = SurveyEntries(entries, rootReopened);
+            var next = AnswerEntries(entries, survey, rootReopened, ref w);
+            (_open, _spareOpen) = (next, _open);
+            (_listed, _spareListed) = (_spareListed, _listed);
+            if (survey.Tasks == 0)
             {
                 IsFinished = true;
-                _open = [];
                 // The responder always answers the Open frame, even when everything agrees.
                 return kind == FrameKind.Open ? w.ToArray() : null;
             }
-            var next = Answer(tasks, ref w);
-            _open = next;
             if (next.Count == 0) IsFinished = true;
             return w.ToArray();
         }
@@ -175,13 +253,17 @@ public sealed class NativeReconciliation : ReconciliationSession
         var scope = _localScope.Intersect(pubsub, content);
         if (scope is null) return false;
         _source = _sources(scope);
-        _open = [new Node(PositionOf(AgreedStart), PositionOf(end))];
+        _open.Add(new Node(PositionOf(AgreedStart), PositionOf(end)));
         return AgreedStart != requested;
     }
 
-    List<Task> ReadEntries(ref FrameReader r)
+    // Pass 1: checks every entry against the open nodes and the limits (nothing is changed before the whole frame is
+    // known to be valid) and computes our summary of every node the peer asks us to answer.
+    Survey SurveyEntries(ReadOnlySpan<byte> entries, bool rootReopened)
     {
-        var tasks = new List<Task>();
+        var survey = _survey;
+        survey.Clear();
+        var r = new FrameReader(entries);
         int at = 0;
         while (r.Remaining > 0)
         {
@@ -196,94 +278,199 @@ public sealed class NativeReconciliation : ReconciliationSession
                     at += run;
                     continue;
                 case EntryType.Fingerprint:
+                {
                     var (count, fp) = ReadFingerprint(ref r);
-                    tasks.Add(new Task { Node = node, Type = type, RemoteCount = count, RemoteFp = fp });
+                    Record(survey, rootReopened ? -1 : count, fp, LocalFingerprint(node));
                     break;
+                }
                 case EntryType.Split:
-                    UInt128 span = node.Hi - node.Lo;
-                    int m = r.Count("fan-out", 1, MaxFanout);
-                    if (m < 2 || (UInt128)m > span) throw new SyncProtocolException($"cannot split a node into {m}");
-                    if (tasks.Count + m > Limits.MaxRangesPerMessage) throw new SyncProtocolException("too many nodes in one frame");
-                    foreach (var child in Children(node, m))
+                {
+                    int m = ReadFanout(ref r, node, survey.Tasks);
+                    LocalChildren(node, m);
+                    int nonEmpty = 0, agreed = 0;
+                    long size = 0;
+                    for (int i = 0; i < m; i++)
                     {
                         var (c, f) = ReadFingerprint(ref r);
-                        tasks.Add(new Task { Node = child, Type = EntryType.Fingerprint, RemoteCount = c, RemoteFp = f });
+                        bool agrees = Record(survey, c, f, _fps[i]);
+                        if (c == 0 && _fps[i].Count == 0) continue; // an empty slice says nothing about the density
+                        nonEmpty++;
+                        size += Math.Max(c, _fps[i].Count);
+                        if (agrees) agreed++;
                     }
+                    survey.AddSiblings(nonEmpty, agreed, size);
                     break;
+                }
                 case EntryType.Items:
-                    tasks.Add(new Task { Node = node, Type = type, Items = ReadItems(ref r, node) });
+                    SkipItems(ref r, node);
+                    survey.Tasks++;
+                    survey.Counts.Add(0);
+                    survey.Fps.Add(0);
                     break;
                 case EntryType.Extras:
+                    SkipItems(ref r, node);
+                    break;
                 case EntryType.ItemsReply:
-                    foreach (var item in ReadItems(ref r, node))
-                        if (_source!.GetFingerprint(item, item.Successor()).Count == 0) WeNeed(item);
-                    if (type == EntryType.ItemsReply)
-                    {
-                        var sent = node.Sent ?? throw new SyncProtocolException("an item reply for a node we did not list");
-                        var bits = r.Bytes((sent.Length + 7) / 8, "lacking bitmap");
-                        for (int i = 0; i < sent.Length; i++)
-                            if ((bits[i >> 3] & (1 << (i & 7))) != 0) NeedsFromUs(sent[i]);
-                    }
+                    SkipItems(ref r, node);
+                    if (node.SentStart < 0) throw new SyncProtocolException("an item reply for a node we did not list");
+                    r.Bytes((node.SentCount + 7) / 8, "lacking bitmap");
                     break;
                 default:
                     throw new SyncProtocolException($"entry type {(byte)type}");
             }
-            if (tasks.Count > Limits.MaxRangesPerMessage) throw new SyncProtocolException("too many nodes in one frame");
+            if (survey.Tasks > Limits.MaxRangesPerMessage) throw new SyncProtocolException("too many nodes in one frame");
             at++;
         }
         // A frame with no entries at all closes every open node ("everything agrees").
         if (at != 0 && at != _open.Count) throw new SyncProtocolException($"entries cover {at} of {_open.Count} open nodes");
-        return tasks;
+        return survey;
     }
 
-    List<Node> Answer(List<Task> tasks, ref FrameWriter w)
+    // Records our summary of one asked node; true when it agrees with the peer's.
+    bool Record(Survey survey, long remoteCount, ulong remoteFp, in Fingerprint local)
     {
-        var source = _source!;
-        double sumDiff = 0, sumCount = 0;
-        int mismatched = 0;
-        foreach (var t in tasks)
-        {
-            if (t.Type != EntryType.Fingerprint) continue;
-            var fp = source.GetFingerprint(t.Node.From, t.Node.To);
-            t.LocalCount = fp.Count;
-            t.LocalXor = fp.Xor;
-            if (t.RemoteCount == fp.Count && t.RemoteFp == KeyedFingerprint.Compute(fp, _key)) { t.Type = EntryType.Done; continue; }
-            long delta = t.RemoteCount < 0 ? 0 : t.RemoteCount - fp.Count;
-            sumDiff += Math.Max((double)delta * delta, 2);
-            sumCount += Math.Max(Math.Max(t.RemoteCount, fp.Count), 1);
-            mismatched++;
-        }
+        ulong fp = local.Count == 0 ? 0 : KeyedFingerprint.Compute(local, _key);
+        survey.Tasks++;
+        survey.Counts.Add(local.Count);
+        survey.Fps.Add(fp);
+        if (remoteCount == local.Count && remoteFp == fp) return true;
+        survey.Unsettled++;
         // Σ δ² estimates the number of differences when each is equally likely on either side (E[δ²] = D).
-        double density = mismatched >= 8 ? sumDiff / sumCount : double.NaN;
+        long delta = remoteCount < 0 ? 0 : remoteCount - local.Count;
+        survey.Squares.Add((float)Math.Max((double)delta * delta, 2));
+        survey.Sizes.Add(Math.Max(Math.Max(remoteCount, local.Count), 1));
+        survey.Mismatched++;
+        return false;
+    }
 
-        var next = new List<Node>();
-        var scratch = new List<SyncItem>();
-        int doneRun = 0;
-        foreach (var t in tasks)
+    /// <summary>
+    /// Independent differences per item in the frame's differing nodes, and whether it was confirmed by agreeing
+    /// siblings; NaN with too little to go on.
+    /// </summary>
+    /// <remarks>
+    /// Best evidence: in a split into m non-empty slices of which z agree, the differences fell into about
+    /// m·ln(m/z) independent places (Poisson), whatever their sizes — a run of 100 items missing on one side counts once,
+    /// which is what splitting must isolate. Without agreeing siblings (the first levels), δ² of a node is the estimate:
+    /// E[δ²] = D when each difference is equally likely on either side, but δ² ≈ D² when they cluster on one side (a peer
+    /// offline for an hour), so each node's δ²/count is capped at 8 × the frame's median before pooling and splits based
+    /// on it are capped (<see cref="NativeTuning.UnconfirmedFanoutCap"/>); spec/sync.md §3.5 has the measurements.
+    /// </remarks>
+    (double Density, bool Confirmed) Density(Survey survey)
+    {
+        if (_tuning.AgreementDensity && survey.Unsaturated >= 16 && survey.Unsaturated >= survey.Saturated && survey.ClusterItems > 0)
+            return (survey.Clusters / survey.ClusterItems, true);
+        int k = survey.Mismatched;
+        if (k < 8) return (double.NaN, false);
+        // The median of up to 1024 evenly spaced samples is plenty for a cap.
+        int samples = Math.Min(k, 1024);
+        var ratios = new double[samples];
+        for (int i = 0; i < samples; i++)
         {
-            if (t.Type == EntryType.Done) { doneRun++; continue; }
-            if (t.Type == EntryType.Items)
+            int j = (int)((long)i * k / samples);
+            ratios[i] = survey.Squares[j] / survey.Sizes[j];
+        }
+        Array.Sort(ratios);
+        double cap = 8 * ratios[samples / 2];
+        double squares = 0, sizes = 0;
+        for (int i = 0; i < k; i++)
+        {
+            double size = survey.Sizes[i];
+            squares += Math.Min(survey.Squares[i], cap * size);
+            sizes += size;
+        }
+        return (squares / sizes, false);
+    }
+
+    // Pass 2: the same entries again (already validated), now changing state and writing the answer.
+    ChunkedList<Node> AnswerEntries(ReadOnlySpan<byte> entries, Survey survey, bool rootReopened, ref FrameWriter w)
+    {
+        var (density, confirmed) = Density(survey);
+        var next = _spareOpen;
+        next.Clear();
+        _spareListed.Clear(); // receives the items we list in this answer
+        var r = new FrameReader(entries);
+        Span<SyncItem> probe = stackalloc SyncItem[1];
+        int at = 0, task = 0, doneRun = 0, unsettled = survey.Unsettled;
+        while (r.Remaining > 0)
+        {
+            var node = _open[at];
+            var type = (EntryType)r.Byte("entry type");
+            switch (type)
             {
-                var lacking = new byte[(t.Items!.Length + 7) / 8];
-                var extras = Merge(t.Node, t.Items!, scratch, lacking);
-                if (extras.Count == 0 && lacking.All(b => b == 0)) { doneRun++; continue; }
-                FlushDone(ref w, ref doneRun);
-                WriteItems(ref w, EntryType.ItemsReply, t.Node, extras);
-                w.Bytes(lacking);
-                continue;
+                case EntryType.Done:
+                    at += (int)r.Varint("done run");
+                    continue;
+                case EntryType.Fingerprint:
+                {
+                    var (count, fp) = ReadFingerprint(ref r);
+                    // Only the Open frame's root is a first look; any other Fingerprint entry hands back a node we answered.
+                    var p = new Pending { Node = node, RemoteCount = rootReopened ? -1 : count, RemoteFp = fp, Fresh = !_initiator && MessagesReceived == 1 };
+                    AnswerNode(ref p, survey, task++, density, confirmed, ref unsettled, ref doneRun, ref w, next);
+                    break;
+                }
+                case EntryType.Split:
+                {
+                    int m = (int)r.Varint("fan-out");
+                    for (int i = 0; i < m; i++)
+                    {
+                        var (c, f) = ReadFingerprint(ref r);
+                        var p = new Pending { Node = Child(node, m, i), RemoteCount = c, RemoteFp = f, Fresh = true };
+                        AnswerNode(ref p, survey, task++, density, confirmed, ref unsettled, ref doneRun, ref w, next);
+                    }
+                    break;
+                }
+                case EntryType.Items:
+                {
+                    task++;
+                    var theirs = ReadItems(ref r, node);
+                    var lacking = new byte[(theirs.Count + 7) / 8];
+                    bool lacks = Merge(node, theirs, lacking);
+                    if (_extras.Count == 0 && !lacks) { doneRun++; break; }
+                    FlushDone(ref w, ref doneRun);
+                    int start = w.Length;
+                    WriteItems(ref w, EntryType.ItemsReply, node, _extras);
+                    w.Bytes(lacking);
+                    Account(EntryType.ItemsReply, start, w);
+                    break;
+                }
+                case EntryType.Extras:
+                case EntryType.ItemsReply:
+                    // One store read per announced item: do we already hold it?
+                    foreach (var item in ReadItems(ref r, node))
+                        if (_source!.Read(item, item.Successor(), probe) == 0) WeNeed(item);
+                    if (type == EntryType.ItemsReply)
+                    {
+                        var bits = r.Bytes((node.SentCount + 7) / 8, "lacking bitmap");
+                        for (int i = 0; i < node.SentCount; i++)
+                            if ((bits[i >> 3] & (1 << (i & 7))) != 0) NeedsFromUs(_listed[node.SentStart + i]);
+                    }
+                    break;
             }
-            FlushDone(ref w, ref doneRun);
-            AnswerFingerprint(t, density, ref w, next, scratch);
+            at++;
         }
         FlushDone(ref w, ref doneRun);
         return next;
     }
 
-    void AnswerFingerprint(Task t, double density, ref FrameWriter w, List<Node> next, List<SyncItem> scratch)
+    void AnswerNode(ref Pending p, Survey survey, int task, double density, bool confirmed, ref int unsettled, ref int doneRun, ref FrameWriter w, ChunkedList<Node> next)
+    {
+        p.LocalCount = survey.Counts[task];
+        p.LocalFp = survey.Fps[task];
+        if (p.RemoteCount == p.LocalCount && p.RemoteFp == p.LocalFp) { doneRun++; return; }
+        unsettled--;
+        FlushDone(ref w, ref doneRun);
+        // Every other unsettled node may need one node of its own; splits share what is left of the peer's limit.
+        AnswerFingerprint(ref p, density, confirmed, Limits.MaxRangesPerMessage - next.Count - unsettled, ref w, next);
+    }
+
+    /// <param name="budget">Nodes this answer may open without the frame exceeding the peer's limit on open nodes.</param>
+    void AnswerFingerprint(ref Pending t, double density, bool confirmed, int budget, ref FrameWriter w, ChunkedList<Node> next)
     {
         var source = _source!;
+        var scratch = _scratch;
         long cL = t.LocalCount, cR = t.RemoteCount;
         var node = t.Node;
+        int at = w.Length;
         // The order matters: each rule hands the node to the side that can settle it, and no pair of rules
         // can bounce a node back and forth (spec/sync.md §3.2).
         if (cR < 0)
@@ -298,104 +485,197 @@ public sealed class NativeReconciliation : ReconciliationSession
             if (!source.ReadAll(node.From, node.To, scratch, Limits.MaxItemsPerSet)) throw new SyncProtocolException("node too large to send");
             foreach (var x in scratch) NeedsFromUs(x);
             WriteItems(ref w, EntryType.Extras, node, scratch);
+            Account(EntryType.Extras, at, w);
             return;
         }
-        if (cL == cR + 1 && cL <= SearchLimit && FindSingle(t, scratch) is { } single)
+        if (_tuning.SingleDifferenceSearch && cL == cR + 1 && cL <= SearchLimit && FindSingle(t) is { } single)
         {
             NeedsFromUs(single);
             scratch.Clear();
             scratch.Add(single);
             WriteItems(ref w, EntryType.Extras, node, scratch);
+            Account(EntryType.Extras, at, w);
+            return;
+        }
+        if (_tuning.BounceBeforeItems && _tuning.SingleDifferenceSearch && t.Fresh && cR == cL + 1 && budget >= 1)
+        {
+            // The peer probably holds the one extra item: 9 bytes let it find it, cheaper than listing ours.
+            Bounce(ref w, t, next);
             return;
         }
         UInt128 span = node.Hi - node.Lo;
-        if (cL <= ItemsThreshold || span < 2)
+        if (cL <= _tuning.ItemsThreshold || span < 2)
         {
             scratch.Clear();
             if (!source.ReadAll(node.From, node.To, scratch, Limits.MaxItemsPerSet)) throw new SyncProtocolException("node too large to send");
             WriteItems(ref w, EntryType.Items, node, scratch);
-            next.Add(node with { Sent = scratch.ToArray() });
+            Account(EntryType.Items, at, w);
+            next.Add(node with { SentStart = _spareListed.Count, SentCount = scratch.Count });
+            foreach (var x in scratch) _spareListed.Add(x);
             return;
         }
-        if (cR == cL + 1 || cR <= ItemsThreshold)
+        if ((_tuning.SingleDifferenceSearch && cR == cL + 1) || cR <= _tuning.ItemsThreshold)
         {
             // The peer is better placed: it holds the one extra item, or so few items it will list them.
             Bounce(ref w, t, next);
             return;
         }
-        long size = Math.Max(cL, Math.Max(cR, 0));
-        double expected = double.IsNaN(density) ? Math.Max((double)(cR - cL) * (cR - cL), 2) : density * size;
-        long m = (long)Math.Ceiling(SlicesPerDifference * expected);
-        if (size >= 1024) m = Math.Max(m, MinFanoutLarge);
+        long size = Math.Max(cL, cR);
+        long m;
+        if (_tuning.FixedFanout > 0) m = _tuning.FixedFanout;
+        else
+        {
+            double delta = Math.Abs(cR - cL), expected;
+            if (double.IsNaN(density)) expected = Math.Max(delta * delta, 2);
+            else if (confirmed)
+            {
+                // Places expected in a node known to differ: λ / (1 − e^−λ) for λ expected over all nodes of its size.
+                double lambda = density * size;
+                expected = lambda < 1e-9 ? 1 : lambda / (1 - Math.Exp(-lambda));
+            }
+            else expected = density * size;
+            // A node differing by δ in count holds at least |δ| differences, whatever the estimate says.
+            m = (long)Math.Ceiling(_tuning.SlicesPerDifference * Math.Max(expected, delta));
+            if (!confirmed) m = Math.Min(m, _tuning.UnconfirmedFanoutCap);
+            if (size >= _tuning.LargeNode) m = Math.Max(m, _tuning.MinFanoutLarge);
+        }
         m = Math.Clamp(m, 2, Math.Min(MaxFanout, 2 * size));
         if ((UInt128)m > span) m = (long)span;
+        m = Math.Min(m, budget);
+        if (m < 2)
+        {
+            // No room for children in this frame: hand the node back; it is split in a later frame.
+            Bounce(ref w, t, next);
+            return;
+        }
         w.Byte((byte)EntryType.Split);
         w.Varint((ulong)m);
-        foreach (var child in Children(node, (int)m))
+        LocalChildren(node, (int)m);
+        for (int i = 0; i < m; i++)
         {
-            WriteFingerprint(ref w, source.GetFingerprint(child.From, child.To));
-            next.Add(child);
+            WriteFingerprint(ref w, _fps[i]);
+            next.Add(Child(node, (int)m, i));
         }
+        Account(EntryType.Split, at, w);
     }
 
-    void Bounce(ref FrameWriter w, Task t, List<Node> next)
+    // Our summary of one node: a small node is cheaper to read (one store read) than two index lookups.
+    Fingerprint LocalFingerprint(Node node)
     {
+        _scratch.Clear();
+        if (_source!.ReadAll(node.From, node.To, _scratch, SmallNode)) return Fingerprint.Of(CollectionsMarshal.AsSpan(_scratch));
+        return _source!.GetFingerprint(node.From, node.To);
+    }
+
+    // Our fingerprints of the m children of a node into _fps: a node of up to ItemsPerLookup items per child is read
+    // once and cut in memory, a larger one costs m + 1 index lookups.
+    void LocalChildren(Node node, int m)
+    {
+        var source = _source!;
+        _fps.Clear();
+        _scratch.Clear();
+        if (source.ReadAll(node.From, node.To, _scratch, (int)Math.Min(SliceInMemoryLimit, (long)ItemsPerLookup * (m + 1))))
+        {
+            int i = 0;
+            for (int c = 0; c < m; c++)
+            {
+                var to = Child(node, m, c).To;
+                ulong w0 = 0, w1 = 0, w2 = 0, w3 = 0;
+                int count = 0;
+                for (; i < _scratch.Count && _scratch[i] < to; i++, count++)
+                {
+                    var h = _scratch[i].Hash;
+                    w0 ^= h.W0; w1 ^= h.W1; w2 ^= h.W2; w3 ^= h.W3;
+                }
+                _fps.Add(new Fingerprint(new MessageHash(w0, w1, w2, w3), count));
+            }
+            return;
+        }
+        _bounds.Clear();
+        _bounds.Add(node.From);
+        for (int c = 0; c < m; c++) { _bounds.Add(Child(node, m, c).To); _fps.Add(default); }
+        source.GetFingerprints(CollectionsMarshal.AsSpan(_bounds), CollectionsMarshal.AsSpan(_fps));
+    }
+
+    void Bounce(ref FrameWriter w, in Pending t, ChunkedList<Node> next)
+    {
+        int at = w.Length;
         w.Byte((byte)EntryType.Fingerprint);
-        WriteFingerprint(ref w, new Fingerprint(t.LocalXor, t.LocalCount));
+        w.Varint((ulong)t.LocalCount);
+        if (t.LocalCount > 0)
+        {
+            Span<byte> bytes = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(bytes, t.LocalFp);
+            w.Bytes(bytes);
+        }
+        Account(EntryType.Fingerprint, at, w);
         next.Add(t.Node);
     }
 
     // The node differs by exactly one extra local item: find x with fp(local ⊖ x) = the peer's fingerprint.
-    SyncItem? FindSingle(Task t, List<SyncItem> scratch)
+    SyncItem? FindSingle(in Pending t)
     {
+        var scratch = _scratch;
         scratch.Clear();
         if (!_source!.ReadAll(t.Node.From, t.Node.To, scratch, SearchLimit)) return null;
+        var xor = Fingerprint.Of(CollectionsMarshal.AsSpan(scratch)).Xor;
         SyncItem? found = null;
         foreach (var x in scratch)
         {
-            if (KeyedFingerprint.Compute(t.LocalXor.Xor(x.Hash), t.LocalCount - 1, _key) != t.RemoteFp) continue;
+            if (KeyedFingerprint.Compute(xor.Xor(x.Hash), t.LocalCount - 1, _key) != t.RemoteFp) continue;
             if (found is not null) return null; // two candidates: a 2^-64 event, let splitting decide
             found = x;
         }
         return found;
     }
 
-    // Compares the peer's full item list of a node with ours; returns ours that the peer lacks and marks
-    // in <paramref name="lacking"/> the positions of theirs that we lack.
-    List<SyncItem> Merge(Node node, SyncItem[] theirs, List<SyncItem> local, byte[] lacking)
+    // Compares the peer's full item list of a node with ours: marks the positions of theirs that we lack.
+    // in <paramref name="lacking"/> the positions of theirs that we lack (true if any); ours the peer lacks go to _extras.
+    bool Merge(Node node, List<SyncItem> theirs, byte[] lacking)
     {
+        var local = _scratch;
         local.Clear();
         if (!_source!.ReadAll(node.From, node.To, local, Limits.MaxItemsPerSet)) throw new SyncProtocolException("node too large to compare");
-        var extras = new List<SyncItem>();
+        var extras = _extras;
+        extras.Clear();
+        bool lacks = false;
         int i = 0, j = 0;
-        while (i < theirs.Length || j < local.Count)
+        while (i < theirs.Count || j < local.Count)
         {
-            int c = i == theirs.Length ? 1 : j == local.Count ? -1 : theirs[i].CompareTo(local[j]);
-            if (c < 0) { lacking[i >> 3] |= (byte)(1 << (i & 7)); WeNeed(theirs[i++]); }
+            int c = i == theirs.Count ? 1 : j == local.Count ? -1 : theirs[i].CompareTo(local[j]);
+            if (c < 0) { lacking[i >> 3] |= (byte)(1 << (i & 7)); lacks = true; WeNeed(theirs[i++]); }
             else if (c > 0) { NeedsFromUs(local[j]); extras.Add(local[j++]); }
             else { i++; j++; }
         }
-        return extras;
+        return lacks;
     }
 
-    static IEnumerable<Node> Children(Node node, int m)
+    int ReadFanout(ref FrameReader r, Node node, int tasks)
+    {
+        UInt128 span = node.Hi - node.Lo;
+        int m = r.Count("fan-out", 1, MaxFanout);
+        if (m < 2 || (UInt128)m > span) throw new SyncProtocolException($"cannot split a node into {m}");
+        if (tasks + m > Limits.MaxRangesPerMessage) throw new SyncProtocolException("too many nodes in one frame");
+        return m;
+    }
+
+    /// <summary>Child <paramref name="i"/> of <paramref name="m"/> equal position slices of a node (the remainder goes to the first ones).</summary>
+    static Node Child(Node node, int m, int i)
     {
         UInt128 span = node.Hi - node.Lo;
         UInt128 step = span / (uint)m, rest = span % (uint)m;
-        UInt128 lo = node.Lo;
-        for (int i = 0; i < m; i++)
-        {
-            UInt128 hi = lo + step + ((UInt128)(uint)i < rest ? 1u : 0u);
-            yield return new Node(lo, hi);
-            lo = hi;
-        }
+        UInt128 extra = (UInt128)(uint)i < rest ? (uint)i : rest;
+        UInt128 lo = node.Lo + step * (uint)i + extra;
+        return new Node(lo, lo + step + ((UInt128)(uint)i < rest ? 1u : 0u));
     }
 
-    static void FlushDone(ref FrameWriter w, ref int run)
+    void FlushDone(ref FrameWriter w, ref int run)
     {
         if (run == 0) return;
+        int at = w.Length;
         w.Byte((byte)EntryType.Done);
         w.Varint((ulong)run);
+        Account(EntryType.Done, at, w);
         run = 0;
     }
 
@@ -428,17 +708,32 @@ public sealed class NativeReconciliation : ReconciliationSession
         }
     }
 
-    SyncItem[] ReadItems(ref FrameReader r, Node node)
+    void SkipItems(ref FrameReader r, Node node)
     {
         int k = r.Count("item count", 33, Limits.MaxItemsPerSet);
-        var items = new SyncItem[k];
+        long previous = node.From.Timestamp;
+        SyncItem last = default;
+        for (int i = 0; i < k; i++)
+        {
+            previous = unchecked(previous + (long)r.Varint("item time delta"));
+            var item = new SyncItem(previous, r.Hash("item hash"));
+            if (!node.Contains(item) || (i > 0 && last >= item))
+                throw new SyncProtocolException("items must ascend inside their node");
+            last = item;
+        }
+    }
+
+    // The items of an entry the survey has already checked, into a reused buffer.
+    List<SyncItem> ReadItems(ref FrameReader r, Node node)
+    {
+        int k = r.Count("item count", 33, Limits.MaxItemsPerSet);
+        var items = _received;
+        items.Clear();
         long previous = node.From.Timestamp;
         for (int i = 0; i < k; i++)
         {
             previous = unchecked(previous + (long)r.Varint("item time delta"));
-            items[i] = new SyncItem(previous, r.Hash("item hash"));
-            if (!node.Contains(items[i]) || (i > 0 && items[i - 1] >= items[i]))
-                throw new SyncProtocolException("items must ascend inside their node");
+            items.Add(new SyncItem(previous, r.Hash("item hash")));
         }
         return items;
     }

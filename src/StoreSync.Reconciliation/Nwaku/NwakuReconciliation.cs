@@ -20,6 +20,7 @@ public sealed class NwakuReconciliation : ReconciliationSession
     readonly long _start, _end;
     SyncScope? _scope;
     ISyncItemSource? _source;
+    readonly List<(SyncItem From, SyncItem To)> _blind = [];
 
     /// <param name="localScope">Our topics (sent in every frame and intersected with the peer's).</param>
     /// <param name="sources">Opens the item source of a scope (the storage layer keeps one per scope).</param>
@@ -33,6 +34,15 @@ public sealed class NwakuReconciliation : ReconciliationSession
         _start = start;
         _end = end;
     }
+
+    /// <summary>Ranges this side answered with an empty reconciled item set because it holds nothing there.</summary>
+    /// <remarks>
+    /// nwaku's rule: the peer learns from that answer that it must push all its items of the range, and answers Skip, so
+    /// this side is never told which items will come. <see cref="ReconciliationSession.ToReceive"/> is therefore exactly
+    /// the peer's extras outside these ranges; the peer's extras inside them arrive unannounced (they are in the peer's
+    /// <see cref="ReconciliationSession.ToSend"/>). spec/sync.md §2.1.
+    /// </remarks>
+    public IReadOnlyList<(SyncItem From, SyncItem To)> BlindRanges => _blind;
 
     ISyncItemSource SourceFor(SyncScope scope)
     {
@@ -116,7 +126,11 @@ public sealed class NwakuReconciliation : ReconciliationSession
 
     SyncRange ItemSetOf(ISyncItemSource source, SyncItem lower, SyncItem upper, long count, List<SyncItem> scratch)
     {
-        if (count == 0) return new SyncRange(lower, upper, RangeType.ItemSet, default, ItemSet.EmptyReconciled);
+        if (count == 0)
+        {
+            _blind.Add((lower, upper));
+            return new SyncRange(lower, upper, RangeType.ItemSet, default, ItemSet.EmptyReconciled);
+        }
         if (count > Limits.MaxItemsPerSet) throw new SyncProtocolException($"a range of {count} items cannot be split further");
         scratch.Clear();
         source.ReadAll(lower, upper, scratch);

@@ -24,6 +24,7 @@ public sealed class Evictor : IMessageStoreObserver, IStoreIngressFilter
     readonly ILogger _logger;
     readonly SemaphoreSlim _wake = new(0, 1);
     RetentionConfiguration _configuration = RetentionConfiguration.Empty;
+    readonly Dictionary<string, TopicFigures> _evicted = new(StringComparer.Ordinal);
 
     // Under the store's write lock only.
     readonly Dictionary<(uint, uint), int> _pairScope = [];
@@ -110,17 +111,25 @@ public sealed class Evictor : IMessageStoreObserver, IStoreIngressFilter
         _store.SetRetentionHorizon(scopeId, new RetentionHorizon(timestamp, hash, configuration.LimitsOf(i)));
     }
 
-    /// <summary>Messages and bytes the scope holds now, from the counters.</summary>
-    public TopicFigures GetFigures(string scopeId)
+    /// <summary>Messages and bytes the scope holds now, from the counters (zeros for a scope not configured).</summary>
+    public TopicFigures GetFigures(string scopeId) => GetScopeFigures().GetValueOrDefault(scopeId);
+
+    /// <summary>Messages and bytes of every configured scope now, from the counters, in one pass (a scope holding nothing is listed with zeros).</summary>
+    public IReadOnlyDictionary<string, TopicFigures> GetScopeFigures()
     {
         var configuration = Configuration;
-        int i = configuration.IndexOf(scopeId);
-        if (i < 0) return default;
-        var total = default(TopicFigures);
+        var totals = new Dictionary<string, TopicFigures>(StringComparer.Ordinal);
+        foreach (var s in configuration.Scopes) totals[s.Scope.Id] = default;
         foreach (var ((p, c), figures) in _store.Counters.Snapshot())
-            if (_store.Topics.TryGetPubsubName(p, out var pubsub) && _store.Topics.TryGetContentName(c, out var content) && configuration.IndexOf(pubsub, content) == i)
-                total += figures;
-        return total;
+            if (_store.Topics.TryGetPubsubName(p, out var pubsub) && _store.Topics.TryGetContentName(c, out var content) && configuration.IndexOf(pubsub, content) is int i and >= 0)
+                totals[configuration.Scopes[i].Scope.Id] += figures;
+        return totals;
+    }
+
+    /// <summary>Messages and bytes evicted (and deleted by <see cref="DeleteScope"/>) per scope id since this evictor was made.</summary>
+    public IReadOnlyDictionary<string, TopicFigures> GetEvictedTotals()
+    {
+        lock (_evicted) return new Dictionary<string, TopicFigures>(_evicted, StringComparer.Ordinal);
     }
 
     /// <summary>
@@ -195,7 +204,7 @@ public sealed class Evictor : IMessageStoreObserver, IStoreIngressFilter
     /// <summary>
     /// Evicts whenever an ingest batch takes a scope or the store over a size or count limit (the observer's cheap check wakes
     /// it), and every <see cref="EvictorOptions.TimePolicyInterval"/> for time policies, until cancelled. A failed run is
-    /// logged and retried on the next wake-up.
+    /// logged and retried on the next wake-up; the loop ends when the store is disposed.
     /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -208,6 +217,10 @@ public sealed class Evictor : IMessageStoreObserver, IStoreIngressFilter
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return; // the store was closed under the loop: nothing left to keep within limits
             }
             catch (Exception e) when (e is StoreObserverException or StoreCorruptionException or RocksDbSharp.RocksDbException or IOException)
             {
@@ -358,6 +371,8 @@ public sealed class Evictor : IMessageStoreObserver, IStoreIngressFilter
             byScope[id] = byScope.GetValueOrDefault(id) + new TopicFigures(1, plan.Sizes[k]);
             bytes += plan.Sizes[k];
         }
+        lock (_evicted)
+            foreach (var (id, f) in byScope) _evicted[id] = _evicted.GetValueOrDefault(id) + f;
         return new EvictionResult(plan.Count, bytes, 1, TimeSpan.Zero, byScope);
     }
 

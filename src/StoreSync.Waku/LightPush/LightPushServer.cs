@@ -2,13 +2,15 @@ using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using StoreSync.Core.Proto;
 using StoreSync.Waku.Ingress;
+using StoreSync.Waku.Peers;
 using StoreSync.Waku.RateLimiting;
 
 namespace StoreSync.Waku.LightPush;
 
 /// <summary>Light push, both versions js-waku speaks: pushed messages are validated, hashed and stored (a store node does not relay).</summary>
 /// <remarks>Requests are counted by status code in <c>storesync_lightpush_requests</c> when metrics are given.</remarks>
-public sealed class LightPushServer(MessageIngress ingress, PerPeerRateLimiter limiter, ILogger<LightPushServer> logger, WakuMetrics? metrics = null)
+public sealed class LightPushServer(MessageIngress ingress, PerPeerRateLimiter limiter, ILogger<LightPushServer> logger, WakuMetrics? metrics = null,
+    PeerPenalties? penalties = null)
 {
     public const string ProtocolIdV3 = "/vac/waku/lightpush/3.0.0";
     public const string ProtocolIdLegacy = "/vac/waku/lightpush/2.0.0-beta1";
@@ -30,12 +32,13 @@ public sealed class LightPushServer(MessageIngress ingress, PerPeerRateLimiter l
             return UnreadableV3(e.Message);
         }
         var response = new LightpushResponse { RequestId = request.RequestId };
+        if (penalties?.IsRefused(peer) == true) return Set(response, LightPushStatus.TooManyRequests, "refused: this peer sent too many bad messages");
         if (!limiter.TryAcquire(peer))
             return Set(response, LightPushStatus.TooManyRequests, "TOO_MANY_REQUESTS");
         if (request.Message is null) return Set(response, LightPushStatus.BadRequest, "message is missing");
         if (!request.HasPubsubTopic)
             return Set(response, LightPushStatus.BadRequest, "pubsub_topic is required: this node does not derive shards from content topics (autosharding)");
-        var result = ingress.Accept(request.PubsubTopic, request.Message, source: peer);
+        var result = Accept(request.PubsubTopic, request.Message, peer);
         return result.Accepted
             ? Set(response, LightPushStatus.Success, "OK")
             : Set(response, StatusFor(result.Rejection), result.Error);
@@ -49,6 +52,16 @@ public sealed class LightPushServer(MessageIngress ingress, PerPeerRateLimiter l
         _ => LightPushStatus.InvalidMessage,
     };
 
+    IngressResult Accept(string pubsubTopic, WakuMessage message, string peer)
+    {
+        var result = ingress.Accept(pubsubTopic, message, source: peer);
+        if (!result.Accepted && penalties?.Penalise(peer, PeerPenalties.PointsFor(result.Rejection)) == true)
+            logger.LogWarning("Peer {Peer} reached {Threshold} penalty points by light push (last: {Reason}); disconnecting it", peer, penalties.Threshold, result.Rejection);
+        return result;
+    }
+
+    /// <summary>Whether the peer has reached the penalty threshold (the service closes its connection after answering).</summary>
+    public bool ShouldDisconnect(string peer) => penalties?.IsRefused(peer) == true;
 
     /// <summary>Answers a legacy v2 request (PushRpc with a request → PushRpc with a response).</summary>
     public PushRpc AnswerLegacy(ReadOnlySpan<byte> requestBytes, string peer)
@@ -63,9 +76,10 @@ public sealed class LightPushServer(MessageIngress ingress, PerPeerRateLimiter l
             logger.LogInformation("Legacy light push from {Peer} not decodable: {Reason}", peer, e.Message);
             return UnreadableLegacy(e.Message);
         }
+        if (penalties?.IsRefused(peer) == true) return Legacy(rpc.RequestId, false, "refused: this peer sent too many bad messages");
         if (!limiter.TryAcquire(peer)) return Legacy(rpc.RequestId, false, "TOO_MANY_REQUESTS");
         if (rpc.Request?.Message is null) return Legacy(rpc.RequestId, false, "request or message is missing");
-        var result = ingress.Accept(rpc.Request.PubsubTopic, rpc.Request.Message, source: peer);
+        var result = Accept(rpc.Request.PubsubTopic, rpc.Request.Message, peer);
         return Legacy(rpc.RequestId, result.Accepted, result.Accepted ? "OK" : result.Error);
     }
 

@@ -47,5 +47,7 @@ public sealed class LightPushService(LightPushServer server, int maxMessageBytes
         await LengthPrefixed.WriteAsync(stream, bytes, ct).ConfigureAwait(false);
         metrics?.BytesOut.Add(bytes.Length, new KeyValuePair<string, object?>("protocol", "lightpush"));
         await stream.CloseWriteAsync(ct).ConfigureAwait(false);
+        // Answered first, so the peer learns why; then cut off (it is refused until its points decay).
+        if (server.ShouldDisconnect(peer)) await stream.Connection.CloseAsync("penalised: too many bad messages").ConfigureAwait(false);
     }
 }

@@ -5,11 +5,12 @@ using StoreSync.Libp2p;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Waku.Communities;
 using StoreSync.Waku.LightPush;
+using StoreSync.Waku.Peers;
 using StoreSync.Waku.Store;
 
 namespace StoreSync.Waku.Tests.Communities;
 
-/// <summary>Light push and Store v3 over real libp2p connections with a community policy: status codes, authorship, opt-in.</summary>
+/// <summary>Light push and Store v3 over real libp2p connections with a community policy: status codes, authorship, penalties.</summary>
 public class CommunityOverLibp2pTests
 {
     const string P0 = "/waku/2/rs/1/0", Chat = "/chat/1/room/proto";
@@ -62,5 +63,60 @@ public class CommunityOverLibp2pTests
         Assert.Contains("community chat is not served", refused.StatusDesc);
         Assert.Empty(refused.Messages);
         Assert.Equal(LightPushStatus.UnsupportedPubsubTopic, (await Push(node, Chatter("after opt-out"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_peer_that_keeps_pushing_bad_messages_is_disconnected_and_refused()
+    {
+        var penalties = new PeerPenalties(threshold: 5, forgiveInterval: TimeSpan.FromHours(1));
+        await using var node = await WakuNodeFixture.StartAsync(penalties: penalties);
+        var disconnected = new TaskCompletionSource<string>();
+        var clientSaw = new TaskCompletionSource();
+        node.Server.PeerDisconnected += (_, reason) => disconnected.TrySetResult(reason);
+        node.Client.PeerDisconnected += (_, _) => clientSaw.TrySetResult();
+        for (int i = 0; i < 5; i++)
+        {
+            var bad = Chatter($"bad {i}");
+            bad.ContentTopic = "not a topic";
+            Assert.Equal(LightPushStatus.InvalidMessage, (await Push(node, bad)).StatusCode);
+        }
+        Assert.Contains("penalised", await disconnected.Task.WaitAsync(Timeout));
+        string peer = node.Client.PeerId.ToString();
+        Assert.True(penalties.IsRefused(peer));
+        Assert.Equal(1, penalties.Disconnects);
+
+        // It may reconnect (once it has seen the close), but its pushes are refused until its points decay.
+        await clientSaw.Task.WaitAsync(Timeout);
+        var refused = await Push(node, Chatter("good now"));
+        Assert.Equal(LightPushStatus.TooManyRequests, refused.StatusCode);
+        Assert.Contains("too many bad messages", refused.StatusDesc);
+        Assert.Equal(0, node.Store.Store.GetStatistics().Messages);
+    }
+
+    [Fact]
+    public void Penalty_points_decay_and_honest_refusals_cost_nothing()
+    {
+        var clock = new ManualClock();
+        var penalties = new PeerPenalties(threshold: 3, forgiveInterval: TimeSpan.FromMinutes(1), clock);
+        Assert.Equal(0, PeerPenalties.PointsFor(Ingress.IngressRejection.NotOptedIn));
+        Assert.Equal(0, PeerPenalties.PointsFor(Ingress.IngressRejection.UnservedTopic));
+        Assert.Equal(PeerPenalties.DefaultThreshold, PeerPenalties.PointsFor(Ingress.IngressRejection.HashMismatch));
+        Assert.False(penalties.Penalise("a", 2));
+        clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(0, penalties.PointsOf("a"));
+        Assert.False(penalties.Penalise("a", 2));
+        Assert.True(penalties.Penalise("a", 1));
+        Assert.False(penalties.Penalise("a", 1)); // reported once
+        Assert.True(penalties.IsRefused("a"));
+        clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.False(penalties.IsRefused("a"));
+    }
+
+    sealed class ManualClock : TimeProvider
+    {
+        long _ticks;
+        public override long GetTimestamp() => _ticks;
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+        public void Advance(TimeSpan by) => _ticks += by.Ticks;
     }
 }
