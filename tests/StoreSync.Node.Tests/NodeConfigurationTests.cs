@@ -99,4 +99,25 @@ public sealed class NodeConfigurationTests : IDisposable
         var fromFlags = NodeConfiguration.Load(null, Flags(("RateLimits:0", "store:9/1s")), _dir);
         Assert.Equal((9, 9), fromFlags.StoreRateLimit());
     }
+
+    [Theory]
+    [InlineData("150KiB", 153_600)]
+    [InlineData("200KB", 200_000)]
+    [InlineData("1500 B", 1500)]
+    [InlineData("2048", 2048)]
+    [InlineData("64kib", 65_536)]
+    public void Message_sizes_read_nwakus_units(string text, int bytes)
+    {
+        Assert.True(NodeOptions.TryParseMessageSize(text, out int parsed));
+        Assert.Equal(bytes, parsed);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("KiB")]
+    [InlineData("-5B")]
+    [InlineData("1.5KiB")]
+    [InlineData("3MiB")]
+    [InlineData("99999999999KiB")]
+    public void Bad_message_sizes_are_refused(string text) => Assert.False(NodeOptions.TryParseMessageSize(text, out _));
 }

@@ -25,6 +25,7 @@ internal static class NodeCommand
         var metricsAddress = new Option<string?>("--metrics-server-address") { Description = "Metrics listen address (default 127.0.0.1)" };
         var metricsPort = new Option<int?>("--metrics-server-port") { Description = "Metrics port (default 8008)" };
         var maxPage = new Option<int?>("--store-max-page-size") { Description = "Largest Store v3 page served (default 100)" };
+        var maxMessageSize = new Option<string?>("--max-msg-size") { Description = "Largest message accepted: KiB, KB or B, e.g. 150KiB (default 150KiB)" };
         var rateLimits = new Option<string[]>("--rate-limit")
         {
             Description = "Per-peer rate limit [store|lightpush:]VOLUME/PERIOD<ms|s|m|h>, e.g. store:100/1s; repeatable (default 50/s, bursts of 100, each)",
@@ -41,7 +42,7 @@ internal static class NodeCommand
             """)
         {
             config, clusterId, shards, pubsubTopics, listen, tcpPort, keyFile, staticNodes, maxConnections,
-            rest, restAddress, restPort, metrics, metricsAddress, metricsPort, maxPage, rateLimits,
+            rest, restAddress, restPort, metrics, metricsAddress, metricsPort, maxPage, rateLimits, maxMessageSize,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -75,6 +76,10 @@ internal static class NodeCommand
             Set(nameof(NodeOptions.MetricsServerPort), metricsPort);
             Set(nameof(NodeOptions.StoreMaxPageSize), maxPage);
             Set(nameof(NodeOptions.RateLimits), rateLimits);
+            if (parse.GetValue(maxMessageSize) is { } size)
+                flags[nameof(NodeOptions.MaxMessageBytes)] = NodeOptions.TryParseMessageSize(size, out int bytes)
+                    ? bytes.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                    : throw new CliUsageException($"--max-msg-size: '{size}' is not a size such as 150KiB, 200KB or 1500B");
 
             var options = NodeConfiguration.Load(parse.GetValue(config), flags);
             using var host = StoreNodeHost.Build(options);
