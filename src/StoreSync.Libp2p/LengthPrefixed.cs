@@ -44,7 +44,9 @@ public static class LengthPrefixed
     }
 
     /// <summary>The length varint, read byte by byte so nothing after the message is consumed; null on a clean end of stream.</summary>
-    static async ValueTask<ulong?> ReadLengthAsync(Stream stream, CancellationToken ct)
+    /// <exception cref="InvalidDataException">Malformed or longer than 9 bytes.</exception>
+    /// <exception cref="EndOfStreamException">The stream ended inside the prefix.</exception>
+    public static async ValueTask<ulong?> ReadLengthAsync(Stream stream, CancellationToken ct)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(Varint.MaxLength);
         try

@@ -103,6 +103,18 @@ public sealed class MessageStore : IDisposable
         lock (_writeLock) _observers.Add(observer);
     }
 
+    /// <summary>Runs <paramref name="action"/> while no batch can commit (under the write lock; it may call <see cref="AddObserver"/>
+    /// and read, never write). Lets an observer line up a snapshot with the batches it is told of (the sync index's build).</summary>
+    public void RunWithWritesPaused(Action action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        lock (_writeLock)
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+            action();
+        }
+    }
+
     /// <summary>Adds a check every new message of an ingest batch must pass (under the write lock); refused ones are counted in <see cref="IngestResult.Refused"/>.</summary>
     public void AddIngressFilter(IStoreIngressFilter filter)
     {
@@ -119,6 +131,20 @@ public sealed class MessageStore : IDisposable
             if (string.IsNullOrEmpty(batch[i].PubsubTopic)) throw new ArgumentException($"item {i} of the batch has no pubsub topic", nameof(batch));
             if (batch[i].Message is null) throw new ArgumentException($"item {i} of the batch has no message", nameof(batch));
         }
+        // Hashing and serialising need no lock and are most of a batch's CPU: done first, on every core for large batches.
+        var prepared = PreparedBatch.Prepare(batch);
+        try
+        {
+            return Write(batch, prepared);
+        }
+        finally
+        {
+            prepared.Dispose();
+        }
+    }
+
+    IngestResult Write(IReadOnlyList<IngestItem> batch, PreparedBatch prepared)
+    {
         Span<byte> messageKey = stackalloc byte[StoreKeys.MessageKeyLength];
         Span<byte> timeKey = stackalloc byte[StoreKeys.TimeKeyLength];
         Span<byte> hashKey = stackalloc byte[MessageHash.Length];
@@ -134,9 +160,10 @@ public sealed class MessageStore : IDisposable
             var inserted = new List<MessageHash>();
             var changes = new List<StoreChange>();
             int duplicates = 0, refused = 0;
-            foreach (var item in batch)
+            for (int i = 0; i < batch.Count; i++)
             {
-                var hash = MessageHash.Compute(item.PubsubTopic, item.Message);
+                var item = batch[i];
+                var hash = prepared.Hashes[i];
                 hash.WriteTo(hashKey);
                 if (!seen.Add(hash) || _db.HasKey(hashKey, _hashes))
                 {
@@ -150,22 +177,17 @@ public sealed class MessageStore : IDisposable
                 }
                 uint p = additions.Pubsub(item.PubsubTopic), c = additions.Content(item.Message.ContentTopic);
                 long ts = item.Message.Timestamp;
-                var stored = StoredForm(item.Message);
-                int size = stored.CalculateSize();
-                byte[] rented = ArrayPool<byte>.Shared.Rent(size);
-                var value = rented.AsSpan(0, size);
-                stored.WriteTo(value);
+                var value = prepared.Value(i);
                 StoreKeys.WriteMessageKey(messageKey, p, c, ts, hash);
                 StoreKeys.WriteTimeKey(timeKey, p, ts, hash);
                 StoreKeys.WriteHashValue(location, p, c, ts);
                 BinaryPrimitives.WriteUInt32BigEndian(contentValue, c);
                 write.Put(messageKey, value, _messages); // the batch copies it
-                ArrayPool<byte>.Shared.Return(rented);
                 write.Put(hashKey, location, _hashes);
                 write.Put(timeKey, contentValue, _time);
-                deltas[(p, c)] = deltas.GetValueOrDefault((p, c)) + new TopicFigures(1, size);
+                deltas[(p, c)] = deltas.GetValueOrDefault((p, c)) + new TopicFigures(1, value.Length);
                 inserted.Add(hash);
-                changes.Add(new StoreChange(item.PubsubTopic, item.Message.ContentTopic, ts, hash, size, p, c));
+                changes.Add(new StoreChange(item.PubsubTopic, item.Message.ContentTopic, ts, hash, value.Length, p, c));
             }
             if (inserted.Count > 0)
             {
@@ -195,7 +217,7 @@ public sealed class MessageStore : IDisposable
     }
 
     /// <summary>The form a message is stored in: as received, less what nwaku does not keep either (RLN proof, ephemeral flag).</summary>
-    static WakuMessage StoredForm(WakuMessage message)
+    internal static WakuMessage StoredForm(WakuMessage message)
     {
         if (!message.HasRateLimitProof && !message.HasEphemeral && message.HasPayload) return message;
         var stored = message.Clone();

@@ -9,7 +9,9 @@ public static class Program
         ["libp2p"] = Libp2pBenchmark.RunAsync,
         ["sync"] = args => Task.FromResult(SyncBenchmark.Run(args)),
         ["store-load"] = StoreLoadBenchmark.RunAsync,
+        ["syncnet"] = SyncNetBenchmark.RunAsync,
         ["retention"] = args => Task.FromResult(RetentionBenchmark.Run(args)),
+        ["communities"] = args => Task.FromResult(CommunityBenchmark.Run(args)),
     };
 
     public static async Task<int> Main(string[] args)

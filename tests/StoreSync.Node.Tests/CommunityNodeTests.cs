@@ -255,6 +255,88 @@ public sealed partial class CommunityNodeTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task The_admin_api_refuses_bad_requests_with_clear_errors()
+    {
+        var config = Path.Combine(_dir, "plain.json");
+        File.WriteAllText(config, """{ "StoreSync": { "Shards": [0] } }""");
+        var node = await RunningNode.StartAsync(Path.Combine(_dir, "data"), config, _dir);
+        try
+        {
+            var http = node.Http;
+            async Task<(HttpStatusCode Status, string Error)> Send(HttpMethod method, string path, string? body = null, bool ifNoneMatch = false)
+            {
+                using var request = new HttpRequestMessage(method, path);
+                if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+                if (ifNoneMatch) request.Headers.TryAddWithoutValidation("If-None-Match", "*");
+                using var response = await http.SendAsync(request);
+                var text = await response.Content.ReadAsStringAsync();
+                return (response.StatusCode, response.IsSuccessStatusCode ? text : JsonNode.Parse(text)!["error"]!.GetValue<string>());
+            }
+
+            // Without communities everything served is stored: the default of StoreUnlisted.
+            var settings = await Json(await http.GetAsync("/admin/v1/settings"));
+            Assert.True(settings["storeUnlisted"]!.GetValue<bool>());
+            Assert.Null(settings["storeUnlistedSetting"]);
+
+            var body = $$"""{"pubsubTopics":["{{P0}}"],"contentTopics":["{{Chat}}"]}""";
+            Assert.Equal(HttpStatusCode.Created, (await Send(HttpMethod.Put, "/admin/v1/communities/chat", body, ifNoneMatch: true)).Status);
+            Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Put, "/admin/v1/communities/chat", body)).Status);
+            var conflict = await Send(HttpMethod.Put, "/admin/v1/communities/chat", body, ifNoneMatch: true);
+            Assert.Equal((HttpStatusCode.Conflict, true), (conflict.Status, conflict.Error.Contains("exists already")));
+            // The first community defined: unlisted messages are now refused (the setting is unset).
+            Assert.False((await Json(await http.GetAsync("/admin/v1/settings")))["storeUnlisted"]!.GetValue<bool>());
+
+            var cases = new (HttpMethod Method, string Path, string? Body, HttpStatusCode Status, string Error)[]
+            {
+                (HttpMethod.Put, "/admin/v1/communities/chat", """{"name":"other","pubsubTopics":["/waku/2/rs/1/0"]}""", HttpStatusCode.BadRequest, "the path names 'chat'"),
+                (HttpMethod.Put, "/admin/v1/communities/chat", "{not json", HttpStatusCode.BadRequest, "not JSON"),
+                (HttpMethod.Put, "/admin/v1/communities/chat", "[1]", HttpStatusCode.BadRequest, "must be a JSON object"),
+                (HttpMethod.Put, "/admin/v1/communities/chat", """{"pubsubTopics":["/waku/2/rs/1/0"],"colour":"red"}""", HttpStatusCode.BadRequest, "colour"),
+                (HttpMethod.Put, "/admin/v1/communities/Chat", """{"pubsubTopics":["/waku/2/rs/1/0"]}""", HttpStatusCode.BadRequest, "community name 'Chat'"),
+                (HttpMethod.Put, "/admin/v1/communities/x", """{"pubsubTopics":["/waku/2/rs/1/0"],"ownerKey":"nothex"}""", HttpStatusCode.BadRequest, "OwnerKey must be a compressed secp256k1"),
+                (HttpMethod.Patch, "/admin/v1/communities/chat", """{"name":"renamed"}""", HttpStatusCode.BadRequest, "cannot be renamed"),
+                (HttpMethod.Patch, "/admin/v1/communities/chat", """{"maxBytes":-5}""", HttpStatusCode.BadRequest, "MaxBytes -5 is negative"),
+                (HttpMethod.Patch, "/admin/v1/communities/nope", """{"maxBytes":5}""", HttpStatusCode.NotFound, "no community named 'nope'"),
+                (HttpMethod.Delete, "/admin/v1/communities/nope", null, HttpStatusCode.NotFound, "no community named 'nope'"),
+                (HttpMethod.Post, "/admin/v1/communities/chat/disable?deleteData=maybe", null, HttpStatusCode.BadRequest, "deleteData must be true or false"),
+                (HttpMethod.Patch, "/admin/v1/settings", """{"storeUnlisted":"yes"}""", HttpStatusCode.BadRequest, "storeUnlisted must be true, false or null"),
+                (HttpMethod.Patch, "/admin/v1/settings", """{"maxStoreBytes":-1}""", HttpStatusCode.BadRequest, "negative"),
+                (HttpMethod.Patch, "/admin/v1/settings", """{"colour":1}""", HttpStatusCode.BadRequest, "unknown setting 'colour'"),
+            };
+            foreach (var c in cases)
+            {
+                var (status, error) = await Send(c.Method, c.Path, c.Body);
+                Assert.True(status == c.Status && error.Contains(c.Error), $"{c.Method} {c.Path} {c.Body}: {(int)status} {error}");
+            }
+            // Nothing of the refused requests changed the state; a merge patch that clears a field works.
+            var chat = await Json(await http.GetAsync("/admin/v1/communities/chat"));
+            Assert.Equal(0, chat["maxBytes"]!.GetValue<long>());
+            Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Patch, "/admin/v1/communities/chat", """{"contentTopics":[],"priority":3}""")).Status);
+            chat = await Json(await http.GetAsync("/admin/v1/communities/chat"));
+            Assert.Empty(chat["contentTopics"]!.AsArray());
+            Assert.Equal(3, chat["priority"]!.GetValue<int>());
+            Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Patch, "/admin/v1/settings", """{"storeUnlisted":true,"maxStoreBytes":1000000}""")).Status);
+            Assert.Equal(1000000, (await Json(await http.GetAsync("/admin/v1/settings")))["maxStoreBytes"]!.GetValue<long>());
+            await node.StopAsync();
+        }
+        finally
+        {
+            await node.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public void Only_loopback_callers_reach_the_admin_api()
+    {
+        Assert.True(StoreSync.Node.Rest.CommunityEndpoints.IsAdminCaller(IPAddress.Loopback));
+        Assert.True(StoreSync.Node.Rest.CommunityEndpoints.IsAdminCaller(IPAddress.IPv6Loopback));
+        Assert.True(StoreSync.Node.Rest.CommunityEndpoints.IsAdminCaller(IPAddress.Parse("::ffff:127.0.0.1")));
+        Assert.False(StoreSync.Node.Rest.CommunityEndpoints.IsAdminCaller(IPAddress.Parse("192.0.2.7")));
+        Assert.False(StoreSync.Node.Rest.CommunityEndpoints.IsAdminCaller(IPAddress.Parse("::ffff:192.0.2.7")));
+        Assert.False(StoreSync.Node.Rest.CommunityEndpoints.IsAdminCaller(null));
+    }
+
     /// <summary>The chat community's history over REST and over libp2p Store v3: 200 with its messages, or 503.</summary>
     static async Task AssertChatServed(RunningNode node, Libp2pHost client, bool served)
     {

@@ -46,6 +46,20 @@ public sealed class NodeConfigurationTests : IDisposable
     }
 
     [Fact]
+    public void Store_sync_settings_default_to_nwakus_and_are_bounded()
+    {
+        var options = NodeConfiguration.Load(null, Flags(), _dir);
+        Assert.True(options.StoreSync);
+        Assert.Equal((300, 3600, 20, 3600, 2), (options.StoreSyncInterval, options.StoreSyncRange, options.StoreSyncRelayJitter,
+            options.StoreSyncHistoryInterval, options.StoreSyncMaxConcurrentPeers));
+        var bad = NodeConfiguration.Load(null, Flags(("StoreSyncInterval", "0"), ("StoreSyncRelayJitter", "-1"), ("StoreSyncMaxConcurrentPeers", "0")), _dir);
+        var errors = string.Join("\n", bad.Validate());
+        Assert.Contains("--store-sync-interval", errors);
+        Assert.Contains("--store-sync-relay-jitter", errors);
+        Assert.Contains("--store-sync-max-concurrent-peers", errors);
+    }
+
+    [Fact]
     public void A_named_config_file_must_exist()
     {
         Assert.Throws<FileNotFoundException>(() => NodeConfiguration.Load("missing.json", Flags(), _dir));

@@ -77,15 +77,19 @@ public sealed class Connection
 
     /// <summary>Opens a stream and negotiates <paramref name="protocolId"/> on it.</summary>
     /// <exception cref="MultistreamException">The peer does not support the protocol.</exception>
-    public async Task<Libp2pStream> NewStreamAsync(string protocolId, CancellationToken ct)
+    public Task<Libp2pStream> NewStreamAsync(string protocolId, CancellationToken ct) => NewStreamAsync([protocolId], ct);
+
+    /// <summary>Opens a stream proposing each protocol in turn on it (multistream-select); <see cref="Libp2pStream.Protocol"/> tells which one the peer took.</summary>
+    /// <exception cref="MultistreamException">The peer supports none of them.</exception>
+    public async Task<Libp2pStream> NewStreamAsync(IReadOnlyList<string> protocolIds, CancellationToken ct)
     {
         var stream = await _session.OpenStreamAsync(ct).ConfigureAwait(false);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct, _lifetime.Token);
             timeout.CancelAfter(_host.Options.StreamNegotiationTimeout);
-            await MultistreamSelect.SelectAsync(stream, [protocolId], timeout.Token).ConfigureAwait(false);
-            return new Libp2pStream(stream, this, protocolId);
+            var selected = await MultistreamSelect.SelectAsync(stream, protocolIds, timeout.Token).ConfigureAwait(false);
+            return new Libp2pStream(stream, this, selected);
         }
         catch
         {

@@ -166,7 +166,10 @@ public sealed class Libp2pHost : IAsyncDisposable
     }
 
     /// <summary>Opens a stream on an existing connection to the peer, or dials one of its known addresses.</summary>
-    public async Task<Libp2pStream> NewStreamAsync(PeerId peer, string protocolId, CancellationToken ct)
+    public Task<Libp2pStream> NewStreamAsync(PeerId peer, string protocolId, CancellationToken ct) => NewStreamAsync(peer, [protocolId], ct);
+
+    /// <summary>As <see cref="NewStreamAsync(PeerId, string, CancellationToken)"/>, proposing each protocol in turn (the first the peer supports wins).</summary>
+    public async Task<Libp2pStream> NewStreamAsync(PeerId peer, IReadOnlyList<string> protocolIds, CancellationToken ct)
     {
         var connection = FindConnection(peer);
         if (connection is null)
@@ -188,7 +191,7 @@ public sealed class Libp2pHost : IAsyncDisposable
             }
             if (connection is null) throw new IOException($"could not dial {peer}: {last?.Message}", last);
         }
-        return await connection.NewStreamAsync(protocolId, ct).ConfigureAwait(false);
+        return await connection.NewStreamAsync(protocolIds, ct).ConfigureAwait(false);
     }
 
     /// <summary>Round-trip time of <c>/ipfs/ping/1.0.0</c> to a connected or known peer.</summary>

@@ -26,6 +26,12 @@ internal static class NodeCommand
         var metricsPort = new Option<int?>("--metrics-server-port") { Description = "Metrics port (default 8008)" };
         var maxPage = new Option<int?>("--store-max-page-size") { Description = "Largest Store v3 page served (default 100)" };
         var maxMessageSize = new Option<string?>("--max-msg-size") { Description = "Largest message accepted: KiB, KB or B, e.g. 150KiB (default 150KiB)" };
+        var storeSync = new Option<bool?>("--store-sync") { Description = "Reconcile the store with peers that speak store sync (default true)" };
+        var syncInterval = new Option<int?>("--store-sync-interval") { Description = "Seconds between syncs of the recent window with each peer (default 300)" };
+        var syncRange = new Option<int?>("--store-sync-range") { Description = "Seconds of the recent window (default 3600)" };
+        var syncJitter = new Option<int?>("--store-sync-relay-jitter") { Description = "Seconds before now left out of sync windows (default 20)" };
+        var syncHistory = new Option<int?>("--store-sync-history-interval") { Description = "Seconds between whole-history syncs with each StoreSync peer (default 3600)" };
+        var syncPeers = new Option<int?>("--store-sync-max-concurrent-peers") { Description = "Peers synced at the same time (default 2)" };
         var rateLimits = new Option<string[]>("--rate-limit")
         {
             Description = "Per-peer rate limit [store|lightpush:]VOLUME/PERIOD<ms|s|m|h>, e.g. store:100/1s; repeatable (default 50/s, bursts of 100, each)",
@@ -38,11 +44,13 @@ internal static class NodeCommand
             127.0.0.1:8645 (GET /store/v3/messages, /health, /debug/v1/info, POST /lightpush/v3/message) and Prometheus
             metrics on 127.0.0.1:8008/metrics. Settings come from appsettings.json (section "StoreSync"), STORESYNC_*
             environment variables and these flags, in rising precedence. Ctrl-C or SIGTERM stops it cleanly: requests in
-            flight are answered, then the store is closed.
+            flight are answered, then the store is closed. Store sync (reconciliation, native and nwaku mode, and transfer)
+            runs with --staticnode peers and with every peer that announces it.
             """)
         {
             config, clusterId, shards, pubsubTopics, listen, tcpPort, keyFile, staticNodes, maxConnections,
             rest, restAddress, restPort, metrics, metricsAddress, metricsPort, maxPage, rateLimits, maxMessageSize,
+            storeSync, syncInterval, syncRange, syncJitter, syncHistory, syncPeers,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -80,6 +88,12 @@ internal static class NodeCommand
                 flags[nameof(NodeOptions.MaxMessageBytes)] = NodeOptions.TryParseMessageSize(size, out int bytes)
                     ? bytes.ToString(System.Globalization.CultureInfo.InvariantCulture)
                     : throw new CliUsageException($"--max-msg-size: '{size}' is not a size such as 150KiB, 200KB or 1500B");
+            Set(nameof(NodeOptions.StoreSync), storeSync);
+            Set(nameof(NodeOptions.StoreSyncInterval), syncInterval);
+            Set(nameof(NodeOptions.StoreSyncRange), syncRange);
+            Set(nameof(NodeOptions.StoreSyncRelayJitter), syncJitter);
+            Set(nameof(NodeOptions.StoreSyncHistoryInterval), syncHistory);
+            Set(nameof(NodeOptions.StoreSyncMaxConcurrentPeers), syncPeers);
 
             var options = NodeConfiguration.Load(parse.GetValue(config), flags);
             using var host = StoreNodeHost.Build(options);

@@ -94,6 +94,24 @@ public sealed class NodeOptions
         return true;
     }
 
+    /// <summary>Reconcile the store with peers (nwaku's --store-sync; on by default here: keeping history complete is the point).</summary>
+    public bool StoreSync { get; set; } = true;
+
+    /// <summary>Seconds between syncs of the recent window with each peer (nwaku's --store-sync-interval).</summary>
+    public int StoreSyncInterval { get; set; } = 300;
+
+    /// <summary>Seconds of the recent window (nwaku's --store-sync-range).</summary>
+    public int StoreSyncRange { get; set; } = 3600;
+
+    /// <summary>Seconds before now left out of every window, for messages still in flight (nwaku's --store-sync-relay-jitter).</summary>
+    public int StoreSyncRelayJitter { get; set; } = 20;
+
+    /// <summary>Seconds between whole-history syncs with each StoreSync peer (native mode only).</summary>
+    public int StoreSyncHistoryInterval { get; set; } = 3600;
+
+    /// <summary>Peers synced at the same time.</summary>
+    public int StoreSyncMaxConcurrentPeers { get; set; } = 2;
+
     public IEnumerable<string> ServedPubsubTopics() =>
         Shards.Select(s => PubsubTopic.ForShard(ClusterId, s)).Concat(PubsubTopics).Distinct(StringComparer.Ordinal);
 
@@ -121,7 +139,12 @@ public sealed class NodeOptions
             if (!RateLimitSetting.TryParse(r, out _, out var e)) errors.Add($"RateLimits (--rate-limit): {e}");
         if (MaxMessageBytes is < 1024 or > 64 * 1024 * 1024) errors.Add($"MaxMessageBytes {MaxMessageBytes} is outside 1 KiB..64 MiB");
         if (MaxStoreBytes < 0) errors.Add($"MaxStoreBytes {MaxStoreBytes} is negative (0 = no global limit)");
-        errors.AddRange(StoreSync.Node.Communities.CommunityRegistry.CheckConfigured(this));
+        errors.AddRange(global::StoreSync.Node.Communities.CommunityRegistry.CheckConfigured(this));
+        if (StoreSyncInterval is < 1 or > 86_400) errors.Add($"StoreSyncInterval (--store-sync-interval) {StoreSyncInterval} is outside 1..86400 s");
+        if (StoreSyncRange is < 1 or > 30 * 86_400) errors.Add($"StoreSyncRange (--store-sync-range) {StoreSyncRange} is outside 1 s..30 days");
+        if (StoreSyncRelayJitter is < 0 or > 3600) errors.Add($"StoreSyncRelayJitter (--store-sync-relay-jitter) {StoreSyncRelayJitter} is outside 0..3600 s");
+        if (StoreSyncHistoryInterval is < 1 or > 7 * 86_400) errors.Add($"StoreSyncHistoryInterval (--store-sync-history-interval) {StoreSyncHistoryInterval} is outside 1 s..7 days");
+        if (StoreSyncMaxConcurrentPeers is < 1 or > 64) errors.Add($"StoreSyncMaxConcurrentPeers (--store-sync-max-concurrent-peers) {StoreSyncMaxConcurrentPeers} is outside 1..64");
         return errors;
     }
 }

@@ -19,6 +19,10 @@ using StoreSync.Waku.Peers;
 using StoreSync.Waku.RateLimiting;
 using StoreSync.Waku.Store;
 using StoreSync.Storage.Query;
+using StoreSync.Reconciliation;
+using StoreSync.Waku.Sync;
+using StoreSync.Waku.Communities;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace StoreSync.Node.Hosting;
 
@@ -65,6 +69,23 @@ public static class StoreNodeHost
             sp.GetRequiredService<ILogger<LightPushService>>(), sp.GetRequiredService<WakuMetrics>()));
         builder.Services.AddSingleton(new MetadataProtocol(options.ClusterId, options.Shards));
         builder.Services.AddSingleton<MetadataService>();
+
+        // Store sync (spec/sync.md §5): registered before the network service so the indexes are built and the protocols
+        // attached before the host listens. Sync ranges start at the communities' retention horizons (the evictor's).
+        builder.Services.AddSingleton<SyncMetrics>();
+        builder.Services.AddSingleton(new SyncSessions());
+        builder.Services.TryAddSingleton<IRetentionHorizon>(sp => new EvictorRetentionHorizon(sp.GetRequiredService<Evictor>()));
+        builder.Services.AddSingleton(sp => new SyncIndexes(sp.GetRequiredService<MessageStore>(), options.ServedPubsubTopics()));
+        builder.Services.AddSingleton(sp => new ReconciliationRunner(sp.GetRequiredService<Libp2pHost>(), sp.GetRequiredService<MessageStore>(),
+            sp.GetRequiredService<PeerPenalties>(), sp.GetRequiredService<SyncMetrics>(), sp.GetRequiredService<ILogger<ReconciliationRunner>>(),
+            policy: sp.GetService<ICommunityPolicy>()));
+        builder.Services.AddSingleton<ReconciliationService>();
+        builder.Services.AddSingleton(sp => new TransferService(sp.GetRequiredService<MessageIngress>(), sp.GetRequiredService<MessageStore>(), sp.GetRequiredService<SyncSessions>(),
+            sp.GetRequiredService<PeerPenalties>(), sp.GetRequiredService<IRetentionHorizon>(), sp.GetRequiredService<SyncMetrics>(), options.MaxMessageBytes,
+            sp.GetRequiredService<ILogger<TransferService>>()));
+        builder.Services.AddSingleton<StoreSyncClient>();
+        builder.Services.AddSingleton<StoreSyncService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<StoreSyncService>());
         builder.Services.AddSingleton<NetworkService>();
         builder.Services.AddSingleton<INodeInfo>(sp => sp.GetRequiredService<NetworkService>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NetworkService>());

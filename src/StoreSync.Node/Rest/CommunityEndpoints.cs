@@ -20,7 +20,7 @@ public static class CommunityEndpoints
         // Whatever address the REST API listens on, the admin API changes what the node stores: local callers only.
         app.Use(async (http, next) =>
         {
-            if (http.Request.Path.StartsWithSegments(Prefix) && http.Connection.RemoteIpAddress is { } remote && !IPAddress.IsLoopback(remote))
+            if (http.Request.Path.StartsWithSegments(Prefix) && !IsAdminCaller(http.Connection.RemoteIpAddress))
             {
                 await Error(http, StatusCodes.Status403Forbidden, "the admin API answers on the loopback interface only").ConfigureAwait(false);
                 return;
@@ -102,6 +102,10 @@ public static class CommunityEndpoints
             return Results.Json(Settings(registry), Json);
         })));
     }
+
+    /// <summary>Loopback callers only (IPv4, IPv6, and IPv4 mapped into IPv6); an unknown address is refused.</summary>
+    internal static bool IsAdminCaller(IPAddress? remote) =>
+        remote is not null && (IPAddress.IsLoopback(remote) || (remote.IsIPv4MappedToIPv6 && IPAddress.IsLoopback(remote.MapToIPv4())));
 
     static object Settings(CommunityRegistry registry) => new
     {

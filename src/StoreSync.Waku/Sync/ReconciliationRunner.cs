@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using StoreSync.Libp2p.Host;
+using StoreSync.Reconciliation;
+using StoreSync.Reconciliation.Native;
+using StoreSync.Storage;
+using StoreSync.Waku.Communities;
+using StoreSync.Waku.Peers;
+
+namespace StoreSync.Waku.Sync;
+
+/// <summary>Drives one reconciliation session over a stream (either role, either mode) and pushes what the peer lacks.</summary>
+/// <remarks>
+/// Frames are length-prefixed (spec/sync.md §2.1, §3.2). Every read is bounded in size (<see cref="SyncNetworkLimits.MaxFrameBytes"/>)
+/// and time (<see cref="SyncNetworkLimits.FrameTimeout"/>), the session in time (<see cref="SyncNetworkLimits.SessionTimeout"/>) and in
+/// the differences it may find; the engine bounds rounds and per-frame work. A frame that breaks the protocol ends the session
+/// with a reset and penalises the peer; a closed stream or a timeout just ends it.
+/// </remarks>
+public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, PeerPenalties penalties, SyncMetrics metrics,
+    ILogger<ReconciliationRunner> logger, SyncNetworkLimits? limits = null, ICommunityPolicy? policy = null)
+{
+    readonly SyncNetworkLimits _limits = limits ?? SyncNetworkLimits.Default;
+
+    /// <summary>The community policy sessions obey (null: everything may be synced).</summary>
+    public ICommunityPolicy? Policy => policy;
+
+    /// <summary>The item source of an agreed scope, refused when the community policy does not let the whole scope be synced.</summary>
+    public Func<SyncScope, ISyncItemSource> Sources(SyncIndexes indexes) => scope =>
+    {
+        if (policy is not null && !policy.IsSyncable(scope))
+            throw new SyncScopeRefusedException($"scope [{string.Join(", ", scope.PubsubTopics)}] × [{string.Join(", ", scope.ContentTopics)}] may not be synced (community opt-in or owner's switch)");
+        return indexes.SourceFor(scope);
+    };
+
+    public SyncNetworkLimits Limits => _limits;
+
+    /// <summary>Raised when a session (either role) has ended and its pushes are written.</summary>
+    public event Action<SyncSessionResult>? SessionEnded;
+
+    public async Task<SyncSessionResult> RunAsync(Libp2pStream stream, ReconciliationSession session, SyncSessions.SessionLease lease, bool initiator, CancellationToken ct)
+    {
+        var peer = stream.RemotePeer;
+        bool nwaku = session is not NativeReconciliation;
+        string mode = nwaku ? "nwaku" : "native";
+        var modeTag = SyncMetrics.Tag("mode", mode);
+        long started = Stopwatch.GetTimestamp();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(_limits.SessionTimeout);
+        await using var sender = new TransferSender(host, store, peer, metrics, logger, _limits.MaxDifferencesPerSession, deadline.Token,
+            policy is null ? null : policy.MaySync);
+        var pushed = nwaku ? new HashSet<SyncItem>() : null;
+        string? error = null;
+        bool violated = false, capped = false, refused = false;
+        long bytesOut = 0, bytesIn = 0;
+
+        async Task WriteAsync(byte[] frame)
+        {
+            await SyncFrame.WriteAsync(stream, frame, deadline.Token).ConfigureAwait(false);
+            bytesOut += SyncFrame.WireSize(frame.Length);
+            metrics.Frames.Add(1, modeTag, SyncMetrics.Tag("direction", "out"));
+        }
+
+        try
+        {
+            if (initiator) await WriteAsync(session.Initiate()).ConfigureAwait(false);
+            while (!session.IsFinished)
+            {
+                byte[]? frame;
+                using (var frameTimeout = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token))
+                {
+                    frameTimeout.CancelAfter(_limits.FrameTimeout);
+                    frame = await SyncFrame.ReadAsync(stream, _limits.MaxFrameBytes, frameTimeout.Token).ConfigureAwait(false);
+                }
+                if (frame is null) { error = "the peer closed the stream before the session ended"; break; }
+                bytesIn += SyncFrame.WireSize(frame.Length);
+                metrics.Frames.Add(1, modeTag, SyncMetrics.Tag("direction", "in"));
+                var reply = session.Receive(frame);
+                if (pushed is not null) PushNew(session, pushed, sender);
+                if (session.ToSend.Count + session.ToReceive.Count > _limits.MaxDifferencesPerSession)
+                {
+                    capped = true;
+                    error = $"more than {_limits.MaxDifferencesPerSession} differences; the rest waits for the next session";
+                    break;
+                }
+                if (reply is not null) await WriteAsync(reply).ConfigureAwait(false);
+            }
+        }
+        catch (SyncScopeRefusedException e)
+        {
+            refused = true;
+            error = "refused: " + e.Message;
+        }
+        catch (SyncProtocolException e)
+        {
+            violated = true;
+            error = "protocol violation: " + e.Reason;
+            penalties.Penalise(peer, PenaltyReason.ProtocolViolation, $"{mode} reconciliation: {e.Reason}");
+        }
+        catch (InvalidDataException e)
+        {
+            violated = true;
+            error = e.Message;
+            penalties.Penalise(peer, e.Message.Contains("exceeds", StringComparison.Ordinal) ? PenaltyReason.OversizedFrame : PenaltyReason.MalformedFrame, $"{mode} reconciliation: {e.Message}");
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            error = deadline.IsCancellationRequested ? $"session took longer than {_limits.SessionTimeout.TotalSeconds:0} s" : $"no frame for {_limits.FrameTimeout.TotalSeconds:0} s";
+        }
+        catch (Exception e) when (e is IOException or EndOfStreamException or ObjectDisposedException)
+        {
+            error = e.Message;
+        }
+
+        bool completed = error is null && session.IsFinished;
+        if (violated || refused || (!completed && !capped)) stream.Reset();
+        else
+        {
+            try { await stream.CloseWriteAsync(deadline.Token).ConfigureAwait(false); }
+            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException) { }
+        }
+
+        // What we lack is pushed by the peer (and checked against this); what it lacks we push, unless it broke the protocol.
+        if (!violated && !refused) lease.Expect(session.ToReceive);
+        if (!violated && !refused && !ct.IsCancellationRequested)
+        {
+            if (pushed is null) sender.Enqueue(session.ToSend);
+            else PushNew(session, pushed, sender);
+        }
+        await sender.CompleteAsync().ConfigureAwait(false);
+
+        var result = new SyncSessionResult
+        {
+            Peer = peer,
+            Mode = mode,
+            Initiator = initiator,
+            Completed = completed,
+            Error = error,
+            DifferenceCapReached = capped,
+            FramesSent = session.MessagesSent,
+            FramesReceived = session.MessagesReceived,
+            BytesSent = bytesOut,
+            BytesReceived = bytesIn,
+            ToSend = session.ToSend.Count,
+            ToReceive = session.ToReceive.Count,
+            Pushed = sender.Sent,
+            TransferBytesSent = sender.BytesSent,
+            Duration = Stopwatch.GetElapsedTime(started),
+        };
+        Record(result, modeTag);
+        try { SessionEnded?.Invoke(result); }
+        catch (Exception e) { logger.LogError(e, "A session-ended handler threw"); }
+        return result;
+    }
+
+    // nwaku accepts pushes only while its session runs, so in that mode what a frame reveals is pushed at once.
+    static void PushNew(ReconciliationSession session, HashSet<SyncItem> pushed, TransferSender sender)
+    {
+        if (session.ToSend.Count == pushed.Count) return;
+        var fresh = session.ToSend.Where(pushed.Add).ToList();
+        sender.Enqueue(fresh);
+    }
+
+    void Record(SyncSessionResult r, KeyValuePair<string, object?> modeTag)
+    {
+        var role = SyncMetrics.Tag("role", r.Initiator ? "initiator" : "responder");
+        string outcome = r.Completed ? "completed" : r.DifferenceCapReached ? "capped"
+            : r.Error?.StartsWith("protocol", StringComparison.Ordinal) == true ? "violation"
+            : r.Error?.StartsWith("refused", StringComparison.Ordinal) == true ? "refused" : "failed";
+        metrics.Sessions.Add(1, modeTag, role, SyncMetrics.Tag("outcome", outcome));
+        metrics.Bytes.Add(r.BytesSent, SyncMetrics.Tag("protocol", "reconciliation"), SyncMetrics.Tag("direction", "out"));
+        metrics.Bytes.Add(r.BytesReceived, SyncMetrics.Tag("protocol", "reconciliation"), SyncMetrics.Tag("direction", "in"));
+        metrics.ItemsToFetch.Add(r.ToReceive);
+        metrics.ItemsToSend.Add(r.ToSend);
+        metrics.SessionDuration.Record(r.Duration.TotalSeconds, modeTag);
+        if (r.Completed) metrics.RoundTrips.Record(r.RoundTrips, modeTag);
+        var level = r.ToSend + r.ToReceive > 0 || !r.Completed ? LogLevel.Information : LogLevel.Debug;
+        logger.Log(level, "Sync session {Result}", r);
+    }
+}

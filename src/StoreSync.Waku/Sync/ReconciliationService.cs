@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Logging;
+using StoreSync.Libp2p.Host;
+using StoreSync.Reconciliation;
+using StoreSync.Reconciliation.Native;
+using StoreSync.Reconciliation.Nwaku;
+using StoreSync.Waku.Peers;
+
+namespace StoreSync.Waku.Sync;
+
+/// <summary>Answers reconciliation sessions peers start: <c>/storesync/reconciliation/1.0.0</c> (native) and <c>/vac/waku/reconciliation/1.0.0</c> (nwaku).</summary>
+public sealed class ReconciliationService(SyncIndexes indexes, ReconciliationRunner runner, SyncSessions sessions, PeerPenalties penalties,
+    IRetentionHorizon horizon, SyncMetrics metrics, ILogger<ReconciliationService> logger)
+{
+    public void Attach(Libp2pHost host)
+    {
+        host.SetStreamHandler(NativeReconciliation.ProtocolId, HandleAsync);
+        host.SetStreamHandler(NwakuReconciliation.ProtocolId, HandleAsync);
+    }
+
+    internal async Task HandleAsync(Libp2pStream stream, CancellationToken ct)
+    {
+        var peer = stream.RemotePeer;
+        bool native = stream.Protocol == NativeReconciliation.ProtocolId;
+        if (penalties.IsBanned(peer)) { stream.Reset(); return; }
+        using var lease = sessions.TryBegin(peer, inbound: true);
+        if (lease is null)
+        {
+            metrics.Sessions.Add(1, SyncMetrics.Tag("mode", native ? "native" : "nwaku"), SyncMetrics.Tag("role", "responder"), SyncMetrics.Tag("outcome", "refused"));
+            logger.LogInformation("Refusing a reconciliation session from {Peer}: too many sessions already", peer);
+            stream.Reset();
+            return;
+        }
+        ReconciliationSession session;
+        if (native)
+        {
+            session = new NativeReconciliation(indexes.LocalScope, runner.Sources(indexes), horizon: horizon.HorizonOf(indexes.LocalScope));
+        }
+        else
+        {
+            session = new NwakuReconciliation(indexes.LocalScope, runner.Sources(indexes));
+            // In nwaku mode the side with nothing in a range is never told what it will receive: accept the peer's pushes in
+            // our topics while the session runs (and briefly after), not only the announced ones.
+            lease.AllowWindow(indexes.PubsubTopics, long.MinValue, long.MaxValue);
+        }
+        await runner.RunAsync(stream, session, lease, initiator: false, ct).ConfigureAwait(false);
+    }
+}

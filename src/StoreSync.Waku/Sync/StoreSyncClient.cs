@@ -1,0 +1,55 @@
+using StoreSync.Libp2p.Host;
+using StoreSync.Libp2p.Identity;
+using StoreSync.Reconciliation;
+using StoreSync.Reconciliation.Native;
+using StoreSync.Reconciliation.Nwaku;
+
+namespace StoreSync.Waku.Sync;
+
+/// <summary>Which reconciliation protocols an initiator may propose.</summary>
+[Flags]
+public enum SyncModes
+{
+    Native = 1,
+    Nwaku = 2,
+    /// <summary>Native first, nwaku if the peer does not speak native (multistream-select on one stream).</summary>
+    Any = Native | Nwaku,
+}
+
+/// <summary>Starts reconciliation sessions with a peer (native proposed first, nwaku as the fallback) and runs them to the end, transfers included.</summary>
+public sealed class StoreSyncClient(Libp2pHost host, SyncIndexes indexes, ReconciliationRunner runner, SyncSessions sessions, IRetentionHorizon horizon)
+{
+    /// <summary>Reconciles <paramref name="scope"/> over [start, end) with <paramref name="peer"/>, starting no earlier than the scope's retention horizon.</summary>
+    /// <returns>The session's figures; null when a session with that peer could not start (too many running, or nothing to reconcile).</returns>
+    /// <exception cref="IOException">The peer could not be reached.</exception>
+    /// <exception cref="Libp2p.Multistream.MultistreamException">The peer speaks none of the proposed protocols.</exception>
+    public async Task<SyncSessionResult?> SyncAsync(PeerId peer, SyncScope scope, long start, long end, SyncModes modes, CancellationToken ct)
+    {
+        long from = Math.Max(start, horizon.HorizonOf(scope));
+        if (from >= end) return null;
+        if (runner.Policy is { } policy && !policy.IsSyncable(scope)) return null;
+        using var lease = sessions.TryBegin(peer, inbound: false);
+        if (lease is null) return null;
+        string[] protocols = modes switch
+        {
+            SyncModes.Native => [NativeReconciliation.ProtocolId],
+            SyncModes.Nwaku => [NwakuReconciliation.ProtocolId],
+            _ => [NativeReconciliation.ProtocolId, NwakuReconciliation.ProtocolId],
+        };
+        var stream = await host.NewStreamAsync(peer, protocols, ct).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            ReconciliationSession session;
+            if (stream.Protocol == NativeReconciliation.ProtocolId)
+            {
+                session = new NativeReconciliation(scope, runner.Sources(indexes), from, end, horizon.HorizonOf(scope));
+            }
+            else
+            {
+                session = new NwakuReconciliation(scope, runner.Sources(indexes), from, end);
+                lease.AllowWindow(scope.PubsubTopics, from, end);
+            }
+            return await runner.RunAsync(stream, session, lease, initiator: true, ct).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,237 @@
+using System.Buffers;
+using System.Diagnostics;
+using StoreSync.Core;
+using StoreSync.Reconciliation;
+using StoreSync.Storage;
+
+namespace StoreSync.Waku.Sync;
+
+/// <summary>The live fingerprint index of one sync scope (one pubsub topic, all or some content topics) over the store.</summary>
+/// <remarks>
+/// Built once from a RocksDB snapshot taken while writes are paused, so the snapshot holds exactly the batches this observer
+/// is not told of; batches committed during the build are queued and applied after it, again with writes paused. From then
+/// on every insert and delete (ingest, transfer, eviction) is applied in commit order by the store observer callback.
+/// The <see cref="FingerprintIndex"/> reads blocks of the store when it splits one; while a batch is being applied the store
+/// already holds the whole batch, so those reads are corrected by the batch's not-yet-applied items (<see cref="Backing"/>).
+/// Queries and updates are serialised by one lock; item reads go to the store directly.
+/// </remarks>
+public sealed class SyncIndex : ISyncItemSource, IMessageStoreObserver
+{
+    readonly Lock _lock = new();
+    readonly StoreSyncItems _live;
+    readonly Backing _backing;
+    readonly HashSet<string>? _contentTopics;
+    readonly List<(bool Inserted, SyncItem[] Items)> _queued = [];
+    FingerprintIndex? _index;
+    bool _isLive;
+
+    SyncIndex(MessageStore store, string pubsubTopic, IReadOnlyList<string> contentTopics)
+    {
+        PubsubTopic = pubsubTopic;
+        Scope = new SyncScope([pubsubTopic], contentTopics);
+        _contentTopics = contentTopics.Count == 0 ? null : new HashSet<string>(contentTopics, StringComparer.Ordinal);
+        _live = store.SyncItems(Scope);
+        _backing = new Backing(_live);
+    }
+
+    public string PubsubTopic { get; }
+
+    public SyncScope Scope { get; }
+
+    /// <summary>How long the initial build took.</summary>
+    public TimeSpan BuildTime { get; private set; }
+
+    /// <summary>Approximate memory of the index (treap of block summaries).</summary>
+    public long MemoryBytes { get { lock (_lock) return _index?.MemoryBytes ?? 0; } }
+
+    /// <summary>Builds the index of <paramref name="pubsubTopic"/> (restricted to <paramref name="contentTopics"/> unless empty) and keeps it live.</summary>
+    public static SyncIndex Create(MessageStore store, string pubsubTopic, IReadOnlyList<string>? contentTopics = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var index = new SyncIndex(store, pubsubTopic, contentTopics ?? []);
+        long started = Stopwatch.GetTimestamp();
+        TimeIndexReader? snapshot = null;
+        HashSet<uint>? contentIds = null;
+        store.RunWithWritesPaused(() =>
+        {
+            store.AddObserver(index);
+            snapshot = store.OpenTimeIndex(pubsubTopic, long.MinValue, MessageHash.Zero, forward: true);
+            if (index._contentTopics is not null)
+            {
+                contentIds = [];
+                foreach (var name in index._contentTopics)
+                    if (store.TryGetContentTopicId(name, out uint id)) contentIds.Add(id);
+            }
+        });
+        FingerprintIndex built;
+        using (snapshot)
+        {
+            index._backing.BeginSnapshot(snapshot!, contentIds);
+            built = FingerprintIndex.Build(index._backing);
+        }
+        store.RunWithWritesPaused(() =>
+        {
+            lock (index._lock)
+            {
+                index._backing.EndSnapshot();
+                index._index = built;
+                foreach (var (inserted, items) in index._queued) index.Apply(inserted, items);
+                index._queued.Clear();
+                index._isLive = true;
+            }
+        });
+        index.BuildTime = Stopwatch.GetElapsedTime(started);
+        return index;
+    }
+
+    public long Count { get { lock (_lock) return Index.Count; } }
+
+    FingerprintIndex Index => _index ?? throw new InvalidOperationException("the sync index is still being built");
+
+    public Fingerprint GetFingerprint(in SyncItem from, in SyncItem to)
+    {
+        // Between a batch's commit and its notification the store already holds items the index has not counted; a range
+        // edge scanned in that instant can be off by those items (never below zero for long). Retry past that instant.
+        for (int attempt = 0; ; attempt++)
+        {
+            Fingerprint fp;
+            lock (_lock) fp = Index.GetFingerprint(from, to);
+            if (fp.Count >= 0 || attempt == 8) return fp.Count >= 0 ? fp : new Fingerprint(fp.Xor, 0);
+            Thread.Yield();
+        }
+    }
+
+    public long Rank(in SyncItem item)
+    {
+        lock (_lock) return Math.Max(0, Index.Rank(item));
+    }
+
+    public int Read(in SyncItem from, in SyncItem to, Span<SyncItem> destination) => _live.Read(from, to, destination);
+
+    public void OnInserted(IReadOnlyList<StoreChange> changes) => Observe(changes, inserted: true);
+
+    public void OnDeleted(IReadOnlyList<StoreChange> changes) => Observe(changes, inserted: false);
+
+    void Observe(IReadOnlyList<StoreChange> changes, bool inserted)
+    {
+        List<SyncItem>? mine = null;
+        foreach (var c in changes)
+        {
+            if (!string.Equals(c.PubsubTopic, PubsubTopic, StringComparison.Ordinal)) continue;
+            if (_contentTopics is not null && !_contentTopics.Contains(c.ContentTopic)) continue;
+            (mine ??= []).Add(new SyncItem(c.Timestamp, c.Hash));
+        }
+        if (mine is null) return;
+        lock (_lock)
+        {
+            if (_isLive) Apply(inserted, [.. mine]);
+            else _queued.Add((inserted, [.. mine]));
+        }
+    }
+
+    // Called with writes paused (the observer callback runs under the store's write lock), so the store holds exactly the
+    // index plus this batch's items not yet applied: the backing hides those (inserts) or shows them (deletes).
+    void Apply(bool inserted, SyncItem[] items)
+    {
+        var index = Index;
+        if (inserted)
+        {
+            _backing.PendingInserts.UnionWith(items);
+            try
+            {
+                foreach (var item in items)
+                {
+                    _backing.PendingInserts.Remove(item);
+                    index.Insert(item);
+                }
+            }
+            finally { _backing.PendingInserts.Clear(); }
+        }
+        else
+        {
+            _backing.PendingDeletes.UnionWith(items);
+            try
+            {
+                foreach (var item in items)
+                {
+                    _backing.PendingDeletes.Remove(item);
+                    index.Remove(item);
+                }
+            }
+            finally { _backing.PendingDeletes.Clear(); }
+        }
+    }
+
+    /// <summary>What the <see cref="FingerprintIndex"/> reads: the snapshot while building, then the store as the index knows it.</summary>
+    sealed class Backing(StoreSyncItems live) : IOrderedSyncItems
+    {
+        TimeIndexReader? _snapshot;
+        HashSet<uint>? _contentIds;
+        SyncItem _next;
+        bool _spent;
+
+        public HashSet<SyncItem> PendingInserts { get; } = [];
+
+        public SortedSet<SyncItem> PendingDeletes { get; } = [];
+
+        public void BeginSnapshot(TimeIndexReader snapshot, HashSet<uint>? contentIds)
+        {
+            _snapshot = snapshot;
+            _contentIds = contentIds;
+            _next = SyncItem.MinValue;
+            _spent = false;
+        }
+
+        public void EndSnapshot() => _snapshot = null;
+
+        public int Read(in SyncItem from, in SyncItem to, Span<SyncItem> destination) =>
+            _snapshot is not null ? ReadSnapshot(from, to, destination) : ReadLive(from, to, destination);
+
+        // FingerprintIndex.Build reads the whole store once, in order, each read continuing after the previous one.
+        int ReadSnapshot(in SyncItem from, in SyncItem to, Span<SyncItem> destination)
+        {
+            if (from != _next) throw new InvalidOperationException("the index build read the snapshot out of order");
+            int n = 0;
+            while (n < destination.Length && !_spent)
+            {
+                if (!_snapshot!.MoveNext()) { _spent = true; break; }
+                var e = _snapshot.Current;
+                if (_contentIds is not null && !_contentIds.Contains(e.ContentId)) continue;
+                var item = new SyncItem(e.Timestamp, e.Hash);
+                if (item >= to) { _spent = true; break; }
+                destination[n++] = item;
+            }
+            if (n > 0) _next = destination[n - 1].Successor();
+            return n;
+        }
+
+        int ReadLive(in SyncItem from, in SyncItem to, Span<SyncItem> destination)
+        {
+            if (PendingInserts.Count == 0 && PendingDeletes.Count == 0) return live.Read(from, to, destination);
+            var rented = ArrayPool<SyncItem>.Shared.Rent(destination.Length + PendingInserts.Count);
+            try
+            {
+                int got = live.Read(from, to, rented.AsSpan(0, destination.Length + PendingInserts.Count));
+                int kept = 0;
+                for (int i = 0; i < got; i++)
+                    if (!PendingInserts.Contains(rented[i])) rented[kept++] = rented[i];
+                var deletes = from < to ? PendingDeletes.GetViewBetween(from, to) : new SortedSet<SyncItem>();
+                int n = 0, a = 0;
+                using var d = deletes.GetEnumerator();
+                bool hasD = d.MoveNext();
+                while (n < destination.Length && (a < kept || hasD))
+                {
+                    bool takeA = a < kept && (!hasD || rented[a] < d.Current);
+                    if (takeA) destination[n++] = rented[a++];
+                    else
+                    {
+                        if (d.Current < to) destination[n++] = d.Current;
+                        hasD = d.MoveNext();
+                    }
+                }
+                return n;
+            }
+            finally { ArrayPool<SyncItem>.Shared.Return(rented); }
+        }
+    }
+}

@@ -1,0 +1,237 @@
+using StoreSync.Core;
+using StoreSync.Libp2p.Identity;
+using StoreSync.Reconciliation;
+
+namespace StoreSync.Waku.Sync;
+
+/// <summary>How a pushed message relates to what reconciliation with its sender announced.</summary>
+public enum TransferVerdict
+{
+    /// <summary>Its hash is one a session with the sender found missing here.</summary>
+    Announced,
+    /// <summary>Not announced, but inside the range of an nwaku-mode session with the sender (that mode does not tell the side
+    /// that had nothing in a range what it will receive, spec/sync.md §2.1).</summary>
+    InWindow,
+    /// <summary>Nothing announced it: forged, altered (its recomputed hash differs) or unsolicited.</summary>
+    Unannounced,
+}
+
+/// <summary>Sessions running with each peer (bounded per peer and in total) and the messages they told us to expect by transfer.</summary>
+/// <remarks>
+/// A session's announced hashes and windows stay acceptable while it runs and for <see cref="SyncNetworkLimits.TransferGrace"/>
+/// after. Memory is bounded by the differences sessions may find (<see cref="SyncNetworkLimits.MaxDifferencesPerSession"/>).
+/// </remarks>
+public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider? clock = null)
+{
+    readonly SyncNetworkLimits _limits = limits ?? SyncNetworkLimits.Default;
+    readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    readonly Lock _lock = new();
+    readonly Dictionary<PeerId, PeerState> _peers = [];
+    int _inbound, _expectedTotal;
+
+    /// <summary>Starts a session with <paramref name="peer"/>; null when that peer (or, inbound, all peers together) already runs as many as allowed.</summary>
+    public SessionLease? TryBegin(PeerId peer, bool inbound)
+    {
+        lock (_lock)
+        {
+            if (_peers.Count > SweepAbove) Sweep();
+            var state = StateOf(peer);
+            Prune(state);
+            if (state.Sessions >= _limits.MaxSessionsPerPeer) return null;
+            if (inbound && _inbound >= _limits.MaxInboundSessions) return null;
+            state.Sessions++;
+            if (inbound) _inbound++;
+            state.Idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return new SessionLease(this, peer, state, inbound);
+        }
+    }
+
+    /// <summary>Sessions with <paramref name="peer"/> running now.</summary>
+    public int ActiveSessions(PeerId peer)
+    {
+        lock (_lock) return _peers.TryGetValue(peer, out var s) ? s.Sessions : 0;
+    }
+
+    /// <summary>Completes when no session with <paramref name="peer"/> runs (at once if none does), or after <paramref name="timeout"/>.</summary>
+    public async Task WaitIdleAsync(PeerId peer, TimeSpan timeout, CancellationToken ct)
+    {
+        Task idle;
+        lock (_lock)
+        {
+            if (!_peers.TryGetValue(peer, out var s) || s.Sessions == 0 || s.Idle is null) return;
+            idle = s.Idle.Task;
+        }
+        try { await idle.WaitAsync(timeout, ct).ConfigureAwait(false); }
+        catch (TimeoutException) { }
+    }
+
+    /// <summary>Judges a pushed message by what sessions with its sender announced.</summary>
+    public TransferVerdict Check(PeerId peer, string pubsubTopic, in MessageHash hash, long timestamp)
+    {
+        lock (_lock)
+        {
+            if (!_peers.TryGetValue(peer, out var state)) return TransferVerdict.Unannounced;
+            var now = _clock.GetUtcNow();
+            // Not consumed: two sessions (one started by each side) may both push it, concurrently; copies are harmless.
+            if (state.Expected.TryGetValue(hash, out var lease) && lease.Expires > now) return TransferVerdict.Announced;
+            foreach (var w in state.Windows)
+            {
+                if (w.Lease.Expires <= now || w.Remaining <= 0) continue;
+                if (timestamp < w.Start || timestamp >= w.End) continue;
+                if (w.PubsubTopics is not null && !w.PubsubTopics.Contains(pubsubTopic)) continue;
+                w.Remaining--;
+                return TransferVerdict.InWindow;
+            }
+            return TransferVerdict.Unannounced;
+        }
+    }
+
+    /// <summary>Takes one of the peer's transfer stream slots; false when it has as many open as allowed.</summary>
+    public bool TryOpenTransfer(PeerId peer)
+    {
+        lock (_lock)
+        {
+            var state = StateOf(peer);
+            if (state.TransferStreams >= _limits.MaxTransferStreamsPerPeer) return false;
+            state.TransferStreams++;
+            return true;
+        }
+    }
+
+    public void CloseTransfer(PeerId peer)
+    {
+        lock (_lock)
+        {
+            if (!_peers.TryGetValue(peer, out var state)) return;
+            state.TransferStreams--;
+            Forget(peer, state);
+        }
+    }
+
+    /// <summary>Hashes currently expected from the peer (for tests and figures).</summary>
+    public int ExpectedCount(PeerId peer)
+    {
+        lock (_lock) return _peers.TryGetValue(peer, out var s) ? s.Expected.Count : 0;
+    }
+
+    PeerState StateOf(PeerId peer)
+    {
+        if (!_peers.TryGetValue(peer, out var state)) _peers[peer] = state = new PeerState();
+        return state;
+    }
+
+    void Prune(PeerState state)
+    {
+        var now = _clock.GetUtcNow();
+        state.Windows.RemoveAll(w => w.Lease.Expires <= now || w.Remaining <= 0);
+        if (state.Expected.Count == 0) return;
+        List<MessageHash>? stale = null;
+        foreach (var (hash, lease) in state.Expected)
+            if (lease.Expires <= now) (stale ??= []).Add(hash);
+        if (stale is not null)
+            foreach (var h in stale)
+                if (state.Expected.Remove(h)) _expectedTotal--;
+    }
+
+    const int SweepAbove = 256;
+
+    void Sweep()
+    {
+        foreach (var (peer, state) in _peers.ToArray()) Forget(peer, state);
+    }
+
+    void Forget(PeerId peer, PeerState state)
+    {
+        Prune(state);
+        if (state.Sessions == 0 && state.TransferStreams == 0 && state.Expected.Count == 0 && state.Windows.Count == 0) _peers.Remove(peer);
+    }
+
+    void End(SessionLease lease)
+    {
+        lock (_lock)
+        {
+            lease.Expires = _clock.GetUtcNow() + _limits.TransferGrace;
+            var state = lease.State;
+            state.Sessions--;
+            if (lease.Inbound) _inbound--;
+            if (state.Sessions == 0)
+            {
+                state.Idle?.TrySetResult();
+                state.Idle = null;
+            }
+            Forget(lease.Peer, state);
+        }
+    }
+
+    void Expect(SessionLease lease, IEnumerable<SyncItem> items)
+    {
+        lock (_lock)
+        {
+            int cap = _limits.MaxDifferencesPerSession * _limits.MaxSessionsPerPeer;
+            foreach (var item in items)
+            {
+                if (lease.State.Expected.Count >= cap || _expectedTotal >= _limits.MaxExpectedTotal)
+                {
+                    // Our memory bound, not the peer's fault: accept its pushes of this session by range rather than by hash.
+                    lease.State.Windows.Add(new Window(lease, null, long.MinValue, long.MaxValue) { Remaining = _limits.MaxDifferencesPerSession });
+                    break;
+                }
+                if (lease.State.Expected.TryAdd(item.Hash, lease)) _expectedTotal++;
+                else lease.State.Expected[item.Hash] = lease;
+            }
+        }
+    }
+
+    void Allow(SessionLease lease, IReadOnlyCollection<string>? pubsubTopics, long start, long end)
+    {
+        lock (_lock)
+        {
+            var topics = pubsubTopics is null || pubsubTopics.Count == 0 ? null : new HashSet<string>(pubsubTopics, StringComparer.Ordinal);
+            lease.State.Windows.Add(new Window(lease, topics, start, end) { Remaining = _limits.MaxDifferencesPerSession });
+        }
+    }
+
+    internal sealed class PeerState
+    {
+        public int Sessions, TransferStreams;
+        public readonly Dictionary<MessageHash, SessionLease> Expected = [];
+        public readonly List<Window> Windows = [];
+        public TaskCompletionSource? Idle;
+    }
+
+    internal sealed record Window(SessionLease Lease, HashSet<string>? PubsubTopics, long Start, long End)
+    {
+        public int Remaining { get; set; }
+    }
+
+    /// <summary>One running session; dispose it when the session (and its pushes) are over.</summary>
+    public sealed class SessionLease : IDisposable
+    {
+        readonly SyncSessions _owner;
+        int _disposed;
+
+        internal SessionLease(SyncSessions owner, PeerId peer, PeerState state, bool inbound)
+        {
+            _owner = owner;
+            Peer = peer;
+            State = state;
+            Inbound = inbound;
+        }
+
+        public PeerId Peer { get; }
+        internal PeerState State { get; }
+        internal bool Inbound { get; }
+        internal DateTimeOffset Expires { get; set; } = DateTimeOffset.MaxValue;
+
+        /// <summary>The peer will push these (they were found missing here).</summary>
+        public void Expect(IEnumerable<SyncItem> items) => _owner.Expect(this, items);
+
+        /// <summary>The peer may push unannounced messages of these pubsub topics (null = any) with start ≤ timestamp &lt; end.</summary>
+        public void AllowWindow(IReadOnlyCollection<string>? pubsubTopics, long start, long end) => _owner.Allow(this, pubsubTopics, start, end);
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0) _owner.End(this);
+        }
+    }
+}

@@ -1,0 +1,109 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using StoreSync.Libp2p.Host;
+using StoreSync.Libp2p.Identity;
+using StoreSync.Reconciliation;
+using StoreSync.Storage;
+
+namespace StoreSync.Waku.Sync;
+
+/// <summary>Pushes the messages a peer lacks over one <c>/vac/waku/transfer/1.0.0</c> stream, newest first within each batch.</summary>
+/// <remarks>
+/// Batches are queued as a session finds them (nwaku mode: frame by frame, because nwaku accepts pushes only while its session
+/// runs) or all at once at its end (native mode: one batch, so the whole backlog goes strictly newest first and a node that is
+/// far behind gets the present before the past). The stream is opened on the first message and closed by <see cref="CompleteAsync"/>.
+/// Messages evicted since the session found them are skipped.
+/// </remarks>
+public sealed class TransferSender : IAsyncDisposable
+{
+    readonly Libp2pHost _host;
+    readonly MessageStore _store;
+    readonly PeerId _peer;
+    readonly SyncMetrics _metrics;
+    readonly ILogger _logger;
+    readonly int _maxItems;
+    readonly Channel<SyncItem[]> _batches = Channel.CreateUnbounded<SyncItem[]>(new UnboundedChannelOptions { SingleReader = true });
+    readonly CancellationTokenSource _stop;
+    readonly Task _pump;
+    int _queued;
+
+    readonly Func<string, string, bool>? _maySync;
+
+    /// <param name="maySync">Checked per message at send time (a community may be turned off mid-session); null lets all through.</param>
+    public TransferSender(Libp2pHost host, MessageStore store, PeerId peer, SyncMetrics metrics, ILogger logger, int maxItems, CancellationToken ct,
+        Func<string, string, bool>? maySync = null)
+    {
+        _maySync = maySync;
+        _host = host;
+        _store = store;
+        _peer = peer;
+        _metrics = metrics;
+        _logger = logger;
+        _maxItems = maxItems;
+        _stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        _pump = Task.Run(() => PumpAsync(_stop.Token), CancellationToken.None);
+    }
+
+    /// <summary>Messages written so far.</summary>
+    public int Sent { get; private set; }
+
+    /// <summary>Bytes written so far (frames with their length prefixes).</summary>
+    public long BytesSent { get; private set; }
+
+    /// <summary>Queues items to push, newest first; beyond the per-session cap the rest waits for the next sync.</summary>
+    public void Enqueue(IEnumerable<SyncItem> items)
+    {
+        var batch = items.OrderByDescending(i => i).Take(Math.Max(0, _maxItems - _queued)).ToArray();
+        if (batch.Length == 0) return;
+        _queued += batch.Length;
+        _batches.Writer.TryWrite(batch);
+    }
+
+    /// <summary>Waits until every queued message is written, then half-closes the stream.</summary>
+    public async Task CompleteAsync()
+    {
+        _batches.Writer.TryComplete();
+        await _pump.ConfigureAwait(false);
+    }
+
+    async Task PumpAsync(CancellationToken ct)
+    {
+        Libp2pStream? stream = null;
+        try
+        {
+            await foreach (var batch in _batches.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                foreach (var item in batch)
+                {
+                    if (!_store.TryGet(item.Hash, out var stored)) continue;
+                    if (_maySync is not null && !_maySync(stored.PubsubTopic, stored.Message.ContentTopic)) continue;
+                    stream ??= await _host.NewStreamAsync(_peer, TransferProtocol.ProtocolId, ct).ConfigureAwait(false);
+                    var frame = TransferProtocol.Encode(stored.PubsubTopic, stored.Message);
+                    await SyncFrame.WriteAsync(stream, frame, ct).ConfigureAwait(false);
+                    int wire = SyncFrame.WireSize(frame.Length);
+                    Sent++;
+                    BytesSent += wire;
+                    _metrics.ItemsSent.Add(1);
+                    _metrics.Bytes.Add(wire, SyncMetrics.Tag("protocol", "transfer"), SyncMetrics.Tag("direction", "out"));
+                }
+            }
+            if (stream is not null) await stream.CloseWriteAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or Libp2p.Multistream.MultistreamException)
+        {
+            _logger.LogInformation("Transfer to {Peer} stopped after {Sent} messages: {Reason}", _peer, Sent, e.Message);
+        }
+        finally
+        {
+            if (stream is not null) await stream.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _batches.Writer.TryComplete();
+        _stop.Cancel();
+        await _pump.ConfigureAwait(false);
+        _stop.Dispose();
+    }
+}

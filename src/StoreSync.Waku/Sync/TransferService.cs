@@ -1,0 +1,133 @@
+using Microsoft.Extensions.Logging;
+using StoreSync.Core;
+using StoreSync.Core.Proto;
+using StoreSync.Libp2p.Host;
+using StoreSync.Libp2p.Identity;
+using StoreSync.Reconciliation;
+using StoreSync.Storage;
+using StoreSync.Waku.Ingress;
+using StoreSync.Waku.Peers;
+
+namespace StoreSync.Waku.Sync;
+
+/// <summary>Receives <c>/vac/waku/transfer/1.0.0</c> pushes: each message is re-hashed, checked against what reconciliation
+/// announced, and stored through <see cref="MessageIngress"/> (validation, served topic); bad data is penalised.</summary>
+/// <remarks>
+/// A message whose recomputed hash no session announced is refused (a forged or altered message has another hash); one that
+/// arrives while a session with the sender still runs waits for it to end first, since the peer may push as soon as it
+/// learns what we lack. Messages older than the scope's retention horizon are dropped unstored: they were evicted on purpose.
+/// </remarks>
+public sealed class TransferService(MessageIngress ingress, MessageStore store, SyncSessions sessions, PeerPenalties penalties, IRetentionHorizon horizon,
+    SyncMetrics metrics, int maxMessageBytes, ILogger<TransferService> logger, SyncNetworkLimits? limits = null)
+{
+    readonly SyncNetworkLimits _limits = limits ?? SyncNetworkLimits.Default;
+
+    public void Attach(Libp2pHost host) => host.SetStreamHandler(TransferProtocol.ProtocolId, HandleAsync);
+
+    internal async Task HandleAsync(Libp2pStream stream, CancellationToken ct)
+    {
+        var peer = stream.RemotePeer;
+        if (penalties.IsBanned(peer)) { stream.Reset(); return; }
+        if (!sessions.TryOpenTransfer(peer))
+        {
+            logger.LogInformation("Refusing a transfer stream from {Peer}: {Max} already open", peer, _limits.MaxTransferStreamsPerPeer);
+            stream.Reset();
+            return;
+        }
+        int received = 0, stored = 0;
+        try
+        {
+            while (true)
+            {
+                byte[]? frame;
+                using (var idle = CancellationTokenSource.CreateLinkedTokenSource(ct))
+                {
+                    idle.CancelAfter(_limits.TransferIdleTimeout);
+                    try
+                    {
+                        frame = await SyncFrame.ReadAsync(stream, TransferProtocol.MaxFrameBytes(maxMessageBytes), idle.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                    {
+                        logger.LogDebug("Closing the transfer stream from {Peer}: idle for {Seconds} s", peer, _limits.TransferIdleTimeout.TotalSeconds);
+                        break;
+                    }
+                    catch (InvalidDataException e)
+                    {
+                        penalties.Penalise(peer, e.Message.Contains("exceeds", StringComparison.Ordinal) ? PenaltyReason.OversizedFrame : PenaltyReason.MalformedFrame, "transfer: " + e.Message);
+                        stream.Reset();
+                        return;
+                    }
+                }
+                if (frame is null) break;
+                received++;
+                metrics.Bytes.Add(SyncFrame.WireSize(frame.Length), SyncMetrics.Tag("protocol", "transfer"), SyncMetrics.Tag("direction", "in"));
+                var outcome = await ReceiveAsync(peer, frame, ct).ConfigureAwait(false);
+                if (outcome == Outcome.Stored) stored++;
+                if (outcome == Outcome.Banned) { stream.Reset(); return; }
+            }
+        }
+        finally
+        {
+            sessions.CloseTransfer(peer);
+            if (received > 0) logger.LogDebug("Transfer from {Peer}: {Received} messages received, {Stored} newly stored", peer, received, stored);
+        }
+    }
+
+    enum Outcome { Stored, Known, Refused, Banned }
+
+    async Task<Outcome> ReceiveAsync(PeerId peer, byte[] frame, CancellationToken ct)
+    {
+        string pubsub;
+        WakuMessage message;
+        try { (pubsub, message) = TransferProtocol.Decode(frame); }
+        catch (InvalidDataException e) { return Refuse(peer, "malformed", PenaltyReason.MalformedFrame, e.Message); }
+
+        var hash = MessageHash.Compute(pubsub, message);
+        var verdict = sessions.Check(peer, pubsub, hash, message.Timestamp);
+        if (verdict == TransferVerdict.Unannounced && sessions.ActiveSessions(peer) > 0)
+        {
+            await sessions.WaitIdleAsync(peer, _limits.UnannouncedWait, ct).ConfigureAwait(false);
+            verdict = sessions.Check(peer, pubsub, hash, message.Timestamp);
+        }
+        // Two sessions with one peer (each side started one) both find the same messages and both push them: a copy of a
+        // message we already hold is harmless, whoever sends it.
+        if (verdict == TransferVerdict.Unannounced && store.Contains(hash))
+        {
+            metrics.TransferRejected.Add(1, SyncMetrics.Tag("reason", "duplicate"));
+            return Outcome.Known;
+        }
+        if (verdict == TransferVerdict.Unannounced)
+            return Refuse(peer, "unannounced", PenaltyReason.UnannouncedMessage, $"message {hash} on {pubsub} was never announced (forged, altered or unsolicited)");
+        if (message.Timestamp < horizon.HorizonOf(new SyncScope([pubsub], [])))
+        {
+            metrics.TransferRejected.Add(1, SyncMetrics.Tag("reason", "below_horizon"));
+            return Outcome.Refused;
+        }
+        var result = ingress.Accept(pubsub, message, hash, "sync transfer from " + peer);
+        if (!result.Accepted)
+        {
+            string metric = result.Rejection.ToString().ToLowerInvariant();
+            switch (result.Rejection)
+            {
+                case IngressRejection.UnservedTopic:
+                    return Refuse(peer, metric, PenaltyReason.UnservedTopic, result.Error);
+                case IngressRejection.NotOptedIn or IngressRejection.NotInCommunity or IngressRejection.BelowRetentionHorizon:
+                    // Our own opt-in or retention may have changed since the session: not the peer's fault.
+                    metrics.TransferRejected.Add(1, SyncMetrics.Tag("reason", metric));
+                    return Outcome.Refused;
+                default:
+                    return Refuse(peer, metric, PenaltyReason.InvalidMessage, result.Error);
+            }
+        }
+        if (result.Duplicate) return Outcome.Known;
+        metrics.ItemsFetched.Add(1);
+        return Outcome.Stored;
+    }
+
+    Outcome Refuse(PeerId peer, string metricReason, PenaltyReason reason, string detail)
+    {
+        metrics.TransferRejected.Add(1, SyncMetrics.Tag("reason", metricReason));
+        return penalties.Penalise(peer, reason, "transfer: " + detail) ? Outcome.Banned : Outcome.Refused;
+    }
+}

@@ -1,0 +1,196 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using StoreSync.Core;
+using StoreSync.Libp2p.Identity;
+using StoreSync.Storage;
+
+namespace StoreSync.Node.Tests;
+
+/// <summary>Three real <c>storesync node</c> processes that each ingest different messages by REST push, some while the others are
+/// down, converge to the same hashes by store sync; a restarted node catches up.</summary>
+public sealed partial class StoreSyncProcessTests : IDisposable
+{
+    const string Topic = "/waku/2/rs/1/0";
+    readonly string _dir = Directory.CreateTempSubdirectory("storesync-sync-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [DllImport("libc", SetLastError = true)]
+    static extern int kill(int pid, int signal);
+
+    static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [GeneratedRegex(@"REST API listening on (http://\S+)")]
+    private static partial Regex RestLine();
+
+    /// <summary>One node's fixed identity, port and data folder, so the others can name it as a static node before it runs.</summary>
+    sealed record NodeSpec(string Name, string DataDir, int TcpPort, PeerId PeerId)
+    {
+        public string Address => $"/ip4/127.0.0.1/tcp/{TcpPort}/p2p/{PeerId}";
+    }
+
+    /// <summary>A running node process; stdout and stderr are kept for the failure message.</summary>
+    sealed class RunningNode : IAsyncDisposable
+    {
+        readonly StringBuilder _log = new();
+        public required Process Process { get; init; }
+        public required HttpClient Http { get; init; }
+        public required NodeSpec Spec { get; init; }
+
+        public static async Task<RunningNode> StartAsync(NodeSpec spec, IEnumerable<NodeSpec> peers)
+        {
+            var args = new List<string> { "node", "--data-dir", spec.DataDir, "--tcp-port", spec.TcpPort.ToString(), "--listen-address", "127.0.0.1",
+                "--rest-port", "0", "--metrics-server", "false", "--shard", "0",
+                "--store-sync-interval", "2", "--store-sync-history-interval", "4", "--store-sync-relay-jitter", "0", "--store-sync-range", "3600" };
+            foreach (var p in peers) { args.Add("--staticnode"); args.Add(p.Address); }
+            var process = Process.Start(StoresyncProcess.StartInfo([.. args]))!;
+            var log = new StringBuilder();
+            _ = Task.Run(async () => { while (await process.StandardError.ReadLineAsync() is { } l) lock (log) log.AppendLine(l); });
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            Uri? rest = null;
+            try
+            {
+                while (rest is null)
+                {
+                    var line = await process.StandardOutput.ReadLineAsync(timeout.Token) ?? throw new InvalidOperationException($"{spec.Name} exited: {log}");
+                    lock (log) log.AppendLine(line);
+                    if (RestLine().Match(line) is { Success: true } m) rest = new Uri(m.Groups[1].Value);
+                }
+            }
+            catch
+            {
+                process.Kill(entireProcessTree: true);
+                throw;
+            }
+            var node = new RunningNode { Process = process, Http = new HttpClient { BaseAddress = rest, Timeout = TimeSpan.FromSeconds(20) }, Spec = spec };
+            node._log.Append(log);
+            _ = Task.Run(async () => { while (await process.StandardOutput.ReadLineAsync() is { } l) lock (node._log) node._log.AppendLine(l); });
+            return node;
+        }
+
+        public string Log { get { lock (_log) return _log.ToString(); } }
+
+        public async Task PushAsync(int count, string tag)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                var body = new { pubsubTopic = Topic, message = new { payload = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{tag} {i}")), contentTopic = "/app/1/chat/proto", timestamp = Timestamp.Now() } };
+                var response = await Http.PostAsJsonAsync("/lightpush/v3/message", body);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+        }
+
+        /// <summary>Every stored hash of the topic, paging through the REST store API.</summary>
+        public async Task<HashSet<string>> HashesAsync()
+        {
+            var hashes = new HashSet<string>();
+            string? cursor = null;
+            for (int page = 0; page < 100; page++)
+            {
+                var url = $"/store/v3/messages?pubsubTopic={Uri.EscapeDataString(Topic)}&pageSize=100&ascending=true" + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor));
+                var root = JsonDocument.Parse(await Http.GetStringAsync(url)).RootElement;
+                foreach (var m in root.GetProperty("messages").EnumerateArray()) hashes.Add(m.GetProperty("messageHash").GetString()!);
+                if (!root.TryGetProperty("paginationCursor", out var c)) return hashes;
+                cursor = c.GetString();
+            }
+            throw new InvalidOperationException("more than 100 pages");
+        }
+
+        public async Task StopAsync()
+        {
+            if (Process.HasExited) return;
+            Assert.Equal(0, kill(Process.Id, 15)); // SIGTERM
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await Process.WaitForExitAsync(timeout.Token);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!Process.HasExited) Process.Kill(entireProcessTree: true);
+            await Process.WaitForExitAsync();
+            Http.Dispose();
+            Process.Dispose();
+        }
+    }
+
+    NodeSpec Spec(string name)
+    {
+        var data = Path.Combine(_dir, name);
+        Directory.CreateDirectory(data);
+        var key = IdentityKey.LoadOrCreate(Path.Combine(data, "node.key"), KeyType.Secp256k1);
+        return new NodeSpec(name, data, FreePort(), key.PeerId);
+    }
+
+    static async Task WaitForConvergenceAsync(IReadOnlyList<RunningNode> nodes, int expected, int seconds)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (true)
+        {
+            var sets = new List<HashSet<string>>();
+            foreach (var n in nodes) sets.Add(await n.HashesAsync());
+            if (sets.All(s => s.Count == expected && s.SetEquals(sets[0]))) return;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"not converged in {seconds} s: counts {string.Join(", ", sets.Select(s => s.Count))}, expected {expected}\n" +
+                    string.Join("\n---\n", nodes.Select(n => n.Spec.Name + ":\n" + string.Join('\n', n.Log.Split('\n').Where(l => l.Contains("sync", StringComparison.OrdinalIgnoreCase) || l.Contains("Penalised", StringComparison.Ordinal)).TakeLast(25)))));
+            await Task.Delay(500);
+        }
+    }
+
+    [Fact]
+    public async Task Three_nodes_that_ingested_different_messages_converge_and_a_restarted_node_catches_up()
+    {
+        NodeSpec a = Spec("a"), b = Spec("b"), c = Spec("c");
+        RunningNode? na = null, nb = null, nc = null;
+        try
+        {
+            // a and b run; c is down.
+            na = await RunningNode.StartAsync(a, [b, c]);
+            nb = await RunningNode.StartAsync(b, [a, c]);
+            await na.PushAsync(20, "a1");
+            await nb.PushAsync(15, "b1");
+
+            // c comes up with its own messages; a goes down, and b and c take more while it is away.
+            nc = await RunningNode.StartAsync(c, [a, b]);
+            await nc.PushAsync(10, "c1");
+            await WaitForConvergenceAsync([na, nb, nc], 45, 90);
+            await na.StopAsync();
+            await na.DisposeAsync();
+            na = null;
+            await nb.PushAsync(7, "b2");
+            await nc.PushAsync(8, "c2");
+            await WaitForConvergenceAsync([nb, nc], 60, 90);
+
+            // a restarts on its old store and catches up on what it missed.
+            na = await RunningNode.StartAsync(a, [b, c]);
+            await na.PushAsync(5, "a2");
+            await WaitForConvergenceAsync([na, nb, nc], 65, 90);
+            Assert.Contains("Store sync with", na.Log);
+        }
+        finally
+        {
+            foreach (var n in new[] { na, nb, nc })
+            {
+                if (n is null) continue;
+                await n.StopAsync();
+                await n.DisposeAsync();
+            }
+        }
+        foreach (var spec in new[] { a, b, c })
+        {
+            using var store = MessageStore.Open(spec.DataDir);
+            Assert.Equal(65, store.GetStatistics().Messages);
+            Assert.Empty(StoreIntegrity.Check(store));
+        }
+    }
+}

@@ -1,0 +1,159 @@
+using StoreSync.Core;
+using StoreSync.Core.Proto;
+using StoreSync.Reconciliation;
+using StoreSync.Storage;
+using StoreSync.Storage.Tests;
+using StoreSync.Waku.Sync;
+
+namespace StoreSync.Waku.Tests;
+
+/// <summary>Two real hosts over loopback with real RocksDB stores reconcile in both modes and end with the union, exchanging exactly the difference.</summary>
+public sealed class SyncOverLibp2pTests
+{
+    static readonly string Topic0 = SyncNode.Served[0], Topic1 = SyncNode.Served[1];
+    static readonly long Now = Timestamp.Now();
+    static CancellationToken Timeout => new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
+
+    internal static List<(string Pubsub, WakuMessage Message)> Messages(Random rng, int count, string pubsub, string tag) =>
+        Enumerable.Range(0, count).Select(i => (pubsub, TempStore.Message($"/app/1/c{rng.Next(3)}/proto",
+            Now - rng.NextInt64(TimeSpan.FromDays(30).Ticks * 100), $"{tag}-{i}-{rng.Next()}"))).ToList();
+
+    internal static HashSet<MessageHash> HashesOf(IEnumerable<(string Pubsub, WakuMessage Message)> messages) =>
+        messages.Select(m => MessageHash.Compute(m.Pubsub, m.Message)).ToHashSet();
+
+    internal static async Task WaitUntil(Func<bool> condition, string what, int seconds = 30)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"not within {seconds} s: {what}");
+            await Task.Delay(50);
+        }
+    }
+
+    [Theory]
+    [InlineData(SyncModes.Native, "native")]
+    [InlineData(SyncModes.Nwaku, "nwaku")]
+    public async Task Both_end_with_the_union_and_exchange_exactly_the_difference(SyncModes modes, string expectedMode)
+    {
+        var rng = new Random(expectedMode.Length);
+        var shared = Messages(rng, 400, Topic0, "shared");
+        var onlyA = Messages(rng, 40, Topic0, "a");
+        var onlyB = Messages(rng, 25, Topic0, "b");
+        var otherTopicA = Messages(rng, 10, Topic1, "a1");
+        // Part of each side is in the store before the index is built, the rest arrives afterwards (the live path).
+        await using var a = await SyncNode.StartAsync([.. shared.Take(300), .. onlyA.Take(20), .. otherTopicA]);
+        await using var b = await SyncNode.StartAsync([.. shared.Skip(100), .. onlyB.Take(5)]);
+        a.Ingest([.. shared.Skip(300), .. onlyA.Skip(20)]);
+        b.Ingest([.. shared.Take(100), .. onlyB.Skip(5)]);
+        await a.Host.DialAsync(b.Address, Timeout);
+
+        var result = await a.Client.SyncAsync(b.PeerId, new SyncScope([Topic0], []), Now - TimeSpan.FromDays(40).Ticks * 100, Now + 1, modes, Timeout);
+
+        Assert.NotNull(result);
+        Assert.Equal(expectedMode, result.Mode);
+        Assert.True(result.Completed, result.Error);
+        Assert.Equal(onlyA.Count, result.ToSend);
+        Assert.Equal(onlyA.Count, result.Pushed);
+        var union = HashesOf([.. shared, .. onlyA, .. onlyB]);
+        await WaitUntil(() => a.Hashes(Topic0).SetEquals(union) && b.Hashes(Topic0).SetEquals(union), "both stores hold the union");
+        await WaitUntil(() => b.Ended.Count == 1, "the responder's session ended");
+        var responder = b.Ended[0];
+        Assert.Equal(onlyB.Count, responder.ToSend);
+        Assert.Equal(onlyB.Count, responder.Pushed);
+        if (expectedMode == "native")
+        {
+            // Native mode tells both sides the whole symmetric difference.
+            Assert.Equal(onlyB.Count, result.ToReceive);
+            Assert.Equal(onlyA.Count, responder.ToReceive);
+        }
+        else
+        {
+            // nwaku mode: the side with nothing in a range is never told what it will receive (spec/sync.md §2.1).
+            Assert.InRange(result.ToReceive, 0, onlyB.Count);
+            Assert.InRange(responder.ToReceive, 0, onlyA.Count);
+        }
+        Assert.Equal(HashesOf(otherTopicA), a.Hashes(Topic1)); // another scope is not touched
+        Assert.Empty(b.Hashes(Topic1));
+
+        // The live indexes agree with each other and with an index built afresh from each store.
+        var all = (SyncItem.MinValue, SyncItem.MaxValue);
+        Assert.Equal(a.Indexes[Topic0].GetFingerprint(all.MinValue, all.MaxValue), b.Indexes[Topic0].GetFingerprint(all.MinValue, all.MaxValue));
+        Assert.Equal(FingerprintIndex.Build(a.Store.Store.SyncItems(new SyncScope([Topic0], []))).GetFingerprint(all.MinValue, all.MaxValue),
+            a.Indexes[Topic0].GetFingerprint(all.MinValue, all.MaxValue));
+        Assert.Empty(StoreIntegrity.Check(a.Store.Store));
+        Assert.Empty(StoreIntegrity.Check(b.Store.Store));
+
+        // A second session finds nothing left to do.
+        var again = await a.Client.SyncAsync(b.PeerId, new SyncScope([Topic0], []), Now - TimeSpan.FromDays(40).Ticks * 100, Now + 1, modes, Timeout);
+        Assert.NotNull(again);
+        Assert.Equal((0, 0), (again.ToSend, again.ToReceive));
+        Assert.Equal(1, again.RoundTrips);
+    }
+
+    [Fact]
+    public async Task Native_is_proposed_first_and_nwaku_is_the_fallback()
+    {
+        var rng = new Random(3);
+        await using var a = await SyncNode.StartAsync(Messages(rng, 50, Topic0, "a"));
+        await using var nwakuOnly = await SyncNode.StartAsync(Messages(rng, 50, Topic0, "b"), protocols: ["nwaku"]);
+        await using var native = await SyncNode.StartAsync(Messages(rng, 50, Topic0, "c"));
+        var scope = new SyncScope([Topic0], []);
+        long start = Now - TimeSpan.FromDays(40).Ticks * 100;
+
+        var viaNwaku = await a.Client.SyncAsync(nwakuOnly.PeerId, scope, start, Now + 1, SyncModes.Any, TimeoutOn(a, nwakuOnly));
+        await WaitUntil(() => a.Hashes(Topic0).Count == 100, "the nwaku-mode peer's pushes arrived");
+        var viaNative = await a.Client.SyncAsync(native.PeerId, scope, start, Now + 1, SyncModes.Any, TimeoutOn(a, native));
+
+        Assert.Equal("nwaku", viaNwaku!.Mode);
+        Assert.Equal("native", viaNative!.Mode);
+        await WaitUntil(() => nwakuOnly.Hashes(Topic0).Count == 100 && native.Hashes(Topic0).Count == 150 && a.Hashes(Topic0).Count == 150, "all transfers arrived");
+    }
+
+    CancellationToken TimeoutOn(SyncNode from, SyncNode to)
+    {
+        from.Host.AddAddress(to.PeerId, to.Address);
+        return Timeout;
+    }
+
+    [Theory]
+    [InlineData(SyncModes.Native)]
+    [InlineData(SyncModes.Nwaku)]
+    public async Task A_scope_of_several_pubsub_topics_reconciles_all_of_them(SyncModes modes)
+    {
+        var rng = new Random(11);
+        var shared = Messages(rng, 200, Topic0, "s0").Concat(Messages(rng, 200, Topic1, "s1")).ToList();
+        var onlyA = Messages(rng, 15, Topic0, "a0").Concat(Messages(rng, 15, Topic1, "a1")).ToList();
+        var onlyB = Messages(rng, 7, Topic1, "b1");
+        await using var a = await SyncNode.StartAsync([.. shared, .. onlyA]);
+        await using var b = await SyncNode.StartAsync([.. shared, .. onlyB]);
+        a.Host.AddAddress(b.PeerId, b.Address);
+
+        var result = await a.Client.SyncAsync(b.PeerId, new SyncScope(SyncNode.Served, []), Now - TimeSpan.FromDays(40).Ticks * 100, Now + 1, modes, Timeout);
+
+        Assert.True(result!.Completed, result.Error);
+        Assert.Equal(30, result.ToSend);
+        foreach (var topic in SyncNode.Served)
+        {
+            var union = HashesOf(shared.Concat(onlyA).Concat(onlyB).Where(m => m.Pubsub == topic));
+            await WaitUntil(() => a.Hashes(topic).SetEquals(union) && b.Hashes(topic).SetEquals(union), $"{topic} converged");
+        }
+    }
+
+    [Fact]
+    public async Task Whole_history_and_an_empty_side_converge_in_one_native_session()
+    {
+        var rng = new Random(17);
+        var history = Messages(rng, 2_000, Topic0, "h");
+        await using var full = await SyncNode.StartAsync(history);
+        await using var empty = await SyncNode.StartAsync();
+        empty.Host.AddAddress(full.PeerId, full.Address);
+
+        var result = await empty.Client.SyncAsync(full.PeerId, new SyncScope([Topic0], []), long.MinValue + 1, Now + 1, SyncModes.Native, Timeout);
+
+        Assert.True(result!.Completed, result.Error);
+        Assert.Equal(2_000, result.ToReceive);
+        await WaitUntil(() => empty.Hashes(Topic0).SetEquals(HashesOf(history)), "the empty node received the whole history");
+        Assert.Equal(2_000, empty.Indexes[Topic0].Count);
+    }
+}
