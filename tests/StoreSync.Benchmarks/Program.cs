@@ -8,6 +8,7 @@ public static class Program
         ["storage"] = args => Task.FromResult(StorageBenchmark.Run(args)),
         ["libp2p"] = Libp2pBenchmark.RunAsync,
         ["sync"] = args => Task.FromResult(SyncBenchmark.Run(args)),
+        ["store-load"] = StoreLoadBenchmark.RunAsync,
         ["syncnet"] = SyncNetBenchmark.RunAsync,
         ["retention"] = args => Task.FromResult(RetentionBenchmark.Run(args)),
         ["index"] = args => Task.FromResult(FingerprintIndexBenchmark.Run(args)),
