@@ -5,6 +5,7 @@ using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Reconciliation;
 using StoreSync.Storage;
+using StoreSync.Waku.Governor;
 using StoreSync.Waku.Ingress;
 using StoreSync.Waku.Peers;
 
@@ -19,8 +20,9 @@ namespace StoreSync.Waku.Sync;
 /// it was evicted on purpose.
 /// </remarks>
 public sealed class TransferService(MessageIngress ingress, MessageStore store, SyncSessions sessions, PeerPenalties penalties, IRetentionHorizon horizon,
-    SyncMetrics metrics, int maxMessageBytes, ILogger<TransferService> logger, SyncNetworkLimits? limits = null)
+    SyncMetrics metrics, int maxMessageBytes, ILogger<TransferService> logger, SyncNetworkLimits? limits = null, IResourceGovernor? governor = null)
 {
+    readonly IResourceGovernor _governor = governor ?? UnlimitedGovernor.Instance;
     readonly SyncNetworkLimits _limits = limits ?? SyncNetworkLimits.Default;
 
     public void Attach(Libp2pHost host) => host.SetStreamHandler(TransferProtocol.ProtocolId, HandleAsync);
@@ -63,7 +65,13 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
                 if (frame is null) break;
                 received++;
                 metrics.Bytes.Add(SyncFrame.WireSize(frame.Length), SyncMetrics.Tag("protocol", "transfer"), SyncMetrics.Tag("direction", "in"));
-                var outcome = await ReceiveAsync(peer, frame, ct).ConfigureAwait(false);
+                long cpu = ThreadCpuTime.Now();
+                var receiving = ReceiveAsync(peer, frame, ct);
+                // Only a receive that finished on this thread can be measured by the thread clock (the rare wait for a session is not).
+                if (receiving.IsCompleted && cpu != 0) _governor.RecordCpu(TransferProtocol.ProtocolId, ScopeOf(frame), ThreadCpuTime.Now() - cpu);
+                var outcome = await receiving.ConfigureAwait(false);
+                // History download: holding the next read until the bytes are paid for closes the yamux window on the sender.
+                await _governor.HistoryDownload(ScopeOf(frame)).WaitAsync(SyncFrame.WireSize(frame.Length), ct).ConfigureAwait(false);
                 if (outcome == Outcome.Stored) stored++;
                 if (outcome == Outcome.Banned) { stream.Reset(); return; }
             }
@@ -73,6 +81,16 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
             sessions.CloseTransfer(peer);
             if (received > 0) logger.LogDebug("Transfer from {Peer}: {Received} messages received, {Stored} newly stored", peer, received, stored);
         }
+    }
+
+    static TrafficScope ScopeOf(byte[] frame)
+    {
+        try
+        {
+            var (pubsub, message) = TransferProtocol.Decode(frame);
+            return TrafficScope.Of(pubsub, message.ContentTopic);
+        }
+        catch (InvalidDataException) { return TrafficScope.None; }
     }
 
     enum Outcome { Stored, Known, Refused, Banned }
@@ -114,8 +132,9 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
             {
                 case IngressRejection.UnservedTopic:
                     return Refuse(peer, metric, PenaltyReason.UnservedTopic, result.Error);
-                case IngressRejection.NotOptedIn or IngressRejection.NotInCommunity or IngressRejection.BelowRetentionHorizon:
-                    // Our own opt-in or retention may have changed since the session: not the peer's fault.
+                case IngressRejection.NotOptedIn or IngressRejection.NotInCommunity or IngressRejection.BelowRetentionHorizon or IngressRejection.Unauthorised:
+                    // Our own opt-in or retention may have changed since the session: not the peer's fault. Nor is a message our
+                    // authorship policy refuses: the peer may not apply the policy, or may hold an older or newer member list.
                     metrics.TransferRejected.Add(1, SyncMetrics.Tag("reason", metric));
                     return Outcome.Refused;
                 default:
