@@ -147,6 +147,10 @@ public sealed class NativeReconciliation : ReconciliationSession
         _tuning.Validate();
     }
 
+    /// <summary>A responder's own horizon for the scope agreed in Open (it is known only then), raised to at least the
+    /// constructor's horizon; null: the constructor's horizon alone.</summary>
+    public Func<SyncScope, long>? HorizonOf { get; init; }
+
     /// <summary>The lower time bound both sides agreed on (max of the requested start and both horizons).</summary>
     public long AgreedStart { get; private set; }
 
@@ -260,13 +264,13 @@ public sealed class NativeReconciliation : ReconciliationSession
         if (fpBytes is < MinFingerprintBytes or > 8) throw new SyncProtocolException($"fingerprint width {fpBytes}");
         _fpBytes = fpBytes;
         long requested = Math.Max(start, horizon);
-        AgreedStart = Math.Max(requested, _horizon);
+        var scope = _localScope.Intersect(pubsub, content);
+        AgreedStart = Math.Max(requested, scope is not null && HorizonOf is { } horizonOf ? Math.Max(_horizon, horizonOf(scope)) : _horizon);
         if (end < requested) throw new SyncProtocolException("empty or inverted sync range");
         AgreedStart = Math.Min(AgreedStart, end);
         w.Byte(Version);
         w.Byte((byte)FrameKind.Accept);
         w.Varint((ulong)AgreedStart);
-        var scope = _localScope.Intersect(pubsub, content);
         if (scope is null) return false;
         _source = _sources(scope);
         _open.Add(new Node(PositionOf(AgreedStart), PositionOf(end)));
