@@ -475,6 +475,10 @@ public sealed class MessageStore : IDisposable
         catch { view.Dispose(); throw; }
     }
 
+    /// <summary>Makes the sync item reads of this thread share one snapshot and their iterators until disposed (one reconciliation frame).</summary>
+    /// <exception cref="ObjectDisposedException">The store is closed (on the first read).</exception>
+    public SharedReads ShareReads() => new(this);
+
     /// <summary>The messages of <paramref name="scope"/> as ordered sync items for the reconciler (and its fingerprint index).</summary>
     public StoreSyncItems SyncItems(StoreSync.Reconciliation.SyncScope scope)
     {

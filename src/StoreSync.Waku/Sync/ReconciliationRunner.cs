@@ -62,7 +62,7 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
 
         try
         {
-            if (initiator) await WriteAsync(session.Initiate()).ConfigureAwait(false);
+            if (initiator) await WriteAsync(Compute(session.Initiate)).ConfigureAwait(false);
             while (!session.IsFinished)
             {
                 byte[]? frame;
@@ -74,7 +74,7 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
                 if (frame is null) { error = "the peer closed the stream before the session ended"; break; }
                 bytesIn += SyncFrame.WireSize(frame.Length);
                 metrics.Frames.Add(1, modeTag, SyncMetrics.Tag("direction", "in"));
-                var reply = session.Receive(frame);
+                var reply = Compute(() => session.Receive(frame));
                 if (pushed is not null) PushNew(session, pushed, sender);
                 if (session.ToSend.Count + session.ToReceive.Count > _limits.MaxDifferencesPerSession)
                 {
@@ -150,6 +150,14 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
         try { SessionEnded?.Invoke(result); }
         catch (Exception e) { logger.LogError(e, "A session-ended handler threw"); }
         return result;
+    }
+
+    // One frame's fingerprints and item reads share one RocksDB snapshot and iterator instead of one each (spec/sync.md §5.2).
+    // Synchronous on purpose: the shared reads belong to this thread.
+    T Compute<T>(Func<T> step)
+    {
+        using var reads = store.ShareReads();
+        return step();
     }
 
     // nwaku accepts pushes only while its session runs, so in that mode what a frame reveals is pushed at once.

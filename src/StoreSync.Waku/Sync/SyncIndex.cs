@@ -18,6 +18,7 @@ namespace StoreSync.Waku.Sync;
 public sealed class SyncIndex : ISyncItemSource, IMessageStoreObserver
 {
     readonly Lock _lock = new();
+    readonly MessageStore _store;
     readonly StoreSyncItems _live;
     readonly Backing _backing;
     readonly HashSet<string>? _contentTopics;
@@ -27,6 +28,7 @@ public sealed class SyncIndex : ISyncItemSource, IMessageStoreObserver
 
     SyncIndex(MessageStore store, string pubsubTopic, IReadOnlyList<string> contentTopics)
     {
+        _store = store;
         PubsubTopic = pubsubTopic;
         Scope = new SyncScope([pubsubTopic], contentTopics);
         _contentTopics = contentTopics.Count == 0 ? null : new HashSet<string>(contentTopics, StringComparer.Ordinal);
@@ -97,6 +99,28 @@ public sealed class SyncIndex : ISyncItemSource, IMessageStoreObserver
             Fingerprint fp;
             lock (_lock) fp = Index.GetFingerprint(from, to);
             if (fp.Count >= 0 || attempt == 8) return fp.Count >= 0 ? fp : new Fingerprint(fp.Xor, 0);
+            // A frame's shared snapshot is older still: read the present.
+            SharedReads.Current(_store)?.Refresh();
+            Thread.Yield();
+        }
+    }
+
+    /// <summary>A split's m ranges from m + 1 boundary lookups (not 2m edge reads); retried as <see cref="GetFingerprint"/> is.</summary>
+    public void GetFingerprints(ReadOnlySpan<SyncItem> bounds, Span<Fingerprint> ranges)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            lock (_lock) Index.GetFingerprints(bounds, ranges);
+            bool negative = false;
+            for (int i = 0; i + 1 < bounds.Length; i++) negative |= ranges[i].Count < 0;
+            if (!negative) return;
+            if (attempt == 8)
+            {
+                for (int i = 0; i + 1 < bounds.Length; i++)
+                    if (ranges[i].Count < 0) ranges[i] = new Fingerprint(ranges[i].Xor, 0);
+                return;
+            }
+            SharedReads.Current(_store)?.Refresh();
             Thread.Yield();
         }
     }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using StoreSync.Reconciliation;
@@ -92,6 +93,22 @@ public sealed class SyncIndexes
             var fp = Fingerprint.Empty;
             foreach (var p in parts) fp = fp.Plus(p.GetFingerprint(from, to));
             return fp;
+        }
+
+        public void GetFingerprints(ReadOnlySpan<SyncItem> bounds, Span<Fingerprint> ranges)
+        {
+            if (bounds.Length < 2) return;
+            ranges[..(bounds.Length - 1)].Clear();
+            var part = ArrayPool<Fingerprint>.Shared.Rent(bounds.Length - 1);
+            try
+            {
+                foreach (var p in parts)
+                {
+                    p.GetFingerprints(bounds, part);
+                    for (int i = 0; i + 1 < bounds.Length; i++) ranges[i] = ranges[i].Plus(part[i]);
+                }
+            }
+            finally { ArrayPool<Fingerprint>.Shared.Return(part); }
         }
 
         public long Rank(in SyncItem item)
