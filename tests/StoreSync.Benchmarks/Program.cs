@@ -9,6 +9,7 @@ public static class Program
         ["libp2p"] = Libp2pBenchmark.RunAsync,
         ["sync"] = args => Task.FromResult(SyncBenchmark.Run(args)),
         ["syncnet"] = SyncNetBenchmark.RunAsync,
+        ["syncindex"] = args => Task.FromResult(SyncIndexBenchmark.Run(args)),
         ["retention"] = args => Task.FromResult(RetentionBenchmark.Run(args)),
         ["communities"] = args => Task.FromResult(CommunityBenchmark.Run(args)),
     };
