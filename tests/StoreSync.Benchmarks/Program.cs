@@ -10,6 +10,7 @@ public static class Program
         ["sync"] = args => Task.FromResult(SyncBenchmark.Run(args)),
         ["store-load"] = StoreLoadBenchmark.RunAsync,
         ["syncnet"] = SyncNetBenchmark.RunAsync,
+        ["syncindex"] = args => Task.FromResult(SyncIndexBenchmark.Run(args)),
         ["retention"] = args => Task.FromResult(RetentionBenchmark.Run(args)),
         ["index"] = args => Task.FromResult(FingerprintIndexBenchmark.Run(args)),
         ["communities"] = args => Task.FromResult(CommunityBenchmark.Run(args)),
