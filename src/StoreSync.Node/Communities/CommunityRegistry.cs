@@ -241,7 +241,7 @@ public sealed class CommunityRegistry : IDisposable
             Controls = _state.Controls,
         };
         if (removedName is not null && SeedFor(removedName) is { } seed) next.Removed.Add(new RemovedCommunity { Name = removedName, Seed = seed });
-        next.Controls = [.. _policy.CurrentControls().Select(c => Convert.ToHexStringLower(c.ToPayload()))];
+        next.Controls = ControlsToKeep(communities);
         next.Write(FilePath);
         _state = next;
         MaxStoreBytes = maxStoreBytes;
@@ -258,6 +258,13 @@ public sealed class CommunityRegistry : IDisposable
         _evictor?.Configure(retention.Configuration);
     }
 
+    /// <summary>The owners' controls of the communities defined (those of removed communities are dropped: the file stays bounded).</summary>
+    List<string> ControlsToKeep(IReadOnlyList<CommunityDefinition> communities)
+    {
+        var owners = communities.Select(c => c.OwnerKey).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        return [.. _policy.CurrentControls().Where(c => owners.Contains(Convert.ToHexStringLower(c.OwnerKey))).Select(c => Convert.ToHexStringLower(c.ToPayload()))];
+    }
+
     string? SeedFor(string name) => _configured.TryGetValue(name, out var configured) ? CommunityStateFile.SeedOf(configured) : null;
 
     /// <summary>Writes the owners' controls after one was applied (they arrive by the network, not through the registry).</summary>
@@ -265,7 +272,7 @@ public sealed class CommunityRegistry : IDisposable
     {
         lock (_lock)
         {
-            _state.Controls = [.. _policy.CurrentControls().Select(c => Convert.ToHexStringLower(c.ToPayload()))];
+            _state.Controls = ControlsToKeep(_policy.Communities);
             try
             {
                 WriteState();

@@ -49,6 +49,18 @@ public sealed class NodeOptions
 
     public int MaxMessageBytes { get; set; } = MessageValidator.DefaultMaxMessageBytes;
 
+    /// <summary>History bytes per second the node may send in all (store responses, sync); 0 = unlimited. spec/node.md.</summary>
+    public long UploadBytesPerSecond { get; set; }
+
+    /// <summary>History bytes per second the node may receive in all (sync transfer, its own store queries); 0 = unlimited.</summary>
+    public long DownloadBytesPerSecond { get; set; }
+
+    /// <summary>Each bucket's burst, in seconds of its rate (at least 1 KiB).</summary>
+    public double BandwidthBurstSeconds { get; set; } = Governor.GovernorLimits.DefaultBurstSeconds;
+
+    /// <summary>Per-community limits, by community name (section <c>StoreSync:CommunityBandwidth:&lt;name&gt;</c>).</summary>
+    public Dictionary<string, Governor.BandwidthLimitOptions> CommunityBandwidth { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>The store's per-peer rate and burst: from <see cref="RateLimits"/> if one names the store (or no protocol), else from <see cref="StoreQueriesPerSecondPerPeer"/>.</summary>
     public (double PerSecond, double Burst) StoreRateLimit() => RateLimitFor(RateLimitSetting.Store, StoreQueriesPerSecondPerPeer);
 
@@ -74,6 +86,25 @@ public sealed class NodeOptions
 
     /// <summary>Most bytes of messages the store keeps in all (0 = no global limit).</summary>
     public long MaxStoreBytes { get; set; }
+
+    /// <summary>Reads nwaku's <c>--max-msg-size</c> form: a number with unit KiB (1024), KB (1000) or B, e.g. <c>150KiB</c>,
+    /// <c>1500 B</c>; a bare number is bytes. Units are case-insensitive.</summary>
+    public static bool TryParseMessageSize(string text, out int bytes)
+    {
+        bytes = 0;
+        var t = text.Trim();
+        int multiplier = 1;
+        foreach (var (unit, factor) in new[] { ("KiB", 1024), ("KB", 1000), ("B", 1) })
+        {
+            if (!t.EndsWith(unit, StringComparison.OrdinalIgnoreCase)) continue;
+            t = t[..^unit.Length].TrimEnd();
+            multiplier = factor;
+            break;
+        }
+        if (!long.TryParse(t, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long n) || n * multiplier > int.MaxValue) return false;
+        bytes = (int)(n * multiplier);
+        return true;
+    }
 
     /// <summary>Reconcile the store with peers (nwaku's --store-sync; on by default here: keeping history complete is the point).</summary>
     public bool StoreSync { get; set; } = true;
@@ -119,6 +150,12 @@ public sealed class NodeOptions
         foreach (var r in RateLimits)
             if (!RateLimitSetting.TryParse(r, out _, out var e)) errors.Add($"RateLimits (--rate-limit): {e}");
         if (MaxMessageBytes is < 1024 or > 64 * 1024 * 1024) errors.Add($"MaxMessageBytes {MaxMessageBytes} is outside 1 KiB..64 MiB");
+        foreach (var e in new Governor.BandwidthLimitOptions { UploadBytesPerSecond = UploadBytesPerSecond, DownloadBytesPerSecond = DownloadBytesPerSecond }.Validate())
+            errors.Add(e.Replace("UploadBytesPerSecond", "UploadBytesPerSecond (--upload-limit)").Replace("DownloadBytesPerSecond", "DownloadBytesPerSecond (--download-limit)"));
+        if (!(BandwidthBurstSeconds >= Governor.GovernorLimits.MinBurstSeconds && BandwidthBurstSeconds <= Governor.GovernorLimits.MaxBurstSeconds))
+            errors.Add($"BandwidthBurstSeconds {BandwidthBurstSeconds} is outside {Governor.GovernorLimits.MinBurstSeconds}..{Governor.GovernorLimits.MaxBurstSeconds}");
+        foreach (var (name, limits) in CommunityBandwidth)
+            foreach (var e in limits.Validate()) errors.Add($"CommunityBandwidth:{name}: {e}");
         if (MaxStoreBytes < 0) errors.Add($"MaxStoreBytes {MaxStoreBytes} is negative (0 = no global limit)");
         errors.AddRange(global::StoreSync.Node.Communities.CommunityRegistry.CheckConfigured(this));
         if (StoreSyncInterval is < 1 or > 86_400) errors.Add($"StoreSyncInterval (--store-sync-interval) {StoreSyncInterval} is outside 1..86400 s");

@@ -8,10 +8,12 @@ using StoreSync.Core;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Noise;
+using StoreSync.Node.Governor;
 using StoreSync.Node.Communities;
 using StoreSync.Node.Rest;
 using StoreSync.Storage;
 using StoreSync.Waku;
+using StoreSync.Waku.Governor;
 using StoreSync.Waku.Ingress;
 using StoreSync.Waku.LightPush;
 using StoreSync.Waku.Metadata;
@@ -50,6 +52,16 @@ public static class StoreNodeHost
         builder.Services.AddHostedService<StoreLifetimeService>();
         builder.Services.AddCommunities();
 
+        // The resource governor: bandwidth limits, traffic accounts and figures, the dashboard (spec/node.md).
+        builder.Services.AddSingleton<ICommunityTopics, PolicyCommunityTopics>();
+        builder.Services.AddSingleton(sp => new ResourceGovernor(options, sp.GetRequiredService<ICommunityTopics>()));
+        builder.Services.AddSingleton<IResourceGovernor>(sp => sp.GetRequiredService<ResourceGovernor>());
+        builder.Services.AddSingleton<BandwidthSettings>();
+        builder.Services.AddSingleton<FiguresReport>();
+        builder.Services.AddSingleton<GovernorEndpoints>();
+        builder.Services.AddSingleton<GovernorService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<GovernorService>());
+
         // libp2p and the Waku protocols
         var keyFile = Path.IsPathRooted(options.NodeKeyFile) ? options.NodeKeyFile : Path.Combine(options.DataDir, options.NodeKeyFile);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(keyFile))!);
@@ -66,7 +78,7 @@ public static class StoreNodeHost
         builder.Services.AddSingleton(sp => new LightPushServer(sp.GetRequiredService<MessageIngress>(), new PerPeerRateLimiter(pushRate, pushBurst),
             sp.GetRequiredService<ILogger<LightPushServer>>(), sp.GetRequiredService<WakuMetrics>(), sp.GetRequiredService<PeerPenalties>()));
         builder.Services.AddSingleton(sp => new LightPushService(sp.GetRequiredService<LightPushServer>(), options.MaxMessageBytes,
-            sp.GetRequiredService<ILogger<LightPushService>>(), sp.GetRequiredService<WakuMetrics>()));
+            sp.GetRequiredService<ILogger<LightPushService>>(), sp.GetRequiredService<WakuMetrics>(), sp.GetRequiredService<IResourceGovernor>()));
         builder.Services.AddSingleton(new MetadataProtocol(options.ClusterId, options.Shards));
         builder.Services.AddSingleton<MetadataService>();
 
@@ -75,14 +87,17 @@ public static class StoreNodeHost
         builder.Services.AddSingleton<SyncMetrics>();
         builder.Services.AddSingleton(new SyncSessions());
         builder.Services.TryAddSingleton<IRetentionHorizon>(sp => new EvictorRetentionHorizon(sp.GetRequiredService<Evictor>()));
-        builder.Services.AddSingleton(sp => new SyncIndexes(sp.GetRequiredService<MessageStore>(), options.ServedPubsubTopics()));
+        builder.Services.AddSingleton(sp => new SyncIndexes(sp.GetRequiredService<MessageStore>(), options.ServedPubsubTopics(),
+            directory: Path.Combine(Path.GetFullPath(options.DataDir), "sync-index")));
         builder.Services.AddSingleton(sp => new ReconciliationRunner(sp.GetRequiredService<Libp2pHost>(), sp.GetRequiredService<MessageStore>(),
             sp.GetRequiredService<PeerPenalties>(), sp.GetRequiredService<SyncMetrics>(), sp.GetRequiredService<ILogger<ReconciliationRunner>>(),
-            policy: sp.GetService<ICommunityPolicy>()));
+            policy: sp.GetService<ICommunityPolicy>(), governor: sp.GetRequiredService<IResourceGovernor>()));
         builder.Services.AddSingleton<ReconciliationService>();
         builder.Services.AddSingleton(sp => new TransferService(sp.GetRequiredService<MessageIngress>(), sp.GetRequiredService<MessageStore>(), sp.GetRequiredService<SyncSessions>(),
             sp.GetRequiredService<PeerPenalties>(), sp.GetRequiredService<IRetentionHorizon>(), sp.GetRequiredService<SyncMetrics>(), options.MaxMessageBytes,
-            sp.GetRequiredService<ILogger<TransferService>>()));
+            sp.GetRequiredService<ILogger<TransferService>>(), governor: sp.GetRequiredService<IResourceGovernor>()));
+        builder.Services.AddSingleton<SyncFiguresSource>();
+        builder.Services.AddSingleton<IFiguresSource>(sp => sp.GetRequiredService<SyncFiguresSource>());
         builder.Services.AddSingleton<StoreSyncClient>();
         builder.Services.AddSingleton<StoreSyncService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StoreSyncService>());

@@ -21,7 +21,8 @@ namespace StoreSync.Node.Rest;
 /// <summary>The node's REST API on 127.0.0.1 (nwaku's paths and JSON shapes): store queries, health, debug info, push.</summary>
 /// <remarks><c>peerAddr</c> on a store query asks that node over libp2p (Store v3) through this node's host, as nwaku does.</remarks>
 public sealed class RestServer(NodeOptions options, StoreQueryEngine queries, MessageStore store, MessageIngress ingress, INodeInfo info,
-    Libp2pHost host, ILoggerFactory loggerFactory, CommunityRegistry? communities = null, CommunityFiguresSource? communityFigures = null) : IHostedService, IAsyncDisposable
+    Libp2pHost host, ILoggerFactory loggerFactory, CommunityRegistry? communities = null, CommunityFiguresSource? communityFigures = null,
+    Governor.GovernorEndpoints? governor = null) : IHostedService, IAsyncDisposable
 {
     const long MaxRequestBodyBytes = 1 << 20;
 
@@ -61,6 +62,7 @@ public sealed class RestServer(NodeOptions options, StoreQueryEngine queries, Me
         app.MapPost("/lightpush/v1/message", (HttpContext http) => Push(http, v3: false));
         app.MapPost("/lightpush/v3/message", (HttpContext http) => Push(http, v3: true));
         if (communities is not null && communityFigures is not null) CommunityEndpoints.Map(app, communities, communityFigures);
+        governor?.Map(app);
     }
 
     async Task StoreQuery(HttpContext http)
@@ -122,7 +124,7 @@ public sealed class RestServer(NodeOptions options, StoreQueryEngine queries, Me
         string failure;
         try
         {
-            return await new StoreQueryClient(host).QueryAsync(address, request, deadline.Token).ConfigureAwait(false);
+            return await new StoreQueryClient(host, governor?.Resources).QueryAsync(address, request, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!http.RequestAborted.IsCancellationRequested)
         {

@@ -19,13 +19,19 @@ public sealed class MetadataService(MetadataProtocol protocol, ILogger<MetadataS
     {
         try
         {
-            var request = MetadataProtocol.TryParseRequest(await LengthPrefixed.ReadAsync(stream, MetadataProtocol.MaxMessageBytes, ct).ConfigureAwait(false));
+            var request = MetadataProtocol.TryParseRequest(await RequestReader.ReadAsync(stream, MetadataProtocol.MaxMessageBytes, ct).ConfigureAwait(false));
             if (request is not null && request.HasClusterId && request.ClusterId != protocol.ClusterId)
                 logger.LogInformation("Peer {Peer} announces cluster {Cluster}", stream.RemotePeer, request.ClusterId);
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
         {
             logger.LogDebug("Metadata request from {Peer} unreadable: {Reason}", stream.RemotePeer, e.Message);
+        }
+        catch (Exception e) when (e is TimeoutException or StreamIdleException)
+        {
+            logger.LogDebug("Metadata stream from {Peer} given up: {Reason}", stream.RemotePeer, e.Message);
+            stream.Reset();
+            return;
         }
         await LengthPrefixed.WriteAsync(stream, protocol.CreateResponse().ToByteArray(), ct).ConfigureAwait(false);
         await stream.CloseWriteAsync(ct).ConfigureAwait(false);

@@ -1,13 +1,16 @@
 using Google.Protobuf;
 using StoreSync.Core.Proto;
 using StoreSync.Libp2p;
+using StoreSync.Libp2p.Bandwidth;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Multiformats;
+using StoreSync.Waku.Governor;
 
 namespace StoreSync.Waku.Store;
 
 /// <summary>Queries a remote store node over <c>/vac/waku/store-query/3.0.0</c>.</summary>
-public sealed class StoreQueryClient(Libp2pHost host)
+/// <remarks>With a governor, the response is history download (paced by its download chain for the request's topics).</remarks>
+public sealed class StoreQueryClient(Libp2pHost host, IResourceGovernor? governor = null)
 {
     /// <summary>A page holds at most 100 messages of at most 150 KiB plus envelopes; 32 MiB bounds any honest response.</summary>
     public const int MaxResponseBytes = 32 << 20;
@@ -15,9 +18,15 @@ public sealed class StoreQueryClient(Libp2pHost host)
     public async Task<StoreQueryResponse> QueryAsync(Multiaddr peer, StoreQueryRequest request, CancellationToken ct)
     {
         await using var stream = await host.NewStreamAsync(peer, StoreQueryServer.ProtocolId, ct).ConfigureAwait(false);
-        await LengthPrefixed.WriteAsync(stream, request.ToByteArray(), ct).ConfigureAwait(false);
+        Stream io = stream;
+        if (governor is not null)
+        {
+            var scope = new TrafficScope(request.HasPubsubTopic ? request.PubsubTopic : null, request.ContentTopics);
+            io = new ThrottledStream(stream, governor.HistoryDownload(scope), governor.HistoryUpload(scope));
+        }
+        await LengthPrefixed.WriteAsync(io, request.ToByteArray(), ct).ConfigureAwait(false);
         await stream.CloseWriteAsync(ct).ConfigureAwait(false);
-        var bytes = await LengthPrefixed.ReadAsync(stream, MaxResponseBytes, ct).ConfigureAwait(false);
+        var bytes = await LengthPrefixed.ReadAsync(io, MaxResponseBytes, ct).ConfigureAwait(false);
         try
         {
             return StoreQueryResponse.Parser.ParseFrom(bytes);

@@ -1,10 +1,12 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using StoreSync.Libp2p.Bandwidth;
 using StoreSync.Libp2p.Host;
 using StoreSync.Reconciliation;
 using StoreSync.Reconciliation.Native;
 using StoreSync.Storage;
 using StoreSync.Waku.Communities;
+using StoreSync.Waku.Governor;
 using StoreSync.Waku.Peers;
 
 namespace StoreSync.Waku.Sync;
@@ -17,8 +19,11 @@ namespace StoreSync.Waku.Sync;
 /// with a reset and penalises the peer; a closed stream or a timeout just ends it.
 /// </remarks>
 public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, PeerPenalties penalties, SyncMetrics metrics,
-    ILogger<ReconciliationRunner> logger, SyncNetworkLimits? limits = null, ICommunityPolicy? policy = null)
+    ILogger<ReconciliationRunner> logger, SyncNetworkLimits? limits = null, ICommunityPolicy? policy = null, IResourceGovernor? governor = null)
 {
+    // Sync is history traffic: reconciliation frames are paced by the global chains, transfer frames by their message's scope.
+    readonly IResourceGovernor _governor = governor ?? UnlimitedGovernor.Instance;
+
     readonly SyncNetworkLimits _limits = limits ?? SyncNetworkLimits.Default;
 
     /// <summary>The community policy sessions obey (null: everything may be synced).</summary>
@@ -47,7 +52,8 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(_limits.SessionTimeout);
         await using var sender = new TransferSender(host, store, peer, metrics, logger, _limits.MaxDifferencesPerSession, deadline.Token,
-            policy is null ? null : policy.MaySync);
+            policy is null ? null : policy.MaySync, _governor);
+        var io = new ThrottledStream(stream, _governor.HistoryDownload(TrafficScope.None), _governor.HistoryUpload(TrafficScope.None));
         var pushed = nwaku ? new HashSet<SyncItem>() : null;
         string? error = null;
         bool violated = false, capped = false, refused = false;
@@ -55,26 +61,26 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
 
         async Task WriteAsync(byte[] frame)
         {
-            await SyncFrame.WriteAsync(stream, frame, deadline.Token).ConfigureAwait(false);
+            await SyncFrame.WriteAsync(io, frame, deadline.Token).ConfigureAwait(false);
             bytesOut += SyncFrame.WireSize(frame.Length);
             metrics.Frames.Add(1, modeTag, SyncMetrics.Tag("direction", "out"));
         }
 
         try
         {
-            if (initiator) await WriteAsync(session.Initiate()).ConfigureAwait(false);
+            if (initiator) await WriteAsync(Compute(stream.Protocol, session.Initiate)).ConfigureAwait(false);
             while (!session.IsFinished)
             {
                 byte[]? frame;
                 using (var frameTimeout = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token))
                 {
                     frameTimeout.CancelAfter(_limits.FrameTimeout);
-                    frame = await SyncFrame.ReadAsync(stream, _limits.MaxFrameBytes, frameTimeout.Token).ConfigureAwait(false);
+                    frame = await SyncFrame.ReadAsync(io, _limits.MaxFrameBytes, frameTimeout.Token).ConfigureAwait(false);
                 }
                 if (frame is null) { error = "the peer closed the stream before the session ended"; break; }
                 bytesIn += SyncFrame.WireSize(frame.Length);
                 metrics.Frames.Add(1, modeTag, SyncMetrics.Tag("direction", "in"));
-                var reply = session.Receive(frame);
+                var reply = Compute(stream.Protocol, () => session.Receive(frame));
                 if (pushed is not null) PushNew(session, pushed, sender);
                 if (session.ToSend.Count + session.ToReceive.Count > _limits.MaxDifferencesPerSession)
                 {
@@ -149,6 +155,17 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
         Record(result, modeTag);
         try { SessionEnded?.Invoke(result); }
         catch (Exception e) { logger.LogError(e, "A session-ended handler threw"); }
+        return result;
+    }
+
+    // One frame's fingerprints and item reads share one RocksDB snapshot and iterator instead of one each (spec/sync.md §5.2).
+    // Synchronous on purpose: the shared reads belong to this thread, and its CPU time is booked to the governor.
+    T Compute<T>(string protocol, Func<T> step)
+    {
+        using var reads = store.ShareReads();
+        long cpu = ThreadCpuTime.Now();
+        var result = step();
+        if (cpu != 0) _governor.RecordCpu(protocol, TrafficScope.None, ThreadCpuTime.Now() - cpu);
         return result;
     }
 

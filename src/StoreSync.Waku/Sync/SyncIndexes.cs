@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using StoreSync.Reconciliation;
@@ -18,9 +19,16 @@ public sealed class SyncIndexes
     readonly IReadOnlyList<string> _contentTopics;
     readonly SyncNetworkLimits _limits;
 
-    public SyncIndexes(MessageStore store, IEnumerable<string> pubsubTopics, IReadOnlyList<string>? contentTopics = null, SyncNetworkLimits? limits = null)
+    readonly string? _directory;
+    ILogger? _logger;
+
+    /// <param name="directory">Where the indexes are saved when the store closes and loaded from at the next <see cref="Build"/>
+    /// (spec/sync.md §5.2); null: rebuilt from the store at every start.</param>
+    public SyncIndexes(MessageStore store, IEnumerable<string> pubsubTopics, IReadOnlyList<string>? contentTopics = null, SyncNetworkLimits? limits = null,
+        string? directory = null)
     {
         _store = store;
+        _directory = directory;
         _contentTopics = contentTopics ?? [];
         _limits = limits ?? SyncNetworkLimits.Default;
         PubsubTopics = [.. pubsubTopics.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
@@ -44,15 +52,55 @@ public sealed class SyncIndexes
     public void Build(ILogger? logger = null)
     {
         if (IsBuilt) throw new InvalidOperationException("the sync indexes are already built");
+        _logger = logger;
         long started = Stopwatch.GetTimestamp();
         foreach (var topic in PubsubTopics)
         {
-            var index = SyncIndex.Create(_store, topic, _contentTopics);
+            var index = SyncIndex.Create(_store, topic, _contentTopics, ReadSaved(topic, logger));
             _indexes[topic] = index;
-            logger?.LogInformation("Sync index of {PubsubTopic}: {Items} messages in {Seconds:0.000} s, {Bytes} bytes", topic, index.Count, index.BuildTime.TotalSeconds, index.MemoryBytes);
+            if (index.NotLoadedReason is { } reason)
+                logger?.LogInformation("Saved sync index of {PubsubTopic} not used ({Reason}): rebuilt from the store", topic, reason);
+            logger?.LogInformation("Sync index of {PubsubTopic}: {Items} messages {How} in {Seconds:0.000} s, {Bytes} bytes", topic, index.Count,
+                index.Loaded ? "loaded from its saved file" : "built from the store", index.BuildTime.TotalSeconds, index.MemoryBytes);
         }
         BuildTime = Stopwatch.GetElapsedTime(started);
         IsBuilt = true;
+        if (_directory is not null) _store.AddClosingHandler(Save);
+    }
+
+    /// <summary>How many indexes <see cref="Build"/> took from saved files.</summary>
+    public int LoadedCount => _indexes.Values.Count(i => i.Loaded);
+
+    SyncIndexFile? ReadSaved(string topic, ILogger? logger)
+    {
+        if (_directory is null) return null;
+        string path = SyncIndexFile.PathOf(_directory, new SyncScope([topic], _contentTopics));
+        try { return SyncIndexFile.Read(path); }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            logger?.LogWarning("Saved sync index of {PubsubTopic} unreadable ({Reason}): rebuilt from the store", topic, e.Message);
+            return null;
+        }
+    }
+
+    // The store's closing handler: no write can follow, so each file is exact for the sequence number it carries.
+    void Save(ulong sequence)
+    {
+        foreach (var index in _indexes.Values)
+        {
+            string path = SyncIndexFile.PathOf(_directory!, index.Scope);
+            long started = Stopwatch.GetTimestamp();
+            try
+            {
+                index.Save(path, sequence);
+                _logger?.LogInformation("Sync index of {PubsubTopic} saved to {Path} ({Items} messages, {Seconds:0.000} s)", index.PubsubTopic, path, index.Count,
+                    Stopwatch.GetElapsedTime(started).TotalSeconds);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _logger?.LogWarning("Could not save the sync index of {PubsubTopic} to {Path} ({Reason}): it is rebuilt at the next start", index.PubsubTopic, path, e.Message);
+            }
+        }
     }
 
     /// <summary>The index of one served pubsub topic.</summary>
@@ -92,6 +140,22 @@ public sealed class SyncIndexes
             var fp = Fingerprint.Empty;
             foreach (var p in parts) fp = fp.Plus(p.GetFingerprint(from, to));
             return fp;
+        }
+
+        public void GetFingerprints(ReadOnlySpan<SyncItem> bounds, Span<Fingerprint> ranges)
+        {
+            if (bounds.Length < 2) return;
+            ranges[..(bounds.Length - 1)].Clear();
+            var part = ArrayPool<Fingerprint>.Shared.Rent(bounds.Length - 1);
+            try
+            {
+                foreach (var p in parts)
+                {
+                    p.GetFingerprints(bounds, part);
+                    for (int i = 0; i + 1 < bounds.Length; i++) ranges[i] = ranges[i].Plus(part[i]);
+                }
+            }
+            finally { ArrayPool<Fingerprint>.Shared.Return(part); }
         }
 
         public long Rank(in SyncItem item)

@@ -1,9 +1,11 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using StoreSync.Libp2p.Bandwidth;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Reconciliation;
 using StoreSync.Storage;
+using StoreSync.Waku.Governor;
 
 namespace StoreSync.Waku.Sync;
 
@@ -28,12 +30,14 @@ public sealed class TransferSender : IAsyncDisposable
     int _queued;
 
     readonly Func<string, string, bool>? _maySync;
+    readonly IResourceGovernor _governor;
 
     /// <param name="maySync">Checked per message at send time (a community may be turned off mid-session); null lets all through.</param>
     public TransferSender(Libp2pHost host, MessageStore store, PeerId peer, SyncMetrics metrics, ILogger logger, int maxItems, CancellationToken ct,
-        Func<string, string, bool>? maySync = null)
+        Func<string, string, bool>? maySync = null, IResourceGovernor? governor = null)
     {
         _maySync = maySync;
+        _governor = governor ?? UnlimitedGovernor.Instance;
         _host = host;
         _store = store;
         _peer = peer;
@@ -69,6 +73,7 @@ public sealed class TransferSender : IAsyncDisposable
     async Task PumpAsync(CancellationToken ct)
     {
         Libp2pStream? stream = null;
+        ThrottledStream? paced = null;
         try
         {
             await foreach (var batch in _batches.Reader.ReadAllAsync(ct).ConfigureAwait(false))
@@ -79,7 +84,10 @@ public sealed class TransferSender : IAsyncDisposable
                     if (_maySync is not null && !_maySync(stored.PubsubTopic, stored.Message.ContentTopic)) continue;
                     stream ??= await _host.NewStreamAsync(_peer, TransferProtocol.ProtocolId, ct).ConfigureAwait(false);
                     var frame = TransferProtocol.Encode(stored.PubsubTopic, stored.Message);
-                    await SyncFrame.WriteAsync(stream, frame, ct).ConfigureAwait(false);
+                    // History upload, charged to the message's communities and the node: paced chunk by chunk.
+                    paced ??= new ThrottledStream(stream, BandwidthChain.Unlimited, BandwidthChain.Unlimited);
+                    paced.WriteChain = _governor.HistoryUpload(TrafficScope.Of(stored.PubsubTopic, stored.Message.ContentTopic));
+                    await SyncFrame.WriteAsync(paced, frame, ct).ConfigureAwait(false);
                     int wire = SyncFrame.WireSize(frame.Length);
                     Sent++;
                     BytesSent += wire;

@@ -5,6 +5,7 @@ using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Reconciliation;
 using StoreSync.Storage;
+using StoreSync.Waku.Governor;
 using StoreSync.Waku.Ingress;
 using StoreSync.Waku.Peers;
 
@@ -15,11 +16,13 @@ namespace StoreSync.Waku.Sync;
 /// <remarks>
 /// A message whose recomputed hash no session announced is refused (a forged or altered message has another hash); one that
 /// arrives while a session with the sender still runs waits for it to end first, since the peer may push as soon as it
-/// learns what we lack. Messages older than the scope's retention horizon are dropped unstored: they were evicted on purpose.
+/// learns what we lack. A message at or below the retention horizon of its own (pubsub, content topic) scope is dropped unstored:
+/// it was evicted on purpose.
 /// </remarks>
 public sealed class TransferService(MessageIngress ingress, MessageStore store, SyncSessions sessions, PeerPenalties penalties, IRetentionHorizon horizon,
-    SyncMetrics metrics, int maxMessageBytes, ILogger<TransferService> logger, SyncNetworkLimits? limits = null)
+    SyncMetrics metrics, int maxMessageBytes, ILogger<TransferService> logger, SyncNetworkLimits? limits = null, IResourceGovernor? governor = null)
 {
+    readonly IResourceGovernor _governor = governor ?? UnlimitedGovernor.Instance;
     readonly SyncNetworkLimits _limits = limits ?? SyncNetworkLimits.Default;
 
     public void Attach(Libp2pHost host) => host.SetStreamHandler(TransferProtocol.ProtocolId, HandleAsync);
@@ -62,7 +65,13 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
                 if (frame is null) break;
                 received++;
                 metrics.Bytes.Add(SyncFrame.WireSize(frame.Length), SyncMetrics.Tag("protocol", "transfer"), SyncMetrics.Tag("direction", "in"));
-                var outcome = await ReceiveAsync(peer, frame, ct).ConfigureAwait(false);
+                long cpu = ThreadCpuTime.Now();
+                var receiving = ReceiveAsync(peer, frame, ct);
+                // Only a receive that finished on this thread can be measured by the thread clock (the rare wait for a session is not).
+                if (receiving.IsCompleted && cpu != 0) _governor.RecordCpu(TransferProtocol.ProtocolId, ScopeOf(frame), ThreadCpuTime.Now() - cpu);
+                var outcome = await receiving.ConfigureAwait(false);
+                // History download: holding the next read until the bytes are paid for closes the yamux window on the sender.
+                await _governor.HistoryDownload(ScopeOf(frame)).WaitAsync(SyncFrame.WireSize(frame.Length), ct).ConfigureAwait(false);
                 if (outcome == Outcome.Stored) stored++;
                 if (outcome == Outcome.Banned) { stream.Reset(); return; }
             }
@@ -72,6 +81,16 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
             sessions.CloseTransfer(peer);
             if (received > 0) logger.LogDebug("Transfer from {Peer}: {Received} messages received, {Stored} newly stored", peer, received, stored);
         }
+    }
+
+    static TrafficScope ScopeOf(byte[] frame)
+    {
+        try
+        {
+            var (pubsub, message) = TransferProtocol.Decode(frame);
+            return TrafficScope.Of(pubsub, message.ContentTopic);
+        }
+        catch (InvalidDataException) { return TrafficScope.None; }
     }
 
     enum Outcome { Stored, Known, Refused, Banned }
@@ -99,7 +118,8 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
         }
         if (verdict == TransferVerdict.Unannounced)
             return Refuse(peer, "unannounced", PenaltyReason.UnannouncedMessage, $"message {hash} on {pubsub} was never announced (forged, altered or unsolicited)");
-        if (message.Timestamp < horizon.HorizonOf(new SyncScope([pubsub], [])))
+        // The horizon of the message's own (pubsub, content) scope: a session over a whole shard spans several communities.
+        if (horizon.IsEvicted(pubsub, message.ContentTopic, message.Timestamp, hash))
         {
             metrics.TransferRejected.Add(1, SyncMetrics.Tag("reason", "below_horizon"));
             return Outcome.Refused;
@@ -112,8 +132,9 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
             {
                 case IngressRejection.UnservedTopic:
                     return Refuse(peer, metric, PenaltyReason.UnservedTopic, result.Error);
-                case IngressRejection.NotOptedIn or IngressRejection.NotInCommunity or IngressRejection.BelowRetentionHorizon:
-                    // Our own opt-in or retention may have changed since the session: not the peer's fault.
+                case IngressRejection.NotOptedIn or IngressRejection.NotInCommunity or IngressRejection.BelowRetentionHorizon or IngressRejection.Unauthorised:
+                    // Our own opt-in or retention may have changed since the session: not the peer's fault. Nor is a message our
+                    // authorship policy refuses: the peer may not apply the policy, or may hold an older or newer member list.
                     metrics.TransferRejected.Add(1, SyncMetrics.Tag("reason", metric));
                     return Outcome.Refused;
                 default:

@@ -1,0 +1,115 @@
+using System.Buffers.Binary;
+using System.Net.Http.Json;
+using System.Text.Json;
+using StoreSync.Core;
+using StoreSync.Core.Proto;
+using StoreSync.Libp2p.Host;
+using StoreSync.Libp2p.Identity;
+using StoreSync.Libp2p.Noise;
+using StoreSync.Node.Tests;
+using StoreSync.Waku.Store;
+using Xunit.Abstractions;
+
+namespace StoreSync.Interop.Tests.Dashboard;
+
+/// <summary>The dashboard in headless Chromium against a real node with real traffic: it renders the node's figures
+/// (read from the DOM, compared with the REST API), the screenshot is a real picture, and its controls change the node.</summary>
+public sealed class DashboardTests(ITestOutputHelper output)
+{
+    const string Pubsub = "/waku/2/rs/1/0";
+
+    static string ArtifactsDirectory()
+    {
+        var dir = Environment.GetEnvironmentVariable("TEST_ARTIFACTS_DIR") is { Length: > 0 } configured
+            ? configured : Path.Combine(AppContext.BaseDirectory, "artifacts");
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    static long Total(JsonElement direction) => direction.GetProperty("historyBytes").GetInt64() + direction.GetProperty("realtimeBytes").GetInt64();
+
+    /// <summary>Checks the file is a PNG of the viewport's width with enough content not to be a blank page.</summary>
+    static (int Width, int Height) CheckPng(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        Assert.True(bytes.Length > 20_000, $"screenshot is only {bytes.Length} bytes");
+        Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }, bytes[..8]);
+        Assert.Equal("IHDR", System.Text.Encoding.ASCII.GetString(bytes, 12, 4));
+        return (BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)), BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20)));
+    }
+
+    [Fact]
+    public async Task The_page_renders_the_nodes_figures_and_its_controls_change_the_node()
+    {
+        // One community on shard 0 with a storage limit, so the page has a row with storage, traffic and an opt-in toggle.
+        var config = Path.Combine(Directory.CreateTempSubdirectory("storesync-dashboard-").FullName, "node.json");
+        await File.WriteAllTextAsync(config, """
+            {"StoreSync": {"Communities": {"chat": {"PubsubTopics": ["/waku/2/rs/1/0"], "ContentTopics": ["/app/1/chat/proto"], "MaxBytes": 10000000}}}}
+            """);
+        await using var node = await StoreNodeProcess.StartAsync(new StoreNodeSettings { Args = ["--shard", "0", "--config", config] });
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(180));
+        using var http = new HttpClient { BaseAddress = node.Rest, Timeout = TimeSpan.FromSeconds(30) };
+
+        // Real traffic: realtime pushes in, then a Store v3 query over libp2p paging them out as history.
+        for (int i = 0; i < 25; i++)
+        {
+            var push = await http.PostAsJsonAsync("/lightpush/v3/message", new
+            {
+                pubsubTopic = Pubsub,
+                message = new { payload = Convert.ToBase64String(new byte[2000 + i]), contentTopic = "/app/1/chat/proto", timestamp = Timestamp.Now() },
+            }, timeout.Token);
+            Assert.True(push.IsSuccessStatusCode);
+        }
+        await using (var client = new Libp2pHost(IdentityKey.Generate(KeyType.Ed25519), new HostOptions { Security = new NoiseSecurity() }))
+        {
+            var request = new StoreQueryRequest { RequestId = "dash", IncludeData = true, PubsubTopic = Pubsub, PaginationLimit = 10 };
+            int served = 0;
+            await foreach (var page in new StoreQueryClient(client).QueryAllAsync(node.Multiaddr, request, ct: timeout.Token)) served += page.Messages.Count;
+            Assert.Equal(25, served);
+        }
+
+        var screenshot = Path.Combine(ArtifactsDirectory(), "dashboard.png");
+        var (before, after) = await DashboardBrowser.RunAsync(new Uri(node.Rest, "/dashboard?interval=500"), screenshot,
+            "--fill", "#global-upload-limit=2048", "--click", "#global-limits-apply", "--wait-text", "#global-limits-result=limits set",
+            "--click", "tr[data-community=\"chat\"] .opt-in", "--wait-text", "tr[data-community=\"chat\"] .serving=not serving");
+
+        // The figures on the page are the node's (no traffic flows meanwhile: the page's own polling is not charged).
+        var report = JsonDocument.Parse(await http.GetStringAsync("/admin/v1/figures", timeout.Token)).RootElement;
+        var figures = report.GetProperty("global");
+        var health = JsonDocument.Parse(await http.GetStringAsync("/health", timeout.Token)).RootElement;
+        output.WriteLine("rendered: " + string.Join(", ", before.Values.Select(kv => $"{kv.Key}={kv.Value} ({before.Texts.GetValueOrDefault(kv.Key)})")));
+        Assert.Equal(Total(figures.GetProperty("upload")).ToString(), before.Values["global-upload-total"]);
+        Assert.Equal(Total(figures.GetProperty("download")).ToString(), before.Values["global-download-total"]);
+        Assert.True(long.Parse(before.Values["global-upload-total"]) > 25 * 2000, "history served is on the page");
+        Assert.True(long.Parse(before.Values["global-download-total"]) > 25 * 2000, "realtime pushes are on the page");
+        Assert.Equal(health.GetProperty("storedMessages").GetInt64().ToString(), before.Values["stored-messages"]);
+        Assert.EndsWith("KiB", before.Texts["global-upload-total"]);
+
+        // The community's row: storage from the community model, traffic from the governor, the toggle on.
+        var chatTraffic = report.GetProperty("communities").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "chat");
+        Assert.Equal(Total(chatTraffic.GetProperty("upload")).ToString(), before.Values["chat/upload-total"]);
+        Assert.True(long.Parse(before.Values["chat/upload-total"]) > 25 * 2000, "the community's history traffic is on the page");
+        var chatBefore = JsonDocument.Parse(await http.GetStringAsync("/admin/v1/communities/chat", timeout.Token)).RootElement;
+        Assert.Equal(chatBefore.GetProperty("stored").GetProperty("bytes").GetInt64().ToString(), before.Values["chat/stored-bytes"]);
+        Assert.Contains("9.54 MiB", before.Texts["chat/stored-bytes"]); // the limit, 10,000,000 bytes
+        Assert.Equal("true", before.Values["chat/opt-in"]);
+
+        var (width, height) = CheckPng(screenshot);
+        output.WriteLine($"screenshot {screenshot}: {width}x{height}, {new FileInfo(screenshot).Length} bytes");
+        Assert.Equal(1280, width);
+        Assert.True(height >= 600);
+
+        // The limit control changed the node's state.
+        Assert.NotNull(after);
+        var limits = JsonDocument.Parse(await http.GetStringAsync("/admin/v1/bandwidth", timeout.Token)).RootElement.GetProperty("global");
+        Assert.Equal(2048 * 1024, limits.GetProperty("uploadBytesPerSecond").GetInt64());
+        Assert.True(File.Exists(Path.Combine(node.DataDir, "bandwidth.json")));
+
+        // The opt-in toggle switched the community off on the node.
+        Assert.Equal("false", after!.Values["chat/opt-in"]);
+        var chatAfter = JsonDocument.Parse(await http.GetStringAsync("/admin/v1/communities/chat", timeout.Token)).RootElement;
+        Assert.False(chatAfter.GetProperty("optedIn").GetBoolean());
+        Assert.False(chatAfter.GetProperty("state").GetProperty("serving").GetBoolean());
+        File.Delete(config);
+    }
+}
