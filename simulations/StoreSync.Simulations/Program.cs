@@ -43,9 +43,43 @@ public static class Program
             return 0;
         });
 
+        var realFile = new Argument<FileInfo>("scenario") { Description = "One scenario file (JSON; ≤ 10 nodes, ≤ 5,000 messages, no sweep)" };
+        var speedup = new Option<double>("--speedup") { Description = "Virtual seconds per wall-clock second (default 60: a simulated hour in a minute)", DefaultValueFactory = _ => 60 };
+        var node = new Option<FileInfo?>("--node") { Description = "The node program storesync.dll (default: the one next to storesync-sim)" };
+        var keep = new Option<bool>("--keep-data") { Description = "Keep the real nodes' data folders and logs" };
+        var real = new Command("real", "Run a scenario in the simulator, then replay it with real `storesync node` processes on 127.0.0.1, and compare")
+        {
+            realFile, output, seed, set, speedup, node, keep,
+        };
+        real.SetAction(async (parse, ct) =>
+        {
+            var file = parse.GetValue(realFile)!;
+            var overrides = (parse.GetValue(set) ?? []).ToList();
+            if (parse.GetValue(seed) is ulong s) overrides.Add($"seed={s}");
+            var scenarios = ScenarioLoader.LoadFile(file.FullName, overrides);
+            if (scenarios.Count != 1) throw new ScenarioException(file.Name, [$"sweep: the real mode runs one scenario, this file expands to {scenarios.Count}"]);
+            string folder = parse.GetValue(output)?.FullName ?? Path.Combine("simulations", "out", Path.GetFileNameWithoutExtension(file.Name));
+            var options = new RealNodes.RealRunOptions
+            {
+                Speedup = parse.GetValue(speedup),
+                NodeDll = parse.GetValue(node)?.FullName ?? Path.Combine(AppContext.BaseDirectory, "storesync.dll"),
+                KeepData = parse.GetValue(keep),
+            };
+            try
+            {
+                await Runner.RunRealAsync(scenarios[0], folder, options, Console.Out, ct);
+            }
+            catch (RealNodes.RealNodeException e)
+            {
+                Console.Error.WriteLine($"storesync-sim: real nodes: {e.Message}");
+                return 1;
+            }
+            return 0;
+        });
+
         var root = new RootCommand("storesync-sim: how fast a community's history converges across intermittently-online store nodes (simulations/README.md)")
         {
-            run, validate,
+            run, validate, real,
         };
         try
         {

@@ -47,6 +47,8 @@ public sealed record RunResult
     public required long? SpreadAllP50 { get; init; }
     public required long? SpreadAllP95 { get; init; }
     public required double ReachedAllFraction { get; init; }
+    /// <summary>False for a real-nodes run: per-message spread is not observed there (only store counts are sampled).</summary>
+    public bool SpreadsMeasured { get; init; } = true;
     public required double MeanOnlineFraction { get; init; }
     /// <summary>Fraction of the run with no node online at all (exact, from the schedule).</summary>
     public required double NoneOnlineFraction { get; init; }

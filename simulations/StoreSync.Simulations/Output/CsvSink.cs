@@ -31,12 +31,15 @@ internal sealed class CsvSink : ISampleSink, IDisposable
     public static CsvSink ToFolder(string folder) =>
         new(new StreamWriter(Path.Combine(folder, "timeseries.csv")), new StreamWriter(Path.Combine(folder, "nodes.csv")), own: true);
 
+    /// <summary>One <see cref="SeriesHeader"/> row (also written for real-nodes runs).</summary>
+    public static string SeriesRow(SampleRow r) => string.Join(',',
+        Csv.Seconds(r.Time), Csv.Hours(r.Time), Csv.N(r.Published), Csv.N(r.Recoverable), Csv.N(r.Unrecoverable), Csv.N(r.Online),
+        Csv.N(r.Complete), Csv.D(r.CompleteFraction), Csv.D(r.OnlineCompleteFraction), Csv.D(r.MissingMean), Csv.N(r.MissingMax),
+        Csv.N(r.ReconBytes), Csv.N(r.TransferBytes), Csv.N(r.SyncBytes), Csv.N(r.Sessions), Csv.N(r.RoundTrips), Csv.N(r.DeliveredBySync));
+
     public void Sample(SampleRow r, IReadOnlyList<SimNode> nodes, long now)
     {
-        _series.WriteLine(string.Join(',',
-            Csv.Seconds(r.Time), Csv.Hours(r.Time), Csv.N(r.Published), Csv.N(r.Recoverable), Csv.N(r.Unrecoverable), Csv.N(r.Online),
-            Csv.N(r.Complete), Csv.D(r.CompleteFraction), Csv.D(r.OnlineCompleteFraction), Csv.D(r.MissingMean), Csv.N(r.MissingMax),
-            Csv.N(r.ReconBytes), Csv.N(r.TransferBytes), Csv.N(r.SyncBytes), Csv.N(r.Sessions), Csv.N(r.RoundTrips), Csv.N(r.DeliveredBySync)));
+        _series.WriteLine(SeriesRow(r));
         string time = Csv.Seconds(now);
         foreach (var n in nodes)
             _nodes.WriteLine(string.Join(',',

@@ -25,7 +25,7 @@ internal static class Report
     public static string TableRow(RunResult r) =>
         $"| {r.Name} | {r.Nodes} | {r.Published:N0} | {r.Unrecoverable:N0} | {r.DeliveredBySync:N0} | {r.DuplicateTransfers:N0} | {Mb(r.SyncBytes)} | " +
         $"{r.BytesPerDelivered.ToString("N0", Invariant)} | {r.Sessions:N0} | {Converge(r, r.TimeTo99)} | {Converge(r, r.TimeTo100)} | " +
-        $"{Pct(r.MeanOnlineComplete)} | {Time(r.SpreadAllP50)} / {Time(r.SpreadAllP95)} | {r.WallSeconds.ToString("0.0", Invariant)} s |";
+        $"{Pct(r.MeanOnlineComplete)} | {(r.SpreadsMeasured ? $"{Time(r.SpreadAllP50)} / {Time(r.SpreadAllP95)}" : "–")} | {r.WallSeconds.ToString("0.0", Invariant)} s |";
 
     static string Converge(RunResult r, long? t) => r.PublishEnd >= r.Duration ? "n/a" : Time(t);
 
@@ -44,7 +44,7 @@ internal static class Report
         Csv.N(r.LostOnIngest), Csv.N(r.DeliveredBySync), Csv.N(r.DuplicateTransfers), Csv.N(r.ReconBytes), Csv.N(r.TransferBytes), Csv.N(r.SyncBytes),
         Csv.D(r.BytesPerDelivered), Csv.N(r.Sessions), Csv.N(r.RoundTrips), Csv.N(r.FailedExchanges), Csv.N(r.SessionErrors),
         S(r.TimeTo99), S(r.TimeTo100), Csv.D(r.FinalCompleteFraction), Csv.D(r.MeanOnlineComplete), S(r.SpreadMostP50),
-        S(r.SpreadMostP95), S(r.SpreadAllP50), S(r.SpreadAllP95), Csv.D(r.ReachedAllFraction), Csv.D(r.MeanOnlineFraction),
+        S(r.SpreadMostP95), S(r.SpreadAllP50), S(r.SpreadAllP95), r.SpreadsMeasured ? Csv.D(r.ReachedAllFraction) : "", Csv.D(r.MeanOnlineFraction),
         Csv.D(r.NoneOnlineFraction));
 
     /// <summary>Hours for runs up to two days, days beyond.</summary>
