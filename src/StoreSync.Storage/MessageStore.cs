@@ -24,6 +24,7 @@ public sealed class MessageStore : IDisposable
     readonly RocksDb _db;
     readonly ColumnFamilyHandle _messages, _hashes, _time, _meta;
     readonly WriteOptions _writeOptions;
+    readonly ReadOptions _lookupOptions = new();
     readonly TopicDictionary _topics;
     readonly TopicCounters _counters;
     readonly RetentionHorizons _horizons;
@@ -146,7 +147,6 @@ public sealed class MessageStore : IDisposable
 
     IngestResult Write(IReadOnlyList<IngestItem> batch, PreparedBatch prepared)
     {
-        Span<byte> hashKey = stackalloc byte[MessageHash.Length];
         lock (_writeLock)
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
@@ -157,13 +157,14 @@ public sealed class MessageStore : IDisposable
             var inserted = new List<MessageHash>(batch.Count);
             var changes = new List<StoreChange>(batch.Count);
             var rows = new BatchRow[batch.Count];
+            var stored = new bool[batch.Count];
+            HashPresence.Find(_db, _hashes, _lookupOptions, prepared.Hashes, stored);
             int duplicates = 0, refused = 0, count = 0;
             for (int i = 0; i < batch.Count; i++)
             {
                 var item = batch[i];
                 var hash = prepared.Hashes[i];
-                hash.WriteTo(hashKey);
-                if (!seen.Add(hash) || _db.HasKey(hashKey, _hashes))
+                if (!seen.Add(hash) || stored[i])
                 {
                     duplicates++;
                     continue;
