@@ -129,6 +129,7 @@ public static class StorageBenchmark
     {
         var engine = new StoreQueryEngine(store);
         var latencies = new double[queries];
+        var cpu = new double[queries]; // the querying thread's CPU: what the page costs without the neighbours' scheduling
         long allocated0 = GC.GetAllocatedBytesForCurrentThread();
         for (int q = 0; q < queries; q++)
         {
@@ -136,14 +137,18 @@ public static class StorageBenchmark
             foreach (var t in Topics.OrderBy(_ => random.Next()).Take(topics)) request.ContentTopics.Add(t);
             long start = t0 + (long)random.Next(messages) * 1_000_000L;
             if (request.PaginationForward) request.TimeStart = start; else request.TimeEnd = start;
+            long cpu0 = ThreadCpu.Nanoseconds();
             var watch = Stopwatch.StartNew();
             var response = engine.Execute(request);
             latencies[q] = watch.Elapsed.TotalMilliseconds;
+            cpu[q] = (ThreadCpu.Nanoseconds() - cpu0) / 1e6;
             if (response.StatusCode != 200) throw new InvalidOperationException(response.StatusDesc);
         }
         long allocated = (GC.GetAllocatedBytesForCurrentThread() - allocated0) / queries;
         Array.Sort(latencies);
-        Console.WriteLine($"{limit}-row pages with data, {topics} content topic(s), random start, {queries:N0} queries: p50 {latencies[queries / 2]:N3} ms, p99 {latencies[queries * 99 / 100]:N3} ms, max {latencies[^1]:N3} ms, {allocated:N0} B allocated per page (request and response included)");
+        Array.Sort(cpu);
+        Console.WriteLine($"{limit}-row pages with data, {topics} content topic(s), random start, {queries:N0} queries: p50 {latencies[queries / 2]:N3} ms, p99 {latencies[queries * 99 / 100]:N3} ms, max {latencies[^1]:N3} ms; " +
+            $"CPU p50 {cpu[queries / 2]:N3} ms, p99 {cpu[queries * 99 / 100]:N3} ms; {allocated:N0} B allocated per page (request and response included)");
     }
 
     static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
