@@ -60,6 +60,9 @@ public sealed class FingerprintIndex : ISyncItemSource
 
     public long Count => _root < 0 ? 0 : _nodes[_root].SubCount;
 
+    /// <summary>The ordered store the index summarises.</summary>
+    public IOrderedSyncItems Store => _store;
+
     /// <summary>Number of blocks (treap nodes); memory is 128 bytes per block, with at most twice as many slots as blocks.</summary>
     public int BlockCount { get; private set; }
 

@@ -1,3 +1,5 @@
+using StoreSync.Core;
+
 namespace StoreSync.Reconciliation;
 
 /// <summary>How far back a node keeps a scope on purpose: sync ranges start there, so evicted history is not fetched again.</summary>
@@ -9,6 +11,11 @@ public interface IRetentionHorizon
 {
     /// <summary>The oldest timestamp (ns) the node keeps for <paramref name="scope"/>; <see cref="long.MinValue"/> when nothing was evicted.</summary>
     long HorizonOf(SyncScope scope);
+
+    /// <summary>True when one message was evicted on purpose: it is at or below the horizon of the retention scope its
+    /// (pubsub, content topic) belongs to, so a transfer must not store it again. Per message, whatever scope a session covered.</summary>
+    bool IsEvicted(string pubsubTopic, string contentTopic, long timestamp, in MessageHash hash) =>
+        timestamp < HorizonOf(new SyncScope([pubsubTopic], [contentTopic]));
 }
 
 /// <summary>Keeps everything: no horizon.</summary>

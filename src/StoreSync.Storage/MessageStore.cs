@@ -31,6 +31,7 @@ public sealed class MessageStore : IDisposable
     readonly Lock _writeLock = new();
     readonly List<IMessageStoreObserver> _observers = [];
     readonly List<IStoreIngressFilter> _ingressFilters = [];
+    readonly List<Action<ulong>> _closingHandlers = [];
     readonly ILogger _logger;
     bool _disposed;
     int _openViews;
@@ -114,6 +115,28 @@ public sealed class MessageStore : IDisposable
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
             action();
+        }
+    }
+
+    /// <summary>
+    /// RocksDB's latest sequence number: it moves with every committed write (messages, counters, meta) and with nothing
+    /// else, and is the same after a reopen. Equal values mean no write happened in between: a derived structure saved with it
+    /// (the sync fingerprint index) is still exact.
+    /// </summary>
+    public ulong LastSequenceNumber => _db.GetLatestSequenceNumber();
+
+    /// <summary>
+    /// Registers <paramref name="handler"/> to run once when the store is disposed, under the write lock after the last write and
+    /// every reader has finished, just before RocksDB is closed, with <see cref="LastSequenceNumber"/>: the one moment no write
+    /// can follow (the sync indexes save themselves here). A handler that throws is logged and does not stop the close.
+    /// </summary>
+    public void AddClosingHandler(Action<ulong> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        lock (_writeLock)
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+            _closingHandlers.Add(handler);
         }
     }
 
@@ -518,6 +541,10 @@ public sealed class MessageStore : IDisposable
         catch { view.Dispose(); throw; }
     }
 
+    /// <summary>Makes the sync item reads of this thread share one snapshot and their iterators until disposed (one reconciliation frame).</summary>
+    /// <exception cref="ObjectDisposedException">The store is closed (on the first read).</exception>
+    public SharedReads ShareReads() => new(this);
+
     /// <summary>The messages of <paramref name="scope"/> as ordered sync items for the reconciler (and its fingerprint index).</summary>
     public StoreSyncItems SyncItems(StoreSync.Reconciliation.SyncScope scope)
     {
@@ -584,6 +611,15 @@ public sealed class MessageStore : IDisposable
                 if (waited.Elapsed > DisposeWaitForReaders)
                     throw new InvalidOperationException($"{Volatile.Read(ref _openViews)} store reader(s) still open after {DisposeWaitForReaders.TotalSeconds:0} s; the store at {Path} is left open");
                 spin.SpinOnce(sleep1Threshold: 20);
+            }
+            if (_closingHandlers.Count > 0)
+            {
+                ulong sequence = _db.GetLatestSequenceNumber();
+                foreach (var handler in _closingHandlers)
+                {
+                    try { handler(sequence); }
+                    catch (Exception e) { _logger.LogError(e, "A closing handler of the store at {Path} failed", Path); }
+                }
             }
             _db.Dispose();
         }

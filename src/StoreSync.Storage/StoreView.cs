@@ -99,17 +99,18 @@ internal sealed class IndexCursor : IDisposable
     readonly StoreView _view;
     readonly ColumnFamilyHandle _family;
     Iterator? _iterator;
-    readonly bool _forward, _byContent;
+    readonly bool _forward, _byContent, _reusable;
     readonly byte[] _prefix;
     long _from, _to;
 
-    IndexCursor(StoreView view, ColumnFamilyHandle family, byte[] prefix, bool byContent, bool forward)
+    IndexCursor(StoreView view, ColumnFamilyHandle family, byte[] prefix, bool byContent, bool forward, bool reusable = false)
     {
         _view = view;
         _family = family;
         _prefix = prefix;
         _byContent = byContent;
         _forward = forward;
+        _reusable = reusable;
     }
 
     public static IndexCursor ForContent(StoreView view, uint pubsubId, uint contentId, bool forward)
@@ -120,11 +121,13 @@ internal sealed class IndexCursor : IDisposable
         return new IndexCursor(view, view.Messages, prefix, byContent: true, forward);
     }
 
-    public static IndexCursor ForPubsub(StoreView view, uint pubsubId, bool forward)
+    /// <param name="reusable">Keep one iterator, bounded by the whole prefix, for every <see cref="Start"/> (each one a seek)
+    /// instead of a new iterator bounded by each range: for many short reads in one snapshot (<see cref="SharedReads"/>).</param>
+    public static IndexCursor ForPubsub(StoreView view, uint pubsubId, bool forward, bool reusable = false)
     {
         var prefix = new byte[4];
         BinaryPrimitives.WriteUInt32BigEndian(prefix, pubsubId);
-        return new IndexCursor(view, view.Time, prefix, byContent: false, forward);
+        return new IndexCursor(view, view.Time, prefix, byContent: false, forward, reusable);
     }
 
     public bool Valid { get; private set; }
@@ -161,8 +164,13 @@ internal sealed class IndexCursor : IDisposable
         BinaryPrimitives.WriteUInt64BigEndian(key[prefixLength..], StoreKeys.EncodeTimestamp(seekTime));
         seekHash.WriteTo(key[(prefixLength + 8)..]);
         var seekKey = key[..(prefixLength + 8 + MessageHash.Length)];
-        _iterator?.Dispose();
-        _iterator = _view.NewIterator(_family, Bound(from), to == long.MaxValue ? NextPrefix() : Bound(to + 1));
+        if (!_reusable || _iterator is null)
+        {
+            _iterator?.Dispose();
+            // A reusable cursor's ranges are short and start at live keys (index blocks), so the prefix bounds lose little.
+            _iterator = _reusable ? _view.NewIterator(_family, _prefix, NextPrefix())
+                : _view.NewIterator(_family, Bound(from), to == long.MaxValue ? NextPrefix() : Bound(to + 1));
+        }
         if (_forward) _iterator.Seek(seekKey);
         else _iterator.SeekForPrev(seekKey);
         Load();

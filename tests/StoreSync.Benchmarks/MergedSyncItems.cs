@@ -17,8 +17,12 @@ public sealed class MergedSyncItems(SyncItem[] shared, SyncItem[] own) : IOrdere
         return lo;
     }
 
+    /// <summary>Read calls so far (each would open a snapshot and iterators in today's RocksDB item source).</summary>
+    public long Reads { get; private set; }
+
     public int Read(in SyncItem from, in SyncItem to, Span<SyncItem> destination)
     {
+        Reads++;
         int i = LowerBound(shared, from), j = LowerBound(own, from), n = 0;
         while (n < destination.Length)
         {

@@ -8,8 +8,11 @@ public static class Program
         ["storage"] = args => Task.FromResult(StorageBenchmark.Run(args)),
         ["libp2p"] = Libp2pBenchmark.RunAsync,
         ["sync"] = args => Task.FromResult(SyncBenchmark.Run(args)),
+        ["store-load"] = StoreLoadBenchmark.RunAsync,
         ["syncnet"] = SyncNetBenchmark.RunAsync,
+        ["syncindex"] = args => Task.FromResult(SyncIndexBenchmark.Run(args)),
         ["retention"] = args => Task.FromResult(RetentionBenchmark.Run(args)),
+        ["index"] = args => Task.FromResult(FingerprintIndexBenchmark.Run(args)),
         ["communities"] = args => Task.FromResult(CommunityBenchmark.Run(args)),
     };
 

@@ -79,7 +79,10 @@ public static class SyncBenchmark
         ("item lists from ≤ 1 item", "ItemsThreshold=1"),
         ("item lists from ≤ 4 items", "ItemsThreshold=4"),
         ("item lists from ≤ 8 items", "ItemsThreshold=8"),
-        ("bounce before listing", "BounceBeforeItems=true"),
+        ("list before bouncing (the first version)", "BounceBeforeItems=false"),
+        ("8-byte fingerprints (the first version)", "FingerprintBytes=8"),
+        ("5-byte fingerprints", "FingerprintBytes=5"),
+        ("4-byte fingerprints", "FingerprintBytes=4"),
     ];
 
     static int Ablation(string[] args, long[] sizes, double[] fractions)
@@ -121,7 +124,8 @@ public static class SyncBenchmark
     {
         int seed = int.Parse(List(args, "--seed", "1")[0], CultureInfo.InvariantCulture);
         var tuning = ParseTuning(List(args, "--tuning", "").FirstOrDefault() is null ? "" : string.Join(',', List(args, "--tuning", "")));
-        string label = List(args, "--label", mode == "native" && tuning == NativeTuning.Default ? "default" : mode == "native" ? "tuned" : "nwaku").First();
+        int li = Array.IndexOf(args, "--label");
+        string label = li >= 0 && li + 1 < args.Length ? args[li + 1] : mode == "native" && tuning == NativeTuning.Default ? "default" : mode == "native" ? "tuned" : "nwaku";
 
         long d = 2 * (long)Math.Round(n * fraction / 2);
         string layout = List(args, "--layout", "uniform")[0];
@@ -148,7 +152,8 @@ public static class SyncBenchmark
 
     static Row Measure(string mode, ISyncItemSource a, ISyncItemSource b, SyncItem[] onlyA, SyncItem[] onlyB, NativeTuning tuning, bool trace)
     {
-        var limits = new SyncLimits { MaxFrameBytes = 1 << 30 };
+        int maxNodes = int.Parse(Environment.GetEnvironmentVariable("SYNC_MAX_NODES") ?? $"{SyncLimits.Default.MaxRangesPerMessage}", CultureInfo.InvariantCulture);
+        var limits = new SyncLimits { MaxFrameBytes = 1 << 30, MaxRangesPerMessage = maxNodes };
         ReconciliationSession sa, sb;
         if (mode == "native")
         {
@@ -189,6 +194,7 @@ public static class SyncBenchmark
             Console.Error.WriteLine($"  allocated during sync: {(GC.GetTotalAllocatedBytes(precise: true) - allocated) >> 20:N0} MiB; collections gen0/1/2: " +
                 $"{GC.CollectionCount(0) - gcs[0]}/{GC.CollectionCount(1) - gcs[1]}/{GC.CollectionCount(2) - gcs[2]}");
             Console.Error.WriteLine($"  frames: {string.Join(' ', sizes)}");
+            if (a is FingerprintIndex ia && b is FingerprintIndex ib) Console.Error.WriteLine($"  store reads: A {Reads(ia)} B {Reads(ib)}");
             if (sa is NativeReconciliation na && sb is NativeReconciliation nb)
                 foreach (var type in Enum.GetValues<EntryType>())
                     Console.Error.WriteLine($"  {type,-11} A: {na.EntriesSent(type),9:N0} entries {na.EntryBytesSent(type),11:N0} B   B: {nb.EntriesSent(type),9:N0} entries {nb.EntryBytesSent(type),11:N0} B");
@@ -196,6 +202,8 @@ public static class SyncBenchmark
         // Round trips: frames in both directions; the last frame may travel alone (half a trip counts as one).
         return new Row((frames + 1) / 2, sa.BytesSent, sb.BytesSent, wallSeconds, cpuSeconds, peakRss);
     }
+
+    static long Reads(FingerprintIndex index) => index.Store is MergedSyncItems m ? m.Reads : -1;
 
     static NativeTuning ParseTuning(string spec)
     {
@@ -208,6 +216,7 @@ public static class SyncBenchmark
             {
                 nameof(NativeTuning.SlicesPerDifference) => t with { SlicesPerDifference = double.Parse(v, CultureInfo.InvariantCulture) },
                 nameof(NativeTuning.MinFanoutLarge) => t with { MinFanoutLarge = int.Parse(v, CultureInfo.InvariantCulture) },
+                nameof(NativeTuning.FingerprintBytes) => t with { FingerprintBytes = int.Parse(v, CultureInfo.InvariantCulture) },
                 nameof(NativeTuning.AgreementDensity) => t with { AgreementDensity = bool.Parse(v) },
                 nameof(NativeTuning.UnconfirmedFanoutCap) => t with { UnconfirmedFanoutCap = int.Parse(v, CultureInfo.InvariantCulture) },
                 nameof(NativeTuning.LargeNode) => t with { LargeNode = int.Parse(v, CultureInfo.InvariantCulture) },

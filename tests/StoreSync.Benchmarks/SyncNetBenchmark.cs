@@ -74,22 +74,54 @@ public static class SyncNetBenchmark
             var rng = new Random(1);
             const int queries = 20_000;
             var sw = Stopwatch.StartNew();
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             for (int q = 0; q < queries; q++)
             {
                 long a = T0 + rng.NextInt64((long)n * 250_000_000L), b = a + rng.NextInt64(1, 1_000_000_000_000L);
                 index!.GetFingerprint(SyncItem.At(a), SyncItem.At(b));
             }
-            Console.WriteLine($"range fingerprint on the live index: {sw.Elapsed.TotalMilliseconds * 1000 / queries:0.0} µs per query ({queries} random ranges)");
+            Console.WriteLine($"range fingerprint on the live index: {sw.Elapsed.TotalMilliseconds * 1000 / queries:0.0} µs per query ({queries} random ranges), {CpuMicros(ref cpu, queries):0.0} µs CPU");
             var items = new SyncItem[128];
             sw.Restart();
+            cpu = Process.GetCurrentProcess().TotalProcessorTime;
             for (int q = 0; q < queries; q++)
             {
                 long a = T0 + rng.NextInt64((long)n * 250_000_000L);
                 store.SyncItems(new SyncScope([Topic], [])).Read(SyncItem.At(a), SyncItem.At(a + 16_000_000_000L), items);
             }
-            Console.WriteLine($"edge read (StoreSyncItems.Read of ≤ 64 items): {sw.Elapsed.TotalMilliseconds * 1000 / queries:0.0} µs per read");
+            Console.WriteLine($"edge read (StoreSyncItems.Read of ≤ 64 items): {sw.Elapsed.TotalMilliseconds * 1000 / queries:0.0} µs per read, {CpuMicros(ref cpu, queries):0.0} µs CPU");
+            // The same inside SharedReads, as a reconciliation frame reads: one snapshot, one iterator per topic, a seek per read.
+            using (store.ShareReads())
+            {
+                sw.Restart();
+                cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                for (int q = 0; q < queries; q++)
+                {
+                    long a = T0 + rng.NextInt64((long)n * 250_000_000L), b = a + rng.NextInt64(1, 1_000_000_000_000L);
+                    index!.GetFingerprint(SyncItem.At(a), SyncItem.At(b));
+                }
+                Console.WriteLine($"range fingerprint, shared reads: {sw.Elapsed.TotalMilliseconds * 1000 / queries:0.0} µs per query, {CpuMicros(ref cpu, queries):0.0} µs CPU");
+                var scope = store.SyncItems(new SyncScope([Topic], []));
+                sw.Restart();
+                cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                for (int q = 0; q < queries; q++)
+                {
+                    long a = T0 + rng.NextInt64((long)n * 250_000_000L);
+                    scope.Read(SyncItem.At(a), SyncItem.At(a + 16_000_000_000L), items);
+                }
+                Console.WriteLine($"edge read, shared reads: {sw.Elapsed.TotalMilliseconds * 1000 / queries:0.0} µs per read, {CpuMicros(ref cpu, queries):0.0} µs CPU");
+            }
         }
         finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    // Process CPU since *since* per operation (the probes run on one thread; RocksDB's background threads are idle meanwhile).
+    static double CpuMicros(ref TimeSpan since, int operations)
+    {
+        var now = Process.GetCurrentProcess().TotalProcessorTime;
+        double micros = (now - since).TotalMicroseconds / operations;
+        since = now;
+        return micros;
     }
 
     sealed class Node : IAsyncDisposable

@@ -112,5 +112,7 @@ public sealed class CommunitySyncTests : IDisposable
         Assert.Equal(5, Stored(await Community(httpB, "open")));
         Assert.Equal(6, Stored(await Community(httpA, "owned")));
         Assert.True((await Community(httpB, "signed"))["rejected"]!["unauthorised"]!.GetValue<long>() >= 1);
+        // A offered its "closed" scope; B, opted out, refused the session and counted it.
+        Assert.True((await Community(httpB, "closed"))["rejected"]!["syncRefused"]!.GetValue<long>() >= 1);
     }
 }

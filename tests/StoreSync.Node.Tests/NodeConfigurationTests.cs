@@ -76,4 +76,62 @@ public sealed class NodeConfigurationTests : IDisposable
         Assert.Contains(errors, e => e.Contains("--store-max-page-size"));
         Assert.Contains(errors, e => e.Contains("--pubsub-topic"));
     }
+
+    [Theory]
+    [InlineData("store:100/1s", "store", 100, 1000)]
+    [InlineData("storev3:10/500ms", "store", 10, 500)]
+    [InlineData("lightpush:30/1m", "lightpush", 30, 60_000)]
+    [InlineData("5/2h", null, 5, 7_200_000)]
+    public void Rate_limits_read_nwakus_syntax(string text, string? protocol, int volume, long periodMs)
+    {
+        Assert.True(RateLimitSetting.TryParse(text, out var setting, out var error), error);
+        Assert.Equal(new RateLimitSetting(protocol, volume, TimeSpan.FromMilliseconds(periodMs)), setting);
+    }
+
+    [Theory]
+    [InlineData("filter:1/1s", "protocol 'filter'")]
+    [InlineData("store:0/1s", "positive")]
+    [InlineData("store:1/0s", "positive")]
+    [InlineData("store:ten/1s", "is not")]
+    [InlineData("store:1/1d", "is not")]
+    public void Bad_rate_limits_are_refused_with_the_reason(string text, string reason)
+    {
+        Assert.False(RateLimitSetting.TryParse(text, out _, out var error));
+        Assert.Contains(reason, error);
+        Assert.Contains(new NodeOptions { RateLimits = [text] }.Validate(), e => e.Contains("--rate-limit"));
+    }
+
+    [Fact]
+    public void A_protocols_own_rate_limit_beats_a_global_one_and_the_per_second_settings()
+    {
+        Assert.Equal((50, 100), new NodeOptions().StoreRateLimit());
+        Assert.Equal((0, 1), new NodeOptions { StoreQueriesPerSecondPerPeer = 0 }.StoreRateLimit()); // 0 = unlimited
+        var options = new NodeOptions { RateLimits = ["lightpush:4/2s", "30/1s"], StoreQueriesPerSecondPerPeer = 7 };
+        Assert.Equal((30, 30), options.StoreRateLimit());
+        Assert.Equal((2, 4), options.LightPushRateLimit());
+        Assert.Equal((2, 4), new NodeOptions { RateLimits = ["30/1s", "lightpush:4/2s"] }.LightPushRateLimit());
+        var fromFlags = NodeConfiguration.Load(null, Flags(("RateLimits:0", "store:9/1s")), _dir);
+        Assert.Equal((9, 9), fromFlags.StoreRateLimit());
+    }
+
+    [Theory]
+    [InlineData("150KiB", 153_600)]
+    [InlineData("200KB", 200_000)]
+    [InlineData("1500 B", 1500)]
+    [InlineData("2048", 2048)]
+    [InlineData("64kib", 65_536)]
+    public void Message_sizes_read_nwakus_units(string text, int bytes)
+    {
+        Assert.True(NodeOptions.TryParseMessageSize(text, out int parsed));
+        Assert.Equal(bytes, parsed);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("KiB")]
+    [InlineData("-5B")]
+    [InlineData("1.5KiB")]
+    [InlineData("3MiB")]
+    [InlineData("99999999999KiB")]
+    public void Bad_message_sizes_are_refused(string text) => Assert.False(NodeOptions.TryParseMessageSize(text, out _));
 }

@@ -193,6 +193,8 @@ public sealed class NodeNetworkTests
                 var request = Framed(new LightpushRequest { RequestId = "in-flight", PubsubTopic = Shard0, Message = inFlight }.ToByteArray());
                 await using var stream = await slowClient.NewStreamAsync(at, LightPushServer.ProtocolIdV3, ct);
                 await stream.WriteAsync(request.AsMemory(0, request.Length / 2), ct);
+                // An idle stream (js-waku opens one per protocol in advance) is not a request in flight: the drain does not wait for it.
+                await using var idle = await slowClient.NewStreamAsync(at, StoreQueryServer.ProtocolId, ct);
 
                 while (acked.Count < 50 && pushers.Any(t => !t.IsCompleted)) await Task.Delay(10, ct);
                 node.SendSigterm();
@@ -203,6 +205,8 @@ public sealed class NodeNetworkTests
                 Assert.Equal((200u, "in-flight"), (answer.StatusCode, answer.RequestId));
                 acked.Add(MessageHash.Compute(Shard0, inFlight));
 
+                var reset = await Assert.ThrowsAnyAsync<IOException>(async () => await idle.ReadExactlyAsync(new byte[1], ct));
+                Assert.IsNotType<EndOfStreamException>(reset); // reset by the drain, not half-closed
                 await Task.WhenAll(pushers).WaitAsync(ct);
                 Assert.Equal(0, await node.WaitForExitAsync());
                 Assert.Contains("Drained: every request in flight was answered", node.Output);

@@ -193,4 +193,66 @@ public sealed partial class StoreSyncProcessTests : IDisposable
             Assert.Empty(StoreIntegrity.Check(store));
         }
     }
+
+    [Fact]
+    public async Task The_sync_index_is_loaded_after_a_clean_stop_and_rebuilt_after_a_kill_and_serves_sync_either_way()
+    {
+        NodeSpec a = Spec("a"), b = Spec("b");
+        RunningNode? na = null, nb = null;
+        try
+        {
+            na = await RunningNode.StartAsync(a, []);
+            await na.PushAsync(30, "a1");
+            await WaitForLogAsync(na, "messages built from the store");
+            await na.StopAsync(); // SIGTERM: the store's close saves the index
+            await na.DisposeAsync();
+            Assert.NotEmpty(Directory.GetFiles(Path.Combine(a.DataDir, "sync-index"), "*.fpi"));
+
+            na = await RunningNode.StartAsync(a, []);
+            await WaitForLogAsync(na, $"Sync index of {Topic}: 30 messages loaded from its saved file");
+            await na.PushAsync(12, "a2");
+            Assert.Equal(0, kill(na.Process.Id, 9)); // SIGKILL after writes: the saved file is now stale
+            await na.Process.WaitForExitAsync();
+            await na.DisposeAsync();
+
+            na = await RunningNode.StartAsync(a, [b]);
+            await WaitForLogAsync(na, "not used (the store was written since it was saved");
+            await WaitForLogAsync(na, $"Sync index of {Topic}: 42 messages built from the store");
+            // The rebuilt index serves sync; so does a loaded one (b restarts cleanly below and syncs again).
+            nb = await RunningNode.StartAsync(b, [a]);
+            await nb.PushAsync(8, "b1");
+            await WaitForConvergenceAsync([na, nb], 50, 90);
+            await nb.StopAsync();
+            await nb.DisposeAsync();
+            await na.PushAsync(5, "a3");
+            nb = await RunningNode.StartAsync(b, [a]);
+            await WaitForLogAsync(nb, $"Sync index of {Topic}: 50 messages loaded from its saved file");
+            await WaitForConvergenceAsync([na, nb], 55, 90);
+        }
+        finally
+        {
+            foreach (var n in new[] { na, nb })
+            {
+                if (n is null) continue;
+                await n.StopAsync();
+                await n.DisposeAsync();
+            }
+        }
+        foreach (var spec in new[] { a, b })
+        {
+            using var store = MessageStore.Open(spec.DataDir);
+            Assert.Equal(55, store.GetStatistics().Messages);
+            Assert.Empty(StoreIntegrity.Check(store));
+        }
+    }
+
+    static async Task WaitForLogAsync(RunningNode node, string text)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!node.Log.Contains(text, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{node.Spec.Name} did not log '{text}' within 30 s:\n{node.Log}");
+            await Task.Delay(100);
+        }
+    }
 }

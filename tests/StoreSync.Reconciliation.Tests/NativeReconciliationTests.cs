@@ -103,6 +103,50 @@ public class NativeReconciliationTests
         }
     }
 
+    [Fact]
+    public void Peers_with_different_tunings_still_reconcile_exactly()
+    {
+        // The splitting policy is local and the fingerprint width is the initiator's choice: any mix must work.
+        var rng = new Random(8);
+        var (a, b) = TestItems.Pair(rng, 20_000, 300, 200, r => TestItems.RandomItem(r, T0, T0 + Hour));
+        var tunings = new[]
+        {
+            NativeTuning.Default,
+            new NativeTuning { FingerprintBytes = 4, FixedFanout = 16, BounceBeforeItems = false },
+            new NativeTuning { FingerprintBytes = 8, SlicesPerDifference = 1, ItemsThreshold = 8, SingleDifferenceSearch = false },
+        };
+        foreach (var ta in tunings)
+            foreach (var tb in tunings)
+            {
+                var sa = new MemorySyncItemSource(a);
+                var sb = new MemorySyncItemSource(b);
+                var ia = new NativeReconciliation(SyncScope.All, _ => sa, T0, T0 + Hour, long.MinValue, null, ta);
+                var rb = new NativeReconciliation(SyncScope.All, _ => sb, 0, 0, long.MinValue, null, tb);
+                try { TestItems.Drive(ia, rb); }
+                catch (SyncProtocolException e) { Assert.Fail($"tunings {Array.IndexOf(tunings, ta)} and {Array.IndexOf(tunings, tb)}: {e.Message}"); }
+                TestItems.AssertReconciled(a, b, ia, rb);
+            }
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(9)]
+    [InlineData(255)]
+    public void An_open_frame_asking_for_an_unsupported_fingerprint_width_is_rejected(byte width)
+    {
+        var src = new MemorySyncItemSource([new SyncItem(T0, MessageHash.Max)]);
+        var open = new NativeReconciliation(SyncScope.All, _ => src, T0, T0 + Hour).Initiate();
+        // version, kind, two empty topic lists, three varints, the 8-byte nonce, then the width.
+        int at = 4;
+        for (int i = 0; i < 3; i++) { Assert.True(Leb128.TryRead(open.AsSpan(at), out _, out int length)); at += length; }
+        at += 8;
+        Assert.Equal(NativeTuning.Default.FingerprintBytes, open[at]);
+        open[at] = width;
+        var b = new NativeReconciliation(SyncScope.All, _ => src);
+        var error = Assert.Throws<SyncProtocolException>(() => b.Receive(open));
+        Assert.Contains("fingerprint width", error.Message);
+    }
+
     public static TheoryData<byte[], string> HostileSteps => new()
     {
         { new byte[] { 1, 2, 6 }, "entry type" },                                   // type 6

@@ -159,6 +159,49 @@ public class EvictorTests
     }
 
     [Fact]
+    public void A_session_start_is_the_lowest_horizon_over_what_its_scope_can_hold()
+    {
+        using var t = new TempStore();
+        // Two communities on one shard with different limits: alpha keeps 40 of 100, beta keeps all 100 of its own.
+        var rows = Enumerable.Range(0, 100).SelectMany(i => new[]
+        {
+            RetentionModel.RowOf(P0, TempStore.Message(A, 1_000 + i, "a" + i)),
+            RetentionModel.RowOf(P0, TempStore.Message(B, 1_000 + i, "b" + i)),
+        }).ToList();
+        Ingest(t.Store, rows);
+        const string P2 = "/waku/2/rs/1/2";
+        var gamma = RetentionScope.Of("gamma", [P2], []);
+        var evictor = new Evictor(t.Store, new([new ScopeRetention(Alpha, [new CountRetentionPolicy(40)]),
+            new ScopeRetention(Beta, [new CountRetentionPolicy(1_000)]), new ScopeRetention(gamma, [])]));
+        Assert.Equal(60, evictor.Evict().Messages);
+        Assert.Equal(1_060, evictor.GetRetentionHorizon("alpha")!.Value.SyncStart);
+
+        // One community: exactly its own start.
+        Assert.Equal(1_060, evictor.GetLowestSyncStart(new SyncScope([P0], [A])));
+        Assert.Equal(1_060, evictor.GetLowestSyncStart(new SyncScope([P0], [A, A2])));
+        Assert.Equal(long.MinValue, evictor.GetLowestSyncStart(new SyncScope([P0, P1], [A, A2]))); // alpha lists only A on P1
+        Assert.Equal(long.MinValue, evictor.GetLowestSyncStart(new SyncScope([P0], [B])));
+        // Spanning both (or unscoped topics, or the whole shard, which holds content topics in no scope): the lowest.
+        Assert.Equal(long.MinValue, evictor.GetLowestSyncStart(new SyncScope([P0], [A, B])));
+        Assert.Equal(long.MinValue, evictor.GetLowestSyncStart(new SyncScope([P0], [A, Other])));
+        Assert.Equal(long.MinValue, evictor.GetLowestSyncStart(new SyncScope([P0], [])));
+        Assert.Equal(long.MinValue, evictor.GetLowestSyncStart(SyncScope.All));
+        // A scope of the whole topic counts for every content topic on it.
+        Assert.Equal(long.MinValue, evictor.GetLowestSyncStart(new SyncScope([P2], [])));
+        Assert.Equal(long.MinValue, evictor.GetLowestSyncStart(new SyncScope([P2], [Other])));
+        // The old rule (highest) is what dropped beta's history on a whole-shard session.
+        Assert.Equal(1_060, evictor.GetSyncStart(new SyncScope([P0], [])));
+        Ingest(t.Store, Enumerable.Range(0, 10).Select(i => RetentionModel.RowOf(P2, TempStore.Message(Other, 3_000 + i, "g" + i))));
+        evictor.Configure(new([new ScopeRetention(Alpha, [new CountRetentionPolicy(40)]), new ScopeRetention(Beta, []),
+            new ScopeRetention(gamma, [new CountRetentionPolicy(4)])]));
+        evictor.Evict();
+        Assert.Equal(3_006, evictor.GetLowestSyncStart(new SyncScope([P2], [])));
+        Assert.Equal(3_006, evictor.GetLowestSyncStart(new SyncScope([P2], [Other, A2])));
+        Assert.Equal(1_060, evictor.GetLowestSyncStart(new SyncScope([P0, P1], [A])));
+        Assert.Empty(StoreIntegrity.Check(t.Store));
+    }
+
+    [Fact]
     public void Raising_a_limit_clears_the_horizon_also_across_a_restart_and_tightening_keeps_it()
     {
         using var t = new TempStore();

@@ -29,10 +29,10 @@ public class StoreSyncItemsProperties
         }).ToList();
         t.Store.Ingest(rows.Select(x => new IngestItem(x.Pubsub, x.Message)).ToList());
 
+        var queries = new List<(SyncScope Scope, SyncItem From, SyncItem To, int Chunk, List<SyncItem> Expected)>();
         for (int q = 0; q < 6; q++)
         {
             var scope = RandomScope(r);
-            var items = t.Store.SyncItems(scope);
             var inScope = rows.Where(x => (scope.PubsubTopics.Count == 0 || scope.PubsubTopics.Contains(x.Pubsub))
                                           && (scope.ContentTopics.Count == 0 || scope.ContentTopics.Contains(x.Content)))
                 .Select(x => x.Item).Order().ToList();
@@ -40,21 +40,70 @@ public class StoreSyncItemsProperties
                 .Concat(inScope.Count > 0 ? [inScope[r.Next(inScope.Count)], inScope[r.Next(inScope.Count)]] : []).ToList();
             var from = bounds[r.Next(bounds.Count)];
             var to = bounds[r.Next(bounds.Count)];
-            var expected = inScope.Where(i => i >= from && i < to).ToList();
-
-            // Paged in chunks as a reconciler does: each next read starts at the successor of the last item.
-            var walked = new List<SyncItem>();
-            var chunk = new SyncItem[r.Next(1, 9)];
-            var at = from;
-            while (at < to)
-            {
-                int n = items.Read(at, to, chunk);
-                for (int i = 0; i < n; i++) walked.Add(chunk[i]);
-                if (n < chunk.Length) break;
-                at = chunk[n - 1].Successor();
-            }
-            Assert.Equal(expected, walked);
+            queries.Add((scope, from, to, r.Next(1, 9), inScope.Where(i => i >= from && i < to).ToList()));
         }
+        foreach (var q in queries) Assert.Equal(q.Expected, Walk(t.Store.SyncItems(q.Scope), q.From, q.To, q.Chunk));
+        // The same reads sharing one snapshot and one iterator per topic (as a reconciliation frame does), across scopes.
+        using (var shared = t.Store.ShareReads())
+        {
+            foreach (var q in queries) Assert.Equal(q.Expected, Walk(t.Store.SyncItems(q.Scope), q.From, q.To, q.Chunk));
+            Assert.True(shared.Snapshots <= 1);
+        }
+    }
+
+    // Paged in chunks as a reconciler does: each next read starts at the successor of the last item.
+    static List<SyncItem> Walk(StoreSyncItems items, SyncItem from, SyncItem to, int chunkLength)
+    {
+        var walked = new List<SyncItem>();
+        var chunk = new SyncItem[chunkLength];
+        var at = from;
+        while (at < to)
+        {
+            int n = items.Read(at, to, chunk);
+            for (int i = 0; i < n; i++) walked.Add(chunk[i]);
+            if (n < chunk.Length) break;
+            at = chunk[n - 1].Successor();
+        }
+        return walked;
+    }
+
+    [Fact]
+    public void Shared_reads_see_one_snapshot_until_refreshed_and_belong_to_their_thread()
+    {
+        using var t = new TempStore();
+        var scope = new SyncScope([Pubsubs[0]], []);
+        var items = t.Store.SyncItems(scope);
+        var buffer = new SyncItem[16];
+        t.Store.Ingest([new IngestItem(Pubsubs[0], TempStore.Message(Contents[0], 100, "first"))]);
+        using (var shared = t.Store.ShareReads())
+        {
+            Assert.Same(shared, SharedReads.Current(t.Store));
+            Assert.Equal(1, items.Read(SyncItem.MinValue, SyncItem.MaxValue, buffer));
+            t.Store.Ingest([new IngestItem(Pubsubs[0], TempStore.Message(Contents[0], 200, "second"))]);
+            Assert.Equal(1, items.Read(SyncItem.MinValue, SyncItem.MaxValue, buffer)); // the frame's snapshot
+            // Another thread reads the present.
+            Assert.Equal(2, OnAnotherThread(() => items.Read(SyncItem.MinValue, SyncItem.MaxValue, new SyncItem[16])));
+            shared.Refresh();
+            Assert.Equal(2, items.Read(SyncItem.MinValue, SyncItem.MaxValue, buffer));
+            Assert.Equal(2, shared.Snapshots);
+        }
+        Assert.Null(SharedReads.Current(t.Store));
+        t.Store.Ingest([new IngestItem(Pubsubs[0], TempStore.Message(Contents[0], 300, "third"))]);
+        Assert.Equal(3, items.Read(SyncItem.MinValue, SyncItem.MaxValue, buffer));
+
+        var elsewhere = t.Store.ShareReads();
+        Assert.Equal(3, items.Read(SyncItem.MinValue, SyncItem.MaxValue, buffer));
+        Assert.IsType<InvalidOperationException>(OnAnotherThread<Exception?>(() => Record.Exception(elsewhere.Dispose)));
+        Assert.Null(SharedReads.Current(t.Store)); // disposed all the same
+    }
+
+    static T OnAnotherThread<T>(Func<T> work)
+    {
+        T result = default!;
+        var thread = new Thread(() => result = work());
+        thread.Start();
+        thread.Join();
+        return result;
     }
 
     [Fact]

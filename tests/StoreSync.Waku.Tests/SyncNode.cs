@@ -31,11 +31,16 @@ public sealed class SyncNode : IAsyncDisposable
     public MessageIngress Ingress { get; }
     public ReconciliationRunner Runner { get; }
     public StoreSyncClient Client { get; }
+    /// <summary>The store's retention (null: keeps everything); its horizons are the sync horizons.</summary>
+    public Evictor? Evictor { get; }
     public PeerId PeerId => Host.PeerId;
     public Multiaddr Address => Host.ListenAddresses[0];
 
-    SyncNode(string[] protocols, SyncNetworkLimits? limits, ICommunityPolicy? policy)
+    SyncNode(string[] protocols, SyncNetworkLimits? limits, ICommunityPolicy? policy, RetentionConfiguration? retention)
     {
+        // Without the store's own ingress check, so that what sync itself decides from the horizons is what a test sees.
+        Evictor = retention is null ? null : new Evictor(Store.Store, retention, new EvictorOptions { RefuseBelowHorizon = false });
+        IRetentionHorizon horizon = Evictor is null ? NoRetentionHorizon.Instance : new EvictorRetentionHorizon(Evictor);
         Host = new Libp2pHost(IdentityKey.Generate(KeyType.Ed25519), new HostOptions { Security = new PlaintextSecurity() });
         Penalties = new PeerPenalties();
         Penalties.Attach(Host);
@@ -44,10 +49,10 @@ public sealed class SyncNode : IAsyncDisposable
         Ingress = new MessageIngress(Store.Store, MessageValidator.Default, new Topics(), Metrics, NullLogger<MessageIngress>.Instance);
         Runner = new ReconciliationRunner(Host, Store.Store, Penalties, SyncMetrics, NullLogger<ReconciliationRunner>.Instance, limits, policy);
         Runner.SessionEnded += r => { lock (_ended) _ended.Add(r); };
-        var service = new ReconciliationService(Indexes, Runner, Sessions, Penalties, NoRetentionHorizon.Instance, SyncMetrics, NullLogger<ReconciliationService>.Instance);
-        var transfer = new TransferService(Ingress, Store.Store, Sessions, Penalties, NoRetentionHorizon.Instance, SyncMetrics, MessageValidator.DefaultMaxMessageBytes,
+        var service = new ReconciliationService(Indexes, Runner, Sessions, Penalties, horizon, SyncMetrics, NullLogger<ReconciliationService>.Instance);
+        var transfer = new TransferService(Ingress, Store.Store, Sessions, Penalties, horizon, SyncMetrics, MessageValidator.DefaultMaxMessageBytes,
             NullLogger<TransferService>.Instance, limits);
-        Client = new StoreSyncClient(Host, Indexes, Runner, Sessions, NoRetentionHorizon.Instance);
+        Client = new StoreSyncClient(Host, Indexes, Runner, Sessions, horizon);
         service.Attach(Host);
         if (!protocols.Contains("native")) Host.RemoveStreamHandler(Reconciliation.Native.NativeReconciliation.ProtocolId);
         if (!protocols.Contains("nwaku")) Host.RemoveStreamHandler(Reconciliation.Nwaku.NwakuReconciliation.ProtocolId);
@@ -56,9 +61,9 @@ public sealed class SyncNode : IAsyncDisposable
 
     /// <summary>Starts a node; <paramref name="before"/> is stored before its indexes are built (the rest of a test ingests into live indexes).</summary>
     public static async Task<SyncNode> StartAsync(IEnumerable<(string Pubsub, WakuMessage Message)>? before = null, string[]? protocols = null,
-        SyncNetworkLimits? limits = null, ICommunityPolicy? policy = null)
+        SyncNetworkLimits? limits = null, ICommunityPolicy? policy = null, RetentionConfiguration? retention = null)
     {
-        var node = new SyncNode(protocols ?? ["native", "nwaku"], limits, policy);
+        var node = new SyncNode(protocols ?? ["native", "nwaku"], limits, policy, retention);
         if (before is not null) node.Store.Store.Ingest(before.Select(m => new IngestItem(m.Pubsub, m.Message)).ToList());
         node.Indexes.Build();
         await node.Host.StartAsync([Multiaddr.Parse("/ip4/127.0.0.1/tcp/0")], default);

@@ -64,6 +64,9 @@ public sealed class Connection
 
     public bool IsClosed => _session.IsClosed;
 
+    /// <summary>The host's <see cref="Libp2pHost.Draining"/> token: fires when a graceful stop begins.</summary>
+    public CancellationToken HostDraining => _host.Draining;
+
     /// <summary>Why the connection ended, once it has.</summary>
     public string? CloseReason => _closeReason ?? _session.CloseReason;
 

@@ -26,6 +26,7 @@ public sealed class Libp2pHost : IAsyncDisposable
     readonly ConcurrentDictionary<PeerId, Multiaddr[]> _addressBook = new();
     readonly ConcurrentDictionary<string, Task<Connection>> _pendingDials = new(StringComparer.Ordinal);
     readonly CancellationTokenSource _stopping = new();
+    readonly CancellationTokenSource _drainStarted = new();
     readonly List<Socket> _listeners = [];
     readonly List<Task> _loops = [];
     volatile string[] _protocols = [];
@@ -118,6 +119,10 @@ public sealed class Libp2pHost : IAsyncDisposable
     /// <summary>True once <see cref="DrainAsync"/> has begun: no new connections or inbound streams are taken.</summary>
     public bool IsDraining => Volatile.Read(ref _draining) != 0;
 
+    /// <summary>Fires when <see cref="DrainAsync"/> begins: a handler still waiting for its peer's first byte (an idle stream,
+    /// not a request in flight) should give up then, so the drain waits only for real work.</summary>
+    public CancellationToken Draining => _drainStarted.Token;
+
     /// <summary>Handlers of inbound streams running now, over every connection.</summary>
     public int RunningHandlers => _connections.Keys.Sum(c => c.InboundHandlers);
 
@@ -129,6 +134,7 @@ public sealed class Libp2pHost : IAsyncDisposable
     {
         Interlocked.Exchange(ref _draining, 1);
         lock (_listeners) foreach (var l in _listeners) l.Dispose();
+        _drainStarted.Cancel();
         var deadline = DateTime.UtcNow + timeout;
         // Polling is enough here: it runs once per process lifetime, and handler counts live per connection.
         while (RunningHandlers > 0 && DateTime.UtcNow < deadline && !ct.IsCancellationRequested)
@@ -454,6 +460,6 @@ public sealed class Libp2pHost : IAsyncDisposable
         Task[] loops;
         lock (_loops) loops = [.. _loops];
         await Task.WhenAll(loops).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
-        _stopping.Dispose();
+        _stopping.Dispose(); // _drainStarted stays: handlers may still read its token; it holds no timer
     }
 }

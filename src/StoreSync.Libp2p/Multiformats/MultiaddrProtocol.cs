@@ -27,11 +27,24 @@ public sealed class MultiaddrProtocol
     public static readonly MultiaddrProtocol Dns6 = new("dns6", 0x37, VariableSize);
     public static readonly MultiaddrProtocol Udp = new("udp", 0x0111, 2);
     public static readonly MultiaddrProtocol P2p = new("p2p", 0x01a5, VariableSize);
-    public static readonly MultiaddrProtocol QuicV1 = new("quic-v1", 0x01cc, 0);
+    public static readonly MultiaddrProtocol Quic = new("quic", 0x01cc, 0);
+    public static readonly MultiaddrProtocol QuicV1 = new("quic-v1", 0x01cd, 0);
     public static readonly MultiaddrProtocol Ws = new("ws", 0x01dd, 0);
     public static readonly MultiaddrProtocol Wss = new("wss", 0x01de, 0);
 
-    public static IReadOnlyList<MultiaddrProtocol> All { get; } = [Ip4, Tcp, Ip6, Dns, Dns4, Dns6, Udp, P2p, QuicV1, Ws, Wss];
+    // Known so that peers' addresses (identify, ENRs, static nodes) parse and print; dialing any of them is UnsupportedTransportException.
+    public static readonly MultiaddrProtocol Dnsaddr = new("dnsaddr", 0x38, VariableSize);
+    public static readonly MultiaddrProtocol WebrtcDirect = new("webrtc-direct", 0x0118, 0);
+    public static readonly MultiaddrProtocol Webrtc = new("webrtc", 0x0119, 0);
+    public static readonly MultiaddrProtocol P2pCircuit = new("p2p-circuit", 0x0122, 0);
+    public static readonly MultiaddrProtocol Tls = new("tls", 0x01c0, 0);
+    public static readonly MultiaddrProtocol Sni = new("sni", 0x01c1, VariableSize);
+    public static readonly MultiaddrProtocol Noise = new("noise", 0x01c6, 0);
+    public static readonly MultiaddrProtocol Webtransport = new("webtransport", 0x01d1, 0);
+    public static readonly MultiaddrProtocol Http = new("http", 0x01e0, 0);
+
+    public static IReadOnlyList<MultiaddrProtocol> All { get; } =
+        [Ip4, Tcp, Ip6, Dns, Dns4, Dns6, Udp, P2p, Quic, QuicV1, Ws, Wss, Dnsaddr, WebrtcDirect, Webrtc, P2pCircuit, Tls, Sni, Noise, Webtransport, Http];
 
     private static readonly FrozenDictionary<string, MultiaddrProtocol> ByName =
         All.Select(p => KeyValuePair.Create(p.Name, p))

@@ -27,6 +27,7 @@ internal static class NodeCommand
         var maxPage = new Option<int?>("--store-max-page-size") { Description = "Largest Store v3 page served (default 100)" };
         var uploadLimit = new Option<long?>("--upload-limit") { Description = "History bytes per second sent in all: store responses, sync (default 0 = unlimited)" };
         var downloadLimit = new Option<long?>("--download-limit") { Description = "History bytes per second received in all: sync, own store queries (default 0 = unlimited)" };
+        var maxMessageSize = new Option<string?>("--max-msg-size") { Description = "Largest message accepted: KiB, KB or B, e.g. 150KiB (default 150KiB)" };
         var storeSync = new Option<bool?>("--store-sync") { Description = "Reconcile the store with peers that speak store sync (default true)" };
         var syncInterval = new Option<int?>("--store-sync-interval") { Description = "Seconds between syncs of the recent window with each peer (default 300)" };
         var syncRange = new Option<int?>("--store-sync-range") { Description = "Seconds of the recent window (default 3600)" };
@@ -50,7 +51,7 @@ internal static class NodeCommand
             """)
         {
             config, clusterId, shards, pubsubTopics, listen, tcpPort, keyFile, staticNodes, maxConnections,
-            rest, restAddress, restPort, metrics, metricsAddress, metricsPort, maxPage, rateLimits, uploadLimit, downloadLimit,
+            rest, restAddress, restPort, metrics, metricsAddress, metricsPort, maxPage, rateLimits, uploadLimit, downloadLimit, maxMessageSize,
             storeSync, syncInterval, syncRange, syncJitter, syncHistory, syncPeers,
         };
         command.SetAction(async (parse, ct) =>
@@ -87,6 +88,10 @@ internal static class NodeCommand
             Set(nameof(NodeOptions.UploadBytesPerSecond), uploadLimit);
             Set(nameof(NodeOptions.DownloadBytesPerSecond), downloadLimit);
             Set(nameof(NodeOptions.RateLimits), rateLimits);
+            if (parse.GetValue(maxMessageSize) is { } size)
+                flags[nameof(NodeOptions.MaxMessageBytes)] = NodeOptions.TryParseMessageSize(size, out int bytes)
+                    ? bytes.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                    : throw new CliUsageException($"--max-msg-size: '{size}' is not a size such as 150KiB, 200KB or 1500B");
             Set(nameof(NodeOptions.StoreSync), storeSync);
             Set(nameof(NodeOptions.StoreSyncInterval), syncInterval);
             Set(nameof(NodeOptions.StoreSyncRange), syncRange);

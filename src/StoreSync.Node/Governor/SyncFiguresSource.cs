@@ -8,8 +8,9 @@ namespace StoreSync.Node.Governor;
 /// <summary>Sync state and cache memory for the figures: each peer's last session (from <see cref="ReconciliationRunner.SessionEnded"/>),
 /// messages fetched (the transfer counter), and the bytes held by the sync fingerprint indexes.</summary>
 /// <remarks>
-/// Indexes are kept per served pubsub topic, so a community's figure is the sum of the indexes of its pubsub topics; communities
-/// that share a pubsub topic share its index and each reports it (<c>sharedIndex</c>). Sessions do not carry their community, so
+/// Indexes are kept per served pubsub topic, plus one per pubsub topic of each community scope that names content topics; a
+/// community's figure is the sum of the indexes of its pubsub topics and of its own scope's; communities that share a pubsub topic
+/// share its index and each reports it (<c>sharedIndex</c>). Sessions do not carry their community, so
 /// the sync state is reported for the node as a whole. At most <see cref="MaxPeers"/> peers are kept (the oldest is dropped).
 /// </remarks>
 public sealed class SyncFiguresSource : IFiguresSource, IDisposable
@@ -54,8 +55,14 @@ public sealed class SyncFiguresSource : IFiguresSource, IDisposable
         if (!_indexes.IsBuilt) yield break;
         if (community is null)
         {
-            long bytes = _indexes.Indexes.Sum(i => i.MemoryBytes);
-            yield return new("memory", new { cacheBytes = bytes, syncIndexBytes = bytes, syncIndexes = _indexes.Indexes.Select(i => new { pubsubTopic = i.PubsubTopic, messages = i.Count, bytes = i.MemoryBytes }).ToList() });
+            var all = _indexes.AllIndexes;
+            long bytes = all.Sum(i => i.MemoryBytes);
+            yield return new("memory", new
+            {
+                cacheBytes = bytes,
+                syncIndexBytes = bytes,
+                syncIndexes = all.Select(i => new { pubsubTopic = i.PubsubTopic, contentTopics = i.Scope.ContentTopics, messages = i.Count, bytes = i.MemoryBytes }).ToList(),
+            });
             var peers = _peers.Values.OrderByDescending(p => p.LastSyncMs).ToList();
             yield return new("sync", new
             {
@@ -67,9 +74,13 @@ public sealed class SyncFiguresSource : IFiguresSource, IDisposable
             });
             yield break;
         }
-        var topics = _governor.Communities.FirstOrDefault(c => c.Name == community)?.PubsubTopics;
-        if (topics is null) yield break;
-        var mine = _indexes.Indexes.Where(i => topics.Contains(i.PubsubTopic)).ToList();
+        var definition = _governor.Communities.FirstOrDefault(c => c.Name == community);
+        if (definition is null) yield break;
+        var topics = definition.PubsubTopics;
+        // Its pubsub topics' indexes (shared) plus the indexes of its own content-topic scope on them (spec/sync.md §5.2).
+        var mine = _indexes.Indexes.Where(i => topics.Contains(i.PubsubTopic))
+            .Concat(_indexes.CommunityIndexes.Where(i => topics.Contains(i.PubsubTopic) && definition.ContentTopics is { } own && i.Scope.ContentTopics.Any(own.Contains)))
+            .ToList();
         bool shared = _governor.Communities.Any(c => c.Name != community && c.PubsubTopics.Overlaps(topics));
         long own = mine.Sum(i => i.MemoryBytes);
         yield return new("memory", new { cacheBytes = own, syncIndexBytes = own, sharedIndex = shared });

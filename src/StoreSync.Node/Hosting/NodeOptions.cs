@@ -87,6 +87,25 @@ public sealed class NodeOptions
     /// <summary>Most bytes of messages the store keeps in all (0 = no global limit).</summary>
     public long MaxStoreBytes { get; set; }
 
+    /// <summary>Reads nwaku's <c>--max-msg-size</c> form: a number with unit KiB (1024), KB (1000) or B, e.g. <c>150KiB</c>,
+    /// <c>1500 B</c>; a bare number is bytes. Units are case-insensitive.</summary>
+    public static bool TryParseMessageSize(string text, out int bytes)
+    {
+        bytes = 0;
+        var t = text.Trim();
+        int multiplier = 1;
+        foreach (var (unit, factor) in new[] { ("KiB", 1024), ("KB", 1000), ("B", 1) })
+        {
+            if (!t.EndsWith(unit, StringComparison.OrdinalIgnoreCase)) continue;
+            t = t[..^unit.Length].TrimEnd();
+            multiplier = factor;
+            break;
+        }
+        if (!long.TryParse(t, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long n) || n * multiplier > int.MaxValue) return false;
+        bytes = (int)(n * multiplier);
+        return true;
+    }
+
     /// <summary>Reconcile the store with peers (nwaku's --store-sync; on by default here: keeping history complete is the point).</summary>
     public bool StoreSync { get; set; } = true;
 

@@ -87,7 +87,8 @@ public static class StoreNodeHost
         builder.Services.AddSingleton<SyncMetrics>();
         builder.Services.AddSingleton(new SyncSessions());
         builder.Services.TryAddSingleton<IRetentionHorizon>(sp => new EvictorRetentionHorizon(sp.GetRequiredService<Evictor>()));
-        builder.Services.AddSingleton(sp => new SyncIndexes(sp.GetRequiredService<MessageStore>(), options.ServedPubsubTopics()));
+        builder.Services.AddSingleton(sp => new SyncIndexes(sp.GetRequiredService<MessageStore>(), options.ServedPubsubTopics(),
+            directory: Path.Combine(Path.GetFullPath(options.DataDir), "sync-index")));
         builder.Services.AddSingleton(sp => new ReconciliationRunner(sp.GetRequiredService<Libp2pHost>(), sp.GetRequiredService<MessageStore>(),
             sp.GetRequiredService<PeerPenalties>(), sp.GetRequiredService<SyncMetrics>(), sp.GetRequiredService<ILogger<ReconciliationRunner>>(),
             policy: sp.GetService<ICommunityPolicy>(), governor: sp.GetRequiredService<IResourceGovernor>()));

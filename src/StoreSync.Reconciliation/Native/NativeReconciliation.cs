@@ -33,6 +33,16 @@ public sealed class NativeReconciliation : ReconciliationSession
 
     public const int MaxFanout = 1 << 16;
 
+    /// <summary>Narrowest fingerprint a peer may ask for in its Open frame (spec/sync.md §3.3).</summary>
+    public const int MinFingerprintBytes = 4;
+
+    // The keyed fingerprint truncated to the session's width (its low bytes on the wire, little-endian).
+    ulong Keyed(in MessageHash xor, long count)
+    {
+        ulong v = KeyedFingerprint.Compute(xor, count, _key);
+        return _fpBytes == 8 ? v : v & ((1UL << (8 * _fpBytes)) - 1);
+    }
+
     /// <summary>Largest node scanned for the single-difference search; larger ones are split instead.</summary>
     public const int SearchLimit = 1 << 16;
 
@@ -108,6 +118,7 @@ public sealed class NativeReconciliation : ReconciliationSession
     readonly List<Fingerprint> _fps = [];
     ISyncItemSource? _source;
     ulong _key;
+    int _fpBytes = 8;
     // Open nodes and the items we listed in them; the spares are last frame's buffers, reused so that a frame of a
     // million nodes leaves no garbage behind.
     ChunkedList<Node> _open = new(), _spareOpen = new();
@@ -135,6 +146,10 @@ public sealed class NativeReconciliation : ReconciliationSession
         _tuning = tuning ?? NativeTuning.Default;
         _tuning.Validate();
     }
+
+    /// <summary>A responder's own horizon for the scope agreed in Open (it is known only then), raised to at least the
+    /// constructor's horizon; null: the constructor's horizon alone.</summary>
+    public Func<SyncScope, long>? HorizonOf { get; init; }
 
     /// <summary>The lower time bound both sides agreed on (max of the requested start and both horizons).</summary>
     public long AgreedStart { get; private set; }
@@ -173,6 +188,8 @@ public sealed class NativeReconciliation : ReconciliationSession
             w.Varint((ulong)_end);
             w.Varint((ulong)_horizon);
             w.Bytes(nonce);
+            _fpBytes = _tuning.FingerprintBytes;
+            w.Byte((byte)_fpBytes);
             var fp = _source.GetFingerprint(root.From, root.To);
             int at = w.Length;
             w.Byte((byte)EntryType.Fingerprint);
@@ -243,14 +260,17 @@ public sealed class NativeReconciliation : ReconciliationSession
         var content = r.Topics("content topic");
         long start = (long)r.Varint("start"), end = (long)r.Varint("end"), horizon = (long)r.Varint("horizon");
         _key = BinaryPrimitives.ReadUInt64LittleEndian(r.Bytes(8, "nonce"));
+        int fpBytes = r.Byte("fingerprint width");
+        if (fpBytes is < MinFingerprintBytes or > 8) throw new SyncProtocolException($"fingerprint width {fpBytes}");
+        _fpBytes = fpBytes;
         long requested = Math.Max(start, horizon);
-        AgreedStart = Math.Max(requested, _horizon);
+        var scope = _localScope.Intersect(pubsub, content);
+        AgreedStart = Math.Max(requested, scope is not null && HorizonOf is { } horizonOf ? Math.Max(_horizon, horizonOf(scope)) : _horizon);
         if (end < requested) throw new SyncProtocolException("empty or inverted sync range");
         AgreedStart = Math.Min(AgreedStart, end);
         w.Byte(Version);
         w.Byte((byte)FrameKind.Accept);
         w.Varint((ulong)AgreedStart);
-        var scope = _localScope.Intersect(pubsub, content);
         if (scope is null) return false;
         _source = _sources(scope);
         _open.Add(new Node(PositionOf(AgreedStart), PositionOf(end)));
@@ -329,7 +349,7 @@ public sealed class NativeReconciliation : ReconciliationSession
     // Records our summary of one asked node; true when it agrees with the peer's.
     bool Record(Survey survey, long remoteCount, ulong remoteFp, in Fingerprint local)
     {
-        ulong fp = local.Count == 0 ? 0 : KeyedFingerprint.Compute(local, _key);
+        ulong fp = local.Count == 0 ? 0 : Keyed(local.Xor, local.Count);
         survey.Tasks++;
         survey.Counts.Add(local.Count);
         survey.Fps.Add(fp);
@@ -411,10 +431,11 @@ public sealed class NativeReconciliation : ReconciliationSession
                 case EntryType.Split:
                 {
                     int m = (int)r.Varint("fan-out");
+                    var slices = new Slices(node, m);
                     for (int i = 0; i < m; i++)
                     {
                         var (c, f) = ReadFingerprint(ref r);
-                        var p = new Pending { Node = Child(node, m, i), RemoteCount = c, RemoteFp = f, Fresh = true };
+                        var p = new Pending { Node = slices[i], RemoteCount = c, RemoteFp = f, Fresh = true };
                         AnswerNode(ref p, survey, task++, density, confirmed, ref unsettled, ref doneRun, ref w, next);
                     }
                     break;
@@ -460,11 +481,11 @@ public sealed class NativeReconciliation : ReconciliationSession
         unsettled--;
         FlushDone(ref w, ref doneRun);
         // Every other unsettled node may need one node of its own; splits share what is left of the peer's limit.
-        AnswerFingerprint(ref p, density, confirmed, Limits.MaxRangesPerMessage - next.Count - unsettled, ref w, next);
+        AnswerFingerprint(ref p, density, confirmed, Limits.MaxRangesPerMessage - next.Count - unsettled, _tuning.ItemsThreshold, ref w, next);
     }
 
     /// <param name="budget">Nodes this answer may open without the frame exceeding the peer's limit on open nodes.</param>
-    void AnswerFingerprint(ref Pending t, double density, bool confirmed, int budget, ref FrameWriter w, ChunkedList<Node> next)
+    void AnswerFingerprint(ref Pending t, double density, bool confirmed, int budget, int itemsThreshold, ref FrameWriter w, ChunkedList<Node> next)
     {
         var source = _source!;
         var scratch = _scratch;
@@ -504,7 +525,7 @@ public sealed class NativeReconciliation : ReconciliationSession
             return;
         }
         UInt128 span = node.Hi - node.Lo;
-        if (cL <= _tuning.ItemsThreshold || span < 2)
+        if (cL <= itemsThreshold || span < 2)
         {
             scratch.Clear();
             if (!source.ReadAll(node.From, node.To, scratch, Limits.MaxItemsPerSet)) throw new SyncProtocolException("node too large to send");
@@ -514,9 +535,11 @@ public sealed class NativeReconciliation : ReconciliationSession
             foreach (var x in scratch) _spareListed.Add(x);
             return;
         }
-        if ((_tuning.SingleDifferenceSearch && cR == cL + 1) || cR <= _tuning.ItemsThreshold)
+        if (t.Fresh && ((_tuning.SingleDifferenceSearch && cR == cL + 1) || cR <= itemsThreshold))
         {
-            // The peer is better placed: it holds the one extra item, or so few items it will list them.
+            // The peer is better placed: it holds the one extra item, or so few items it will list them. Only a node
+            // seen for the first time is handed over: one handed back to us is listed or split here, so no two
+            // policies (the peer's may differ) can pass a node back and forth.
             Bounce(ref w, t, next);
             return;
         }
@@ -551,10 +574,11 @@ public sealed class NativeReconciliation : ReconciliationSession
         w.Byte((byte)EntryType.Split);
         w.Varint((ulong)m);
         LocalChildren(node, (int)m);
+        var slices = new Slices(node, (int)m);
         for (int i = 0; i < m; i++)
         {
             WriteFingerprint(ref w, _fps[i]);
-            next.Add(Child(node, (int)m, i));
+            next.Add(slices[i]);
         }
         Account(EntryType.Split, at, w);
     }
@@ -572,6 +596,7 @@ public sealed class NativeReconciliation : ReconciliationSession
     void LocalChildren(Node node, int m)
     {
         var source = _source!;
+        var slices = new Slices(node, m);
         _fps.Clear();
         _scratch.Clear();
         if (source.ReadAll(node.From, node.To, _scratch, (int)Math.Min(SliceInMemoryLimit, (long)ItemsPerLookup * (m + 1))))
@@ -579,7 +604,7 @@ public sealed class NativeReconciliation : ReconciliationSession
             int i = 0;
             for (int c = 0; c < m; c++)
             {
-                var to = Child(node, m, c).To;
+                var to = slices[c].To;
                 ulong w0 = 0, w1 = 0, w2 = 0, w3 = 0;
                 int count = 0;
                 for (; i < _scratch.Count && _scratch[i] < to; i++, count++)
@@ -593,7 +618,7 @@ public sealed class NativeReconciliation : ReconciliationSession
         }
         _bounds.Clear();
         _bounds.Add(node.From);
-        for (int c = 0; c < m; c++) { _bounds.Add(Child(node, m, c).To); _fps.Add(default); }
+        for (int c = 0; c < m; c++) { _bounds.Add(slices[c].To); _fps.Add(default); }
         source.GetFingerprints(CollectionsMarshal.AsSpan(_bounds), CollectionsMarshal.AsSpan(_fps));
     }
 
@@ -606,7 +631,7 @@ public sealed class NativeReconciliation : ReconciliationSession
         {
             Span<byte> bytes = stackalloc byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(bytes, t.LocalFp);
-            w.Bytes(bytes);
+            w.Bytes(bytes[.._fpBytes]);
         }
         Account(EntryType.Fingerprint, at, w);
         next.Add(t.Node);
@@ -622,7 +647,7 @@ public sealed class NativeReconciliation : ReconciliationSession
         SyncItem? found = null;
         foreach (var x in scratch)
         {
-            if (KeyedFingerprint.Compute(xor.Xor(x.Hash), t.LocalCount - 1, _key) != t.RemoteFp) continue;
+            if (Keyed(xor.Xor(x.Hash), t.LocalCount - 1) != t.RemoteFp) continue;
             if (found is not null) return null; // two candidates: a 2^-64 event, let splitting decide
             found = x;
         }
@@ -659,14 +684,29 @@ public sealed class NativeReconciliation : ReconciliationSession
         return m;
     }
 
-    /// <summary>Child <paramref name="i"/> of <paramref name="m"/> equal position slices of a node (the remainder goes to the first ones).</summary>
-    static Node Child(Node node, int m, int i)
+    /// <summary>The m equal position slices of a node, the remainder going to the first ones; one division per split.</summary>
+    readonly struct Slices
     {
-        UInt128 span = node.Hi - node.Lo;
-        UInt128 step = span / (uint)m, rest = span % (uint)m;
-        UInt128 extra = (UInt128)(uint)i < rest ? (uint)i : rest;
-        UInt128 lo = node.Lo + step * (uint)i + extra;
-        return new Node(lo, lo + step + ((UInt128)(uint)i < rest ? 1u : 0u));
+        readonly UInt128 _lo, _step;
+        readonly ulong _rest;
+
+        public Slices(Node node, int m)
+        {
+            UInt128 span = node.Hi - node.Lo;
+            _lo = node.Lo;
+            _step = span / (uint)m;
+            _rest = (ulong)(span % (uint)m);
+        }
+
+        public Node this[int i]
+        {
+            get
+            {
+                ulong k = (ulong)i;
+                UInt128 lo = _lo + _step * k + Math.Min(k, _rest);
+                return new Node(lo, lo + _step + (k < _rest ? 1u : 0u));
+            }
+        }
     }
 
     void FlushDone(ref FrameWriter w, ref int run)
@@ -684,15 +724,19 @@ public sealed class NativeReconciliation : ReconciliationSession
         w.Varint((ulong)fp.Count);
         if (fp.Count == 0) return;
         Span<byte> bytes = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes, KeyedFingerprint.Compute(fp, _key));
-        w.Bytes(bytes);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, Keyed(fp.Xor, fp.Count));
+        w.Bytes(bytes[.._fpBytes]);
     }
 
-    static (long Count, ulong Fp) ReadFingerprint(ref FrameReader r)
+    (long Count, ulong Fp) ReadFingerprint(ref FrameReader r)
     {
         ulong count = r.Varint("count");
         if (count > long.MaxValue) throw new SyncProtocolException("count out of range");
-        return count == 0 ? (0, 0) : ((long)count, BinaryPrimitives.ReadUInt64LittleEndian(r.Bytes(8, "fingerprint")));
+        if (count == 0) return (0, 0);
+        Span<byte> bytes = stackalloc byte[8];
+        bytes.Clear();
+        r.Bytes(_fpBytes, "fingerprint").CopyTo(bytes);
+        return ((long)count, BinaryPrimitives.ReadUInt64LittleEndian(bytes));
     }
 
     static void WriteItems(ref FrameWriter w, EntryType type, Node node, List<SyncItem> items)

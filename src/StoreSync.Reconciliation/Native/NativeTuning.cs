@@ -33,7 +33,10 @@ public sealed record NativeTuning
     public int FixedFanout { get; init; }
 
     /// <summary>On a fresh node where the peer holds exactly one more item, hand the node back (9 bytes) before listing our few items in full.</summary>
-    public bool BounceBeforeItems { get; init; }
+    public bool BounceBeforeItems { get; init; } = true;
+
+    /// <summary>Fingerprint width the initiator asks for in its Open frame (4–8 bytes); the responder follows it.</summary>
+    public int FingerprintBytes { get; init; } = 6;
 
     public static NativeTuning Default { get; } = new();
 
@@ -42,6 +45,7 @@ public sealed record NativeTuning
         if (!(SlicesPerDifference > 0 && SlicesPerDifference <= 64)) throw new ArgumentOutOfRangeException(nameof(SlicesPerDifference));
         if (MinFanoutLarge is < 2 or > NativeReconciliation.MaxFanout) throw new ArgumentOutOfRangeException(nameof(MinFanoutLarge));
         if (UnconfirmedFanoutCap is < 2 or > NativeReconciliation.MaxFanout) throw new ArgumentOutOfRangeException(nameof(UnconfirmedFanoutCap));
+        if (FingerprintBytes is < NativeReconciliation.MinFingerprintBytes or > 8) throw new ArgumentOutOfRangeException(nameof(FingerprintBytes));
         if (LargeNode < 2) throw new ArgumentOutOfRangeException(nameof(LargeNode));
         if (ItemsThreshold is < 0 or > 64) throw new ArgumentOutOfRangeException(nameof(ItemsThreshold));
         if (FixedFanout is < 0 or 1 or > NativeReconciliation.MaxFanout) throw new ArgumentOutOfRangeException(nameof(FixedFanout));

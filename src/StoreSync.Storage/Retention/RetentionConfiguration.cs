@@ -53,6 +53,9 @@ public sealed class RetentionConfiguration
         return entry.ByContent.TryGetValue(contentTopic, out int i) ? i : entry.Wildcard;
     }
 
+    /// <summary>Index in <see cref="Scopes"/> of the scope that holds every content topic of <paramref name="pubsubTopic"/>; −1 for none.</summary>
+    public int IndexOfWholeTopic(string pubsubTopic) => _byPubsub.TryGetValue(pubsubTopic, out var entry) ? entry.Wildcard : -1;
+
     /// <summary>Index in <see cref="Scopes"/> of the scope with this id; −1 for none.</summary>
     public int IndexOf(string scopeId) => _byId.GetValueOrDefault(scopeId, -1);
 

@@ -113,7 +113,13 @@ public sealed class CommunityPolicy : ICommunityPolicy, IMessageAdmission, IStor
 
     public bool MayServe(string pubsubTopic, string contentTopic, out string reason) => _snapshot.Visible(pubsubTopic, contentTopic, out reason, out _);
 
-    public bool MaySync(string pubsubTopic, string contentTopic) => _snapshot.Visible(pubsubTopic, contentTopic, out _, out _);
+    /// <remarks>A refusal is counted against the community it names (the figures' <c>syncRefused</c>).</remarks>
+    public bool MaySync(string pubsubTopic, string contentTopic)
+    {
+        if (_snapshot.Visible(pubsubTopic, contentTopic, out _, out var blocking)) return true;
+        if (blocking is not null) CountersOf(blocking).CountSyncRefused();
+        return false;
+    }
 
     bool IStoreVisibility.IsVisible(string pubsubTopic, string contentTopic) => _snapshot.Visible(pubsubTopic, contentTopic, out _, out _);
 
@@ -142,15 +148,23 @@ public sealed class CommunityPolicy : ICommunityPolicy, IMessageAdmission, IStor
         return false;
     }
 
-    public bool IsSyncable(SyncScope scope) => _snapshot.IsSyncable(scope);
+    /// <remarks>A refusal is counted against every hidden community on the scope's topics (the figures' <c>syncRefused</c>).</remarks>
+    public bool IsSyncable(SyncScope scope)
+    {
+        var snapshot = _snapshot;
+        if (snapshot.IsSyncable(scope)) return true;
+        foreach (var e in snapshot.Entries)
+        {
+            if (e.Visible) continue;
+            bool onTopics = scope.PubsubTopics.Count == 0 ? e.Pubsub.Count > 0 : scope.PubsubTopics.Any(e.Pubsub.Contains);
+            bool onContent = scope.ContentTopics.Count == 0 || e.Content is null || scope.ContentTopics.Any(c => e.Content.Contains(c) || c == e.ControlTopic);
+            if (onTopics && onContent) CountersOf(e.Definition.Name).CountSyncRefused();
+        }
+        return false;
+    }
 
     public IReadOnlyList<SyncScope> SyncScopes => _snapshot.SyncScopes;
 
-    /// <summary>Counts a sync refusal against the communities of the pair (for the figures); call when refusing a session or transfer.</summary>
-    public void CountSyncRefused(string pubsubTopic, string contentTopic)
-    {
-        foreach (var e in _snapshot.Containing(pubsubTopic, contentTopic)) CountersOf(e.Definition.Name).CountSyncRefused();
-    }
 
     /// <summary>Whether a community other than <paramref name="community"/> that is opted in holds the pair (its messages must stay when that one's data is deleted).</summary>
     public bool StoredByAnother(string community, string pubsubTopic, string contentTopic)

@@ -8,8 +8,8 @@ namespace StoreSync.Waku.LightPush;
 
 /// <summary>Serves light push v3 and legacy v2 on a host: one request, one response, then FIN.</summary>
 /// <remarks>A request larger than <see cref="LightPushServer.MaxRequestBytes"/> or cut short is answered 400 (v3) or
-/// unsuccessful with the reason (legacy), without reading the rest; one that never arrives within
-/// <see cref="RequestReader.Timeout"/> gets its stream reset. Each case is logged with the reason.
+/// unsuccessful with the reason (legacy), without reading the rest; one that
+/// stalls (see <see cref="RequestReader"/>) gets its stream reset. Each case is logged with the reason.
 /// Light push is realtime ingest: never paced; its bytes are charged to the governor's global buckets so history yields.</remarks>
 public sealed class LightPushService(LightPushServer server, int maxMessageBytes, ILogger<LightPushService> logger, WakuMetrics? metrics = null,
     IResourceGovernor? governor = null)
@@ -37,6 +37,11 @@ public sealed class LightPushService(LightPushServer server, int maxMessageBytes
         {
             logger.LogInformation("Unreadable light push from {Peer}: {Reason}", peer, e.Message);
             response = v3 ? server.UnreadableV3(e.Message) : server.UnreadableLegacy(e.Message);
+        }
+        catch (StreamIdleException)
+        {
+            stream.Reset(); // an idle stream at shutdown: nothing was asked, nothing is lost
+            return;
         }
         catch (TimeoutException e)
         {

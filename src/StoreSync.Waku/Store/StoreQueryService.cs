@@ -8,8 +8,8 @@ using StoreSync.Waku.Governor;
 namespace StoreSync.Waku.Store;
 
 /// <summary>Serves <c>/vac/waku/store-query/3.0.0</c> on a host: one length-prefixed request, one response, then FIN (js-waku reads until FIN).</summary>
-/// <remarks>A request that is too large or cut short is answered 400 (nwaku's "decoding rpc failed"); one that never
-/// arrives within <see cref="RequestReader.Timeout"/> gets its stream reset. Both are logged with the reason.
+/// <remarks>A request that is too large or cut short is answered 400 (nwaku's "decoding rpc failed"); one that
+/// stalls (see <see cref="RequestReader"/>) gets its stream reset. Both are logged with the reason.
 /// The response is history traffic: it is written through the governor's upload chain for the topics it carries, so a
 /// response larger than a burst is paced, not refused. The CPU time of answering (decode, query, encode) is booked to the same scope.</remarks>
 public sealed class StoreQueryService(StoreQueryServer server, WakuMetrics metrics, ILogger<StoreQueryService> logger,
@@ -34,6 +34,11 @@ public sealed class StoreQueryService(StoreQueryServer server, WakuMetrics metri
         {
             logger.LogInformation("Unreadable store query from {Peer}: {Reason}", peer, e.Message);
             response = server.Unreadable(e.Message);
+        }
+        catch (StreamIdleException)
+        {
+            stream.Reset(); // an idle stream at shutdown: nothing was asked, nothing is lost
+            return;
         }
         catch (TimeoutException e)
         {

@@ -68,7 +68,7 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
 
         try
         {
-            if (initiator) await WriteAsync(session.Initiate()).ConfigureAwait(false);
+            if (initiator) await WriteAsync(Compute(stream.Protocol, session.Initiate)).ConfigureAwait(false);
             while (!session.IsFinished)
             {
                 byte[]? frame;
@@ -80,9 +80,7 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
                 if (frame is null) { error = "the peer closed the stream before the session ended"; break; }
                 bytesIn += SyncFrame.WireSize(frame.Length);
                 metrics.Frames.Add(1, modeTag, SyncMetrics.Tag("direction", "in"));
-                long cpu = ThreadCpuTime.Now();
-                var reply = session.Receive(frame);
-                if (cpu != 0) _governor.RecordCpu(stream.Protocol, TrafficScope.None, ThreadCpuTime.Now() - cpu);
+                var reply = Compute(stream.Protocol, () => session.Receive(frame));
                 if (pushed is not null) PushNew(session, pushed, sender);
                 if (session.ToSend.Count + session.ToReceive.Count > _limits.MaxDifferencesPerSession)
                 {
@@ -157,6 +155,17 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
         Record(result, modeTag);
         try { SessionEnded?.Invoke(result); }
         catch (Exception e) { logger.LogError(e, "A session-ended handler threw"); }
+        return result;
+    }
+
+    // One frame's fingerprints and item reads share one RocksDB snapshot and iterator instead of one each (spec/sync.md §5.2).
+    // Synchronous on purpose: the shared reads belong to this thread, and its CPU time is booked to the governor.
+    T Compute<T>(string protocol, Func<T> step)
+    {
+        using var reads = store.ShareReads();
+        long cpu = ThreadCpuTime.Now();
+        var result = step();
+        if (cpu != 0) _governor.RecordCpu(protocol, TrafficScope.None, ThreadCpuTime.Now() - cpu);
         return result;
     }
 

@@ -33,7 +33,8 @@ public sealed class ReconciliationService(SyncIndexes indexes, ReconciliationRun
         ReconciliationSession session;
         if (native)
         {
-            session = new NativeReconciliation(indexes.LocalScope, runner.Sources(indexes), horizon: horizon.HorizonOf(indexes.LocalScope));
+            // Our horizon is that of the scope the peer's Open agrees on (not of everything we serve): spec/sync.md §4.
+            session = new NativeReconciliation(indexes.LocalScope, runner.Sources(indexes)) { HorizonOf = horizon.HorizonOf };
         }
         else
         {

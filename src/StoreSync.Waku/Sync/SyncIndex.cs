@@ -18,6 +18,7 @@ namespace StoreSync.Waku.Sync;
 public sealed class SyncIndex : ISyncItemSource, IMessageStoreObserver
 {
     readonly Lock _lock = new();
+    readonly MessageStore _store;
     readonly StoreSyncItems _live;
     readonly Backing _backing;
     readonly HashSet<string>? _contentTopics;
@@ -27,6 +28,7 @@ public sealed class SyncIndex : ISyncItemSource, IMessageStoreObserver
 
     SyncIndex(MessageStore store, string pubsubTopic, IReadOnlyList<string> contentTopics)
     {
+        _store = store;
         PubsubTopic = pubsubTopic;
         Scope = new SyncScope([pubsubTopic], contentTopics);
         _contentTopics = contentTopics.Count == 0 ? null : new HashSet<string>(contentTopics, StringComparer.Ordinal);
@@ -44,12 +46,29 @@ public sealed class SyncIndex : ISyncItemSource, IMessageStoreObserver
     /// <summary>Approximate memory of the index (treap of block summaries).</summary>
     public long MemoryBytes { get { lock (_lock) return _index?.MemoryBytes ?? 0; } }
 
+    /// <summary>True when <see cref="Create"/> took the index from a saved file instead of scanning the store.</summary>
+    public bool Loaded { get; private set; }
+
+    /// <summary>Why a saved file offered to <see cref="Create"/> was not used (null when none was offered, or it was used).</summary>
+    public string? NotLoadedReason { get; private set; }
+
     /// <summary>Builds the index of <paramref name="pubsubTopic"/> (restricted to <paramref name="contentTopics"/> unless empty) and keeps it live.</summary>
-    public static SyncIndex Create(MessageStore store, string pubsubTopic, IReadOnlyList<string>? contentTopics = null)
+    /// <param name="saved">An index saved at a clean shutdown: used instead of the scan when it is for this scope and the store
+    /// has not been written since (same <see cref="MessageStore.LastSequenceNumber"/>, same message count); otherwise ignored.</param>
+    public static SyncIndex Create(MessageStore store, string pubsubTopic, IReadOnlyList<string>? contentTopics = null, SyncIndexFile? saved = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         var index = new SyncIndex(store, pubsubTopic, contentTopics ?? []);
         long started = Stopwatch.GetTimestamp();
+        if (saved is not null)
+        {
+            index.NotLoadedReason = index.TryLoad(store, saved);
+            if (index.NotLoadedReason is null)
+            {
+                index.BuildTime = Stopwatch.GetElapsedTime(started);
+                return index;
+            }
+        }
         TimeIndexReader? snapshot = null;
         HashSet<uint>? contentIds = null;
         store.RunWithWritesPaused(() =>
@@ -84,6 +103,57 @@ public sealed class SyncIndex : ISyncItemSource, IMessageStoreObserver
         return index;
     }
 
+    // The file is parsed before writes are paused; only the sequence check and the observer's registration happen paused, so
+    // the loaded index and the store agree exactly and every later batch is applied.
+    string? TryLoad(MessageStore store, SyncIndexFile saved)
+    {
+        if (!saved.IsFor(Scope)) return "saved for another scope";
+        FingerprintIndex loaded;
+        try
+        {
+            using var input = new MemoryStream(saved.Index.ToArray(), writable: false);
+            loaded = FingerprintIndex.Load(_backing, input);
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
+        {
+            return "corrupt: " + e.Message;
+        }
+        if (loaded.Count != saved.Count) return $"holds {loaded.Count} items, its header says {saved.Count}";
+        string? reason = null;
+        store.RunWithWritesPaused(() =>
+        {
+            ulong sequence = store.LastSequenceNumber;
+            long stored = StoredCount(store);
+            if (sequence != saved.Sequence) reason = $"the store was written since it was saved (sequence {saved.Sequence}, now {sequence})";
+            else if (stored != loaded.Count) reason = $"holds {loaded.Count} items, the store {stored}";
+            if (reason is not null) return;
+            lock (_lock)
+            {
+                _index = loaded;
+                _isLive = true;
+            }
+            store.AddObserver(this);
+        });
+        Loaded = reason is null;
+        return reason;
+    }
+
+    // From the counters: what the scope holds now (a cheap cross-check of the sequence number).
+    long StoredCount(MessageStore store) => _contentTopics is null
+        ? store.GetFigures(PubsubTopic).Messages
+        : _contentTopics.Sum(c => store.GetFigures(PubsubTopic, c).Messages);
+
+    /// <summary>Writes the index (<see cref="SyncIndexFile"/>) for a store at <paramref name="sequence"/>; call it with writes
+    /// paused or the store closing, so that the index and the sequence number describe the same state.</summary>
+    public void Save(string path, ulong sequence)
+    {
+        lock (_lock)
+        {
+            var index = Index;
+            SyncIndexFile.Write(path, Scope, sequence, index.Count, index.Save);
+        }
+    }
+
     public long Count { get { lock (_lock) return Index.Count; } }
 
     FingerprintIndex Index => _index ?? throw new InvalidOperationException("the sync index is still being built");
@@ -97,6 +167,28 @@ public sealed class SyncIndex : ISyncItemSource, IMessageStoreObserver
             Fingerprint fp;
             lock (_lock) fp = Index.GetFingerprint(from, to);
             if (fp.Count >= 0 || attempt == 8) return fp.Count >= 0 ? fp : new Fingerprint(fp.Xor, 0);
+            // A frame's shared snapshot is older still: read the present.
+            SharedReads.Current(_store)?.Refresh();
+            Thread.Yield();
+        }
+    }
+
+    /// <summary>A split's m ranges from m + 1 boundary lookups (not 2m edge reads); retried as <see cref="GetFingerprint"/> is.</summary>
+    public void GetFingerprints(ReadOnlySpan<SyncItem> bounds, Span<Fingerprint> ranges)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            lock (_lock) Index.GetFingerprints(bounds, ranges);
+            bool negative = false;
+            for (int i = 0; i + 1 < bounds.Length; i++) negative |= ranges[i].Count < 0;
+            if (!negative) return;
+            if (attempt == 8)
+            {
+                for (int i = 0; i + 1 < bounds.Length; i++)
+                    if (ranges[i].Count < 0) ranges[i] = new Fingerprint(ranges[i].Xor, 0);
+                return;
+            }
+            SharedReads.Current(_store)?.Refresh();
             Thread.Yield();
         }
     }

@@ -16,7 +16,8 @@ namespace StoreSync.Waku.Sync;
 /// <remarks>
 /// A message whose recomputed hash no session announced is refused (a forged or altered message has another hash); one that
 /// arrives while a session with the sender still runs waits for it to end first, since the peer may push as soon as it
-/// learns what we lack. Messages older than the scope's retention horizon are dropped unstored: they were evicted on purpose.
+/// learns what we lack. A message at or below the retention horizon of its own (pubsub, content topic) scope is dropped unstored:
+/// it was evicted on purpose.
 /// </remarks>
 public sealed class TransferService(MessageIngress ingress, MessageStore store, SyncSessions sessions, PeerPenalties penalties, IRetentionHorizon horizon,
     SyncMetrics metrics, int maxMessageBytes, ILogger<TransferService> logger, SyncNetworkLimits? limits = null, IResourceGovernor? governor = null)
@@ -117,7 +118,8 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
         }
         if (verdict == TransferVerdict.Unannounced)
             return Refuse(peer, "unannounced", PenaltyReason.UnannouncedMessage, $"message {hash} on {pubsub} was never announced (forged, altered or unsolicited)");
-        if (message.Timestamp < horizon.HorizonOf(new SyncScope([pubsub], [])))
+        // The horizon of the message's own (pubsub, content) scope: a session over a whole shard spans several communities.
+        if (horizon.IsEvicted(pubsub, message.ContentTopic, message.Timestamp, hash))
         {
             metrics.TransferRejected.Add(1, SyncMetrics.Tag("reason", "below_horizon"));
             return Outcome.Refused;

@@ -30,7 +30,8 @@ public class MultiaddrPropertyTests
             port.Select(v => "/udp/" + v),
             Gen.Elements("dns", "dns4", "dns6").SelectMany(p => label, (p, l) => $"/{p}/{l}"),
             Gen.Elements(PeerIds).Select(v => "/p2p/" + v),
-            Gen.Elements("/ws", "/wss", "/quic-v1"));
+            Gen.Elements("/ws", "/wss", "/quic", "/quic-v1", "/p2p-circuit", "/webrtc-direct", "/tls", "/http"),
+            label.Select(l => "/sni/" + l));
     }
 
     [Property(MaxTest = 500)]

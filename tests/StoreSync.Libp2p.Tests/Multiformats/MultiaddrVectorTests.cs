@@ -49,11 +49,23 @@ public class MultiaddrVectorTests
         Assert.Equal(expected, Multiaddr.Parse("/ip4/127.0.0.1/tcp/1/ipfs/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp").ToString());
     }
 
+    /// <summary>Encodings produced by js @multiformats/multiaddr 13.0.3 (tests/Interop/libp2p) for these texts.</summary>
     [Theory]
-    [InlineData("/ip4/10.0.0.1/udp/9000/quic-v1", "040a00000191022328cc03")]
+    [InlineData("/ip4/10.0.0.1/udp/9000/quic-v1", "040a00000191022328cd03")]
+    [InlineData("/ip4/10.0.0.1/udp/9000/quic", "040a00000191022328cc03")]
+    [InlineData("/dnsaddr/bootstrap.libp2p.io", "3813626f6f7473747261702e6c69627032702e696f")]
+    [InlineData("/ip4/1.2.3.4/tcp/4001/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp/p2p-circuit",
+        "0401020304060fa1a503260024080112204cb5abf6ad79fbf5abbccafcc269d85cd2651ed4b885b5869f241aedf0a5ba29a202")]
+    [InlineData("/ip4/1.2.3.4/udp/9090/webrtc-direct", "0401020304910223829802")]
+    [InlineData("/dns4/example.com/tcp/443/tls/sni/example.com/http", "360b6578616d706c652e636f6d0601bbc003c1030b6578616d706c652e636f6de003")]
+    [InlineData("/ip4/1.2.3.4/udp/443/quic-v1/webtransport", "0401020304910201bbcd03d103")]
+    [InlineData("/ip4/1.2.3.4/tcp/1/noise", "0401020304060001c603")]
+    [InlineData("/ip6/::1/udp/1/webrtc", "2900000000000000000000000000000001910200019902")]
     public void Other_transports_round_trip(string text, string hex)
     {
         Assert.Equal(hex, Hex.Of(Multiaddr.Parse(text).ToBytes()));
         Assert.Equal(text, Multiaddr.FromBytes(Hex.Bytes(hex)).ToString());
+        if (!text.Contains("/tcp/") || text.Contains("/p2p-circuit") || text.Contains("/tls") || text.Contains("/noise"))
+            Assert.Throws<UnsupportedTransportException>(() => Multiaddr.Parse(text).ToTcpDialTarget());
     }
 }

@@ -106,6 +106,7 @@ public sealed class CommunityPolicyTests : IDisposable
         Assert.True(_policy.MaySync(P0, Other));
         Assert.False(_policy.IsSyncable(new SyncScope([P0], [])));
         Assert.True(_policy.IsSyncable(new SyncScope([P0], [Other])));
+        Assert.Equal(2, _policy.CountersOf("chat").SyncRefused); // the refused transfer and the refused session
         Assert.DoesNotContain(_policy.SyncScopes, s => s.ContentTopics.Contains(Chat) || s.PubsubTopics.Contains(P0));
         Assert.Contains(new SyncScope([P1], []), _policy.SyncScopes);
     }
