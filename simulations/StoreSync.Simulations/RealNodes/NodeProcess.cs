@@ -128,6 +128,7 @@ internal sealed class NodeProcess : IAsyncDisposable
             return json.RootElement.GetProperty("storedMessages").GetInt64();
         }
         catch (HttpRequestException) { return null; }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested) { return null; } // the request timed out: a busy node, try again later
     }
 
     /// <summary>POST /lightpush/v3/message; the node stores the message (it has no relay to pass it on).</summary>
@@ -141,6 +142,7 @@ internal sealed class NodeProcess : IAsyncDisposable
             return response.IsSuccessStatusCode;
         }
         catch (HttpRequestException) { return false; }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested) { return false; }
     }
 
     /// <summary>Every message hash the store holds on a pubsub topic, paged through GET /store/v3/messages (bounded).</summary>
@@ -163,15 +165,16 @@ internal sealed class NodeProcess : IAsyncDisposable
         throw new RealNodeException($"node {Id}: more than {RealNodeLimits.MaxStorePages} store pages");
     }
 
-    /// <summary>The node's sync counters from its Prometheus endpoint (they restart at 0 with the process).</summary>
-    public async Task<SyncCounters> SyncCountersAsync(CancellationToken ct)
+    /// <summary>The node's sync counters from its Prometheus endpoint (they restart at 0 with the process); null when it does not answer.</summary>
+    public async Task<SyncCounters?> SyncCountersAsync(CancellationToken ct)
     {
         try
         {
             string text = await _http.GetStringAsync(new Uri($"http://127.0.0.1:{MetricsPort}/metrics"), ct).ConfigureAwait(false);
             return SyncCounters.Parse(text);
         }
-        catch (HttpRequestException) { return default; }
+        catch (HttpRequestException) { return null; }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested) { return null; }
     }
 
     static string Num(int n) => n.ToString(CultureInfo.InvariantCulture);

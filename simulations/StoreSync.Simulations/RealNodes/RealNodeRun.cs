@@ -34,6 +34,7 @@ internal sealed class RealNodeRun
     readonly RealRunOptions _options;
     readonly TextWriter _log;
     readonly NodeState[] _nodes;
+    readonly HttpClient _http;
     readonly List<SampleRow> _series = [];
     readonly List<(long Time, int Node, long Held, long Missing, bool Online)> _nodeRows = [];
     readonly Stopwatch _clock = new();
@@ -61,7 +62,8 @@ internal sealed class RealNodeRun
         _catalog = catalog;
         _options = options;
         _log = log;
-        var http = new HttpClient { Timeout = RealNodeLimits.RequestTimeout };
+        _http = new HttpClient { Timeout = RealNodeLimits.RequestTimeout };
+        var http = _http;
         _nodes = Enumerable.Range(0, scenario.NodeCount).Select(i => new NodeState(new NodeProcess(i, options.NodeDll, Path.Combine(root, $"node{i}"), http))).ToArray();
         _recoverableAt = plan.Steps.Where(s => s.IsPublish && s.Receivers!.Length > 0).Select(s => s.Time).ToArray();
     }
@@ -115,6 +117,7 @@ internal sealed class RealNodeRun
         finally
         {
             await Task.WhenAll(run._nodes.Select(n => n.Process.StopAsync())).ConfigureAwait(false);
+            run._http.Dispose();
             if (!options.KeepData)
             {
                 try { Directory.Delete(root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
@@ -246,7 +249,8 @@ internal sealed class RealNodeRun
         var n = _nodes[node];
         n.ScheduledOnline = false;
         if (await n.Process.StoredMessagesAsync(ct).ConfigureAwait(false) is long held) n.Held = held;
-        n.Before += await n.Process.SyncCountersAsync(ct).ConfigureAwait(false);
+        // The last counters read stand in if the node does not answer now (a sample at most old).
+        n.Before += await n.Process.SyncCountersAsync(ct).ConfigureAwait(false) ?? n.Current;
         n.Current = default;
         n.Ready = false;
         await n.Process.StopAsync().ConfigureAwait(false);
@@ -298,8 +302,7 @@ internal sealed class RealNodeRun
         await Task.WhenAll(_nodes.Where(n => n.Ready && n.Process.Running).Select(async n =>
         {
             if (await n.Process.StoredMessagesAsync(ct).ConfigureAwait(false) is long held) n.Held = held;
-            var counters = await n.Process.SyncCountersAsync(ct).ConfigureAwait(false);
-            if (n.Ready) n.Current = counters;
+            if (await n.Process.SyncCountersAsync(ct).ConfigureAwait(false) is { } counters && n.Ready) n.Current = counters;
         })).ConfigureAwait(false);
         long published = _plan.Steps.Count(s => s.IsPublish && s.Time <= now);
         long recoverable = RecoverableAt(now);
