@@ -40,16 +40,17 @@ public sealed class StoreSyncClient(Libp2pHost host, SyncIndexes indexes, Reconc
         await using (stream.ConfigureAwait(false))
         {
             ReconciliationSession session;
+            var agreed = new AgreedScope();
             if (stream.Protocol == NativeReconciliation.ProtocolId)
             {
-                session = new NativeReconciliation(scope, runner.Sources(indexes), from, end, horizon.HorizonOf(scope));
+                session = new NativeReconciliation(scope, runner.Sources(indexes, agreed), from, end, horizon.HorizonOf(scope));
             }
             else
             {
-                session = new NwakuReconciliation(scope, runner.Sources(indexes), from, end);
+                session = new NwakuReconciliation(scope, runner.Sources(indexes, agreed), from, end);
                 lease.AllowWindow(scope.PubsubTopics, from, end);
             }
-            return await runner.RunAsync(stream, session, lease, initiator: true, ct).ConfigureAwait(false);
+            return await runner.RunAsync(stream, session, lease, initiator: true, ct, agreed).ConfigureAwait(false);
         }
     }
 }
