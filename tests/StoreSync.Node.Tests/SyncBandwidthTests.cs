@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
 using StoreSync.Core;
 using Xunit.Abstractions;
@@ -32,22 +31,9 @@ public sealed class SyncBandwidthTests(ITestOutputHelper output) : IDisposable
     async Task<string> ImportAsync(string name, int count, params string[] contentTopics)
     {
         var data = Path.Combine(_dir, name);
-        var random = new Random(name.Length);
-        var lines = new StringBuilder();
         long first = Timestamp.Now() - 2 * 3600 * Timestamp.NanosPerSecond;
-        int n = 0;
-        foreach (var content in contentTopics)
-            for (int i = 0; i < count; i++, n++)
-            {
-                var body = new byte[PayloadBytes];
-                random.NextBytes(body);
-                lines.Append($$"""{"pubsubTopic":"{{P0}}","contentTopic":"{{content}}","payload":"{{Convert.ToBase64String(body)}}","timestamp":{{first + n * Timestamp.NanosPerSecond}}}""").Append('\n');
-            }
-        var file = Path.Combine(_dir, name + ".ndjson");
-        await File.WriteAllTextAsync(file, lines.ToString());
-        var import = await StoresyncProcess.RunAsync(null, "import", file, "--data-dir", data);
-        Assert.True(import.ExitCode == 0, import.Stderr);
-        File.Delete(file);
+        await HistoryImport.ImportAsync(data, contentTopics.SelectMany((content, c) => Enumerable.Range(0, count)
+            .Select(i => new HistoryImport.Entry(P0, content, PayloadBytes, first + (c * count + i) * Timestamp.NanosPerSecond))), seed: name.Length);
         return data;
     }
 

@@ -80,6 +80,8 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
             if (state.Expected.TryGetValue(hash, out var lease) && lease.Expires > now)
             {
                 Refresh(lease, now);
+                lease.Delivered++;
+                state.LastDelivery = now;
                 return TransferVerdict.Announced;
             }
             foreach (var w in state.Windows)
@@ -89,6 +91,8 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
                 if (w.PubsubTopics is not null && !w.PubsubTopics.Contains(pubsubTopic)) continue;
                 w.Remaining--;
                 Refresh(w.Lease, now);
+                w.Lease.Delivered++;
+                state.LastDelivery = now;
                 return TransferVerdict.InWindow;
             }
             return TransferVerdict.Unannounced;
@@ -238,6 +242,26 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
         public readonly Dictionary<MessageHash, SessionLease> Pushing = [];
         public readonly List<Window> Windows = [];
         public TaskCompletionSource? Idle;
+        public DateTimeOffset LastDelivery;
+    }
+
+    /// <summary>How often <see cref="SessionLease.WaitDeliveredAsync"/> looks at the deliveries.</summary>
+    static readonly TimeSpan DeliveryPoll = TimeSpan.FromMilliseconds(100);
+
+    async Task<bool> WaitDelivered(SessionLease lease, int count, TimeSpan quiet, CancellationToken ct)
+    {
+        DateTimeOffset since = _clock.GetUtcNow();
+        while (true)
+        {
+            DateTimeOffset last;
+            lock (_lock)
+            {
+                if (lease.Delivered >= count) return true;
+                last = lease.State.LastDelivery > since ? lease.State.LastDelivery : since;
+            }
+            if (_clock.GetUtcNow() - last > quiet) return false;
+            await Task.Delay(DeliveryPoll, _clock, ct).ConfigureAwait(false);
+        }
     }
 
     internal sealed record Window(SessionLease Lease, HashSet<string>? PubsubTopics, long Start, long End)
@@ -263,6 +287,13 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
         internal PeerState State { get; }
         internal bool Inbound { get; }
         internal DateTimeOffset Expires { get; set; } = DateTimeOffset.MaxValue;
+
+        /// <summary>Pushed messages judged by what this session announced (copies included).</summary>
+        internal int Delivered { get; set; }
+
+        /// <summary>Waits until the peer has pushed <paramref name="count"/> messages this session announced, or until nothing
+        /// announced by any session with the peer has arrived for <paramref name="quiet"/>; true in the first case.</summary>
+        public Task<bool> WaitDeliveredAsync(int count, TimeSpan quiet, CancellationToken ct) => _owner.WaitDelivered(this, count, quiet, ct);
 
         /// <summary>The peer will push these (they were found missing here).</summary>
         public void Expect(IEnumerable<SyncItem> items) => _owner.Expect(this, items);
