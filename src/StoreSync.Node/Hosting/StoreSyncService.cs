@@ -236,12 +236,14 @@ public sealed class StoreSyncService(Libp2pHost host, NodeOptions options, SyncI
     async Task<SyncSessionResult?> BackfillAsync(PeerId peer, SyncScope scope, long end, SyncModes modes, CancellationToken ct)
     {
         long horizon = backfill!.SyncStart(scope), upper = end, width = FirstBackfillWindow.Ticks * 100;
+        // Nothing older than the earliest plausible timestamp is ever stored (spec/message.md), so the walk's windows end there:
+        // about 17 windows from today, one round trip each when in sync; the last one covers all the rest down to the horizon.
+        long floor = Math.Max(horizon, MessageValidator.EarliestPlausibleTimestamp);
         SyncSessionResult? total = null;
         int windows = 0;
-        while (upper > horizon)
+        while (upper > floor)
         {
-            // Unsigned: upper − horizon overflows a long when there is no horizon (long.MinValue).
-            long lower = (ulong)(upper - horizon) <= (ulong)width ? long.MinValue + 1 : upper - width;
+            long lower = upper - floor <= width ? long.MinValue + 1 : upper - width;
             var result = await client.SyncAsync(peer, scope, lower, upper, modes, awaitTransfer: true, ct).ConfigureAwait(false);
             if (result is null) break;
             windows++;
