@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -51,6 +52,43 @@ public sealed class NodeProcessTests : IDisposable
         }
         using var store = MessageStore.Open(data);
         Assert.Equal(1, store.GetStatistics().Messages);
+        Assert.Empty(StoreIntegrity.Check(store));
+    }
+
+    [Fact]
+    public async Task Settings_come_from_appsettings_then_environment_then_nwaku_named_flags_and_ctrl_c_stops_cleanly()
+    {
+        var ct = Timeout();
+        var work = Path.Combine(_dir, "work");
+        var data = Path.Combine(_dir, "data");
+        Directory.CreateDirectory(work);
+        File.WriteAllText(Path.Combine(work, "appsettings.json"), """{"StoreSync":{"ClusterId":16,"Shards":[3,4],"StoreMaxPageSize":7}}""");
+        var environment = new Dictionary<string, string> { ["STORESYNC_StoreMaxPageSize"] = "5", ["STORESYNC_Shards__0"] = "9" };
+        var node = await StoreNodeProcess.StartAsync(new StoreNodeSettings { DataDir = data, WorkingDirectory = work, Args = ["--shard", "4"] }, environment);
+        await using (node)
+        {
+            // Cluster from the file; shards from the flag, which replaced the environment's list, which replaced the file's.
+            await using var client = Client();
+            var metadata = StoreSync.Core.Proto.WakuMetadataResponse.Parser.ParseFrom(await RawAsync(client, node.Multiaddr,
+                StoreSync.Waku.Metadata.MetadataProtocol.ProtocolId, Framed(new StoreSync.Core.Proto.WakuMetadataRequest { ClusterId = 16 }.ToByteArray()), true, ct));
+            Assert.Equal(16u, metadata.ClusterId);
+            Assert.Equal([4u], metadata.ShardsPacked);
+
+            var push = new StoreSync.Waku.LightPush.LightPushClient(client);
+            for (int i = 0; i < 10; i++) Assert.Equal(200u, (await push.PushAsync(node.Multiaddr, "/waku/2/rs/16/4", Message($"m{i}"), ct)).StatusCode);
+            Assert.NotEqual(200u, (await push.PushAsync(node.Multiaddr, "/waku/2/rs/16/3", Message("file shard, replaced"), ct)).StatusCode);
+
+            // The page size from the environment (5) beats the file's (7).
+            using var http = new HttpClient { BaseAddress = node.Rest, Timeout = TimeSpan.FromSeconds(20) };
+            var page = JsonDocument.Parse(await http.GetStringAsync("/store/v3/messages?pubsubTopic=%2Fwaku%2F2%2Frs%2F16%2F4&pageSize=50", ct)).RootElement;
+            Assert.Equal(5, page.GetProperty("messages").GetArrayLength());
+
+            node.SendSigint(); // Ctrl-C
+            Assert.Equal(0, await node.WaitForExitAsync());
+            Assert.Contains("Drained", node.Output);
+        }
+        using var store = MessageStore.Open(data);
+        Assert.Equal(10, store.GetStatistics().Messages);
         Assert.Empty(StoreIntegrity.Check(store));
     }
 

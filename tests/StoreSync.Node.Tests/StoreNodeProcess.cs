@@ -18,6 +18,9 @@ public sealed record StoreNodeSettings
 
     /// <summary>Further flags, e.g. <c>--shard 0</c>, <c>--rate-limit store:5/1s</c>.</summary>
     public string[] Args { get; init; } = [];
+
+    /// <summary>The node's working folder (where it looks for appsettings.json); null = the test's own.</summary>
+    public string? WorkingDirectory { get; init; }
 }
 
 /// <summary>A real <c>storesync node</c> process on 127.0.0.1 (libp2p, REST and metrics on free ports), its output kept
@@ -66,6 +69,7 @@ public sealed partial class StoreNodeProcess : IAsyncDisposable
         var dataDir = settings.DataDir ?? Directory.CreateTempSubdirectory("storesync-node-").FullName;
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.Environment["DOTNET_NOLOGO"] = "1";
+        if (settings.WorkingDirectory is not null) start.WorkingDirectory = settings.WorkingDirectory;
         foreach (var (k, v) in environment ?? new Dictionary<string, string>()) start.Environment[k] = v;
         int metricsPort = settings.Metrics ? FreePort() : 0;
         string[] args =
@@ -125,9 +129,14 @@ public sealed partial class StoreNodeProcess : IAsyncDisposable
     static extern int kill(int pid, int signal);
 
     /// <summary>Sends SIGTERM (what systemd and Ctrl-C's sibling send).</summary>
-    public void SendSigterm()
+    public void SendSigterm() => SendSignal(15);
+
+    /// <summary>Sends SIGINT, what Ctrl-C in a terminal sends.</summary>
+    public void SendSigint() => SendSignal(2);
+
+    void SendSignal(int signal)
     {
-        if (kill(_process.Id, 15) != 0) throw new InvalidOperationException($"kill(SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
+        if (kill(_process.Id, signal) != 0) throw new InvalidOperationException($"kill({signal}) failed: errno {Marshal.GetLastPInvokeError()}");
     }
 
     /// <summary>Sends SIGTERM and waits (at most 60 s) for the process to end; returns its exit code.</summary>

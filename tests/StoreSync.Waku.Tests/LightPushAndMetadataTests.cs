@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
@@ -80,5 +81,36 @@ public class LightPushAndMetadataTests
         await stranger.DialAsync(node.Address, Timeout);
         var reasons = await Task.WhenAll(strangerSaw.Task.WaitAsync(Timeout), nodeSaw.Task.WaitAsync(Timeout));
         Assert.Contains(reasons, r => r.Contains("cluster"));
+    }
+
+    [Fact]
+    public async Task A_relay_peer_with_no_shard_in_common_is_dropped_and_a_light_client_on_other_shards_is_kept()
+    {
+        var logs = new StoreSync.Libp2p.Tests.CollectingLoggerFactory();
+        await using var node = new Libp2pHost(IdentityKey.Generate(KeyType.Secp256k1), new HostOptions { Security = new PlaintextSecurity() });
+        new MetadataService(new MetadataProtocol(1, [0, 1]), logs.CreateLogger<MetadataService>()).Attach(node);
+        await node.StartAsync([Multiaddr.Parse("/ip4/127.0.0.1/tcp/0")], Timeout);
+
+        async Task<Libp2pHost> PeerAsync(bool relay)
+        {
+            var peer = new Libp2pHost(IdentityKey.Generate(KeyType.Ed25519), new HostOptions { Security = new PlaintextSecurity() });
+            new MetadataService(new MetadataProtocol(1, [32]), Microsoft.Extensions.Logging.Abstractions.NullLogger<MetadataService>.Instance).Attach(peer);
+            if (relay) peer.SetStreamHandler(MetadataProtocol.RelayProtocolId, (_, _) => Task.CompletedTask); // announced in identify
+            await peer.StartAsync([Multiaddr.Parse("/ip4/127.0.0.1/tcp/0")], Timeout);
+            return peer;
+        }
+        await using var relayPeer = await PeerAsync(relay: true);
+        await using var lightClient = await PeerAsync(relay: false);
+
+        var relayGone = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        relayPeer.PeerDisconnected += (_, reason) => relayGone.TrySetResult(reason);
+        await relayPeer.DialAsync(node.ListenAddresses[0], Timeout);
+        await relayGone.Task.WaitAsync(Timeout);
+        Assert.Contains("no shards in common", await logs.WaitForAsync($"Disconnecting {relayPeer.PeerId}", TimeSpan.FromSeconds(20)));
+
+        var kept = await lightClient.DialAsync(node.ListenAddresses[0], Timeout);
+        await logs.WaitForAsync($"Metadata of {lightClient.PeerId} accepted", TimeSpan.FromSeconds(20));
+        Assert.False(kept.IsClosed);
+        Assert.True(await kept.PingAsync(Timeout) >= TimeSpan.Zero);
     }
 }

@@ -29,4 +29,24 @@ public class MetadataProtocolTests
         if (keep) Assert.Equal(shards, string.Join(",", check.Shards));
         else Assert.NotEmpty(check.Reason);
     }
+
+    [Theory]
+    [InlineData("0801", false, true)]                // a light client without shards: no relay, kept
+    [InlineData("0801", true, false)]                // a relay peer without shards: nothing in common
+    [InlineData("08011a0120", true, false)]          // a relay peer on shard 32 only
+    [InlineData("08011a020520", true, true)]         // a relay peer on shards 5 and 32: 5 in common
+    [InlineData("08011a0120", false, true)]          // shard 32 but not relay: nwaku compares shards only for relay peers
+    public void Shards_are_compared_only_for_relay_peers_as_nwaku_does(string hex, bool relay, bool keep)
+    {
+        var check = _protocol.Check(Convert.FromHexString(hex), remoteIsRelay: relay);
+        Assert.Equal(keep, check.Keep);
+        if (!keep) Assert.StartsWith("no shards in common", check.Reason);
+    }
+
+    [Fact]
+    public void A_node_on_cluster_0_checks_no_peer()
+    {
+        Assert.False(new MetadataProtocol(0, [0]).ChecksPeers);
+        Assert.True(_protocol.ChecksPeers);
+    }
 }

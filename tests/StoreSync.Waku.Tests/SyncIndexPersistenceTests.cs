@@ -47,7 +47,7 @@ public sealed class SyncIndexPersistenceTests
     /// <summary>Every index equals one freshly built from the store: counts and fingerprints of random ranges.</summary>
     static void AssertExact(SyncIndexes indexes, MessageStore store, Random rng)
     {
-        foreach (var index in indexes.Indexes)
+        foreach (var index in indexes.AllIndexes)
         {
             var fresh = FingerprintIndex.Build(store.SyncItems(index.Scope));
             Assert.Equal(fresh.Count, index.Count);
@@ -160,5 +160,46 @@ public sealed class SyncIndexPersistenceTests
         var index = SyncIndex.Create(node.Store.Store, Other, [], saved);
         Assert.False(index.Loaded);
         Assert.Equal("saved for another scope", index.NotLoadedReason);
+    }
+
+    [Fact]
+    public void A_community_scope_s_index_is_saved_loaded_and_rebuilt_like_the_per_topic_ones()
+    {
+        var rng = new Random(6);
+        using var node = new Node();
+        node.Store.Store.Ingest(Messages(rng, 3_000, "a"));
+        var community = new SyncScope(Topics, ["/app/1/c0/proto", "/app/1/c2/proto"]);
+        var first = node.Open();
+        Assert.True(first.Track(community));
+        Assert.Equal(2, first.CommunityIndexes.Count);
+        Assert.All(first.CommunityIndexes, i => Assert.False(i.Loaded));
+        node.Store.Store.Ingest(Messages(rng, 400, "b"));
+
+        node.Store.Reopen(); // saves 2 per-topic and 2 community files
+        Assert.Equal(4, System.IO.Directory.GetFiles(node.Directory, "*" + SyncIndexFile.Extension).Length);
+        var second = node.Open();
+        Assert.True(second.Track(community));
+        Assert.Equal(4, second.LoadedCount);
+        AssertExact(second, node.Store.Store, rng);
+        var more = Messages(rng, 600, "c"); // live after loading
+        node.Store.Store.Ingest(more);
+        node.Store.Store.Delete(more.Take(150).Select(m => MessageHash.Compute(m.PubsubTopic, m.Message)).ToList());
+        AssertExact(second, node.Store.Store, rng);
+
+        // Written after the save without a new one (a kill): rebuilt, and exact.
+        node.Store.Reopen();
+        node.Store.Store.Ingest(Messages(rng, 100, "d"));
+        node.Store.Reopen();
+        var third = node.Open();
+        Assert.True(third.Track(community));
+        Assert.Equal(0, third.LoadedCount);
+        Assert.All(third.CommunityIndexes, i => Assert.Contains("written since", i.NotLoadedReason));
+        AssertExact(third, node.Store.Store, rng);
+
+        // A run that no longer tracks the community removes its files at the save: the folder holds one file per live index.
+        node.Store.Reopen();
+        node.Open();
+        node.Store.Reopen();
+        Assert.Equal(2, System.IO.Directory.GetFiles(node.Directory, "*" + SyncIndexFile.Extension).Length);
     }
 }

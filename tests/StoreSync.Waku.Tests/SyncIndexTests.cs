@@ -107,4 +107,112 @@ public sealed class SyncIndexTests
         var model = new SortedSet<SyncItem>(messages.Where(m => m.ContentTopic == "/app/1/c1/proto").Select(m => new SyncItem(m.Timestamp, MessageHash.Compute(Topic, m))));
         AssertMatches(index, model, rng);
     }
+
+    [Fact]
+    public void A_tracked_community_scope_is_answered_from_its_own_live_index()
+    {
+        var rng = new Random(5);
+        using var t = new TempStore();
+        string[] served = [Topic, Other];
+        const string C0 = "/app/1/c0/proto", C1 = "/app/1/c1/proto";
+        IngestItem Row(int i) => new(served[rng.Next(2)], Message(rng, 10_000, i));
+        var rows = Enumerable.Range(0, 800).Select(Row).ToList();
+        t.Store.Ingest(rows.Take(500).ToList());
+        var indexes = new SyncIndexes(t.Store, served, limits: SyncNetworkLimits.Default with { MaxCommunityIndexes = 2 });
+        indexes.Build();
+        var community = new SyncScope([Topic, Other, "/waku/2/rs/1/9"], [C0]);
+
+        Assert.IsType<MemorySyncItemSource>(indexes.SourceFor(community)); // not tracked yet: read per session
+        Assert.True(indexes.Track(community));
+        Assert.Equal(2, indexes.CommunityIndexes.Count); // one per served pubsub topic of the scope
+        var source = indexes.SourceFor(new SyncScope([Topic, Other], [C0]));
+        Assert.IsNotType<MemorySyncItemSource>(source);
+        Assert.IsType<SyncIndex>(indexes.SourceFor(new SyncScope([Other], [C0])));
+
+        // Live: later inserts and deletes are applied.
+        t.Store.Ingest(rows.Skip(500).ToList());
+        t.Store.Delete(rows.Take(100).Select(r => MessageHash.Compute(r.PubsubTopic, r.Message)).ToList());
+        SortedSet<SyncItem> Model(IEnumerable<IngestItem> kept, string? pubsub) => new(kept
+            .Where(r => r.Message.ContentTopic == C0 && (pubsub is null || r.PubsubTopic == pubsub))
+            .Select(r => new SyncItem(r.Message.Timestamp, MessageHash.Compute(r.PubsubTopic, r.Message))));
+        AssertMatches(source, Model(rows.Skip(100), null), rng);
+        AssertMatches(indexes.SourceFor(new SyncScope([Other], [C0])), Model(rows.Skip(100), Other), rng);
+
+        // The limit: a further community scope is read per session; a scope of the node's own content topics needs no index.
+        Assert.False(indexes.Track(new SyncScope([Topic], [C1])));
+        Assert.IsType<MemorySyncItemSource>(indexes.SourceFor(new SyncScope([Topic], [C1])));
+        Assert.False(indexes.Track(new SyncScope([Topic], [])));
+        Assert.True(indexes.Track(community)); // already tracked: kept
+        Assert.Equal(2, indexes.CommunityIndexes.Count);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void A_community_index_follows_every_insert_and_delete_eviction_included_as_the_model_does(int seed)
+    {
+        var rng = new Random(seed);
+        using var t = new TempStore();
+        string[] served = [Topic, Other];
+        const string C0 = "/app/1/c0/proto", C2 = "/app/1/c2/proto";
+        // Retention keeps the newest 150 of c0 on Topic: its eviction deletes part of the community's messages, never others.
+        var evictor = new Evictor(t.Store, new RetentionConfiguration([
+            new ScopeRetention(RetentionScope.Of("c0", [Topic], [C0]), [new CountRetentionPolicy(150)])]), new EvictorOptions { RefuseBelowHorizon = false });
+        long span = seed == 1 ? 1_000 : 100; // narrow spans pack blocks, so batches split and merge them
+        int next = 0;
+        IngestItem Row() => new(served[rng.Next(2)], TempStore.Message($"/app/1/c{rng.Next(3)}/proto", T0 + rng.NextInt64(span), $"m{next++}-{rng.Next()}"));
+        bool InScope(IngestItem r) => r.Message.ContentTopic is C0 or C2;
+        SyncItem ItemOf(IngestItem r) => new(r.Message.Timestamp, MessageHash.Compute(r.PubsubTopic, r.Message));
+        var model = new Dictionary<SyncItem, string>(); // item → its pubsub topic
+
+        var first = Enumerable.Range(0, 400).Select(_ => Row()).ToList();
+        t.Store.Ingest(first);
+        foreach (var r in first.Where(InScope)) model[ItemOf(r)] = r.PubsubTopic;
+        var indexes = new SyncIndexes(t.Store, served);
+        indexes.Build();
+        var community = new SyncScope(served, [C2, C0]);
+        Assert.True(indexes.Track(community));
+
+        long evicted = 0;
+        for (int round = 0; round < 30; round++)
+        {
+            switch (rng.Next(4))
+            {
+                case 0 or 1:
+                    var batch = Enumerable.Range(0, rng.Next(1, 400)).Select(_ => Row()).ToList();
+                    t.Store.Ingest(batch);
+                    foreach (var r in batch.Where(InScope)) model[ItemOf(r)] = r.PubsubTopic;
+                    break;
+                case 2:
+                    var victims = model.Keys.Where(_ => rng.Next(4) == 0).ToList();
+                    t.Store.Delete(victims.Select(v => v.Hash).ToList());
+                    foreach (var v in victims) model.Remove(v);
+                    break;
+                default:
+                    long from = T0 + rng.NextInt64(span), to = from + rng.NextInt64(span / 4 + 1);
+                    string pubsub = served[rng.Next(2)];
+                    t.Store.DeleteRange(pubsub, null, from, to);
+                    foreach (var k in model.Keys.Where(k => model[k] == pubsub && k.Timestamp >= from && k.Timestamp <= to).ToList()) model.Remove(k);
+                    break;
+            }
+            if (round % 5 == 4)
+            {
+                var stored = new HashSet<MessageHash>();
+                long result = evictor.Evict().Messages;
+                using (var reader = t.Store.OpenTimeIndex(Topic, long.MinValue, MessageHash.Zero, forward: true))
+                    while (reader.MoveNext()) stored.Add(reader.Current.Hash);
+                var gone = model.Where(kv => kv.Value == Topic && !stored.Contains(kv.Key.Hash)).Select(kv => kv.Key).ToList();
+                Assert.Equal(result, gone.Count); // what retention evicted, all of it in the community's scope
+                foreach (var g in gone) model.Remove(g);
+                evicted += result;
+            }
+            SortedSet<SyncItem> On(string? pubsub) => new(model.Where(kv => pubsub is null || kv.Value == pubsub).Select(kv => kv.Key));
+            AssertMatches(indexes.SourceFor(community), On(null), rng);
+            AssertMatches(indexes.SourceFor(new SyncScope([Topic], [C0, C2])), On(Topic), rng);
+            AssertMatches(indexes.SourceFor(new SyncScope([Other], [C0, C2])), On(Other), rng);
+        }
+        Assert.True(evicted > 0);
+        Assert.IsType<SyncIndex>(indexes.SourceFor(new SyncScope([Topic], [C0, C2])));
+    }
 }

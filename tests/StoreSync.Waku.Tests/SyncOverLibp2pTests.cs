@@ -140,6 +140,44 @@ public sealed class SyncOverLibp2pTests
         }
     }
 
+    [Theory]
+    [InlineData(SyncModes.Native)]
+    [InlineData(SyncModes.Nwaku)]
+    public async Task A_community_scope_is_reconciled_from_its_live_indexes_and_never_read_into_memory_per_session(SyncModes modes)
+    {
+        var rng = new Random(17);
+        // A per-session read of more than 50 messages is refused: a community scope of ~600 can only be answered from its indexes.
+        var limits = SyncNetworkLimits.Default with { MaxAdHocScopeItems = 50 };
+        var shared = Messages(rng, 600, Topic0, "s0").Concat(Messages(rng, 300, Topic1, "s1")).ToList();
+        var onlyA = Messages(rng, 30, Topic0, "a0").Concat(Messages(rng, 30, Topic1, "a1")).ToList();
+        var onlyB = Messages(rng, 40, Topic1, "b1");
+        var community = new SyncScope(SyncNode.Served, ["/app/1/c0/proto", "/app/1/c1/proto"]);
+        bool InCommunity((string Pubsub, WakuMessage Message) m) => community.ContentTopics.Contains(m.Message.ContentTopic);
+        await using var a = await SyncNode.StartAsync([.. shared, .. onlyA], limits: limits);
+        await using var b = await SyncNode.StartAsync([.. shared, .. onlyB], limits: limits);
+        Assert.Throws<SyncProtocolException>(() => a.Indexes.SourceFor(community)); // untracked: it would be read per session
+        Assert.True(a.Indexes.Track(community));
+        Assert.True(b.Indexes.Track(community));
+        a.Ingest(Messages(rng, 20, Topic0, "a-live")); // live after tracking, on both sides
+        b.Ingest(Messages(rng, 20, Topic0, "b-live"));
+        a.Host.AddAddress(b.PeerId, b.Address);
+
+        var result = await a.Client.SyncAsync(b.PeerId, community, Now - TimeSpan.FromDays(40).Ticks * 100, Now + 1, modes, Timeout);
+
+        Assert.True(result!.Completed, result.Error);
+        foreach (var topic in SyncNode.Served)
+        {
+            HashSet<MessageHash> InScope(SyncNode n) => [.. n.Hashes(topic).Where(h => n.Store.Store.TryGet(h, out var m) && community.ContentTopics.Contains(m.Message.ContentTopic))];
+            await WaitUntil(() => InScope(a).SetEquals(InScope(b)), $"{topic}: the community's messages converged");
+        }
+        var expected = HashesOf(onlyA.Concat(onlyB).Where(InCommunity));
+        Assert.True(expected.IsSubsetOf(a.Hashes(Topic0).Concat(a.Hashes(Topic1)).ToHashSet()));
+        Assert.True(expected.IsSubsetOf(b.Hashes(Topic0).Concat(b.Hashes(Topic1)).ToHashSet()));
+        // Outside the community nothing moved.
+        Assert.DoesNotContain(onlyB.Where(m => !InCommunity(m)).Select(m => MessageHash.Compute(m.Pubsub, m.Message)), a.Hashes(Topic1).Contains);
+        Assert.All(new[] { a, b }, n => Assert.DoesNotContain(n.Ended, e => e.Error is not null));
+    }
+
     [Fact]
     public async Task Whole_history_and_an_empty_side_converge_in_one_native_session()
     {

@@ -14,8 +14,9 @@ namespace StoreSync.Node.Governor;
 /// A session is booked to every community its agreed scope touches (a pubsub topic of the community and, when both name content
 /// topics, a common one): the scheduler syncs each community as its own scope, so normally that is exactly one; a session over a
 /// whole pubsub topic shared by several communities counts in each. A fetched message is booked to the communities of its own
-/// (pubsub, content topic). Indexes are kept per served pubsub topic, so a community's memory figure is the sum of the indexes
-/// of its pubsub topics (<c>sharedIndex</c> when another community uses one too). At most <see cref="MaxEntries"/>
+/// (pubsub, content topic). Indexes are kept per served pubsub topic, plus one per pubsub topic of each community scope that
+/// names content topics; a community's memory figure is the sum of the indexes of its pubsub topics and of its own scope's
+/// (<c>sharedIndex</c> when another community uses one of its pubsub topics too). At most <see cref="MaxEntries"/>
 /// (peer, scope) pairs and <see cref="MaxPeers"/> peers' fetch counts are kept; the oldest go first.
 /// </remarks>
 public sealed class SyncFiguresSource : IFiguresSource, IDisposable
@@ -110,8 +111,14 @@ public sealed class SyncFiguresSource : IFiguresSource, IDisposable
         {
             yield return new("sync", SyncState(_ => true, Interlocked.Read(ref _fetched), Interlocked.Read(ref _sessions), perPeerFetched: true));
             if (!_indexes.IsBuilt) yield break;
-            long bytes = _indexes.Indexes.Sum(i => i.MemoryBytes);
-            yield return new("memory", new { cacheBytes = bytes, syncIndexBytes = bytes, syncIndexes = _indexes.Indexes.Select(i => new { pubsubTopic = i.PubsubTopic, messages = i.Count, bytes = i.MemoryBytes }).ToList() });
+            var all = _indexes.AllIndexes;
+            long bytes = all.Sum(i => i.MemoryBytes);
+            yield return new("memory", new
+            {
+                cacheBytes = bytes,
+                syncIndexBytes = bytes,
+                syncIndexes = all.Select(i => new { pubsubTopic = i.PubsubTopic, contentTopics = i.Scope.ContentTopics, messages = i.Count, bytes = i.MemoryBytes }).ToList(),
+            });
             yield break;
         }
         var topics = _governor.Communities.FirstOrDefault(c => c.Name == community);
@@ -119,11 +126,16 @@ public sealed class SyncFiguresSource : IFiguresSource, IDisposable
         yield return new("sync", SyncState(s => Touches(topics, s.Scope), _fetchedByCommunity.GetValueOrDefault(community),
             _sessionsByCommunity.GetValueOrDefault(community), perPeerFetched: false));
         if (!_indexes.IsBuilt) yield break;
-        var mine = _indexes.Indexes.Where(i => topics.PubsubTopics.Contains(i.PubsubTopic)).ToList();
+        long own = CacheBytes(topics);
         bool shared = _governor.Communities.Any(c => c.Name != community && c.PubsubTopics.Overlaps(topics.PubsubTopics));
-        long own = mine.Sum(i => i.MemoryBytes);
         yield return new("memory", new { cacheBytes = own, syncIndexBytes = own, sharedIndex = shared });
     }
+
+    // Its pubsub topics' indexes (shared) plus the indexes of its own content-topic scope on them (spec/sync.md §5.2).
+    long CacheBytes(CommunityTopics community) =>
+        _indexes.Indexes.Where(i => community.PubsubTopics.Contains(i.PubsubTopic))
+            .Concat(_indexes.CommunityIndexes.Where(i => community.PubsubTopics.Contains(i.PubsubTopic) && community.ContentTopics is { } own && i.Scope.ContentTopics.Any(own.Contains)))
+            .Sum(i => i.MemoryBytes);
 
     void RegisterInstruments()
     {
@@ -148,8 +160,8 @@ public sealed class SyncFiguresSource : IFiguresSource, IDisposable
             .Where(c => Last(c) is not null).Select(c => new Measurement<double>(Last(c)!.Value, Tag(c.Name))),
             "s", "Unix time of the community's last sync session with any peer");
         _meter.CreateObservableGauge("storesync_community_cache_bytes", () => _indexes.IsBuilt ? Communities()
-            .Select(c => new Measurement<long>(_indexes.Indexes.Where(i => c.PubsubTopics.Contains(i.PubsubTopic)).Sum(i => i.MemoryBytes), Tag(c.Name))) : [],
-            "By", "Bytes held by the sync fingerprint indexes of the community's pubsub topics (shared indexes count in each)");
+            .Select(c => new Measurement<long>(CacheBytes(c), Tag(c.Name))) : [],
+            "By", "Bytes held by the sync fingerprint indexes of the community's pubsub topics and of its own scope (shared indexes count in each)");
     }
 
     public void Dispose() => _meter.Dispose();

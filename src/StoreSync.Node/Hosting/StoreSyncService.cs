@@ -73,10 +73,15 @@ public sealed class StoreSyncService(Libp2pHost host, NodeOptions options, SyncI
         }
         // Before the network starts, so that every peer's first identify already lists the sync protocols.
         await Task.Run(() => indexes.Build(logger), cancellationToken).ConfigureAwait(false);
-        logger.LogInformation("Sync indexes of {Topics} pubsub topics built in {Seconds:0.000} s ({Messages} messages)",
-            indexes.PubsubTopics.Count, indexes.BuildTime.TotalSeconds, indexes.Indexes.Sum(i => i.Count));
-        metrics.ObserveGauge("storesync_sync_index_messages", "{message}", "Messages in the sync index, by pubsub topic",
-            () => indexes.Indexes.Select(i => new Measurement<double>(i.Count, new KeyValuePair<string, object?>("pubsub_topic", i.PubsubTopic))));
+        // The community scopes' own indexes too, still before the network: loaded from their files after a clean stop (the store
+        // is not written yet), and a peer's first community session already finds them.
+        await Task.Run(() => { foreach (var _ in ScopesToSync()) { } }, cancellationToken).ConfigureAwait(false);
+        logger.LogInformation("Sync indexes of {Topics} pubsub topics built in {Seconds:0.000} s ({Messages} messages), {Communities} community scope indexes",
+            indexes.PubsubTopics.Count, indexes.BuildTime.TotalSeconds, indexes.Indexes.Sum(i => i.Count), indexes.CommunityIndexes.Count);
+        metrics.ObserveGauge("storesync_sync_index_messages", "{message}", "Messages in the sync indexes, by pubsub topic (and content topics for a community scope's index)",
+            () => indexes.AllIndexes.Select(i => IndexMeasurement(i, i.Count)));
+        metrics.ObserveGauge("storesync_sync_index_bytes", "By", "Memory of the sync indexes, by pubsub topic (and content topics for a community scope's index)",
+            () => indexes.AllIndexes.Select(i => IndexMeasurement(i, i.MemoryBytes)));
         metrics.ObserveGauge("storesync_sync_index_build_seconds", "s", "Time the sync indexes took to build at start-up", () => [new(indexes.BuildTime.TotalSeconds)]);
         metrics.ObserveGauge("storesync_sync_peers", "{peer}", "Peers the node reconciles with", () => [new(_peers.Count)]);
         reconciliation.Attach(host);
@@ -95,6 +100,11 @@ public sealed class StoreSyncService(Libp2pHost host, NodeOptions options, SyncI
         _stopping = new CancellationTokenSource();
         _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
     }
+
+    static Measurement<double> IndexMeasurement(SyncIndex i, double value) => i.Scope.ContentTopics.Count == 0
+        ? new(value, new KeyValuePair<string, object?>("pubsub_topic", i.PubsubTopic))
+        : new(value, new KeyValuePair<string, object?>("pubsub_topic", i.PubsubTopic),
+            new KeyValuePair<string, object?>("content_topics", string.Join(",", i.Scope.ContentTopics.Order(StringComparer.Ordinal))));
 
     static bool AnnouncesSync(IdentifyInfo info) =>
         info.Protocols.Contains(NativeReconciliation.ProtocolId) || info.Protocols.Contains(NwakuReconciliation.ProtocolId);
@@ -274,7 +284,7 @@ public sealed class StoreSyncService(Libp2pHost host, NodeOptions options, SyncI
 
     /// <summary>What to reconcile with each peer: the community policy's scopes (every served pubsub topic on a node without
     /// communities), one session per pubsub topic where a scope covers whole topics (answered from the live indexes), one per
-    /// scope where it names content topics (read from the store per session, §5.1).</summary>
+    /// scope where it names content topics (answered from that community's live index, §5.2).</summary>
     IEnumerable<SyncScope> ScopesToSync()
     {
         var seen = new HashSet<SyncScope>();
@@ -287,7 +297,12 @@ public sealed class StoreSyncService(Libp2pHost host, NodeOptions options, SyncI
                 foreach (var p in pubsubs)
                     if (seen.Add(new SyncScope([p], indexes.LocalScope.ContentTopics))) yield return new SyncScope([p], indexes.LocalScope.ContentTopics);
             }
-            else if (seen.Add(new SyncScope(pubsubs, s.ContentTopics))) yield return new SyncScope(pubsubs, s.ContentTopics);
+            else if (seen.Add(new SyncScope(pubsubs, s.ContentTopics)))
+            {
+                // A live index of its own (built on first use, kept), so both sides answer it in O(log n) (spec/sync.md §5.2).
+                indexes.Track(new SyncScope(pubsubs, s.ContentTopics), logger);
+                yield return new SyncScope(pubsubs, s.ContentTopics);
+            }
         }
     }
 

@@ -8,7 +8,8 @@ using StoreSync.Node.Import;
 namespace StoreSync.Node.Json;
 
 /// <summary>Messages as JSON in the shape of nwaku's REST store API (<c>messageHash</c>, <c>message</c>, <c>pubsubTopic</c>):
-/// hashes and cursors as 0x-prefixed hex (nwaku's <c>toHex</c> response form), payload and meta in base64.</summary>
+/// hashes and cursors as 0x-prefixed hex (nwaku's <c>toHex</c> response form), payload, meta and the RLN proof in base64, meta and
+/// proof only when present, as nwaku writes them.</summary>
 /// <remarks>
 /// The CLI writes this shape and reads it back, so `storesync query --all` output can be imported elsewhere; a
 /// <c>messageHash</c> is read as hex or base64 (older nwaku REST versions wrote base64).
@@ -38,6 +39,7 @@ public static class MessageJson
         json.WriteNumber("version", message.Version);
         json.WriteNumber("timestamp", message.Timestamp);
         json.WriteBoolean("ephemeral", message.Ephemeral);
+        if (message.RateLimitProof.Length > 0) json.WriteBase64String("proof", message.RateLimitProof.Span);
         json.WriteEndObject();
     }
 
@@ -95,6 +97,7 @@ public static class MessageJson
             if (OptionalInt64(body, "version") is { } version)
                 message.Version = version is >= 0 and <= uint.MaxValue ? (uint)version : throw new FormatException("\"version\" out of range");
             if (OptionalBase64(body, "meta") is { } meta) message.Meta = ByteString.CopyFrom(meta);
+            if (OptionalBase64(body, "proof") is { Length: > 0 } proof) message.RateLimitProof = ByteString.CopyFrom(proof);
             if (body.TryGetProperty("ephemeral", out var eph) && eph.ValueKind == JsonValueKind.True) message.Ephemeral = true;
 
             MessageHash? claimed = null;

@@ -3,11 +3,13 @@ using StoreSync.Core.Proto;
 
 namespace StoreSync.Waku.Metadata;
 
-/// <summary>66/WAKU2-METADATA (<c>/vac/waku/metadata/1.0.0</c>): exchange cluster id and shards; a peer of another cluster is dropped as nwaku does.</summary>
+/// <summary>66/WAKU2-METADATA (<c>/vac/waku/metadata/1.0.0</c>): exchange cluster id and shards; a peer is dropped for the
+/// reasons nwaku's peer manager drops it (no cluster id, another cluster, a relay peer with no shard in common).</summary>
 /// <remarks>
 /// Shards go out twice, unpacked in field 2 (js-waku reads only that) and packed in field 3 (nwaku prefers it).
 /// On input Google.Protobuf accepts field 2 packed or unpacked; field 3 wins when present, as in nwaku.
-/// A remote that lists no shards (js-waku light clients send none) is accepted: only the cluster must match.
+/// As in nwaku, a node on cluster 0 checks nothing, and the shards are only compared for a peer that announces relay:
+/// a light client that lists no shards (js-waku sends none) is kept.
 /// </remarks>
 public sealed class MetadataProtocol(uint clusterId, IReadOnlyCollection<uint> shards)
 {
@@ -15,6 +17,9 @@ public sealed class MetadataProtocol(uint clusterId, IReadOnlyCollection<uint> s
 
     /// <summary>nwaku's RpcResponseMaxBytes.</summary>
     public const int MaxMessageBytes = 1024;
+
+    /// <summary>nwaku compares shards only with peers that announce this protocol in identify.</summary>
+    public const string RelayProtocolId = "/vac/waku/relay/2.0.0";
 
     public uint ClusterId => clusterId;
 
@@ -35,8 +40,12 @@ public sealed class MetadataProtocol(uint clusterId, IReadOnlyCollection<uint> s
         return response;
     }
 
-    /// <summary>Decodes a peer's response and decides whether to keep the peer.</summary>
-    public MetadataCheck Check(ReadOnlySpan<byte> responseBytes)
+    /// <summary>Whether this node checks its peers' metadata at all: nwaku skips the check on cluster 0.</summary>
+    public bool ChecksPeers => clusterId != 0;
+
+    /// <summary>Decodes a peer's response and decides whether to keep the peer, as nwaku's <c>onPeerMetadata</c> does.</summary>
+    /// <param name="remoteIsRelay">The peer announced <see cref="RelayProtocolId"/>: then it must share a shard with us.</param>
+    public MetadataCheck Check(ReadOnlySpan<byte> responseBytes, bool remoteIsRelay = false)
     {
         WakuMetadataResponse response;
         try
@@ -51,6 +60,9 @@ public sealed class MetadataProtocol(uint clusterId, IReadOnlyCollection<uint> s
         if (!response.HasClusterId) return new MetadataCheck(false, null, remoteShards, "peer sent no cluster id");
         if (response.ClusterId != clusterId)
             return new MetadataCheck(false, response.ClusterId, remoteShards, $"peer is on cluster {response.ClusterId}, this node on cluster {clusterId}");
+        if (remoteIsRelay && !remoteShards.Any(shards.Contains))
+            return new MetadataCheck(false, response.ClusterId, remoteShards,
+                $"no shards in common: this node's [{string.Join(", ", shards)}], the relay peer's [{string.Join(", ", remoteShards)}]");
         return new MetadataCheck(true, response.ClusterId, remoteShards, "");
     }
 

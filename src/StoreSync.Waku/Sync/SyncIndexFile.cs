@@ -17,6 +17,9 @@ public sealed record SyncIndexFile(SyncScope Scope, ulong Sequence, long Count, 
     /// <summary>A larger file is not read (a 10M-message index is ~12 MB; 16 bytes per message would be 160 MB).</summary>
     public const long MaxFileBytes = 1L << 30;
 
+    /// <summary>The file name extension of saved indexes.</summary>
+    public const string Extension = ".fpi";
+
     const uint Magic = 0x49595353; // "SSYI"
     const uint Version = 1;
 
@@ -24,7 +27,7 @@ public sealed record SyncIndexFile(SyncScope Scope, ulong Sequence, long Count, 
     public static string PathOf(string directory, SyncScope scope)
     {
         var key = Encoding.UTF8.GetBytes(string.Join('\n', [.. scope.PubsubTopics, "", .. scope.ContentTopics.Order(StringComparer.Ordinal)]));
-        return Path.Combine(directory, Convert.ToHexStringLower(SHA256.HashData(key).AsSpan(0, 16)) + ".fpi");
+        return Path.Combine(directory, Convert.ToHexStringLower(SHA256.HashData(key).AsSpan(0, 16)) + Extension);
     }
 
     /// <summary>Writes the file atomically (a temporary file, flushed to disk, then renamed over the old one).</summary>

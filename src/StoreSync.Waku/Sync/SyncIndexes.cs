@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using StoreSync.Reconciliation;
@@ -9,8 +10,9 @@ namespace StoreSync.Waku.Sync;
 /// <summary>The node's sync scopes: one live <see cref="SyncIndex"/> per served pubsub topic, and the item source of any scope a session agrees on.</summary>
 /// <remarks>
 /// A session's scope is the intersection of both sides' topic lists (nwaku's rule). Scopes made of whole served pubsub topics
-/// are answered by summing their indexes (XOR and counts add over disjoint sets). A peer that narrows to content topics we do
-/// not index gets an in-memory source read from the store for that session, at most <see cref="SyncNetworkLimits.MaxAdHocScopeItems"/> items.
+/// are answered by summing their indexes (XOR and counts add over disjoint sets); community scopes the node syncs have live indexes
+/// of their own (<see cref="Track"/>). A peer that narrows to content topics we do not index gets an in-memory source read from the
+/// store for that session, at most <see cref="SyncNetworkLimits.MaxAdHocScopeItems"/> items.
 /// </remarks>
 public sealed class SyncIndexes
 {
@@ -48,6 +50,59 @@ public sealed class SyncIndexes
 
     public IReadOnlyCollection<SyncIndex> Indexes => _indexes.Values;
 
+    // Community scopes: (pubsub topic, its content topics in ordinal order) → a live index. Written under _trackLock (one build at
+    // a time, the limit exact), read without it by SourceFor.
+    readonly ConcurrentDictionary<string, SyncIndex> _community = new(StringComparer.Ordinal);
+    readonly Lock _trackLock = new();
+
+    /// <summary>The live indexes of community scopes (<see cref="Track"/>), one per served pubsub topic of each.</summary>
+    public IReadOnlyList<SyncIndex> CommunityIndexes => [.. _community.Values];
+
+    /// <summary>Every live index: one per served pubsub topic, then the community scopes'.</summary>
+    public IReadOnlyList<SyncIndex> AllIndexes => [.. _indexes.Values, .. _community.Values];
+
+    static string CommunityKey(string pubsub, IEnumerable<string> contents) =>
+        pubsub + "\n" + string.Join('\n', contents.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
+
+    /// <summary>
+    /// Keeps a live index for a community scope the node syncs (its content topics on each of its served pubsub topics), so its
+    /// sessions (either role) are answered in O(log n) like whole topics instead of reading the scope into memory per session.
+    /// Loaded from its saved file when the store was not written since (as <see cref="Build"/> does; the node tracks its policy's
+    /// scopes right after <see cref="Build"/>, before it listens), built from the store otherwise; then live on every insert and
+    /// delete (eviction included: the same store observer as the per-topic indexes) and saved when the store closes. Only scopes of
+    /// the node's own policy are tracked (the scheduler calls this), never a scope a peer names, and at most
+    /// <see cref="SyncNetworkLimits.MaxCommunityIndexes"/>; they are kept for the node's lifetime.
+    /// </summary>
+    /// <returns>True when every served pubsub topic of the scope now has its live index; false when the scope needs none (no content
+    /// topics, or the node's own) or the limit was reached.</returns>
+    public bool Track(SyncScope scope, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        if (!IsBuilt) throw new InvalidOperationException("the sync indexes are not built yet");
+        if (scope.ContentTopics.Count == 0 || SameSet(scope.ContentTopics, _contentTopics)) return false;
+        string[] contents = [.. scope.ContentTopics.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        bool all = true;
+        foreach (var pubsub in scope.PubsubTopics.Where(_indexes.ContainsKey).Distinct(StringComparer.Ordinal))
+        {
+            string key = CommunityKey(pubsub, contents);
+            if (_community.ContainsKey(key)) continue;
+            lock (_trackLock)
+            {
+                if (_community.ContainsKey(key)) continue;
+                if (_community.Count >= _limits.MaxCommunityIndexes)
+                {
+                    all = false;
+                    continue;
+                }
+                var part = new SyncScope([pubsub], contents);
+                var index = SyncIndex.Create(_store, pubsub, contents, ReadSaved(part, logger ?? _logger));
+                _community[key] = index;
+                Log(index, logger ?? _logger);
+            }
+        }
+        return all;
+    }
+
     /// <summary>Builds every index from the store (one snapshot scan each) and keeps them live; call once, before sessions start.</summary>
     public void Build(ILogger? logger = null)
     {
@@ -56,50 +111,72 @@ public sealed class SyncIndexes
         long started = Stopwatch.GetTimestamp();
         foreach (var topic in PubsubTopics)
         {
-            var index = SyncIndex.Create(_store, topic, _contentTopics, ReadSaved(topic, logger));
+            var index = SyncIndex.Create(_store, topic, _contentTopics, ReadSaved(new SyncScope([topic], _contentTopics), logger));
             _indexes[topic] = index;
-            if (index.NotLoadedReason is { } reason)
-                logger?.LogInformation("Saved sync index of {PubsubTopic} not used ({Reason}): rebuilt from the store", topic, reason);
-            logger?.LogInformation("Sync index of {PubsubTopic}: {Items} messages {How} in {Seconds:0.000} s, {Bytes} bytes", topic, index.Count,
-                index.Loaded ? "loaded from its saved file" : "built from the store", index.BuildTime.TotalSeconds, index.MemoryBytes);
+            Log(index, logger);
         }
         BuildTime = Stopwatch.GetElapsedTime(started);
         IsBuilt = true;
         if (_directory is not null) _store.AddClosingHandler(Save);
     }
 
-    /// <summary>How many indexes <see cref="Build"/> took from saved files.</summary>
-    public int LoadedCount => _indexes.Values.Count(i => i.Loaded);
+    static void Log(SyncIndex index, ILogger? logger)
+    {
+        if (logger is null) return;
+        string scope = Describe(index.Scope);
+        if (index.NotLoadedReason is { } reason)
+            logger.LogInformation("Saved sync index of {Scope} not used ({Reason}): rebuilt from the store", scope, reason);
+        logger.LogInformation("Sync index of {Scope}: {Items} messages {How} in {Seconds:0.000} s, {Bytes} bytes", scope, index.Count,
+            index.Loaded ? "loaded from its saved file" : "built from the store", index.BuildTime.TotalSeconds, index.MemoryBytes);
+    }
 
-    SyncIndexFile? ReadSaved(string topic, ILogger? logger)
+    static string Describe(SyncScope scope) =>
+        scope.ContentTopics.Count == 0 ? scope.PubsubTopics[0] : $"{scope.PubsubTopics[0]} × [{string.Join(", ", scope.ContentTopics)}]";
+
+    /// <summary>How many indexes (per topic and community) were taken from saved files.</summary>
+    public int LoadedCount => AllIndexes.Count(i => i.Loaded);
+
+    SyncIndexFile? ReadSaved(SyncScope scope, ILogger? logger)
     {
         if (_directory is null) return null;
-        string path = SyncIndexFile.PathOf(_directory, new SyncScope([topic], _contentTopics));
+        string path = SyncIndexFile.PathOf(_directory, scope);
         try { return SyncIndexFile.Read(path); }
         catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
         {
-            logger?.LogWarning("Saved sync index of {PubsubTopic} unreadable ({Reason}): rebuilt from the store", topic, e.Message);
+            logger?.LogWarning("Saved sync index of {Scope} unreadable ({Reason}): rebuilt from the store", Describe(scope), e.Message);
             return null;
         }
     }
 
-    // The store's closing handler: no write can follow, so each file is exact for the sequence number it carries.
+    // The store's closing handler: no write can follow, so each file is exact for the sequence number it carries. Files of scopes
+    // no longer indexed (a community left or redefined) are removed, so the folder holds at most one file per live index.
     void Save(ulong sequence)
     {
-        foreach (var index in _indexes.Values)
+        var written = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var index in AllIndexes)
         {
             string path = SyncIndexFile.PathOf(_directory!, index.Scope);
+            written.Add(Path.GetFileName(path));
             long started = Stopwatch.GetTimestamp();
             try
             {
                 index.Save(path, sequence);
-                _logger?.LogInformation("Sync index of {PubsubTopic} saved to {Path} ({Items} messages, {Seconds:0.000} s)", index.PubsubTopic, path, index.Count,
+                _logger?.LogInformation("Sync index of {Scope} saved to {Path} ({Items} messages, {Seconds:0.000} s)", Describe(index.Scope), path, index.Count,
                     Stopwatch.GetElapsedTime(started).TotalSeconds);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                _logger?.LogWarning("Could not save the sync index of {PubsubTopic} to {Path} ({Reason}): it is rebuilt at the next start", index.PubsubTopic, path, e.Message);
+                _logger?.LogWarning("Could not save the sync index of {Scope} to {Path} ({Reason}): it is rebuilt at the next start", Describe(index.Scope), path, e.Message);
             }
+        }
+        try
+        {
+            foreach (var stale in Directory.EnumerateFiles(_directory!, "*" + SyncIndexFile.Extension))
+                if (!written.Contains(Path.GetFileName(stale))) File.Delete(stale);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _logger?.LogWarning("Could not remove stale sync index files in {Path} ({Reason})", _directory, e.Message);
         }
     }
 
@@ -113,9 +190,22 @@ public sealed class SyncIndexes
         if (!IsBuilt) throw new InvalidOperationException("the sync indexes are not built yet");
         var pubsubs = scope.PubsubTopics.Count == 0 ? PubsubTopics : scope.PubsubTopics.Where(_indexes.ContainsKey).Distinct(StringComparer.Ordinal).ToArray();
         var narrowed = new SyncScope(pubsubs, scope.ContentTopics);
-        if (!SameSet(scope.ContentTopics, _contentTopics)) return AdHoc(narrowed);
+        if (!SameSet(scope.ContentTopics, _contentTopics)) return Community(narrowed) ?? AdHoc(narrowed);
         var parts = pubsubs.Select(p => _indexes[p]).ToArray();
         return parts.Length == 1 ? parts[0] : new CompositeSyncItemSource(parts, _store.SyncItems(narrowed));
+    }
+
+    // A community scope whose every pubsub topic has its tracked live index (exactly these content topics); null otherwise.
+    ISyncItemSource? Community(SyncScope scope)
+    {
+        if (scope.PubsubTopics.Count == 0 || scope.ContentTopics.Count == 0) return null;
+        var parts = new SyncIndex[scope.PubsubTopics.Count];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!_community.TryGetValue(CommunityKey(scope.PubsubTopics[i], scope.ContentTopics), out var index)) return null;
+            parts[i] = index;
+        }
+        return parts.Length == 1 ? parts[0] : new CompositeSyncItemSource(parts, _store.SyncItems(scope));
     }
 
     ISyncItemSource AdHoc(SyncScope scope)

@@ -30,6 +30,9 @@ public sealed record SyncNetworkLimits
     /// <summary>Items of a scope the peer narrowed to content topics we do not index: read into memory once per session, at most this many.</summary>
     public int MaxAdHocScopeItems { get; init; } = 1_000_000;
 
+    /// <summary>Live indexes kept for community scopes (content topics) the node itself syncs; scopes beyond it are read per session.</summary>
+    public int MaxCommunityIndexes { get; init; } = 256;
+
     /// <summary>Transfer streams one peer may have open to us at once.</summary>
     public int MaxTransferStreamsPerPeer { get; init; } = 2;
 

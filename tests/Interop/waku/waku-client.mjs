@@ -1,8 +1,8 @@
 // A js-waku (@waku/sdk) light client driven by StoreSync's interop tests.
 //   node --import ./withresolvers-polyfill.mjs waku-client.mjs push  MULTIADDR --cluster C --shard S --content-topic CT --count N [--legacy]
 //   node --import ./withresolvers-polyfill.mjs waku-client.mjs query MULTIADDR --cluster C --shard S --content-topic CT[,CT2] [--page-size N] [--backward] [--time-start MS] [--time-end MS] [--hashes HEX,HEX]
-// Output: one JSON object per line. push: {"hash","timestamp"} per message; query: {"hash","timestamp","contentTopic","payload"} per
-// message, then {"pages":N}. Exit 0 on success, 1 on failure (reason on stderr), 2 on bad usage. Every step has a timeout.
+// Output: one JSON object per line. push: {"hash","timestamp"} per message; query: {"hash","timestamp","contentTopic","payload","page"}
+// per message in the order js-waku yields them (page counts from 1), then {"pages":N}. Exit 0 on success, 1 on failure (reason on stderr), 2 on bad usage. Every step has a timeout.
 import { createLightNode, Protocols, utf8ToBytes, bytesToUtf8 } from "@waku/sdk";
 import { tcp } from "@libp2p/tcp";
 import { yamux } from "@chainsafe/libp2p-yamux";
@@ -89,7 +89,7 @@ try {
       for (const promise of page) {
         const m = await promise;
         if (!m) continue;
-        console.log(JSON.stringify({ hash: m.hashStr, timestamp: m.timestamp?.getTime(), contentTopic: m.contentTopic, payload: bytesToUtf8(m.payload) }));
+        console.log(JSON.stringify({ hash: m.hashStr, timestamp: m.timestamp?.getTime(), contentTopic: m.contentTopic, payload: bytesToUtf8(m.payload), page: pages }));
       }
       if (pages > 10000) throw new Error("more than 10000 pages; stopping");
     }

@@ -19,7 +19,8 @@ public static class JsWakuClient
         }
     }
 
-    public sealed record Message(string Hash, long Timestamp, string? ContentTopic, string? Payload);
+    /// <summary>A message as js-waku reported it; <paramref name="Page"/> is the 1-based page js-waku's store generator yielded it in (0 for a push).</summary>
+    public sealed record Message(string Hash, long Timestamp, string? ContentTopic, string? Payload, int Page = 0);
 
     public static async Task<List<Message>> RunAsync(params string[] args)
     {
@@ -39,7 +40,8 @@ public static class JsWakuClient
             .Select(l => JsonDocument.Parse(l).RootElement)
             .Where(e => e.TryGetProperty("hash", out _))
             .Select(e => new Message(e.GetProperty("hash").GetString()!, e.GetProperty("timestamp").GetInt64(),
-                e.TryGetProperty("contentTopic", out var ct) ? ct.GetString() : null, e.TryGetProperty("payload", out var p) ? p.GetString() : null))
+                e.TryGetProperty("contentTopic", out var ct) ? ct.GetString() : null, e.TryGetProperty("payload", out var p) ? p.GetString() : null,
+                e.TryGetProperty("page", out var page) ? page.GetInt32() : 0))
             .ToList();
     }
 }

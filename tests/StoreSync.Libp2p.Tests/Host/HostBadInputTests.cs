@@ -1,5 +1,10 @@
+using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Google.Protobuf;
 using StoreSync.Libp2p.Host;
+using StoreSync.Libp2p.Identity;
+using StoreSync.Libp2p.Noise;
+using StoreSync.Libp2p.Noise.Protos;
 using StoreSync.Libp2p.Multistream;
 using StoreSync.Libp2p.Yamux;
 
@@ -99,6 +104,54 @@ public class HostBadInputTests
             foreach (var s in silent) await s.DisposeAsync();
             await AssertStillServesAsync(server, client, good);
         }
+    }
+
+    [Theory]
+    [InlineData(KeyType.Ed25519)]
+    [InlineData(KeyType.Secp256k1)]
+    public async Task A_wrong_identity_signature_in_the_noise_handshake_closes_the_connection(KeyType identity)
+    {
+        var (server, client, good, logs) = await SetupAsync();
+        await using (server) await using (client)
+        {
+            var ct = TestHosts.Timeout();
+            await using var raw = await RawPeer.ConnectAsync(server.ListenAddresses[0], ct);
+            await MultistreamSelect.SelectAsync(raw.Stream, [NoiseHandshake.ProtocolId], ct);
+            // A well-formed XX initiator whose msg3 payload signs a different static key than the one it uses.
+            using var state = new XxHandshakeState(initiator: true, X25519KeyPair.Generate(), X25519KeyPair.Generate());
+            var message = new byte[NoiseHandshake.MaxMessageLength];
+            await WriteNoiseFrameAsync(raw.Stream, message.AsSpan(0, state.WriteMessage1(message)).ToArray(), ct);
+            state.ReadMessage2(await ReadNoiseFrameAsync(raw.Stream, ct));
+            var key = IdentityKey.Generate(identity);
+            var forged = new NoiseHandshakePayload
+            {
+                IdentityKey = ByteString.CopyFrom(key.PublicKey.ToProtobuf()),
+                IdentitySig = ByteString.CopyFrom(key.Sign([.. "noise-libp2p-static-key:"u8, .. X25519KeyPair.Generate().Public])),
+            }.ToByteArray();
+            await WriteNoiseFrameAsync(raw.Stream, message.AsSpan(0, state.WriteMessage3(forged, message)).ToArray(), ct);
+            Assert.True(await raw.WaitClosedAsync(TestHosts.Timeout(10)));
+            Assert.Contains("during its handshake", await logs.WaitForAsync("identity signature does not verify", TimeSpan.FromSeconds(10)));
+            Assert.DoesNotContain(server.Connections, c => c.RemotePeer == key.PeerId);
+            await AssertStillServesAsync(server, client, good);
+        }
+    }
+
+    static async Task<byte[]> ReadNoiseFrameAsync(Stream s, CancellationToken ct)
+    {
+        var prefix = new byte[2];
+        await s.ReadExactlyAsync(prefix, ct);
+        var body = new byte[BinaryPrimitives.ReadUInt16BigEndian(prefix)];
+        await s.ReadExactlyAsync(body, ct);
+        return body;
+    }
+
+    static async Task WriteNoiseFrameAsync(Stream s, byte[] body, CancellationToken ct)
+    {
+        var frame = new byte[2 + body.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(frame, (ushort)body.Length);
+        body.CopyTo(frame, 2);
+        await s.WriteAsync(frame, ct);
+        await s.FlushAsync(ct);
     }
 
     [Fact]
