@@ -116,6 +116,11 @@ public sealed class DashboardTests(ITestOutputHelper output)
         var chatTraffic = report.GetProperty("communities").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "chat");
         Assert.Equal(Total(chatTraffic.GetProperty("upload")).ToString(), before.Values["chat/upload-total"]);
         Assert.True(long.Parse(before.Values["chat/upload-total"]) > 25 * 2000, "the community's history traffic is on the page");
+        // CPU of its protocol handlers: the Store query that paged its messages out and the sync that brought the peer's in.
+        Assert.Equal(chatTraffic.GetProperty("cpu").GetProperty("totalSeconds").GetDouble(), double.Parse(before.Values["chat/cpu"], System.Globalization.CultureInfo.InvariantCulture), 9);
+        if (report.GetProperty("cpuSupported").GetBoolean())
+            foreach (var protocol in new[] { "/vac/waku/store-query/3.0.0", "/vac/waku/transfer/1.0.0", "/storesync/reconciliation/1.0.0" })
+                Assert.True(chatTraffic.GetProperty("cpu").GetProperty("byProtocol").GetProperty(protocol).GetDouble() > 0, $"chat: CPU of {protocol}");
         var chatBefore = JsonDocument.Parse(await http.GetStringAsync("/admin/v1/communities/chat", timeout.Token)).RootElement;
         Assert.Equal(chatBefore.GetProperty("stored").GetProperty("bytes").GetInt64().ToString(), before.Values["chat/stored-bytes"]);
         Assert.Contains("9.54 MiB", before.Texts["chat/stored-bytes"]); // the limit, 10,000,000 bytes
