@@ -24,6 +24,7 @@ public sealed class MessageStore : IDisposable
     readonly RocksDb _db;
     readonly ColumnFamilyHandle _messages, _hashes, _time, _meta;
     readonly WriteOptions _writeOptions;
+    readonly ReadOptions _lookupOptions = new();
     readonly TopicDictionary _topics;
     readonly TopicCounters _counters;
     readonly RetentionHorizons _horizons;
@@ -63,6 +64,7 @@ public sealed class MessageStore : IDisposable
     public static MessageStore Open(string path, MessageStoreOptions? options = null, ILogger? logger = null)
     {
         options ??= new MessageStoreOptions();
+        MallocSettings.Apply();
         Directory.CreateDirectory(path);
         var (dbOptions, families) = RocksDbSettings.For(options);
         try
@@ -168,27 +170,24 @@ public sealed class MessageStore : IDisposable
 
     IngestResult Write(IReadOnlyList<IngestItem> batch, PreparedBatch prepared)
     {
-        Span<byte> messageKey = stackalloc byte[StoreKeys.MessageKeyLength];
-        Span<byte> timeKey = stackalloc byte[StoreKeys.TimeKeyLength];
-        Span<byte> hashKey = stackalloc byte[MessageHash.Length];
-        Span<byte> location = stackalloc byte[StoreKeys.HashValueLength];
-        Span<byte> contentValue = stackalloc byte[4];
         lock (_writeLock)
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
             using var write = new WriteBatch();
             var additions = _topics.BeginAdditions(write, _meta);
             var deltas = new Dictionary<(uint, uint), TopicFigures>();
-            var seen = new HashSet<MessageHash>();
-            var inserted = new List<MessageHash>();
-            var changes = new List<StoreChange>();
-            int duplicates = 0, refused = 0;
+            var seen = new HashSet<MessageHash>(batch.Count);
+            var inserted = new List<MessageHash>(batch.Count);
+            var changes = new List<StoreChange>(batch.Count);
+            var rows = new BatchRow[batch.Count];
+            var stored = new bool[batch.Count];
+            HashPresence.Find(_db, _hashes, _lookupOptions, prepared.Hashes, stored);
+            int duplicates = 0, refused = 0, count = 0;
             for (int i = 0; i < batch.Count; i++)
             {
                 var item = batch[i];
                 var hash = prepared.Hashes[i];
-                hash.WriteTo(hashKey);
-                if (!seen.Add(hash) || _db.HasKey(hashKey, _hashes))
+                if (!seen.Add(hash) || stored[i])
                 {
                     duplicates++;
                     continue;
@@ -200,20 +199,15 @@ public sealed class MessageStore : IDisposable
                 }
                 uint p = additions.Pubsub(item.PubsubTopic), c = additions.Content(item.Message.ContentTopic);
                 long ts = item.Message.Timestamp;
-                var value = prepared.Value(i);
-                StoreKeys.WriteMessageKey(messageKey, p, c, ts, hash);
-                StoreKeys.WriteTimeKey(timeKey, p, ts, hash);
-                StoreKeys.WriteHashValue(location, p, c, ts);
-                BinaryPrimitives.WriteUInt32BigEndian(contentValue, c);
-                write.Put(messageKey, value, _messages); // the batch copies it
-                write.Put(hashKey, location, _hashes);
-                write.Put(timeKey, contentValue, _time);
-                deltas[(p, c)] = deltas.GetValueOrDefault((p, c)) + new TopicFigures(1, value.Length);
+                int length = prepared.Value(i).Length;
+                rows[count++] = new BatchRow(p, c, ts, hash, i);
+                deltas[(p, c)] = deltas.GetValueOrDefault((p, c)) + new TopicFigures(1, length);
                 inserted.Add(hash);
-                changes.Add(new StoreChange(item.PubsubTopic, item.Message.ContentTopic, ts, hash, value.Length, p, c));
+                changes.Add(new StoreChange(item.PubsubTopic, item.Message.ContentTopic, ts, hash, length, p, c));
             }
-            if (inserted.Count > 0)
+            if (count > 0)
             {
+                PutIndexed(write, rows.AsSpan(0, count), prepared);
                 var figures = _counters.Stage(deltas, write, _meta);
                 additions.Publish();
                 try
@@ -229,6 +223,40 @@ public sealed class MessageStore : IDisposable
                 Notify(changes, inserted: true);
             }
             return new IngestResult(inserted.Count, duplicates, inserted) { Refused = refused };
+        }
+    }
+
+    /// <summary>Adds each new message's three entries to the batch, family by family, each in (about) ascending key order (<see cref="BatchOrders"/>).</summary>
+    void PutIndexed(WriteBatch write, ReadOnlySpan<BatchRow> rows, PreparedBatch prepared)
+    {
+        Span<byte> messageKey = stackalloc byte[StoreKeys.MessageKeyLength];
+        Span<byte> timeKey = stackalloc byte[StoreKeys.TimeKeyLength];
+        Span<byte> hashKey = stackalloc byte[MessageHash.Length];
+        Span<byte> location = stackalloc byte[StoreKeys.HashValueLength];
+        Span<byte> contentValue = stackalloc byte[4];
+        using var orders = BatchOrders.For(rows);
+        orders.ByTopicPairThenTime(rows);
+        for (int k = 0; k < rows.Length; k++)
+        {
+            ref readonly var row = ref rows[orders.Order[k]];
+            StoreKeys.WriteMessageKey(messageKey, row.Pubsub, row.Content, row.Timestamp, row.Hash);
+            write.Put(messageKey, prepared.Value(row.Index), _messages); // the batch copies it
+        }
+        orders.ByHash(rows);
+        for (int k = 0; k < rows.Length; k++)
+        {
+            ref readonly var row = ref rows[orders.Order[k]];
+            row.Hash.WriteTo(hashKey);
+            StoreKeys.WriteHashValue(location, row.Pubsub, row.Content, row.Timestamp);
+            write.Put(hashKey, location, _hashes);
+        }
+        orders.ByPubsubThenTime(rows);
+        for (int k = 0; k < rows.Length; k++)
+        {
+            ref readonly var row = ref rows[orders.Order[k]];
+            StoreKeys.WriteTimeKey(timeKey, row.Pubsub, row.Timestamp, row.Hash);
+            BinaryPrimitives.WriteUInt32BigEndian(contentValue, row.Content);
+            write.Put(timeKey, contentValue, _time);
         }
     }
 
@@ -421,6 +449,21 @@ public sealed class MessageStore : IDisposable
         }
         return new StoreStatistics(messages, bytes, pubsubs);
     }
+
+    /// <summary>RocksDB's own count of the memory it holds for this store (memtables, block cache, table readers).</summary>
+    public StoreMemoryUsage GetMemoryUsage()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+        long memtables = 0, readers = 0;
+        foreach (var family in new[] { _messages, _hashes, _time, _meta })
+        {
+            memtables += Property("rocksdb.size-all-mem-tables", family);
+            readers += Property("rocksdb.estimate-table-readers-mem", family);
+        }
+        return new StoreMemoryUsage(memtables, Property("rocksdb.block-cache-usage", _messages), Property("rocksdb.block-cache-pinned-usage", _messages), readers);
+    }
+
+    long Property(string name, ColumnFamilyHandle family) => long.TryParse(_db.GetProperty(name, family), out long value) ? value : 0;
 
     /// <summary>Figures of one (pubsub, content) pair, or of a whole pubsub topic when <paramref name="contentTopic"/> is null.</summary>
     public TopicFigures GetFigures(string pubsubTopic, string? contentTopic = null)

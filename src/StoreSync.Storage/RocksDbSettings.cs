@@ -18,20 +18,54 @@ internal static class RocksDbSettings
 
     const ulong BlobFileBytes = 256UL << 20;
 
+    /// <summary>Size of one index or filter partition.</summary>
+    const ulong MetadataBlockBytes = 4096;
+
+    /// <summary>Leveled compaction shaped for keys that grow at the new end of each prefix (the messages and time families).</summary>
+    /// <remarks>
+    /// Every flush holds the newest messages of every content topic, so an L0 file spans the whole key range of its family and
+    /// each L0 → L1 compaction rewrites all of L1. RocksDB's default (dynamic level sizes) makes the bottom level L1's target
+    /// while the family is small, i.e. every such compaction rewrote the whole family: measured, 7 µs of compaction CPU per
+    /// ingested message at 1M messages with 32 MiB memtables. A small fixed L1 with small files keeps that rewrite bounded,
+    /// and below L1 a file of one topic's newest messages overlaps almost nothing, so it moves down without being rewritten.
+    /// </remarks>
+    static ColumnFamilyOptions TimeOrdered(ColumnFamilyOptions family) => family
+        .SetLevelCompactionDynamicLevelBytes(false)
+        .SetMaxBytesForLevelBase(TimeOrderedLevel1Bytes)
+        .SetTargetFileSizeBase(TimeOrderedFileBytes)
+        .SetLevel0FileNumCompactionTrigger(TimeOrderedLevel0Files)
+        .SetLevel0SlowdownWritesTrigger(TimeOrderedLevel0Files * 3)
+        .SetLevel0StopWritesTrigger(TimeOrderedLevel0Files * 5);
+
+    const ulong TimeOrderedLevel1Bytes = 32UL << 20, TimeOrderedFileBytes = 8UL << 20;
+    const int TimeOrderedLevel0Files = 8;
+
     public static (DbOptions Db, ColumnFamilies Families) For(MessageStoreOptions options)
     {
         var cache = Cache.CreateLru((ulong)options.BlockCacheBytes);
-        ColumnFamilyOptions Family(bool pointLookups, Compression compression, ulong writeBuffer) => new ColumnFamilyOptions()
-            .SetCompression(compression)
-            .SetWriteBufferSize(writeBuffer)
-            .SetBlockBasedTableFactory(new BlockBasedTableOptions()
+        ColumnFamilyOptions Family(bool pointLookups, Compression compression, ulong writeBuffer)
+        {
+            var table = new BlockBasedTableOptions()
                 .SetBlockCache(cache)
                 .SetFilterPolicy(BloomFilterPolicy.Create(10, false))
                 .SetWholeKeyFiltering(pointLookups)
                 .SetCacheIndexAndFilterBlocks(true)
-                .SetPinL0FilterAndIndexBlocksInCache(true));
+                .SetPinL0FilterAndIndexBlocksInCache(true)
+                .SetIndexType(BlockBasedTableIndexType.TwoLevelIndex);
+            // Partitioned index and filters: a 10M-message store has ~60 MB of index and filter blocks, as much as the whole
+            // cache. Unpartitioned, each SST's filter and index is one block of megabytes that a single lookup must load
+            // whole; partitioned, only the small top level is pinned and 4 KiB partitions come and go like data blocks.
+            Native.Instance.rocksdb_block_based_options_set_partition_filters(table.Handle, 1);
+            Native.Instance.rocksdb_block_based_options_set_pin_top_level_index_and_filter(table.Handle, 1);
+            Native.Instance.rocksdb_block_based_options_set_metadata_block_size(table.Handle, MetadataBlockBytes);
+            Native.Instance.rocksdb_block_based_options_set_cache_index_and_filter_blocks_with_high_priority(table.Handle, 1);
+            return new ColumnFamilyOptions()
+                .SetCompression(compression)
+                .SetWriteBufferSize(writeBuffer)
+                .SetBlockBasedTableFactory(table);
+        }
 
-        var messages = Family(pointLookups: true, Compression.Lz4, options.WriteBufferBytes);
+        var messages = TimeOrdered(Family(pointLookups: true, Compression.Lz4, options.WriteBufferBytes));
         Native.Instance.rocksdb_options_set_enable_blob_files(messages.Handle, 1);
         Native.Instance.rocksdb_options_set_min_blob_size(messages.Handle, MinBlobBytes);
         Native.Instance.rocksdb_options_set_blob_file_size(messages.Handle, BlobFileBytes);
@@ -48,7 +82,7 @@ internal static class RocksDbSettings
         {
             { MessagesFamily, messages },
             { HashesFamily, hashes },
-            { TimeFamily, Family(pointLookups: false, Compression.No, options.WriteBufferBytes / 2) },
+            { TimeFamily, TimeOrdered(Family(pointLookups: false, Compression.No, options.WriteBufferBytes / 2)) },
             { MetaFamily, new ColumnFamilyOptions() },
         };
         var db = new DbOptions()

@@ -8,7 +8,9 @@ namespace StoreSync.Benchmarks;
 
 /// <summary>Ingest rate (with and without fsync per batch) and Store v3 page latency over a large store.</summary>
 /// <remarks>
-/// Options: <c>--messages N</c> (default 1,000,000), <c>--payload-bytes N</c> (default 1,024), <c>--synced N</c> (default
+/// Options: <c>--messages N</c> (default 1,000,000), <c>--payload-bytes N</c> (default 1,024), <c>--progress N</c> (a line every N
+/// messages during ingest), <c>--memtable-mib N --write-buffer-mib N --cache-mib N</c> (store options; defaults as
+/// <see cref="MessageStoreOptions"/>), <c>--synced N</c> (default
 /// 100,000: each durability variant writes this many in batches of 1,000 and a twentieth of it in batches of 1, on a fresh
 /// store; 0 skips them), <c>--queries N</c> (default 2,000), <c>--dir PATH</c> (where the temporary stores go).
 /// </remarks>
@@ -21,6 +23,7 @@ public static class StorageBenchmark
     {
         int messages = Option(args, "--messages", 1_000_000), synced = Option(args, "--synced", 100_000), queries = Option(args, "--queries", 2_000);
         int payloadBytes = Option(args, "--payload-bytes", 1024);
+        ProgressEvery = Option(args, "--progress", 0);
         var random = new Random(42);
         long t0 = Timestamp.Now() - messages * 1_000_000L;
 
@@ -30,7 +33,15 @@ public static class StorageBenchmark
         try
         {
             Console.WriteLine($"storage benchmark: {messages:N0} messages with {payloadBytes:N0}-byte payloads, {Environment.ProcessorCount} cores, .NET {Environment.Version}, load average {LoadAverage()}");
-            using (var store = MessageStore.Open(Path.Combine(dir, "a")))
+            var defaults = new MessageStoreOptions();
+            var options = defaults with
+            {
+                MemtableBudgetBytes = (ulong)Option(args, "--memtable-mib", (int)(defaults.MemtableBudgetBytes >> 20)) << 20,
+                WriteBufferBytes = (ulong)Option(args, "--write-buffer-mib", (int)(defaults.WriteBufferBytes >> 20)) << 20,
+                BlockCacheBytes = (long)Option(args, "--cache-mib", (int)(defaults.BlockCacheBytes >> 20)) << 20,
+            };
+            Console.WriteLine($"store options: memtable budget {options.MemtableBudgetBytes >> 20} MiB, messages write buffer {options.WriteBufferBytes >> 20} MiB, block cache {options.BlockCacheBytes >> 20} MiB");
+            using (var store = MessageStore.Open(Path.Combine(dir, "a"), options))
             {
                 var (rate, cpu) = Ingest(store, messages, 1000, t0, random, payloadBytes);
                 Console.WriteLine($"ingest, WAL without fsync, batches of 1000: {rate:N0} messages/s, {cpu * 1e6 / messages:N1} µs CPU per message (all threads); peak RSS {PeakRssMiB():N0} MiB");
@@ -39,7 +50,8 @@ public static class StorageBenchmark
                     Pages(store, queries, 1, t0, messages, random, limit);
                     Pages(store, queries, 3, t0, messages, random, limit);
                 }
-                Console.WriteLine($"after queries: RSS {RssMiB():N0} MiB, peak RSS {PeakRssMiB():N0} MiB, store on disk {DirectoryMiB(Path.Combine(dir, "a")):N0} MiB");
+                Console.WriteLine($"after queries: RSS {RssMiB():N0} MiB, peak RSS {PeakRssMiB():N0} MiB, store on disk {DirectoryMiB(Path.Combine(dir, "a")):N0} MiB, load average {LoadAverage()}");
+                Console.WriteLine($"  memory: {store.GetMemoryUsage()}; managed heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0:N0} MiB ({GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0:N0} MiB committed); RSS anonymous {ProcStatus("RssAnon:"):N0} MiB, file-backed {ProcStatus("RssFile:"):N0} MiB");
                 if (Array.IndexOf(args, "--no-check") < 0)
                 {
                     var integrity = Stopwatch.StartNew();
@@ -67,22 +79,27 @@ public static class StorageBenchmark
 
     internal static (double Rate, double CpuSeconds) Ingest(MessageStore store, int count, int batchSize, long t0, Random random, int payloadBytes)
     {
-        var payload = new byte[payloadBytes];
+        // Payloads are slices of a pool of random bytes at random offsets (Waku payloads are mostly encrypted, so random), with
+        // the message number in the first bytes: a seeded Random filling 1 KiB per message cost more CPU than the store itself.
+        var noise = new byte[NoiseBytes + payloadBytes];
+        random.NextBytes(noise);
         var batch = new List<IngestItem>(batchSize);
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        long threadCpu0 = ThreadCpu.Nanoseconds();
         var watch = Stopwatch.StartNew();
         var inStore = new Stopwatch();
         long foregroundCpu = 0;
         for (int i = 0; i < count; i++)
         {
-            random.NextBytes(payload);
+            var payload = noise.AsSpan(random.Next(NoiseBytes), payloadBytes).ToArray();
+            if (payload.Length >= 4) System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(payload, i);
             batch.Add(new IngestItem(Pubsub, new WakuMessage
             {
-                Payload = ByteString.CopyFrom(payload),
+                Payload = UnsafeByteOperations.UnsafeWrap(payload),
                 ContentTopic = Topics[random.Next(Topics.Length)],
                 Timestamp = t0 + i * 1_000_000L + random.Next(1000),
             }));
-            if (batch.Count == batchSize)
+            if (batch.Count == batchSize || i == count - 1)
             {
                 inStore.Start();
                 long c0 = ThreadCpu.Nanoseconds();
@@ -91,17 +108,28 @@ public static class StorageBenchmark
                 inStore.Stop();
                 batch.Clear();
             }
+            if (ProgressEvery > 0 && (i + 1) % ProgressEvery == 0)
+                Console.WriteLine($"  {i + 1:N0} messages, {watch.Elapsed.TotalSeconds:N0} s, {(i + 1) / watch.Elapsed.TotalSeconds:N0} messages/s so far, RSS {RssMiB():N0} MiB, peak {PeakRssMiB():N0} MiB, load {LoadAverage()}; {store.GetMemoryUsage()}");
         }
-        if (batch.Count > 0) store.Ingest(batch);
         double seconds = watch.Elapsed.TotalSeconds;
-        Console.WriteLine($"  ({count:N0} messages: {inStore.Elapsed.TotalSeconds:N2} s inside MessageStore.Ingest of {seconds:N2} s; calling thread's CPU inside Ingest {foregroundCpu / 1e3 / count:N2} µs per message)");
-        return (count / seconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds);
+        double threadCpu = (ThreadCpu.Nanoseconds() - threadCpu0) / 1e9;
+        double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+        Console.WriteLine($"  ({count:N0} messages: {inStore.Elapsed.TotalSeconds:N2} s inside MessageStore.Ingest of {seconds:N2} s ({count / inStore.Elapsed.TotalSeconds:N0} messages/s inside Ingest); " +
+            $"CPU per message: calling thread inside Ingest {foregroundCpu / 1e3 / count:N2} µs, calling thread outside Ingest (making the messages) {(threadCpu * 1e9 - foregroundCpu) / 1e3 / count:N2} µs, " +
+            $"other threads (RocksDB flush and compaction, the parallel half of hashing, GC) {(cpu - threadCpu) * 1e6 / count:N2} µs)");
+        return (count / seconds, cpu);
     }
+
+    const int NoiseBytes = 16 << 20;
+
+    /// <summary>Messages between progress lines during ingest (<c>--progress N</c>; 0 = none).</summary>
+    static int ProgressEvery;
 
     static void Pages(MessageStore store, int queries, int topics, long t0, int messages, Random random, int limit)
     {
         var engine = new StoreQueryEngine(store);
         var latencies = new double[queries];
+        var cpu = new double[queries]; // the querying thread's CPU: what the page costs without the neighbours' scheduling
         long allocated0 = GC.GetAllocatedBytesForCurrentThread();
         for (int q = 0; q < queries; q++)
         {
@@ -109,14 +137,18 @@ public static class StorageBenchmark
             foreach (var t in Topics.OrderBy(_ => random.Next()).Take(topics)) request.ContentTopics.Add(t);
             long start = t0 + (long)random.Next(messages) * 1_000_000L;
             if (request.PaginationForward) request.TimeStart = start; else request.TimeEnd = start;
+            long cpu0 = ThreadCpu.Nanoseconds();
             var watch = Stopwatch.StartNew();
             var response = engine.Execute(request);
             latencies[q] = watch.Elapsed.TotalMilliseconds;
+            cpu[q] = (ThreadCpu.Nanoseconds() - cpu0) / 1e6;
             if (response.StatusCode != 200) throw new InvalidOperationException(response.StatusDesc);
         }
         long allocated = (GC.GetAllocatedBytesForCurrentThread() - allocated0) / queries;
         Array.Sort(latencies);
-        Console.WriteLine($"{limit}-row pages with data, {topics} content topic(s), random start, {queries:N0} queries: p50 {latencies[queries / 2]:N3} ms, p99 {latencies[queries * 99 / 100]:N3} ms, max {latencies[^1]:N3} ms, {allocated:N0} B allocated per page (request and response included)");
+        Array.Sort(cpu);
+        Console.WriteLine($"{limit}-row pages with data, {topics} content topic(s), random start, {queries:N0} queries: p50 {latencies[queries / 2]:N3} ms, p99 {latencies[queries * 99 / 100]:N3} ms, max {latencies[^1]:N3} ms; " +
+            $"CPU p50 {cpu[queries / 2]:N3} ms, p99 {cpu[queries * 99 / 100]:N3} ms; {allocated:N0} B allocated per page (request and response included)");
     }
 
     static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
