@@ -9,7 +9,8 @@ using StoreSync.Waku.Sync;
 namespace StoreSync.Benchmarks;
 
 /// <summary>The sync index at scale through the real store: build from RocksDB (the start-up scan), save at the store's close, load
-/// at the next open. <c>syncindex [--messages N] [--dir DIR]</c>; with <c>--dir</c> a store filled by an earlier run is reused.</summary>
+/// at the next open, and a community scope's index (one content topic of four). <c>syncindex [--messages N] [--dir DIR]</c>; with
+/// <c>--dir</c> a store filled by an earlier run is reused (and kept).</summary>
 public static class SyncIndexBenchmark
 {
     const string Topic = "/waku/2/rs/1/0";
@@ -65,6 +66,22 @@ public static class SyncIndexBenchmark
                 Console.WriteLine($"close with save: {close.Elapsed.TotalSeconds:0.000} s; file {new FileInfo(file).Length / (double)(1 << 20):0.0} MiB " +
                     $"({new FileInfo(file).Length / (double)index.Count:0.00} bytes per message)");
             }
+
+            // A community scope's index (spec/sync.md §5.2): the same scan of the pubsub topic, keeping one of its 4 content topics.
+            store = MessageStore.Open(dir);
+            {
+                long cpu = ThreadCpu.Nanoseconds();
+                var community = new SyncIndexes(store, [Topic]);
+                community.Build();
+                long topicCpu = ThreadCpu.Nanoseconds() - cpu;
+                cpu = ThreadCpu.Nanoseconds();
+                community.Track(new SyncScope([Topic], ["/app/1/c0/proto"]));
+                var index = community.CommunityIndexes.Single();
+                Console.WriteLine($"community scope (1 of 4 content topics) from RocksDB: {index.Count} messages in {index.BuildTime.TotalSeconds:0.000} s wall, " +
+                    $"{(ThreadCpu.Nanoseconds() - cpu) / 1e9:0.000} s CPU; {index.MemoryBytes / (double)index.Count:0.00} bytes per message " +
+                    $"(the per-topic index before it: {community[Topic].BuildTime.TotalSeconds:0.000} s wall, {topicCpu / 1e9:0.000} s CPU)");
+            }
+            store.Dispose();
 
             for (int run = 1; run <= 2; run++)
             {

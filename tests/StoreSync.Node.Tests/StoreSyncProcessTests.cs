@@ -48,11 +48,14 @@ public sealed partial class StoreSyncProcessTests : IDisposable
         public required HttpClient Http { get; init; }
         public required NodeSpec Spec { get; init; }
 
-        public static async Task<RunningNode> StartAsync(NodeSpec spec, IEnumerable<NodeSpec> peers)
+        /// <param name="interval">--store-sync-interval (s); the whole history every twice that.</param>
+        /// <param name="metricsPort">0: no metrics server.</param>
+        public static async Task<RunningNode> StartAsync(NodeSpec spec, IEnumerable<NodeSpec> peers, int interval = 2, int metricsPort = 0)
         {
             var args = new List<string> { "node", "--data-dir", spec.DataDir, "--tcp-port", spec.TcpPort.ToString(), "--listen-address", "127.0.0.1",
-                "--rest-port", "0", "--metrics-server", "false", "--shard", "0",
-                "--store-sync-interval", "2", "--store-sync-history-interval", "4", "--store-sync-relay-jitter", "0", "--store-sync-range", "3600" };
+                "--rest-port", "0", "--metrics-server", metricsPort > 0 ? "true" : "false", "--metrics-server-port", metricsPort.ToString(), "--shard", "0",
+                "--store-sync-interval", interval.ToString(), "--store-sync-history-interval", (2 * interval).ToString(), "--store-sync-relay-jitter", "0",
+                "--store-sync-range", "3600" };
             foreach (var p in peers) { args.Add("--staticnode"); args.Add(p.Address); }
             var process = Process.Start(StoresyncProcess.StartInfo([.. args]))!;
             var log = new StringBuilder();
@@ -243,6 +246,71 @@ public sealed partial class StoreSyncProcessTests : IDisposable
             using var store = MessageStore.Open(spec.DataDir);
             Assert.Equal(55, store.GetStatistics().Messages);
             Assert.Empty(StoreIntegrity.Check(store));
+        }
+    }
+
+    [Fact]
+    public async Task A_discovered_peer_is_synced_at_once_on_connect_and_on_reconnect_with_progress_in_logs_and_metrics()
+    {
+        // Hour-long intervals: every sync below is one of the immediate ones (start-up, connect, reconnect), never the periodic one.
+        const int Hour = 3600;
+        NodeSpec a = Spec("a"), b = Spec("b");
+        int metricsPort = FreePort();
+        RunningNode? na = null, nb = null;
+        int Count(string log, string text) => log.Split('\n').Count(l => l.Contains(text, StringComparison.Ordinal));
+        try
+        {
+            // a knows no store peer: b dials it (b's static node), and a learns from identify that b speaks sync.
+            na = await RunningNode.StartAsync(a, [], Hour, metricsPort);
+            await na.PushAsync(12, "a1");
+            nb = await RunningNode.StartAsync(b, [a], Hour);
+            await nb.PushAsync(7, "b1");
+            await WaitForConvergenceAsync([na, nb], 19, 90);
+            string withB = $"Store sync with {b.PeerId}";
+            await WaitForLogAsync(na, withB); // a initiated a sync with the discovered peer
+            await WaitForLogAsync(nb, $"Store sync with {a.PeerId}"); // b synced its static peer at start-up
+            // Progress: sessions (to fetch, bytes) and transfers (fetched, bytes) in a's log ...
+            Assert.Matches(@"Store sync with \S+ \(whole history\): \d+ sessions, \d+ round trips, \d+ to fetch, \d+ sent, [1-9]\d* B out, [1-9]\d* B in", na.Log);
+            await WaitForLogAsync(na, $"Transfer from {b.PeerId}: ");
+            Assert.Matches(@"Transfer from \S+: [1-9]\d* messages fetched \(\d+ received, [1-9]\d* B\)", na.Log);
+            // ... and in its metrics: all 7 of b's messages found missing and fetched, bytes both ways.
+            using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) })
+            {
+                var text = await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics");
+                double Metric(string name, params (string, string)[] labels) =>
+                    NodeTestPeers.Sample(text, name, labels) ?? throw new Xunit.Sdk.XunitException($"no {name} in:\n{string.Join('\n', text.Split('\n').Where(l => l.StartsWith("storesync_sync", StringComparison.Ordinal)))}");
+                Assert.Equal(7, Metric("storesync_sync_items_fetched_total"));
+                Assert.True(Metric("storesync_sync_items_to_fetch_total") >= 7);
+                Assert.True(Metric("storesync_sync_items_sent_total") >= 1);
+                foreach (var (protocol, direction) in new[] { ("reconciliation", "in"), ("reconciliation", "out"), ("transfer", "in") })
+                    Assert.True(Metric("storesync_sync_bytes_total", ("protocol", protocol), ("direction", direction)) > 0, $"{protocol} {direction}");
+                Assert.Equal(19, Metric("storesync_sync_index_messages", ("pubsub_topic", Topic)));
+            }
+
+            // b goes away and comes back: a syncs it again as soon as it has reconnected, and b as soon as it has restarted.
+            int before = Count(na.Log, withB);
+            await nb.StopAsync();
+            await nb.DisposeAsync();
+            nb = null;
+            await na.PushAsync(5, "a2");
+            nb = await RunningNode.StartAsync(b, [a], Hour);
+            await WaitForConvergenceAsync([na, nb], 24, 90);
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (Count(na.Log, withB) <= before)
+            {
+                if (DateTime.UtcNow > deadline) throw new TimeoutException($"a did not sync b again after the reconnect:\n{na.Log}");
+                await Task.Delay(200);
+            }
+            await WaitForLogAsync(nb, $"Store sync with {a.PeerId}");
+        }
+        finally
+        {
+            foreach (var n in new[] { na, nb })
+            {
+                if (n is null) continue;
+                await n.StopAsync();
+                await n.DisposeAsync();
+            }
         }
     }
 

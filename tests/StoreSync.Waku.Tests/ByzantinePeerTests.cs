@@ -104,6 +104,20 @@ public sealed class ByzantinePeerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_oversized_transfer_frame_is_refused_before_it_is_read_and_penalised()
+    {
+        var transfer = await _attacker.NewStreamAsync(_node.PeerId, TransferProtocol.ProtocolId, Timeout);
+        var prefix = new byte[10];
+        int n = Varint.Write(prefix, (ulong)TransferProtocol.MaxFrameBytes(MessageValidator.DefaultMaxMessageBytes) + 1); // one byte too many
+        await transfer.WriteAsync(prefix.AsMemory(0, n), Timeout);
+        await transfer.WriteAsync(new byte[] { 0x0a, 0x0e }, Timeout);
+        await DrainAsync(transfer);
+
+        await SyncOverLibp2pTests.WaitUntil(() => _node.Penalties.ScoreOf(Attacker) == PeerPenalties.PointsFor(PenaltyReason.OversizedFrame), "the oversized frame is penalised");
+        AssertStoreUntouched();
+    }
+
+    [Fact]
     public async Task Bogus_fingerprints_forever_are_cut_off_by_the_round_cap()
     {
         var rng = new Random(2);

@@ -25,6 +25,9 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
     readonly IResourceGovernor _governor = governor ?? UnlimitedGovernor.Instance;
     readonly SyncNetworkLimits _limits = limits ?? SyncNetworkLimits.Default;
 
+    /// <summary>A long transfer (a node far behind) logs its progress every this many messages stored, and once at its end.</summary>
+    public const int ProgressEvery = 10_000;
+
     public void Attach(Libp2pHost host) => host.SetStreamHandler(TransferProtocol.ProtocolId, HandleAsync);
 
     internal async Task HandleAsync(Libp2pStream stream, CancellationToken ct)
@@ -38,6 +41,7 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
             return;
         }
         int received = 0, stored = 0;
+        long bytes = 0;
         try
         {
             while (true)
@@ -64,6 +68,7 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
                 }
                 if (frame is null) break;
                 received++;
+                bytes += SyncFrame.WireSize(frame.Length);
                 metrics.Bytes.Add(SyncFrame.WireSize(frame.Length), SyncMetrics.Tag("protocol", "transfer"), SyncMetrics.Tag("direction", "in"));
                 long cpu = ThreadCpuTime.Now();
                 var receiving = ReceiveAsync(peer, frame, ct);
@@ -72,14 +77,17 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
                 var outcome = await receiving.ConfigureAwait(false);
                 // History download: holding the next read until the bytes are paid for closes the yamux window on the sender.
                 await _governor.HistoryDownload(ScopeOf(frame)).WaitAsync(SyncFrame.WireSize(frame.Length), ct).ConfigureAwait(false);
-                if (outcome == Outcome.Stored) stored++;
+                if (outcome == Outcome.Stored && ++stored % ProgressEvery == 0)
+                    logger.LogInformation("Transfer from {Peer}: {Stored} messages fetched so far ({Received} received, {Bytes} B)", peer, stored, received, bytes);
                 if (outcome == Outcome.Banned) { stream.Reset(); return; }
             }
         }
         finally
         {
             sessions.CloseTransfer(peer);
-            if (received > 0) logger.LogDebug("Transfer from {Peer}: {Received} messages received, {Stored} newly stored", peer, received, stored);
+            if (received > 0)
+                logger.Log(stored > 0 ? LogLevel.Information : LogLevel.Debug, "Transfer from {Peer}: {Stored} messages fetched ({Received} received, {Bytes} B)",
+                    peer, stored, received, bytes);
         }
     }
 
