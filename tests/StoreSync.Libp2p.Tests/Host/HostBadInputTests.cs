@@ -155,6 +155,49 @@ public class HostBadInputTests
     }
 
     [Fact]
+    public async Task A_stream_that_never_negotiates_is_reset_and_its_connection_stays()
+    {
+        var (server, client, good, logs) = await SetupAsync(TestHosts.Options with { StreamNegotiationTimeout = TimeSpan.FromSeconds(1) });
+        await using (server) await using (client)
+        {
+            var ct = TestHosts.Timeout();
+            await using var raw = await RawPeer.ConnectAsync(server.ListenAddresses[0], ct);
+            await raw.UpgradeAsync(Security, ct);
+            // Opens stream 1 and never sends a multistream header on it.
+            await raw.Stream.WriteAsync(Frame(YamuxFrameType.WindowUpdate, YamuxFlags.Syn, 1, 0), ct);
+            await raw.Stream.FlushAsync(ct);
+            await ReadUntilAsync(raw.Stream, h => h.StreamId == 1 && h.Flags.HasFlag(YamuxFlags.Rst), ct);
+            await logs.WaitForAsync("(negotiating)", TimeSpan.FromSeconds(10));
+            // The session itself is still served: a yamux ping is answered.
+            await raw.Stream.WriteAsync(Frame(YamuxFrameType.Ping, YamuxFlags.Syn, 0, 77), ct);
+            await raw.Stream.FlushAsync(ct);
+            await ReadUntilAsync(raw.Stream, h => h.Type == YamuxFrameType.Ping && h.Flags.HasFlag(YamuxFlags.Ack) && h.Length == 77, ct);
+            await AssertStillServesAsync(server, client, good);
+        }
+    }
+
+    /// <summary>Reads yamux frames (skipping Data payloads) until one matches; bounded by count and <paramref name="ct"/>.</summary>
+    static async Task ReadUntilAsync(Stream s, Func<YamuxFrameHeader, bool> match, CancellationToken ct)
+    {
+        var header = new byte[YamuxFrameHeader.Size];
+        var skip = new byte[64 * 1024];
+        for (int i = 0; i < 10_000; i++)
+        {
+            await s.ReadExactlyAsync(header, ct);
+            var h = YamuxFrameHeader.Read(header);
+            if (h.Type == YamuxFrameType.Data)
+                for (long left = h.Length; left > 0;)
+                {
+                    int n = (int)Math.Min(left, skip.Length);
+                    await s.ReadExactlyAsync(skip.AsMemory(0, n), ct);
+                    left -= n;
+                }
+            if (match(h)) return;
+        }
+        throw new InvalidOperationException("no matching frame in 10,000");
+    }
+
+    [Fact]
     public async Task An_oversized_yamux_frame_closes_only_that_connection_without_allocating_it()
     {
         var (server, client, good, logs) = await SetupAsync();

@@ -205,6 +205,34 @@ public class HostTests
     }
 
     [Fact]
+    public async Task Streams_beyond_the_per_connection_limit_are_reset_and_the_connection_stays()
+    {
+        var ct = TestHosts.Timeout();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await TestHosts.StartAsync(TestHosts.Options with { MaxStreamsPerConnection = 3 });
+        server.SetStreamHandler("/storesync/test/hold/1.0.0", async (_, c) => await release.Task.WaitAsync(c));
+        await using var client = await TestHosts.StartAsync();
+        var connection = await client.DialAsync(server.ListenAddresses[0], ct);
+        await connection.Identified.WaitAsync(ct);
+        var serverSide = server.FindConnection(client.PeerId)!;
+        await serverSide.Identified.WaitAsync(ct);
+        for (int i = 0; i < 500 && serverSide.ActiveStreams > 0; i++) await Task.Delay(10, ct); // the identify streams wind down
+        Assert.Equal(0, serverSide.ActiveStreams);
+
+        var held = new List<Libp2pStream>();
+        for (int i = 0; i < 3; i++) held.Add(await connection.NewStreamAsync("/storesync/test/hold/1.0.0", ct));
+        Assert.Equal(3, serverSide.ActiveStreams);
+        await Assert.ThrowsAnyAsync<IOException>(() => connection.NewStreamAsync("/storesync/test/hold/1.0.0", ct)); // RST for the SYN
+        Assert.False(connection.IsClosed);
+
+        release.SetResult();
+        foreach (var s in held) await s.DisposeAsync();
+        for (int i = 0; i < 500 && serverSide.ActiveStreams > 0; i++) await Task.Delay(10, ct);
+        await using var again = await connection.NewStreamAsync(TestHosts.EchoProtocol, ct);
+        Assert.Equal([7, 8], await TestHosts.EchoRoundTripAsync(again, [7, 8], () => again.CloseWriteAsync(ct), ct));
+    }
+
+    [Fact]
     public async Task Reset_reaches_the_peer()
     {
         var ct = TestHosts.Timeout();
