@@ -14,6 +14,7 @@ public static class Program
         ["retention"] = args => Task.FromResult(RetentionBenchmark.Run(args)),
         ["index"] = args => Task.FromResult(FingerprintIndexBenchmark.Run(args)),
         ["communities"] = args => Task.FromResult(CommunityBenchmark.Run(args)),
+        ["bandwidth"] = BandwidthBenchmark.RunAsync,
     };
 
     public static async Task<int> Main(string[] args)

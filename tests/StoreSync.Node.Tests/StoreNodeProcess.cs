@@ -67,7 +67,11 @@ public sealed partial class StoreNodeProcess : IAsyncDisposable
     public static async Task<StoreNodeProcess> StartAsync(StoreNodeSettings settings, IReadOnlyDictionary<string, string>? environment = null)
     {
         var dataDir = settings.DataDir ?? Directory.CreateTempSubdirectory("storesync-node-").FullName;
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // Through env(1) with SIGINT back at its default: a suite started in the background by a non-interactive shell inherits
+        // SIGINT ignored, and a process that starts with it ignored keeps ignoring it, so SendSigint would test the shell, not the node.
+        var start = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add("dotnet");
         start.Environment["DOTNET_NOLOGO"] = "1";
         if (settings.WorkingDirectory is not null) start.WorkingDirectory = settings.WorkingDirectory;
         foreach (var (k, v) in environment ?? new Dictionary<string, string>()) start.Environment[k] = v;

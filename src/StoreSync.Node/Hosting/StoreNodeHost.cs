@@ -99,6 +99,7 @@ public static class StoreNodeHost
         builder.Services.AddSingleton<SyncFiguresSource>();
         builder.Services.AddSingleton<IFiguresSource>(sp => sp.GetRequiredService<SyncFiguresSource>());
         builder.Services.AddSingleton<StoreSyncClient>();
+        builder.Services.AddSingleton<IBackfillLimits>(sp => new EvictorBackfillLimits(sp.GetRequiredService<Evictor>(), options.MaxMessageBytes));
         builder.Services.AddSingleton<StoreSyncService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StoreSyncService>());
         builder.Services.AddSingleton<NetworkService>();

@@ -29,8 +29,11 @@ namespace StoreSync.Node.Hosting;
 /// </remarks>
 public sealed class StoreSyncService(Libp2pHost host, NodeOptions options, SyncIndexes indexes, ReconciliationService reconciliation,
     TransferService transfer, PeerPenalties penalties, StoreSyncClient client, SyncMetrics metrics,
-    ILogger<StoreSyncService> logger, ICommunityPolicy? policy = null) : IHostedService
+    ILogger<StoreSyncService> logger, ICommunityPolicy? policy = null, IBackfillLimits? backfill = null) : IHostedService
 {
+    /// <summary>The first (newest) window of a backfill walk; each next, older window is twice as long.</summary>
+    public static readonly TimeSpan FirstBackfillWindow = TimeSpan.FromHours(1);
+
     /// <summary>Each next run is the interval times a random factor in [1 − spread, 1 + spread].</summary>
     public const double ScheduleSpread = 0.1;
 
@@ -172,9 +175,13 @@ public sealed class StoreSyncService(Libp2pHost host, NodeOptions options, SyncI
         {
             foreach (var scope in ScopesToSync())
             {
-                // The whole history starts at the horizon (the client applies it); the recent window at now − range.
+                // The whole history starts at the horizon (the client applies it); the recent window at now − range. Under a
+                // storage limit the whole history is walked newest first and stops at the limit (native peers only).
                 long start = history ? long.MinValue + 1 : recentStart;
-                var result = await client.SyncAsync(peer, scope, start, end, nwakuOnly ? SyncModes.Nwaku : SyncModes.Any, ct).ConfigureAwait(false);
+                var modes = nwakuOnly ? SyncModes.Nwaku : SyncModes.Any;
+                var result = history && backfill is not null && backfill.IsLimited(scope)
+                    ? await BackfillAsync(peer, scope, end, modes, ct).ConfigureAwait(false)
+                    : await client.SyncAsync(peer, scope, start, end, modes, ct).ConfigureAwait(false);
                 if (result is null) continue;
                 if (result.Mode == "nwaku" && !nwakuOnly)
                 {
@@ -227,6 +234,52 @@ public sealed class StoreSyncService(Libp2pHost host, NodeOptions options, SyncI
             logger.LogInformation("Store sync with {Peer} ({Window}): {Sessions} sessions, {RoundTrips} round trips, {ToFetch} to fetch, {ToSend} sent, {Out} B out, {In} B in{Capped}",
                 peer, history ? "whole history" : "recent window", sessions, roundTrips, toFetch, toSend, bytesOut, bytesIn, capped ? "; more to do, again in 1 s" : "");
         _wake.Release();
+    }
+
+    /// <summary>
+    /// The whole history of a scope under a storage limit, newest first (issue 6's backfill): windows [end − 1 h, end), then
+    /// each older window twice as long, down to the retention horizon; after each window the peer's pushes are awaited, and
+    /// the walk stops once the limit is reached (eviction raised the horizon, or a window brought messages and the scope is full). A scope in sync costs one
+    /// round trip per window; one far behind fetches its newest history first and no more than about one window beyond its
+    /// limit. Returns the figures of all its sessions summed (the last one's outcome), null if none ran.
+    /// </summary>
+    async Task<SyncSessionResult?> BackfillAsync(PeerId peer, SyncScope scope, long end, SyncModes modes, CancellationToken ct)
+    {
+        long horizon = backfill!.SyncStart(scope), upper = end, width = FirstBackfillWindow.Ticks * 100;
+        // Nothing older than the earliest plausible timestamp is ever stored (spec/message.md), so the walk's windows end there:
+        // about 17 windows from today, one round trip each when in sync; the last one covers all the rest down to the horizon.
+        long floor = Math.Max(horizon, MessageValidator.EarliestPlausibleTimestamp);
+        SyncSessionResult? total = null;
+        int windows = 0;
+        while (upper > floor)
+        {
+            long lower = upper - floor <= width ? long.MinValue + 1 : upper - width;
+            var result = await client.SyncAsync(peer, scope, lower, upper, modes, awaitTransfer: true, ct).ConfigureAwait(false);
+            if (result is null) break;
+            windows++;
+            total = total is null ? result : result with
+            {
+                FramesSent = total.FramesSent + result.FramesSent, FramesReceived = total.FramesReceived + result.FramesReceived,
+                BytesSent = total.BytesSent + result.BytesSent, BytesReceived = total.BytesReceived + result.BytesReceived,
+                ToSend = total.ToSend + result.ToSend, ToReceive = total.ToReceive + result.ToReceive,
+                Pushed = total.Pushed + result.Pushed, TransferBytesSent = total.TransferBytesSent + result.TransferBytesSent,
+                Duration = total.Duration + result.Duration,
+            };
+            // nwaku mode has no history beyond its peer's range; a failed or capped window is retried by the schedule.
+            if (result.Mode == "nwaku" || !result.Completed) break;
+            // Full and still fetching: eviction takes the oldest next, so older windows would only bring what goes at once. Full
+            // but in sync: keep walking (cheap), a gap further back above the horizon is still wanted.
+            if (backfill.SyncStart(scope) > horizon || (result.ToReceive > 0 && backfill.IsFull(scope)))
+            {
+                logger.LogInformation("Backfill of [{Pubsub}] × [{Content}] from {Peer} stopped at its storage limit after {Windows} windows (newest first)",
+                    string.Join(", ", scope.PubsubTopics), string.Join(", ", scope.ContentTopics), peer, windows);
+                break;
+            }
+            if (lower == long.MinValue + 1) break;
+            upper = lower;
+            width = width > long.MaxValue / 2 ? long.MaxValue : width * 2;
+        }
+        return total;
     }
 
     /// <summary>What to reconcile with each peer: the community policy's scopes (every served pubsub topic on a node without

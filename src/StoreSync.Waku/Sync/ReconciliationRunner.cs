@@ -30,8 +30,12 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
     public ICommunityPolicy? Policy => policy;
 
     /// <summary>The item source of an agreed scope, refused when the community policy does not let the whole scope be synced.</summary>
-    public Func<SyncScope, ISyncItemSource> Sources(SyncIndexes indexes) => scope =>
+    public Func<SyncScope, ISyncItemSource> Sources(SyncIndexes indexes) => Sources(indexes, null);
+
+    /// <summary>As <see cref="Sources(SyncIndexes)"/>, remembering the agreed scope in <paramref name="agreed"/> (also when refused).</summary>
+    public Func<SyncScope, ISyncItemSource> Sources(SyncIndexes indexes, AgreedScope? agreed) => scope =>
     {
+        if (agreed is not null) agreed.Scope = scope;
         if (policy is not null && !policy.IsSyncable(scope))
             throw new SyncScopeRefusedException($"scope [{string.Join(", ", scope.PubsubTopics)}] × [{string.Join(", ", scope.ContentTopics)}] may not be synced (community opt-in or owner's switch)");
         return indexes.SourceFor(scope);
@@ -42,7 +46,8 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
     /// <summary>Raised when a session (either role) has ended and its pushes are written.</summary>
     public event Action<SyncSessionResult>? SessionEnded;
 
-    public async Task<SyncSessionResult> RunAsync(Libp2pStream stream, ReconciliationSession session, SyncSessions.SessionLease lease, bool initiator, CancellationToken ct)
+    public async Task<SyncSessionResult> RunAsync(Libp2pStream stream, ReconciliationSession session, SyncSessions.SessionLease lease, bool initiator, CancellationToken ct,
+        AgreedScope? agreed = null)
     {
         var peer = stream.RemotePeer;
         bool nwaku = session is not NativeReconciliation;
@@ -52,7 +57,7 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(_limits.SessionTimeout);
         await using var sender = new TransferSender(host, store, peer, metrics, logger, _limits.MaxDifferencesPerSession, deadline.Token,
-            policy is null ? null : policy.MaySync, _governor);
+            policy is null ? null : policy.MaySync, _governor, lease);
         var io = new ThrottledStream(stream, _governor.HistoryDownload(TrafficScope.None), _governor.HistoryUpload(TrafficScope.None));
         var pushed = nwaku ? new HashSet<SyncItem>() : null;
         string? error = null;
@@ -68,7 +73,7 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
 
         try
         {
-            if (initiator) await WriteAsync(Compute(stream.Protocol, session.Initiate)).ConfigureAwait(false);
+            if (initiator) await WriteAsync(Compute(stream.Protocol, agreed, session.Initiate)).ConfigureAwait(false);
             while (!session.IsFinished)
             {
                 byte[]? frame;
@@ -80,7 +85,7 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
                 if (frame is null) { error = "the peer closed the stream before the session ended"; break; }
                 bytesIn += SyncFrame.WireSize(frame.Length);
                 metrics.Frames.Add(1, modeTag, SyncMetrics.Tag("direction", "in"));
-                var reply = Compute(stream.Protocol, () => session.Receive(frame));
+                var reply = Compute(stream.Protocol, agreed, () => session.Receive(frame));
                 if (pushed is not null) PushNew(session, pushed, sender);
                 if (session.ToSend.Count + session.ToReceive.Count > _limits.MaxDifferencesPerSession)
                 {
@@ -151,6 +156,7 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
             Pushed = sender.Sent,
             TransferBytesSent = sender.BytesSent,
             Duration = Stopwatch.GetElapsedTime(started),
+            Scope = agreed?.Scope,
         };
         Record(result, modeTag);
         try { SessionEnded?.Invoke(result); }
@@ -160,14 +166,19 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
 
     // One frame's fingerprints and item reads share one RocksDB snapshot and iterator instead of one each (spec/sync.md §5.2).
     // Synchronous on purpose: the shared reads belong to this thread, and its CPU time is booked to the governor.
-    T Compute<T>(string protocol, Func<T> step)
+    // CPU is booked to the communities of the agreed scope once it is known and names one pubsub topic (the scheduler's
+    // sessions do); before that, or over several pubsub topics, to the node only.
+    T Compute<T>(string protocol, AgreedScope? agreed, Func<T> step)
     {
         using var reads = store.ShareReads();
         long cpu = ThreadCpuTime.Now();
         var result = step();
-        if (cpu != 0) _governor.RecordCpu(protocol, TrafficScope.None, ThreadCpuTime.Now() - cpu);
+        if (cpu != 0) _governor.RecordCpu(protocol, CpuScope(agreed?.Scope), ThreadCpuTime.Now() - cpu);
         return result;
     }
+
+    static TrafficScope CpuScope(SyncScope? scope) =>
+        scope is { PubsubTopics.Count: 1 } ? new TrafficScope(scope.PubsubTopics[0], scope.ContentTopics) : TrafficScope.None;
 
     // nwaku accepts pushes only while its session runs, so in that mode what a frame reveals is pushed at once.
     static void PushNew(ReconciliationSession session, HashSet<SyncItem> pushed, TransferSender sender)

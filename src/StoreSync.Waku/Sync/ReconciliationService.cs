@@ -31,18 +31,19 @@ public sealed class ReconciliationService(SyncIndexes indexes, ReconciliationRun
             return;
         }
         ReconciliationSession session;
+        var agreed = new AgreedScope();
         if (native)
         {
             // Our horizon is that of the scope the peer's Open agrees on (not of everything we serve): spec/sync.md §4.
-            session = new NativeReconciliation(indexes.LocalScope, runner.Sources(indexes)) { HorizonOf = horizon.HorizonOf };
+            session = new NativeReconciliation(indexes.LocalScope, runner.Sources(indexes, agreed)) { HorizonOf = horizon.HorizonOf };
         }
         else
         {
-            session = new NwakuReconciliation(indexes.LocalScope, runner.Sources(indexes));
+            session = new NwakuReconciliation(indexes.LocalScope, runner.Sources(indexes, agreed));
             // In nwaku mode the side with nothing in a range is never told what it will receive: accept the peer's pushes in
             // our topics while the session runs (and briefly after), not only the announced ones.
             lease.AllowWindow(indexes.PubsubTopics, long.MinValue, long.MaxValue);
         }
-        await runner.RunAsync(stream, session, lease, initiator: false, ct).ConfigureAwait(false);
+        await runner.RunAsync(stream, session, lease, initiator: false, ct, agreed).ConfigureAwait(false);
     }
 }

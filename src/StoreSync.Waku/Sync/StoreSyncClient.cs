@@ -23,7 +23,17 @@ public sealed class StoreSyncClient(Libp2pHost host, SyncIndexes indexes, Reconc
     /// <returns>The session's figures; null when a session with that peer could not start (too many running, or nothing to reconcile).</returns>
     /// <exception cref="IOException">The peer could not be reached.</exception>
     /// <exception cref="Libp2p.Multistream.MultistreamException">The peer speaks none of the proposed protocols.</exception>
-    public async Task<SyncSessionResult?> SyncAsync(PeerId peer, SyncScope scope, long start, long end, SyncModes modes, CancellationToken ct)
+    public Task<SyncSessionResult?> SyncAsync(PeerId peer, SyncScope scope, long start, long end, SyncModes modes, CancellationToken ct) =>
+        SyncAsync(peer, scope, start, end, modes, awaitTransfer: false, ct);
+
+    /// <summary>How long <see cref="SyncAsync(PeerId, SyncScope, long, long, SyncModes, bool, CancellationToken)"/> waits for the
+    /// next pushed message before it stops waiting for the rest.</summary>
+    public static readonly TimeSpan TransferQuiet = TimeSpan.FromSeconds(30);
+
+    /// <summary>As the other overload; with <paramref name="awaitTransfer"/> it returns only once the peer has pushed what the
+    /// session found missing here (or nothing came for <see cref="TransferQuiet"/>), so the caller sees the store after it
+    /// (backfill walks one time window at a time).</summary>
+    public async Task<SyncSessionResult?> SyncAsync(PeerId peer, SyncScope scope, long start, long end, SyncModes modes, bool awaitTransfer, CancellationToken ct)
     {
         long from = Math.Max(start, horizon.HorizonOf(scope));
         if (from >= end) return null;
@@ -40,16 +50,20 @@ public sealed class StoreSyncClient(Libp2pHost host, SyncIndexes indexes, Reconc
         await using (stream.ConfigureAwait(false))
         {
             ReconciliationSession session;
+            var agreed = new AgreedScope();
             if (stream.Protocol == NativeReconciliation.ProtocolId)
             {
-                session = new NativeReconciliation(scope, runner.Sources(indexes), from, end, horizon.HorizonOf(scope));
+                session = new NativeReconciliation(scope, runner.Sources(indexes, agreed), from, end, horizon.HorizonOf(scope));
             }
             else
             {
-                session = new NwakuReconciliation(scope, runner.Sources(indexes), from, end);
+                session = new NwakuReconciliation(scope, runner.Sources(indexes, agreed), from, end);
                 lease.AllowWindow(scope.PubsubTopics, from, end);
             }
-            return await runner.RunAsync(stream, session, lease, initiator: true, ct).ConfigureAwait(false);
+            var result = await runner.RunAsync(stream, session, lease, initiator: true, ct, agreed).ConfigureAwait(false);
+            if (awaitTransfer && result.Completed && result.ToReceive > 0)
+                await lease.WaitDeliveredAsync(result.ToReceive, TransferQuiet, ct).ConfigureAwait(false);
+            return result;
         }
     }
 }

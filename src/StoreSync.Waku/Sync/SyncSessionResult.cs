@@ -1,4 +1,5 @@
 using StoreSync.Libp2p.Identity;
+using StoreSync.Reconciliation;
 
 namespace StoreSync.Waku.Sync;
 
@@ -40,6 +41,9 @@ public sealed record SyncSessionResult
     public long TransferBytesSent { get; init; }
 
     public TimeSpan Duration { get; init; }
+
+    /// <summary>The scope the session agreed on, when the caller asked for it (<see cref="AgreedScope"/>); null = unknown.</summary>
+    public SyncScope? Scope { get; init; }
 
     public override string ToString() =>
         $"{Mode} {(Initiator ? "initiator" : "responder")} with {Peer}: {(Completed ? "completed" : "stopped: " + Error)}, {RoundTrips} round trips, " +

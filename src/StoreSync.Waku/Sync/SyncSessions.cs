@@ -19,7 +19,11 @@ public enum TransferVerdict
 /// <summary>Sessions running with each peer (bounded per peer and in total) and the messages they told us to expect by transfer.</summary>
 /// <remarks>
 /// A session's announced hashes and windows stay acceptable while it runs and for <see cref="SyncNetworkLimits.TransferGrace"/>
-/// after. Memory is bounded by the differences sessions may find (<see cref="SyncNetworkLimits.MaxDifferencesPerSession"/>).
+/// after its last announced message arrived: a transfer paced by a bandwidth limit may take far longer than the grace, and
+/// each delivery proves the peer is still working through what the session announced. Memory is bounded by the differences
+/// sessions may find (<see cref="SyncNetworkLimits.MaxDifferencesPerSession"/>).
+/// Outgoing, the messages queued to a peer by a running session are <em>claimed</em> (<see cref="SessionLease.TryClaimPush"/>):
+/// a later session with the same peer that finds them missing again (they are still on their way) does not push them twice.
 /// </remarks>
 public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider? clock = null)
 {
@@ -73,17 +77,57 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
             if (!_peers.TryGetValue(peer, out var state)) return TransferVerdict.Unannounced;
             var now = _clock.GetUtcNow();
             // Not consumed: two sessions (one started by each side) may both push it, concurrently; copies are harmless.
-            if (state.Expected.TryGetValue(hash, out var lease) && lease.Expires > now) return TransferVerdict.Announced;
+            if (state.Expected.TryGetValue(hash, out var lease) && lease.Expires > now)
+            {
+                Refresh(lease, now);
+                lease.Delivered++;
+                state.LastDelivery = now;
+                return TransferVerdict.Announced;
+            }
             foreach (var w in state.Windows)
             {
                 if (w.Lease.Expires <= now || w.Remaining <= 0) continue;
                 if (timestamp < w.Start || timestamp >= w.End) continue;
                 if (w.PubsubTopics is not null && !w.PubsubTopics.Contains(pubsubTopic)) continue;
                 w.Remaining--;
+                Refresh(w.Lease, now);
+                w.Lease.Delivered++;
+                state.LastDelivery = now;
                 return TransferVerdict.InWindow;
             }
             return TransferVerdict.Unannounced;
         }
+    }
+
+    // An ended session's announcements stay valid for the grace after each delivery of one of them (a paced transfer).
+    void Refresh(SessionLease lease, DateTimeOffset now)
+    {
+        if (lease.Expires != DateTimeOffset.MaxValue) lease.Expires = now + _limits.TransferGrace;
+    }
+
+    bool TryClaim(SessionLease lease, in MessageHash hash)
+    {
+        lock (_lock)
+        {
+            var pushing = lease.State.Pushing;
+            if (pushing.Count >= _limits.MaxDifferencesPerSession * _limits.MaxSessionsPerPeer) return true; // beyond the bound: push, copies are harmless
+            return pushing.TryAdd(hash, lease) || ReferenceEquals(pushing[hash], lease);
+        }
+    }
+
+    void Release(SessionLease lease, in MessageHash hash)
+    {
+        lock (_lock)
+        {
+            if (lease.State.Pushing.TryGetValue(hash, out var owner) && ReferenceEquals(owner, lease)) lease.State.Pushing.Remove(hash);
+            Forget(lease.Peer, lease.State);
+        }
+    }
+
+    /// <summary>Messages queued to the peer by running sessions and not written yet (for tests and figures).</summary>
+    public int PushingCount(PeerId peer)
+    {
+        lock (_lock) return _peers.TryGetValue(peer, out var s) ? s.Pushing.Count : 0;
     }
 
     /// <summary>Takes one of the peer's transfer stream slots; false when it has as many open as allowed.</summary>
@@ -143,7 +187,7 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
     void Forget(PeerId peer, PeerState state)
     {
         Prune(state);
-        if (state.Sessions == 0 && state.TransferStreams == 0 && state.Expected.Count == 0 && state.Windows.Count == 0) _peers.Remove(peer);
+        if (state.Sessions == 0 && state.TransferStreams == 0 && state.Expected.Count == 0 && state.Windows.Count == 0 && state.Pushing.Count == 0) _peers.Remove(peer);
     }
 
     void End(SessionLease lease)
@@ -195,8 +239,29 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
     {
         public int Sessions, TransferStreams;
         public readonly Dictionary<MessageHash, SessionLease> Expected = [];
+        public readonly Dictionary<MessageHash, SessionLease> Pushing = [];
         public readonly List<Window> Windows = [];
         public TaskCompletionSource? Idle;
+        public DateTimeOffset LastDelivery;
+    }
+
+    /// <summary>How often <see cref="SessionLease.WaitDeliveredAsync"/> looks at the deliveries.</summary>
+    static readonly TimeSpan DeliveryPoll = TimeSpan.FromMilliseconds(100);
+
+    async Task<bool> WaitDelivered(SessionLease lease, int count, TimeSpan quiet, CancellationToken ct)
+    {
+        DateTimeOffset since = _clock.GetUtcNow();
+        while (true)
+        {
+            DateTimeOffset last;
+            lock (_lock)
+            {
+                if (lease.Delivered >= count) return true;
+                last = lease.State.LastDelivery > since ? lease.State.LastDelivery : since;
+            }
+            if (_clock.GetUtcNow() - last > quiet) return false;
+            await Task.Delay(DeliveryPoll, _clock, ct).ConfigureAwait(false);
+        }
     }
 
     internal sealed record Window(SessionLease Lease, HashSet<string>? PubsubTopics, long Start, long End)
@@ -223,11 +288,25 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
         internal bool Inbound { get; }
         internal DateTimeOffset Expires { get; set; } = DateTimeOffset.MaxValue;
 
+        /// <summary>Pushed messages judged by what this session announced (copies included).</summary>
+        internal int Delivered { get; set; }
+
+        /// <summary>Waits until the peer has pushed <paramref name="count"/> messages this session announced, or until nothing
+        /// announced by any session with the peer has arrived for <paramref name="quiet"/>; true in the first case.</summary>
+        public Task<bool> WaitDeliveredAsync(int count, TimeSpan quiet, CancellationToken ct) => _owner.WaitDelivered(this, count, quiet, ct);
+
         /// <summary>The peer will push these (they were found missing here).</summary>
         public void Expect(IEnumerable<SyncItem> items) => _owner.Expect(this, items);
 
         /// <summary>The peer may push unannounced messages of these pubsub topics (null = any) with start ≤ timestamp &lt; end.</summary>
         public void AllowWindow(IReadOnlyCollection<string>? pubsubTopics, long start, long end) => _owner.Allow(this, pubsubTopics, start, end);
+
+        /// <summary>Claims the push of <paramref name="hash"/> to the peer for this session; false when another running session
+        /// has it queued already (it is on its way: pushing it again would only spend bandwidth).</summary>
+        public bool TryClaimPush(in MessageHash hash) => _owner.TryClaim(this, hash);
+
+        /// <summary>Gives up the claim (the message was skipped, or the transfer stream ended).</summary>
+        public void ReleasePush(in MessageHash hash) => _owner.Release(this, hash);
 
         public void Dispose()
         {

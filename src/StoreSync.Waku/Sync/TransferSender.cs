@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using StoreSync.Core;
 using Microsoft.Extensions.Logging;
 using StoreSync.Libp2p.Bandwidth;
 using StoreSync.Libp2p.Host;
@@ -14,7 +15,10 @@ namespace StoreSync.Waku.Sync;
 /// Batches are queued as a session finds them (nwaku mode: frame by frame, because nwaku accepts pushes only while its session
 /// runs) or all at once at its end (native mode: one batch, so the whole backlog goes strictly newest first and a node that is
 /// far behind gets the present before the past). The stream is opened on the first message and closed by <see cref="CompleteAsync"/>.
-/// Messages evicted since the session found them are skipped.
+/// Messages evicted since the session found them are skipped. With a session lease, each queued message is claimed for this
+/// sender (<see cref="SyncSessions.SessionLease.TryClaimPush"/>): one another session with the peer already has on its way is
+/// not queued again, so a later session during a long paced transfer does not send the backlog twice. Claims are given up
+/// when the transfer stream ends (written frames may still be buffered at the peer until then).
 /// </remarks>
 public sealed class TransferSender : IAsyncDisposable
 {
@@ -31,11 +35,15 @@ public sealed class TransferSender : IAsyncDisposable
 
     readonly Func<string, string, bool>? _maySync;
     readonly IResourceGovernor _governor;
+    readonly SyncSessions.SessionLease? _lease;
+    readonly HashSet<MessageHash> _claimed = [];
+    readonly Lock _claimLock = new();
 
     /// <param name="maySync">Checked per message at send time (a community may be turned off mid-session); null lets all through.</param>
     public TransferSender(Libp2pHost host, MessageStore store, PeerId peer, SyncMetrics metrics, ILogger logger, int maxItems, CancellationToken ct,
-        Func<string, string, bool>? maySync = null, IResourceGovernor? governor = null)
+        Func<string, string, bool>? maySync = null, IResourceGovernor? governor = null, SyncSessions.SessionLease? lease = null)
     {
+        _lease = lease;
         _maySync = maySync;
         _governor = governor ?? UnlimitedGovernor.Instance;
         _host = host;
@@ -57,10 +65,39 @@ public sealed class TransferSender : IAsyncDisposable
     /// <summary>Queues items to push, newest first; beyond the per-session cap the rest waits for the next sync.</summary>
     public void Enqueue(IEnumerable<SyncItem> items)
     {
-        var batch = items.OrderByDescending(i => i).Take(Math.Max(0, _maxItems - _queued)).ToArray();
+        var batch = items.Where(Claim).OrderByDescending(i => i).Take(Math.Max(0, _maxItems - _queued)).ToArray();
         if (batch.Length == 0) return;
         _queued += batch.Length;
         _batches.Writer.TryWrite(batch);
+    }
+
+    bool Claim(SyncItem item)
+    {
+        if (_lease is null) return true;
+        lock (_claimLock)
+        {
+            if (_claimed.Contains(item.Hash)) return false;   // queued by this sender already (nwaku mode queues frame by frame)
+            if (!_lease.TryClaimPush(item.Hash)) return false;
+            _claimed.Add(item.Hash);
+            return true;
+        }
+    }
+
+    void Release(in MessageHash hash)
+    {
+        if (_lease is null) return;
+        lock (_claimLock)
+            if (_claimed.Remove(hash)) _lease.ReleasePush(hash);
+    }
+
+    void ReleaseAll()
+    {
+        if (_lease is null) return;
+        lock (_claimLock)
+        {
+            foreach (var h in _claimed) _lease.ReleasePush(h);
+            _claimed.Clear();
+        }
     }
 
     /// <summary>Waits until every queued message is written, then half-closes the stream.</summary>
@@ -80,8 +117,8 @@ public sealed class TransferSender : IAsyncDisposable
             {
                 foreach (var item in batch)
                 {
-                    if (!_store.TryGet(item.Hash, out var stored)) continue;
-                    if (_maySync is not null && !_maySync(stored.PubsubTopic, stored.Message.ContentTopic)) continue;
+                    if (!_store.TryGet(item.Hash, out var stored)) { Release(item.Hash); continue; }
+                    if (_maySync is not null && !_maySync(stored.PubsubTopic, stored.Message.ContentTopic)) { Release(item.Hash); continue; }
                     stream ??= await _host.NewStreamAsync(_peer, TransferProtocol.ProtocolId, ct).ConfigureAwait(false);
                     var frame = TransferProtocol.Encode(stored.PubsubTopic, stored.Message);
                     // History upload, charged to the message's communities and the node: paced chunk by chunk.
@@ -93,6 +130,8 @@ public sealed class TransferSender : IAsyncDisposable
                     BytesSent += wire;
                     _metrics.ItemsSent.Add(1);
                     _metrics.Bytes.Add(wire, SyncMetrics.Tag("protocol", "transfer"), SyncMetrics.Tag("direction", "out"));
+                    // The claim stays until the stream is done: a written frame may still wait in the peer's yamux window
+                    // (up to 1 MiB) while the peer's download limit holds its reads back.
                 }
             }
             if (stream is not null) await stream.CloseWriteAsync(ct).ConfigureAwait(false);
@@ -103,6 +142,7 @@ public sealed class TransferSender : IAsyncDisposable
         }
         finally
         {
+            ReleaseAll();
             if (stream is not null) await stream.DisposeAsync().ConfigureAwait(false);
         }
     }
@@ -112,6 +152,7 @@ public sealed class TransferSender : IAsyncDisposable
         _batches.Writer.TryComplete();
         _stop.Cancel();
         await _pump.ConfigureAwait(false);
+        ReleaseAll();
         _stop.Dispose();
     }
 }

@@ -25,6 +25,9 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
     readonly IResourceGovernor _governor = governor ?? UnlimitedGovernor.Instance;
     readonly SyncNetworkLimits _limits = limits ?? SyncNetworkLimits.Default;
 
+    /// <summary>Raised for every pushed message newly stored: the sender, the pubsub topic and the content topic (per-community figures).</summary>
+    public event Action<PeerId, string, string>? Fetched;
+
     /// <summary>A long transfer (a node far behind) logs its progress every this many messages stored, and once at its end.</summary>
     public const int ProgressEvery = 10_000;
 
@@ -151,6 +154,8 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
         }
         if (result.Duplicate) return Outcome.Known;
         metrics.ItemsFetched.Add(1);
+        try { Fetched?.Invoke(peer, pubsub, message.ContentTopic); }
+        catch (Exception e) { logger.LogError(e, "A fetched-message handler threw"); }
         return Outcome.Stored;
     }
 

@@ -17,6 +17,8 @@ namespace StoreSync.Interop.Tests.Dashboard;
 public sealed class DashboardTests(ITestOutputHelper output)
 {
     const string Pubsub = "/waku/2/rs/1/0";
+    const int PeerMessages = 5;
+    static readonly string[] SyncFlags = ["--store-sync-interval", "2", "--store-sync-history-interval", "4", "--store-sync-relay-jitter", "0"];
 
     static string ArtifactsDirectory()
     {
@@ -46,9 +48,32 @@ public sealed class DashboardTests(ITestOutputHelper output)
         await File.WriteAllTextAsync(config, """
             {"StoreSync": {"Communities": {"chat": {"PubsubTopics": ["/waku/2/rs/1/0"], "ContentTopics": ["/app/1/chat/proto"], "MaxBytes": 10000000}}}}
             """);
-        await using var node = await StoreNodeProcess.StartAsync(new StoreNodeSettings { Args = ["--shard", "0", "--config", config] });
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(180));
+        // A peer holding chat messages the dashboard's node lacks, so the row shows a real sync (last sync, peer, fetched).
+        await using var peer = await StoreNodeProcess.StartAsync(new StoreNodeSettings { Args = ["--shard", "0", "--config", config, .. SyncFlags] });
+        using (var peerHttp = new HttpClient { BaseAddress = peer.Rest, Timeout = TimeSpan.FromSeconds(30) })
+            for (int i = 0; i < PeerMessages; i++)
+            {
+                var push = await peerHttp.PostAsJsonAsync("/lightpush/v3/message", new
+                {
+                    pubsubTopic = Pubsub,
+                    message = new { payload = Convert.ToBase64String(BitConverter.GetBytes(i)), contentTopic = "/app/1/chat/proto", timestamp = Timestamp.Now() - 60 * Timestamp.NanosPerSecond },
+                }, timeout.Token);
+                Assert.True(push.IsSuccessStatusCode);
+            }
+        await using var node = await StoreNodeProcess.StartAsync(new StoreNodeSettings { Args = ["--shard", "0", "--config", config, "--staticnode", peer.Address, .. SyncFlags] });
         using var http = new HttpClient { BaseAddress = node.Rest, Timeout = TimeSpan.FromSeconds(30) };
+        // Bounded wait until the node has fetched the peer's messages by sync.
+        for (int i = 0; ; i++)
+        {
+            var chat = JsonDocument.Parse(await http.GetStringAsync("/admin/v1/communities/chat", timeout.Token)).RootElement;
+            if (chat.GetProperty("stored").GetProperty("messages").GetInt64() >= PeerMessages) break;
+            Assert.True(i < 600, "the node did not fetch the peer's messages in 60 s:\n" + node.Output);
+            await Task.Delay(100, timeout.Token);
+        }
+        // Stop the peer so that no sync traffic flows while the page is compared with the REST API; let running sessions end.
+        await peer.TerminateAsync();
+        await Task.Delay(1500, timeout.Token);
 
         // Real traffic: realtime pushes in, then a Store v3 query over libp2p paging them out as history.
         for (int i = 0; i < 25; i++)
@@ -65,12 +90,14 @@ public sealed class DashboardTests(ITestOutputHelper output)
             var request = new StoreQueryRequest { RequestId = "dash", IncludeData = true, PubsubTopic = Pubsub, PaginationLimit = 10 };
             int served = 0;
             await foreach (var page in new StoreQueryClient(client).QueryAllAsync(node.Multiaddr, request, ct: timeout.Token)) served += page.Messages.Count;
-            Assert.Equal(25, served);
+            Assert.Equal(25 + PeerMessages, served);
         }
 
         var screenshot = Path.Combine(ArtifactsDirectory(), "dashboard.png");
         var (before, after) = await DashboardBrowser.RunAsync(new Uri(node.Rest, "/dashboard?interval=500"), screenshot,
             "--fill", "#global-upload-limit=2048", "--click", "#global-limits-apply", "--wait-text", "#global-limits-result=limits set",
+            "--fill", "tr[data-community=\"chat\"] input[name=maxMiB]=5", "--click", "tr[data-community=\"chat\"] form.storage-limit button",
+            "--wait-text", "tr[data-community=\"chat\"] .storage-result=storage limit set",
             "--click", "tr[data-community=\"chat\"] .opt-in", "--wait-text", "tr[data-community=\"chat\"] .serving=not serving");
 
         // The figures on the page are the node's (no traffic flows meanwhile: the page's own polling is not charged).
@@ -89,10 +116,25 @@ public sealed class DashboardTests(ITestOutputHelper output)
         var chatTraffic = report.GetProperty("communities").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "chat");
         Assert.Equal(Total(chatTraffic.GetProperty("upload")).ToString(), before.Values["chat/upload-total"]);
         Assert.True(long.Parse(before.Values["chat/upload-total"]) > 25 * 2000, "the community's history traffic is on the page");
+        // CPU of its protocol handlers: the Store query that paged its messages out and the sync that brought the peer's in.
+        Assert.Equal(chatTraffic.GetProperty("cpu").GetProperty("totalSeconds").GetDouble(), double.Parse(before.Values["chat/cpu"], System.Globalization.CultureInfo.InvariantCulture), 9);
+        if (report.GetProperty("cpuSupported").GetBoolean())
+            foreach (var protocol in new[] { "/vac/waku/store-query/3.0.0", "/vac/waku/transfer/1.0.0", "/storesync/reconciliation/1.0.0" })
+                Assert.True(chatTraffic.GetProperty("cpu").GetProperty("byProtocol").GetProperty(protocol).GetDouble() > 0, $"chat: CPU of {protocol}");
         var chatBefore = JsonDocument.Parse(await http.GetStringAsync("/admin/v1/communities/chat", timeout.Token)).RootElement;
         Assert.Equal(chatBefore.GetProperty("stored").GetProperty("bytes").GetInt64().ToString(), before.Values["chat/stored-bytes"]);
         Assert.Contains("9.54 MiB", before.Texts["chat/stored-bytes"]); // the limit, 10,000,000 bytes
         Assert.Equal("true", before.Values["chat/opt-in"]);
+        Assert.Equal("10000000", before.Values["chat/storage-limit"]);
+
+        // The row's sync state is the community's own (per-community figures of the sessions and transfers).
+        var chatSync = chatTraffic.GetProperty("sync");
+        Assert.Equal(chatSync.GetProperty("itemsFetched").GetInt64().ToString(), before.Values["chat/sync-state"]);
+        Assert.True(chatSync.GetProperty("itemsFetched").GetInt64() >= PeerMessages);
+        Assert.Equal(1, chatSync.GetProperty("peerCount").GetInt32());
+        Assert.Equal(peer.PeerId, chatSync.GetProperty("peers")[0].GetProperty("peerId").GetString());
+        Assert.Contains("1 peer;", before.Texts["chat/sync-state"]);
+        Assert.Contains($"fetched {chatSync.GetProperty("itemsFetched").GetInt64()}", before.Texts["chat/sync-state"]);
 
         var (width, height) = CheckPng(screenshot);
         output.WriteLine($"screenshot {screenshot}: {width}x{height}, {new FileInfo(screenshot).Length} bytes");
@@ -104,6 +146,12 @@ public sealed class DashboardTests(ITestOutputHelper output)
         var limits = JsonDocument.Parse(await http.GetStringAsync("/admin/v1/bandwidth", timeout.Token)).RootElement.GetProperty("global");
         Assert.Equal(2048 * 1024, limits.GetProperty("uploadBytesPerSecond").GetInt64());
         Assert.True(File.Exists(Path.Combine(node.DataDir, "bandwidth.json")));
+
+        // The storage limit control changed the community's maxBytes on the node (5 MiB).
+        Assert.Equal((5L << 20).ToString(), after!.Values["chat/storage-limit"]);
+        var chatLimited = JsonDocument.Parse(await http.GetStringAsync("/admin/v1/communities/chat", timeout.Token)).RootElement;
+        Assert.Equal(5L << 20, chatLimited.GetProperty("maxBytes").GetInt64());
+        Assert.Equal(5L << 20, chatLimited.GetProperty("limits").GetProperty("maxBytes").GetInt64());
 
         // The opt-in toggle switched the community off on the node.
         Assert.Equal("false", after!.Values["chat/opt-in"]);

@@ -1,0 +1,75 @@
+using StoreSync.Core;
+using StoreSync.Libp2p.Identity;
+using StoreSync.Reconciliation;
+using StoreSync.Waku.Sync;
+
+namespace StoreSync.Waku.Tests;
+
+/// <summary>What a session announced stays acceptable through a long paced transfer, and what one session is pushing is not
+/// pushed again by a later session with the same peer (spec/sync.md §5.3).</summary>
+public sealed class SyncSessionsTests
+{
+    sealed class ManualClock : TimeProvider
+    {
+        public DateTimeOffset Now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    static readonly PeerId Peer = IdentityKey.Generate(KeyType.Ed25519).PeerId;
+    static MessageHash Hash(int i) => new((ulong)i, 1, 2, 3);
+    const string Topic = "/waku/2/rs/1/0";
+
+    [Fact]
+    public void Announcements_stay_valid_while_deliveries_keep_coming_and_expire_a_grace_after_the_last()
+    {
+        var clock = new ManualClock();
+        var sessions = new SyncSessions(clock: clock);
+        var grace = SyncNetworkLimits.Default.TransferGrace;
+        using (var lease = sessions.TryBegin(Peer, inbound: false)!)
+            lease.Expect(Enumerable.Range(0, 10).Select(i => new SyncItem(i, Hash(i))));
+
+        // A paced transfer: one announced message every 3/4 of the grace, long after the session ended.
+        for (int i = 0; i < 9; i++)
+        {
+            clock.Now += grace * 0.75;
+            Assert.Equal(TransferVerdict.Announced, sessions.Check(Peer, Topic, Hash(i), i));
+        }
+        // Deliveries stop: a grace later the rest is no longer expected.
+        clock.Now += grace + TimeSpan.FromSeconds(1);
+        Assert.Equal(TransferVerdict.Unannounced, sessions.Check(Peer, Topic, Hash(9), 9));
+    }
+
+    [Fact]
+    public void Without_deliveries_an_ended_session_s_announcements_expire_after_the_grace()
+    {
+        var clock = new ManualClock();
+        var sessions = new SyncSessions(clock: clock);
+        using (var lease = sessions.TryBegin(Peer, inbound: false)!)
+            lease.Expect([new SyncItem(1, Hash(1))]);
+        clock.Now += SyncNetworkLimits.Default.TransferGrace + TimeSpan.FromSeconds(1);
+        Assert.Equal(TransferVerdict.Unannounced, sessions.Check(Peer, Topic, Hash(1), 1));
+    }
+
+    [Fact]
+    public void A_message_claimed_by_one_session_is_not_claimed_by_another_until_released()
+    {
+        var sessions = new SyncSessions();
+        var first = sessions.TryBegin(Peer, inbound: true)!;
+        var second = sessions.TryBegin(Peer, inbound: false)!;
+        Assert.True(first.TryClaimPush(Hash(1)));
+        Assert.True(first.TryClaimPush(Hash(1)));     // the owner may ask again
+        Assert.False(second.TryClaimPush(Hash(1)));   // on its way already
+        Assert.True(second.TryClaimPush(Hash(2)));
+        Assert.Equal(2, sessions.PushingCount(Peer));
+        second.ReleasePush(Hash(1));                  // not its claim: no effect
+        Assert.False(second.TryClaimPush(Hash(1)));
+        first.ReleasePush(Hash(1));
+        Assert.True(second.TryClaimPush(Hash(1)));
+        second.ReleasePush(Hash(1));
+        second.ReleasePush(Hash(2));
+        first.Dispose();
+        second.Dispose();
+        Assert.Equal(0, sessions.PushingCount(Peer));
+        Assert.Equal(0, sessions.ActiveSessions(Peer));
+    }
+}
