@@ -58,7 +58,17 @@ public sealed partial class CommunityNodeTests : IDisposable
         public required int MetricsPort { get; init; }
         public required Task<string> Stderr { get; init; }
 
+        // The metrics port is chosen free, then bound by the node: another process of a parallel suite can take it in between.
         public static async Task<RunningNode> StartAsync(string data, string config, string workingDirectory)
+        {
+            for (int attempt = 1; ; attempt++)
+            {
+                try { return await StartOnceAsync(data, config, workingDirectory); }
+                catch (InvalidOperationException e) when (attempt < 3 && e.Message.Contains("HttpListener could not be started", StringComparison.Ordinal)) { }
+            }
+        }
+
+        static async Task<RunningNode> StartOnceAsync(string data, string config, string workingDirectory)
         {
             int metricsPort = FreePort();
             var info = StoresyncProcess.StartInfo("node", "--data-dir", data, "--config", config, "--rest-port", "0", "--metrics-server-port", metricsPort.ToString(),

@@ -64,7 +64,17 @@ public sealed partial class StoreNodeProcess : IAsyncDisposable
 
     public static Task<StoreNodeProcess> StartAsync(params string[] args) => StartAsync(new StoreNodeSettings { Args = args });
 
+    // The metrics port is chosen free, then bound by the node: another process of a parallel suite can take it in between.
     public static async Task<StoreNodeProcess> StartAsync(StoreNodeSettings settings, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try { return await StartOnceAsync(settings, environment); }
+            catch (InvalidOperationException e) when (attempt < 3 && e.Message.Contains("HttpListener could not be started", StringComparison.Ordinal)) { }
+        }
+    }
+
+    static async Task<StoreNodeProcess> StartOnceAsync(StoreNodeSettings settings, IReadOnlyDictionary<string, string>? environment)
     {
         var dataDir = settings.DataDir ?? Directory.CreateTempSubdirectory("storesync-node-").FullName;
         // Through env(1) with SIGINT back at its default: a suite started in the background by a non-interactive shell inherits
@@ -91,7 +101,11 @@ public sealed partial class StoreNodeProcess : IAsyncDisposable
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             while (node.Address.Length == 0 || (settings.Rest && node.Rest is null))
             {
-                if (node._process.HasExited) throw new InvalidOperationException($"node exited with {node._process.ExitCode}:\n{node.Output}");
+                if (node._process.HasExited)
+                {
+                    try { await Task.WhenAll(node._stdout, node._stderr).WaitAsync(TimeSpan.FromSeconds(5)); } catch (TimeoutException) { }
+                    throw new InvalidOperationException($"node exited with {node._process.ExitCode}:\n{node.Output}");
+                }
                 foreach (var line in node._output)
                 {
                     if (ListenLine().Match(line) is { Success: true } m) node.Address = m.Groups[1].Value;
