@@ -57,6 +57,10 @@ public sealed class SyncBandwidthTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>The lower bound on the time to store the rest after k of N were seen (see the remarks).</summary>
+    // The first sighting comes from an HTTP poll whose answer can arrive late on a loaded machine, which shortens the measured
+    // rest; unpaced, the same transfer takes well under a second, so 85 % of the paced minimum still proves the pacing.
+    const double Slack = 0.85;
+
     static double MinimumSeconds(long total, long firstSeen, long rate, long allowance) =>
         ((total - 1 - firstSeen) * (double)PayloadBytes - allowance) / rate;
 
@@ -82,7 +86,7 @@ public sealed class SyncBandwidthTests(ITestOutputHelper output) : IDisposable
         double minimum = MinimumSeconds(messages, firstSeen, rate, burst);
         output.WriteLine($"first seen {firstSeen} of {messages}; the rest took {elapsed.TotalSeconds:0.00} s (paced minimum {minimum:0.00} s at {rate / KiB} KiB/s)");
         Assert.True(minimum > 8, "the test must leave room for the limit to show");
-        Assert.True(elapsed.TotalSeconds >= minimum - 0.2, $"the rest of the sync took only {elapsed.TotalSeconds:0.00} s, below {minimum:0.00} s");
+        Assert.True(elapsed.TotalSeconds >= Slack * minimum, $"the rest of the sync took only {elapsed.TotalSeconds:0.00} s, below {minimum:0.00} s");
 
         var global = JsonDocument.Parse(await http.GetStringAsync("/admin/v1/figures")).RootElement.GetProperty("global");
         Assert.Equal(rate, global.GetProperty("download").GetProperty("limitBytesPerSecond").GetInt64());
@@ -141,7 +145,7 @@ public sealed class SyncBandwidthTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"slow: first seen {slowFirst}, the rest took {slowElapsed.TotalSeconds:0.00} s (paced minimum {minimum:0.00} s), " +
             $"most missing seen {slowMissing}; fast: {fastElapsed.TotalSeconds:0.00} s after its first");
         Assert.True(minimum > 5, "the test must leave room for the limit to show");
-        Assert.True(slowElapsed.TotalSeconds >= minimum - 0.2, $"the slow community's transfer took only {slowElapsed.TotalSeconds:0.00} s, below {minimum:0.00} s");
+        Assert.True(slowElapsed.TotalSeconds >= Slack * minimum, $"the slow community's transfer took only {slowElapsed.TotalSeconds:0.00} s, below {minimum:0.00} s");
         // While its transfer ran, the fetcher's figures said what its last session with the holder found missing (the first
         // session found all 30; later ones, every 2 s, find what has not arrived yet; under load a poll may miss the first).
         Assert.InRange(slowMissing, perCommunity / 2, perCommunity);
