@@ -56,7 +56,7 @@ public static class RequestReader
     }
 
     /// <summary>A read-only view that yields one already-read byte, then the rest of the stream.</summary>
-    sealed class FirstByteStream(byte first, Stream rest) : Stream
+    sealed class FirstByteStream(byte first, Stream rest) : ReadOnlyStream
     {
         bool _given;
 
@@ -68,18 +68,6 @@ public static class RequestReader
             buffer.Span[0] = first;
             return 1;
         }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("read asynchronously");
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override void Flush() { }
-        public override bool CanRead => true;
-        public override bool CanWrite => false;
-        public override bool CanSeek => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }
 

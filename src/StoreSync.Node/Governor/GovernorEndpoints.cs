@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using StoreSync.Libp2p;
 using StoreSync.Node.Dashboard;
 using StoreSync.Waku.Governor;
 
@@ -65,7 +66,7 @@ public sealed class GovernorEndpoints(BandwidthSettings settings, ResourceGovern
         && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '.' or '_' or '-');
 
     /// <summary>Counts the bytes read through it.</summary>
-    sealed class CountingStream(Stream inner) : Stream
+    sealed class CountingStream(Stream inner) : ReadOnlyStream
     {
         public long Count;
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
@@ -74,16 +75,6 @@ public sealed class GovernorEndpoints(BandwidthSettings settings, ResourceGovern
             Count += n;
             return n;
         }
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
         public override int Read(byte[] buffer, int offset, int count) { int n = inner.Read(buffer, offset, count); Count += n; return n; }
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override void Flush() { }
-        public override bool CanRead => true;
-        public override bool CanWrite => false;
-        public override bool CanSeek => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }
