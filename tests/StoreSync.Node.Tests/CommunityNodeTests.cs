@@ -1,8 +1,5 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -25,84 +22,32 @@ namespace StoreSync.Node.Tests;
 /// Communities on real <c>storesync node</c> processes: the configuration file, the admin REST API and the CLI, opt-in,
 /// the owner's signed switch across a restart, the authorship policy over light push (libp2p) and REST push, and figures.
 /// </summary>
-public sealed partial class CommunityNodeTests : IDisposable
+public sealed class CommunityNodeTests : IDisposable
 {
     const string P0 = "/waku/2/rs/1/0", Chat = "/chat/1/room/proto", Plain = "/plain/1/room/proto";
     readonly string _dir = Directory.CreateTempSubdirectory("storesync-community-node-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    [DllImport("libc", SetLastError = true)]
-    static extern int kill(int pid, int signal);
-
-    [GeneratedRegex(@"REST API listening on (http://\S+)")]
-    private static partial Regex RestLine();
-
-    [GeneratedRegex(@"storesync node listening on (/ip4/\S+)")]
-    private static partial Regex ListenLine();
-
-    static int FreePort()
+    /// <summary>A node process of these tests (<see cref="StoreNodeProcess"/> with the given config file and working folder)
+    /// and a REST client bound to it.</summary>
+    sealed class RunningNode(StoreNodeProcess process) : IAsyncDisposable
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+        public HttpClient Http { get; } = new() { BaseAddress = process.Rest, Timeout = TimeSpan.FromSeconds(20) };
+        public Uri Rest => process.Rest;
+        public Multiaddr Address => process.Multiaddr;
+        public Uri Metrics => process.Metrics!;
 
-    /// <summary>A node process; its REST address and libp2p address are read from its output.</summary>
-    sealed class RunningNode : IAsyncDisposable
-    {
-        public required Process Process { get; init; }
-        public required Uri Rest { get; init; }
-        public required Multiaddr Address { get; init; }
-        public required HttpClient Http { get; init; }
-        public required int MetricsPort { get; init; }
-        public required Task<string> Stderr { get; init; }
+        public static async Task<RunningNode> StartAsync(string data, string config, string workingDirectory) =>
+            new(await StoreNodeProcess.StartAsync(new StoreNodeSettings { DataDir = data, Metrics = true, WorkingDirectory = workingDirectory, Args = ["--config", config] }));
 
-        // The metrics port is chosen free, then bound by the node: another process of a parallel suite can take it in between.
-        public static async Task<RunningNode> StartAsync(string data, string config, string workingDirectory)
-        {
-            for (int attempt = 1; ; attempt++)
-            {
-                try { return await StartOnceAsync(data, config, workingDirectory); }
-                catch (InvalidOperationException e) when (attempt < 3 && e.Message.Contains("HttpListener could not be started", StringComparison.Ordinal)) { }
-            }
-        }
-
-        static async Task<RunningNode> StartOnceAsync(string data, string config, string workingDirectory)
-        {
-            int metricsPort = FreePort();
-            var info = StoresyncProcess.StartInfo("node", "--data-dir", data, "--config", config, "--rest-port", "0", "--metrics-server-port", metricsPort.ToString(),
-                "--tcp-port", "0", "--listen-address", "127.0.0.1");
-            info.WorkingDirectory = workingDirectory;
-            var process = Process.Start(info)!;
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            Uri? rest = null;
-            Multiaddr? address = null;
-            while (rest is null || address is null)
-            {
-                var line = await process.StandardOutput.ReadLineAsync(timeout.Token) ?? throw new InvalidOperationException("node exited: " + await stderr);
-                if (RestLine().Match(line) is { Success: true } r) rest = new Uri(r.Groups[1].Value);
-                if (ListenLine().Match(line) is { Success: true } l) address = Multiaddr.Parse(l.Groups[1].Value);
-            }
-            _ = Task.Run(async () => { while (await process.StandardOutput.ReadLineAsync() is not null) { } });
-            return new RunningNode { Process = process, Rest = rest, Address = address, Http = new HttpClient { BaseAddress = rest, Timeout = TimeSpan.FromSeconds(20) }, MetricsPort = metricsPort, Stderr = stderr };
-        }
-
-        public async Task StopAsync()
-        {
-            Assert.Equal(0, kill(Process.Id, 15));
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await Process.WaitForExitAsync(timeout.Token);
-            Assert.Equal(0, Process.ExitCode);
-        }
+        /// <summary>SIGTERM; the node must exit cleanly.</summary>
+        public async Task StopAsync() => Assert.Equal(0, await process.TerminateAsync());
 
         public async ValueTask DisposeAsync()
         {
-            if (!Process.HasExited) Process.Kill(entireProcessTree: true);
             Http.Dispose();
-            Process.Dispose();
-            await Task.CompletedTask;
+            await process.DisposeAsync();
         }
     }
 
@@ -233,7 +178,7 @@ public sealed partial class CommunityNodeTests : IDisposable
 
             // --- metrics with the community label ---
             using var metrics = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
-            var text = await metrics.GetStringAsync($"http://127.0.0.1:{node.MetricsPort}/metrics");
+            var text = await metrics.GetStringAsync(node.Metrics);
             Assert.Contains("storesync_community_messages{otel_scope_name=\"StoreSync\",community=\"chat\"} 5", text);
             Assert.Contains("storesync_community_owner_serving{otel_scope_name=\"StoreSync\",community=\"chat\"} 0", text);
             Assert.Contains("storesync_community_rejected_total{otel_scope_name=\"StoreSync\",community=\"chat\",reason=\"Unauthorised\"} 3", text);
