@@ -28,6 +28,7 @@ public sealed class MessageStore : IDisposable
     readonly TopicDictionary _topics;
     readonly TopicCounters _counters;
     readonly RetentionHorizons _horizons;
+    readonly BlobGarbageCollection _blobGarbage;
     readonly Lock _writeLock = new();
     readonly List<IMessageStoreObserver> _observers = [];
     readonly List<IStoreIngressFilter> _ingressFilters = [];
@@ -48,6 +49,8 @@ public sealed class MessageStore : IDisposable
         _topics = TopicDictionary.Load(db, _meta);
         _counters = TopicCounters.Load(db, _meta);
         _horizons = RetentionHorizons.Load(db, _meta);
+        _blobGarbage = new BlobGarbageCollection(db, _messages, logger);
+        _blobGarbage.Check();
         Path = db.Path;
     }
 
@@ -66,10 +69,12 @@ public sealed class MessageStore : IDisposable
         options ??= new MessageStoreOptions();
         MallocSettings.Apply();
         Directory.CreateDirectory(path);
-        var (dbOptions, families) = RocksDbSettings.For(options);
+        var (dbOptions, families, writeBufferManager) = RocksDbSettings.For(options);
         try
         {
-            var db = RocksDb.Open(dbOptions, path, families);
+            RocksDb db;
+            try { db = RocksDb.Open(dbOptions, path, families); }
+            finally { RocksDbSettings.Release(writeBufferManager); }
             var store = new MessageStore(db, options, logger ?? NullLogger.Instance);
             store.CheckSchema();
             return store;
@@ -220,6 +225,7 @@ public sealed class MessageStore : IDisposable
                     throw;
                 }
                 _counters.Apply(figures);
+                _blobGarbage.AfterWrite(deleted: false);
                 Notify(changes, inserted: true);
             }
             return new IngestResult(inserted.Count, duplicates, inserted) { Refused = refused };
@@ -399,6 +405,7 @@ public sealed class MessageStore : IDisposable
         stage?.Invoke(write);
         _db.Write(write, _writeOptions);
         _counters.Apply(figures);
+        _blobGarbage.AfterWrite(deleted: true);
         committed?.Invoke();
         Notify(changes, inserted: false);
         return changes.Count;
@@ -461,6 +468,45 @@ public sealed class MessageStore : IDisposable
             readers += Property("rocksdb.estimate-table-readers-mem", family);
         }
         return new StoreMemoryUsage(memtables, Property("rocksdb.block-cache-usage", _messages), Property("rocksdb.block-cache-pinned-usage", _messages), readers);
+    }
+
+    /// <summary>RocksDB's flush and compaction work still running or owed: it competes with queries for the cores until it is done.</summary>
+    public StoreBackgroundWork GetBackgroundWork()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+        long running = 0, pendingBytes = 0, flushing = 0;
+        foreach (var family in new[] { _messages, _hashes, _time, _meta })
+        {
+            pendingBytes += Property("rocksdb.estimate-pending-compaction-bytes", family);
+            flushing += Property("rocksdb.mem-table-flush-pending", family);
+        }
+        running += Property("rocksdb.num-running-compactions", _messages) + Property("rocksdb.num-running-flushes", _messages);
+        return new StoreBackgroundWork(running, flushing, pendingBytes);
+    }
+
+    /// <summary>The blob files holding message bodies, their garbage, and whether blob garbage collection runs (spec/storage.md).</summary>
+    public BlobFileFigures GetBlobFiles()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+        lock (_writeLock) return _blobGarbage.Figures();
+    }
+
+    /// <summary>Flushes and compacts every family whole, the bottom level included, then re-decides blob garbage collection (tests:
+    /// makes deletes' garbage visible at once instead of when background compaction gets there).</summary>
+    internal void CompactAll()
+    {
+        var options = Native.Instance.rocksdb_compactoptions_create();
+        try
+        {
+            Native.Instance.rocksdb_compactoptions_set_bottommost_level_compaction(options, 2); // kForce: rewrite the bottom level too
+            foreach (var family in new[] { _messages, _hashes, _time, _meta })
+                Native.Instance.rocksdb_compact_range_cf_opt(_db.Handle, family.Handle, options, IntPtr.Zero, UIntPtr.Zero, IntPtr.Zero, UIntPtr.Zero);
+        }
+        finally
+        {
+            Native.Instance.rocksdb_compactoptions_destroy(options);
+        }
+        lock (_writeLock) _blobGarbage.Check();
     }
 
     long Property(string name, ColumnFamilyHandle family) => long.TryParse(_db.GetProperty(name, family), out long value) ? value : 0;

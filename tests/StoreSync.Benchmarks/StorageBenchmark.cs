@@ -12,7 +12,9 @@ namespace StoreSync.Benchmarks;
 /// messages during ingest), <c>--memtable-mib N --write-buffer-mib N --cache-mib N</c> (store options; defaults as
 /// <see cref="MessageStoreOptions"/>), <c>--synced N</c> (default
 /// 100,000: each durability variant writes this many in batches of 1,000 and a twentieth of it in batches of 1, on a fresh
-/// store; 0 skips them), <c>--queries N</c> (default 2,000), <c>--dir PATH</c> (where the temporary stores go).
+/// store; 0 skips them), <c>--queries N</c> (default 2,000), <c>--dir PATH</c> (where the temporary stores go), <c>--keep</c> (leave the
+/// ingested store in place and print its folder), <c>--reuse FOLDER</c> (query a store a <c>--keep</c> run left, without ingesting),
+/// <c>--no-settle</c> (query at once, while flush and compaction of the ingest still run; by default the queries wait until they end).
 /// </remarks>
 public static class StorageBenchmark
 {
@@ -27,9 +29,18 @@ public static class StorageBenchmark
         var random = new Random(42);
         long t0 = Timestamp.Now() - messages * 1_000_000L;
 
-        int dirAt = Array.IndexOf(args, "--dir");
+        int dirAt = Array.IndexOf(args, "--dir"), reuseAt = Array.IndexOf(args, "--reuse");
+        string? reuse = reuseAt >= 0 && reuseAt + 1 < args.Length ? Path.GetFullPath(args[reuseAt + 1]) : null;
+        bool keep = reuse is not null || Array.IndexOf(args, "--keep") >= 0;
         string parent = dirAt >= 0 && dirAt + 1 < args.Length ? args[dirAt + 1] : Path.GetTempPath();
-        string dir = Directory.CreateDirectory(Path.Combine(parent, $"storesync-bench-{Guid.NewGuid():N}")).FullName;
+        string dir = reuse ?? Directory.CreateDirectory(Path.Combine(parent, $"storesync-bench-{Guid.NewGuid():N}")).FullName;
+        string layout = Path.Combine(dir, "benchmark.txt"); // what a --reuse run needs to aim its queries: count and first timestamp
+        if (reuse is not null)
+        {
+            if (!File.Exists(layout)) throw new ArgumentException($"--reuse {reuse}: no benchmark.txt there (not a folder a --keep run left)");
+            var saved = File.ReadAllText(layout).Split(' ');
+            (messages, t0, synced) = (int.Parse(saved[0]), long.Parse(saved[1]), 0);
+        }
         try
         {
             Console.WriteLine($"storage benchmark: {messages:N0} messages with {payloadBytes:N0}-byte payloads, {Environment.ProcessorCount} cores, .NET {Environment.Version}, load average {LoadAverage()}");
@@ -43,8 +54,14 @@ public static class StorageBenchmark
             Console.WriteLine($"store options: memtable budget {options.MemtableBudgetBytes >> 20} MiB, messages write buffer {options.WriteBufferBytes >> 20} MiB, block cache {options.BlockCacheBytes >> 20} MiB");
             using (var store = MessageStore.Open(Path.Combine(dir, "a"), options))
             {
-                var (rate, cpu) = Ingest(store, messages, 1000, t0, random, payloadBytes);
-                Console.WriteLine($"ingest, WAL without fsync, batches of 1000: {rate:N0} messages/s, {cpu * 1e6 / messages:N1} µs CPU per message (all threads); peak RSS {PeakRssMiB():N0} MiB");
+                if (reuse is null)
+                {
+                    var (rate, cpu) = Ingest(store, messages, 1000, t0, random, payloadBytes);
+                    Console.WriteLine($"ingest, WAL without fsync, batches of 1000: {rate:N0} messages/s, {cpu * 1e6 / messages:N1} µs CPU per message (all threads); peak RSS {PeakRssMiB():N0} MiB");
+                    File.WriteAllText(layout, $"{messages} {t0}");
+                }
+                else Console.WriteLine($"reusing {messages:N0} messages in {dir}");
+                if (Array.IndexOf(args, "--no-settle") < 0) Settle(store, reuse is null ? messages : 0);
                 foreach (int limit in new[] { 20, 100 })
                 {
                     Pages(store, queries, 1, t0, messages, random, limit);
@@ -72,9 +89,32 @@ public static class StorageBenchmark
         }
         finally
         {
-            Directory.Delete(dir, recursive: true);
+            if (keep) Console.WriteLine($"store kept in {dir} (query it again with --reuse {dir})");
+            else Directory.Delete(dir, recursive: true);
         }
         return 0;
+    }
+
+    /// <summary>Waits (at most 20 min) until the ingest's flushes and compactions are done, so the queries measure the store, not
+    /// the store sharing two cores with its own compaction backlog.</summary>
+    static void Settle(MessageStore store, int ingested)
+    {
+        var watch = Stopwatch.StartNew();
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var next = TimeSpan.Zero;
+        StoreBackgroundWork work;
+        while (!(work = store.GetBackgroundWork()).Idle && watch.Elapsed < TimeSpan.FromMinutes(20))
+        {
+            if (watch.Elapsed >= next)
+            {
+                Console.WriteLine($"  settling: {work} after {watch.Elapsed.TotalSeconds:N0} s");
+                next += TimeSpan.FromSeconds(10);
+            }
+            Thread.Sleep(100);
+        }
+        double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+        Console.WriteLine($"settled after {watch.Elapsed.TotalSeconds:N1} s ({cpu:N1} s CPU" +
+            (ingested > 0 ? $", {cpu * 1e6 / ingested:N2} µs per ingested message still owed after the ingest loop" : "") + $"): {work}");
     }
 
     internal static (double Rate, double CpuSeconds) Ingest(MessageStore store, int count, int batchSize, long t0, Random random, int payloadBytes)
@@ -128,15 +168,15 @@ public static class StorageBenchmark
     static void Pages(MessageStore store, int queries, int topics, long t0, int messages, Random random, int limit)
     {
         var engine = new StoreQueryEngine(store);
+        // Warm-up, not measured: the first pages of a process run tier-0 code and fill the block cache.
+        for (int q = 0; q < Math.Min(200, queries); q++) engine.Execute(Request(topics, t0, messages, random, limit));
+        int gcs0 = GC.CollectionCount(0);
         var latencies = new double[queries];
         var cpu = new double[queries]; // the querying thread's CPU: what the page costs without the neighbours' scheduling
         long allocated0 = GC.GetAllocatedBytesForCurrentThread();
         for (int q = 0; q < queries; q++)
         {
-            var request = new StoreQueryRequest { RequestId = "b", PubsubTopic = Pubsub, IncludeData = true, PaginationForward = random.Next(2) == 0, PaginationLimit = (ulong)limit };
-            foreach (var t in Topics.OrderBy(_ => random.Next()).Take(topics)) request.ContentTopics.Add(t);
-            long start = t0 + (long)random.Next(messages) * 1_000_000L;
-            if (request.PaginationForward) request.TimeStart = start; else request.TimeEnd = start;
+            var request = Request(topics, t0, messages, random, limit);
             long cpu0 = ThreadCpu.Nanoseconds();
             var watch = Stopwatch.StartNew();
             var response = engine.Execute(request);
@@ -145,10 +185,20 @@ public static class StorageBenchmark
             if (response.StatusCode != 200) throw new InvalidOperationException(response.StatusDesc);
         }
         long allocated = (GC.GetAllocatedBytesForCurrentThread() - allocated0) / queries;
+        int gcs = GC.CollectionCount(0) - gcs0;
         Array.Sort(latencies);
         Array.Sort(cpu);
         Console.WriteLine($"{limit}-row pages with data, {topics} content topic(s), random start, {queries:N0} queries: p50 {latencies[queries / 2]:N3} ms, p99 {latencies[queries * 99 / 100]:N3} ms, max {latencies[^1]:N3} ms; " +
-            $"CPU p50 {cpu[queries / 2]:N3} ms, p99 {cpu[queries * 99 / 100]:N3} ms; {allocated:N0} B allocated per page (request and response included)");
+            $"CPU p50 {cpu[queries / 2]:N3} ms, p99 {cpu[queries * 99 / 100]:N3} ms; {allocated:N0} B allocated per page (request and response included), {gcs} gen-0 GCs");
+    }
+
+    static StoreQueryRequest Request(int topics, long t0, int messages, Random random, int limit)
+    {
+        var request = new StoreQueryRequest { RequestId = "b", PubsubTopic = Pubsub, IncludeData = true, PaginationForward = random.Next(2) == 0, PaginationLimit = (ulong)limit };
+        foreach (var t in Topics.OrderBy(_ => random.Next()).Take(topics)) request.ContentTopics.Add(t);
+        long start = t0 + (long)random.Next(messages) * 1_000_000L;
+        if (request.PaginationForward) request.TimeStart = start; else request.TimeEnd = start;
+        return request;
     }
 
     static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
