@@ -14,7 +14,11 @@ namespace StoreSync.Benchmarks;
 /// 100,000: each durability variant writes this many in batches of 1,000 and a twentieth of it in batches of 1, on a fresh
 /// store; 0 skips them), <c>--queries N</c> (default 2,000), <c>--dir PATH</c> (where the temporary stores go), <c>--keep</c> (leave the
 /// ingested store in place and print its folder), <c>--reuse FOLDER</c> (query a store a <c>--keep</c> run left, without ingesting),
-/// <c>--no-settle</c> (query at once, while flush and compaction of the ingest still run; by default the queries wait until they end).
+/// <c>--no-settle</c> (query at once, while flush and compaction of the ingest still run; by default the queries wait until they end),
+/// <c>--warm-page-cache</c> (read every file of the store once before the queries, so that they measure a store the OS page cache
+/// holds whole), <c>--seed N</c> (default 42: the data and the queries; another seed on <c>--reuse</c> asks other pages),
+/// <c>--object-pages</c> (measure <see cref="StoreQueryEngine.Execute(StoreQueryRequest)"/>, the response as objects that REST and
+/// the CLI use, instead of <see cref="StoreQueryEngine.ExecuteEncoded"/>, the encoded response the node sends over libp2p).
 /// </remarks>
 public static class StorageBenchmark
 {
@@ -26,7 +30,7 @@ public static class StorageBenchmark
         int messages = Option(args, "--messages", 1_000_000), synced = Option(args, "--synced", 100_000), queries = Option(args, "--queries", 2_000);
         int payloadBytes = Option(args, "--payload-bytes", 1024);
         ProgressEvery = Option(args, "--progress", 0);
-        var random = new Random(42);
+        var random = new Random(Option(args, "--seed", 42));
         long t0 = Timestamp.Now() - messages * 1_000_000L;
 
         int dirAt = Array.IndexOf(args, "--dir"), reuseAt = Array.IndexOf(args, "--reuse");
@@ -62,10 +66,13 @@ public static class StorageBenchmark
                 }
                 else Console.WriteLine($"reusing {messages:N0} messages in {dir}");
                 if (Array.IndexOf(args, "--no-settle") < 0) Settle(store, reuse is null ? messages : 0);
+                if (Array.IndexOf(args, "--warm-page-cache") >= 0) WarmPageCache(Path.Combine(dir, "a"));
+                bool objects = Array.IndexOf(args, "--object-pages") >= 0;
+                Console.WriteLine(objects ? "pages as response objects (Execute: REST, CLI)" : "pages encoded (ExecuteEncoded: what the node sends over libp2p)");
                 foreach (int limit in new[] { 20, 100 })
                 {
-                    Pages(store, queries, 1, t0, messages, random, limit);
-                    Pages(store, queries, 3, t0, messages, random, limit);
+                    Pages(store, queries, 1, t0, messages, random, limit, objects);
+                    Pages(store, queries, 3, t0, messages, random, limit, objects);
                 }
                 Console.WriteLine($"after queries: RSS {RssMiB():N0} MiB, peak RSS {PeakRssMiB():N0} MiB, store on disk {DirectoryMiB(Path.Combine(dir, "a")):N0} MiB, load average {LoadAverage()}");
                 Console.WriteLine($"  memory: {store.GetMemoryUsage()}; managed heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0:N0} MiB ({GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0:N0} MiB committed); RSS anonymous {ProcStatus("RssAnon:"):N0} MiB, file-backed {ProcStatus("RssFile:"):N0} MiB");
@@ -93,6 +100,30 @@ public static class StorageBenchmark
             else Directory.Delete(dir, recursive: true);
         }
         return 0;
+    }
+
+    /// <summary>Reads every file of the store once (sequentially, 1 MiB at a time), so the OS page cache holds what fits of it.</summary>
+    static void WarmPageCache(string folder)
+    {
+        var watch = Stopwatch.StartNew();
+        var buffer = new byte[1 << 20];
+        long total = 0;
+        var next = TimeSpan.FromSeconds(10);
+        foreach (var file in new DirectoryInfo(folder).EnumerateFiles("*", SearchOption.AllDirectories))
+        {
+            using var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
+            int n;
+            while ((n = stream.Read(buffer)) > 0)
+            {
+                total += n;
+                if (watch.Elapsed >= next)
+                {
+                    Console.WriteLine($"  warming the page cache: {total / 1048576.0:N0} MiB read after {watch.Elapsed.TotalSeconds:N0} s");
+                    next += TimeSpan.FromSeconds(10);
+                }
+            }
+        }
+        Console.WriteLine($"page cache warmed: {total / 1048576.0:N0} MiB read in {watch.Elapsed.TotalSeconds:N1} s");
     }
 
     /// <summary>Waits (at most 20 min) until the ingest's flushes and compactions are done, so the queries measure the store, not
@@ -165,11 +196,17 @@ public static class StorageBenchmark
     /// <summary>Messages between progress lines during ingest (<c>--progress N</c>; 0 = none).</summary>
     static int ProgressEvery;
 
-    static void Pages(MessageStore store, int queries, int topics, long t0, int messages, Random random, int limit)
+    static void Pages(MessageStore store, int queries, int topics, long t0, int messages, Random random, int limit, bool objects)
     {
         var engine = new StoreQueryEngine(store);
+        uint Page(StoreQueryRequest request)
+        {
+            if (objects) return engine.Execute(request).StatusCode;
+            using var encoded = engine.ExecuteEncoded(request);
+            return encoded.StatusCode;
+        }
         // Warm-up, not measured: the first pages of a process run tier-0 code and fill the block cache.
-        for (int q = 0; q < Math.Min(200, queries); q++) engine.Execute(Request(topics, t0, messages, random, limit));
+        for (int q = 0; q < Math.Min(200, queries); q++) Page(Request(topics, t0, messages, random, limit));
         int gcs0 = GC.CollectionCount(0);
         var latencies = new double[queries];
         var cpu = new double[queries]; // the querying thread's CPU: what the page costs without the neighbours' scheduling
@@ -179,10 +216,10 @@ public static class StorageBenchmark
             var request = Request(topics, t0, messages, random, limit);
             long cpu0 = ThreadCpu.Nanoseconds();
             var watch = Stopwatch.StartNew();
-            var response = engine.Execute(request);
+            uint status = Page(request);
             latencies[q] = watch.Elapsed.TotalMilliseconds;
             cpu[q] = (ThreadCpu.Nanoseconds() - cpu0) / 1e6;
-            if (response.StatusCode != 200) throw new InvalidOperationException(response.StatusDesc);
+            if (status != 200) throw new InvalidOperationException($"status {status}");
         }
         long allocated = (GC.GetAllocatedBytesForCurrentThread() - allocated0) / queries;
         int gcs = GC.CollectionCount(0) - gcs0;

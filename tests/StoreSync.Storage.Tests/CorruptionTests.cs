@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using RocksDbSharp;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
@@ -48,6 +49,8 @@ public class CorruptionTests
             Assert.Equal(300u, response.StatusCode);
             Assert.StartsWith("BAD_RESPONSE: archive error: DRIVER_ERROR: stored message " + damaged, response.StatusDesc);
             Assert.Empty(response.Messages);
+            using (var encoded = engine.ExecuteEncoded(request)) // the wire path checks the copied bytes too
+                Assert.Equal(response.ToByteArray(), encoded.Bytes.ToArray());
 
             request.IncludeData = false;
             Assert.Equal(5, engine.Execute(request).Messages.Count); // hashes only: the value is never read

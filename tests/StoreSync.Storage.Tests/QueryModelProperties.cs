@@ -129,4 +129,45 @@ public class QueryModelProperties
         Assert.Subset(ModelMatches(all, q).Select(r => r.Hash).ToHashSet(), walked.ToHashSet()); // nothing outside the query
         Assert.Superset(ModelMatches(rows, q).Select(r => r.Hash).ToHashSet(), walked.ToHashSet()); // nothing original skipped
     }
+
+    sealed class HideContent(string content) : Query.IStoreVisibility
+    {
+        public bool IsVisible(string pubsubTopic, string contentTopic) => contentTopic != content;
+    }
+
+    [Property(MaxTest = 60)]
+    public void The_encoded_response_is_byte_for_byte_the_object_responses_encoding(PositiveInt seed)
+    {
+        var random = new Random(seed.Get);
+        var rows = RandomRows(random, random.Next(0, 120));
+        foreach (var r in rows.Where(_ => random.Next(4) == 0)) r.Message.Meta = ByteString.CopyFrom([1, 2, (byte)random.Next(256)]);
+        rows = rows.Select(r => r with { Hash = MessageHash.Compute(r.Pubsub, r.Message) }).ToList();
+        using var t = new TempStore();
+        t.Store.Ingest(rows.Select(r => new IngestItem(r.Pubsub, r.Message)).ToList());
+        var engine = new StoreQueryEngine(t.Store);
+        for (int i = 0; i < 6; i++)
+        {
+            var request = RandomQuery(random, rows);
+            switch (random.Next(8))
+            {
+                case 0: request.ClearRequestId(); break;
+                case 1: request.RequestId = "ünïcode-" + random.Next(); break;
+                case 2: request.PaginationCursor = ByteString.CopyFrom(new byte[random.Next(0, 40)]); break; // bad length or all zeroes
+                case 3: request.PaginationCursor = ByteString.CopyFrom(MessageHash.Compute("/x", TempStore.Message("/a/1/b/c", 2)).ToArray()); break; // unknown
+            }
+            Query.IStoreVisibility? visibility = random.Next(3) == 0 ? new HideContent(Contents[random.Next(Contents.Length)]) : null;
+            for (int page = 0; page < 50; page++)
+            {
+                var expected = engine.Execute(request, visibility);
+                using var encoded = engine.ExecuteEncoded(request, visibility);
+                Assert.Equal(expected.ToByteArray(), encoded.Bytes.ToArray());
+                Assert.Equal((expected.StatusCode, expected.Messages.Count), (encoded.StatusCode, encoded.MessageCount));
+                var withData = expected.Messages.Where(m => m.Message is not null).ToList();
+                Assert.Equal(withData.Select(m => m.Message.ContentTopic).Distinct(), encoded.ContentTopics);
+                Assert.Equal(withData.Select(m => m.PubsubTopic).Distinct().Count() == 1 ? withData[0].PubsubTopic : null, encoded.PubsubTopic);
+                if (!expected.HasPaginationCursor) break;
+                request.PaginationCursor = expected.PaginationCursor;
+            }
+        }
+    }
 }

@@ -39,41 +39,89 @@ public sealed class StoreQueryEngine
     public StoreQueryResponse Execute(StoreQueryRequest request, IStoreVisibility? visibility)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var response = new StoreQueryResponse { RequestId = request.RequestId };
+        using var page = Answer(request, visibility);
         try
         {
-            return Answer(request, response, visibility);
+            return page.ToResponse();
         }
         catch (StoreCorruptionException e)
         {
-            // A damaged entry fails this query only; nothing is written, nothing stored is lost.
-            _store.Logger.LogError("Store query {RequestId} hit damaged data: {Problem}", request.RequestId, e.Message);
-            return Failure(response, BadResponse, "BAD_RESPONSE: archive error: DRIVER_ERROR: " + e.Message);
+            Damaged(page, request, e);
+            return page.ToResponse();
+        }
+    }
+
+    /// <summary>As <see cref="Execute(StoreQueryRequest, IStoreVisibility?)"/>, encoded: the same bytes as its response's
+    /// <c>ToByteArray()</c>, with each message copied from its stored form instead of parsed and serialised again.</summary>
+    public EncodedStoreResponse ExecuteEncoded(StoreQueryRequest request, IStoreVisibility? visibility = null)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        using var page = Answer(request, visibility);
+        return page.Encode(_store.Topics);
+    }
+
+    StorePage Answer(StoreQueryRequest request, IStoreVisibility? visibility)
+    {
+        var page = new StorePage { RequestId = request.RequestId, IncludeData = request.IncludeData };
+        try
+        {
+            Collect(request, page, visibility);
+        }
+        catch (StoreCorruptionException e)
+        {
+            Damaged(page, request, e);
         }
         catch (RocksDbException e)
         {
             _store.Logger.LogError(e, "Store query {RequestId} failed in RocksDB", request.RequestId);
-            return Failure(response, BadResponse, "BAD_RESPONSE: archive error: DRIVER_ERROR: " + e.Message);
+            page.Fail(BadResponse, "BAD_RESPONSE: archive error: DRIVER_ERROR: " + e.Message);
         }
         catch (ObjectDisposedException)
         {
-            return Failure(response, ServiceUnavailable, "SERVICE_UNAVAILABLE");
+            page.Fail(ServiceUnavailable, "SERVICE_UNAVAILABLE");
         }
+        return page;
     }
 
-    StoreQueryResponse Answer(StoreQueryRequest request, StoreQueryResponse response, IStoreVisibility? visibility)
+    /// <summary>A damaged entry fails this query only; nothing is written, nothing stored is lost.</summary>
+    void Damaged(StorePage page, StoreQueryRequest request, StoreCorruptionException e)
+    {
+        _store.Logger.LogError("Store query {RequestId} hit damaged data: {Problem}", request.RequestId, e.Message);
+        page.Fail(BadResponse, "BAD_RESPONSE: archive error: DRIVER_ERROR: " + e.Message);
+    }
+
+    void Collect(StoreQueryRequest request, StorePage page, IStoreVisibility? visibility)
     {
         // Checks in nwaku's order (archive.nim findMessages), with the same descriptions.
         if (request.HasPaginationCursor)
         {
             if (request.PaginationCursor.Length != MessageHash.Length)
-                return InvalidQuery(response, $"invalid cursor hash length: {request.PaginationCursor.Length}");
-            if (MessageHash.Read(request.PaginationCursor.Span).IsZero) return InvalidQuery(response, "all zeroes cursor hash");
+            {
+                InvalidQuery(page, $"invalid cursor hash length: {request.PaginationCursor.Length}");
+                return;
+            }
+            if (MessageHash.Read(request.PaginationCursor.Span).IsZero)
+            {
+                InvalidQuery(page, "all zeroes cursor hash");
+                return;
+            }
         }
-        if (request.ContentTopics.Count > _options.MaxContentTopics) return InvalidQuery(response, "too many content topics");
-        if (request.MessageHashes.Count > _options.MaxHashes) return InvalidQuery(response, $"too many message hashes (at most {_options.MaxHashes})");
+        if (request.ContentTopics.Count > _options.MaxContentTopics)
+        {
+            InvalidQuery(page, "too many content topics");
+            return;
+        }
+        if (request.MessageHashes.Count > _options.MaxHashes)
+        {
+            InvalidQuery(page, $"too many message hashes (at most {_options.MaxHashes})");
+            return;
+        }
         foreach (var h in request.MessageHashes)
-            if (h.Length != MessageHash.Length) return InvalidQuery(response, $"invalid message hash length: {h.Length}");
+            if (h.Length != MessageHash.Length)
+            {
+                InvalidQuery(page, $"invalid message hash length: {h.Length}");
+                return;
+            }
 
         int limit = request.HasPaginationLimit && request.PaginationLimit > 0
             ? (int)Math.Min(request.PaginationLimit, (ulong)_options.MaxPageSize)
@@ -88,81 +136,81 @@ public sealed class StoreQueryEngine
         {
             var cursorHash = MessageHash.Read(request.PaginationCursor.Span);
             if (!view.TryLocate(cursorHash, out var at))
-                return Failure(response, BadResponse, "BAD_RESPONSE: archive error: DRIVER_ERROR: cursor not found");
+            {
+                page.Fail(BadResponse, "BAD_RESPONSE: archive error: DRIVER_ERROR: cursor not found");
+                return;
+            }
             cursor = (at.Timestamp, cursorHash);
         }
 
-        var rows = new List<PageRow>(limit + 1);
         var query = new PageQuery(from, to, forward, cursor, limit, request.IncludeData,
             visibility is null ? null : new VisibilityCache(view, visibility), _options.MaxHiddenRowsPerPage);
-        MessageLocation? resume = null;
+        var rows = new PageRows(view, page, limit);
         if (request.MessageHashes.Count > 0) CollectByHash(view, request, query, rows);
-        else resume = CollectByFilter(view, request, query, rows);
+        else CollectByFilter(view, request, query, rows);
 
-        bool more = rows.Count > limit;
-        if (more) rows.RemoveAt(rows.Count - 1);
-        Span<byte> hashBytes = stackalloc byte[MessageHash.Length];
-        if (more)
-        {
-            rows[^1].Location.Hash.WriteTo(hashBytes);
-            response.PaginationCursor = ByteString.CopyFrom(hashBytes);
-        }
-        else if (resume is { } hiddenRow)
-        {
-            // The hidden-row budget ran out: continue after the last row examined (it exists, so the cursor resolves).
-            hiddenRow.Hash.WriteTo(hashBytes);
-            response.PaginationCursor = ByteString.CopyFrom(hashBytes);
-        }
-        if (!forward) rows.Reverse();
-        foreach (var row in rows)
-        {
-            row.Location.Hash.WriteTo(hashBytes);
-            var entry = new WakuMessageKeyValue { MessageHash = ByteString.CopyFrom(hashBytes) };
-            if (request.IncludeData)
-            {
-                entry.Message = row.Message ?? ReadMessage(view, row.Location);
-                entry.PubsubTopic = view.Topics.PubsubName(row.Location.PubsubId);
-            }
-            response.Messages.Add(entry);
-        }
-        response.StatusCode = Success;
-        response.StatusDesc = "OK";
-        return response;
+        // More rows than the limit: continue after the last one returned. The hidden-row budget ran out: continue after the last
+        // row examined (it exists, so the cursor resolves).
+        if (rows.More) page.Cursor = rows.Last!.Value.Hash;
+        else if (rows.Resume is { } hiddenRow) page.Cursor = hiddenRow.Hash;
+        if (!forward) page.Reverse();
+        page.StatusCode = Success;
+        page.StatusDesc = "OK";
     }
 
-    static WakuMessage ReadMessage(StoreView view, in MessageLocation location)
+    /// <summary>The page's rows as the walk finds them: the first <c>limit</c> go into the page (with their stored form when
+    /// data is asked for, read from the walk's iterator when it holds it), one more only says that more exist.</summary>
+    sealed class PageRows(StoreView view, StorePage page, int limit)
     {
-        var bytes = view.GetMessageBytes(location) ?? throw new StoreCorruptionException($"an index points at a missing message {location.Hash}");
-        return MessageStore.ParseStored(bytes, location.Hash);
+        public int Count { get; private set; }
+        public bool More { get; private set; }
+        public MessageLocation? Last { get; private set; }
+        public MessageLocation? Resume { get; set; }
+        public bool Full => More;
+
+        /// <param name="stored">The stored form when the caller's iterator holds it; otherwise it is read by key when needed.</param>
+        public void Add(in MessageLocation location, ReadOnlySpan<byte> stored, bool holdsStored)
+        {
+            if (Count == limit)
+            {
+                More = true;
+                return;
+            }
+            Count++;
+            Last = location;
+            if (!page.IncludeData)
+            {
+                page.Add(location, null, default);
+                return;
+            }
+            var pubsub = view.Topics.PubsubName(location.PubsubId);
+            if (holdsStored)
+            {
+                page.Add(location, pubsub, stored);
+                return;
+            }
+            var bytes = view.GetMessageBytes(location) ?? throw new StoreCorruptionException($"an index points at a missing message {location.Hash}");
+            page.Add(location, pubsub, bytes);
+        }
     }
 
     /// <summary>nwaku maps every archive error to 300 (BAD_RESPONSE) with this description.</summary>
-    static StoreQueryResponse InvalidQuery(StoreQueryResponse response, string cause) =>
-        Failure(response, BadResponse, "BAD_RESPONSE: archive error: INVALID_QUERY: " + cause);
+    static void InvalidQuery(StorePage page, string cause) => page.Fail(BadResponse, "BAD_RESPONSE: archive error: INVALID_QUERY: " + cause);
 
-    static StoreQueryResponse Failure(StoreQueryResponse response, uint status, string description)
-    {
-        response.Messages.Clear();
-        response.ClearPaginationCursor();
-        response.StatusCode = status;
-        response.StatusDesc = description;
-        return response;
-    }
-
-    /// <summary>Collects the page; returns where to resume when the hidden-row budget ran out before the page filled.</summary>
-    MessageLocation? CollectByFilter(StoreView view, StoreQueryRequest request, in PageQuery query, List<PageRow> rows)
+    /// <summary>Collects the page; sets where to resume when the hidden-row budget ran out before the page filled.</summary>
+    static void CollectByFilter(StoreView view, StoreQueryRequest request, in PageQuery query, PageRows rows)
     {
         uint[] pubsubs;
         if (!request.HasPubsubTopic) pubsubs = view.Topics.PubsubIdsInOrder();
         else if (view.Topics.TryGetPubsubId(request.PubsubTopic, out uint only)) pubsubs = [only];
-        else return null;
+        else return;
 
         // Content topic ids, each once; unknown topics match nothing.
         Span<uint> contents = stackalloc uint[request.ContentTopics.Count];
         int contentCount = 0;
         foreach (var topic in request.ContentTopics)
             if (view.Topics.TryGetContentId(topic, out uint c) && !contents[..contentCount].Contains(c)) contents[contentCount++] = c;
-        if (request.ContentTopics.Count > 0 && contentCount == 0) return null;
+        if (request.ContentTopics.Count > 0 && contentCount == 0) return;
 
         var sources = new List<IndexCursor>();
         try
@@ -180,7 +228,7 @@ public sealed class StoreQueryEngine
                     if (view.Counters.IsKnown(p, c) && query.Visibility?.IsVisible(p, c) != false) sources.Add(IndexCursor.ForContent(view, p, c, query.Forward));
             }
             foreach (var source in sources) source.Start(query.From, query.To, query.Cursor);
-            return Merge(sources, query, rows);
+            rows.Resume = Merge(sources, query, rows);
         }
         finally
         {
@@ -189,7 +237,7 @@ public sealed class StoreQueryEngine
     }
 
     /// <summary>k-way merge of the sources in walking order, taking limit + 1 rows (the extra one only says whether more exist).</summary>
-    static MessageLocation? Merge(List<IndexCursor> sources, in PageQuery query, List<PageRow> rows)
+    static MessageLocation? Merge(List<IndexCursor> sources, in PageQuery query, PageRows rows)
     {
         var heap = new PriorityQueue<IndexCursor, MessageLocation>(sources.Count, query.Forward ? AscendingOrder : DescendingOrder);
         foreach (var s in sources)
@@ -204,12 +252,10 @@ public sealed class StoreQueryEngine
                 if (source.Valid) heap.Enqueue(source, source.Current);
                 continue;
             }
-            // Decoded straight from the iterator, only for rows the page returns — never for the look-ahead row.
-            WakuMessage? message = query.IncludeData && source.HoldsMessage && rows.Count < query.Limit
-                ? MessageStore.ParseStored(source.CurrentValue, location.Hash)
-                : null;
-            rows.Add(new PageRow(location, message));
-            if (rows.Count > query.Limit) break;
+            // Copied straight from the iterator, only for rows the page returns — never for the look-ahead row.
+            bool holds = query.IncludeData && source.HoldsMessage;
+            rows.Add(location, holds ? source.CurrentValue : default, holds);
+            if (rows.Full) break;
             source.Advance();
             if (source.Valid) heap.Enqueue(source, source.Current);
         }
@@ -219,7 +265,7 @@ public sealed class StoreQueryEngine
     static readonly Comparer<MessageLocation> AscendingOrder = Comparer<MessageLocation>.Create((a, b) => a.CompareTime(b));
     static readonly Comparer<MessageLocation> DescendingOrder = Comparer<MessageLocation>.Create((a, b) => b.CompareTime(a));
 
-    static void CollectByHash(StoreView view, StoreQueryRequest request, in PageQuery query, List<PageRow> rows)
+    static void CollectByHash(StoreView view, StoreQueryRequest request, in PageQuery query, PageRows rows)
     {
         uint pubsub = 0;
         if (request.HasPubsubTopic && !view.Topics.TryGetPubsubId(request.PubsubTopic, out pubsub)) return;
@@ -248,7 +294,7 @@ public sealed class StoreQueryEngine
         }
         found.Sort(query.Forward ? AscendingOrder : DescendingOrder);
         int take = Math.Min(found.Count, query.Limit + 1);
-        for (int i = 0; i < take; i++) rows.Add(new PageRow(found[i], null));
+        for (int i = 0; i < take; i++) rows.Add(found[i], default, holdsStored: false);
     }
 
     readonly record struct PageQuery(long From, long To, bool Forward, (long Timestamp, MessageHash Hash)? Cursor, int Limit, bool IncludeData,
@@ -267,6 +313,4 @@ public sealed class StoreQueryEngine
             return visible;
         }
     }
-
-    readonly record struct PageRow(MessageLocation Location, WakuMessage? Message);
 }

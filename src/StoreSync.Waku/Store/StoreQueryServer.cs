@@ -3,6 +3,7 @@ using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using StoreSync.Core.Proto;
 using StoreSync.Storage;
+using StoreSync.Storage.Query;
 using StoreSync.Waku.Communities;
 using StoreSync.Waku.RateLimiting;
 
@@ -21,8 +22,10 @@ public sealed class StoreQueryServer(StoreQueryEngine engine, PerPeerRateLimiter
     /// <summary>nwaku's request id for a request it could not decode.</summary>
     public const string NotParsedRequestId = "not_parsed_requestId";
 
-    /// <summary>Builds the response to one encoded request from <paramref name="peer"/>.</summary>
-    public StoreQueryResponse Answer(ReadOnlySpan<byte> requestBytes, string peer)
+    /// <summary>Builds the encoded response to one encoded request from <paramref name="peer"/> (dispose it once written).</summary>
+    /// <remarks>Pages come from <see cref="StoreQueryEngine.ExecuteEncoded"/>: stored messages are copied into the response, not
+    /// parsed and serialised again.</remarks>
+    public EncodedStoreResponse Answer(ReadOnlySpan<byte> requestBytes, string peer)
     {
         long started = Stopwatch.GetTimestamp();
         metrics.BytesIn.Add(requestBytes.Length, new KeyValuePair<string, object?>("protocol", "store"));
@@ -41,24 +44,24 @@ public sealed class StoreQueryServer(StoreQueryEngine engine, PerPeerRateLimiter
 
         if (communities?.QueryRefusal(request) is { } refusal)
             return Count(Error(request.RequestId, StoreStatus.ServiceUnavailable, refusal), started);
-        var response = engine.Execute(request, communities);
-        metrics.MessagesServed.Add(response.Messages.Count,
+        var response = engine.ExecuteEncoded(request, communities);
+        metrics.MessagesServed.Add(response.MessageCount,
             new KeyValuePair<string, object?>("pubsub_topic", WakuMetrics.TopicLabel(servedTopics, request.HasPubsubTopic ? request.PubsubTopic : null)));
         return Count(response, started);
     }
 
     /// <summary>The response to a request that could not be read at all (too large, truncated).</summary>
-    public StoreQueryResponse Unreadable(string reason) => Error(NotParsedRequestId, StoreStatus.BadRequest, $"decoding rpc failed: {reason}");
+    public EncodedStoreResponse Unreadable(string reason) => Error(NotParsedRequestId, StoreStatus.BadRequest, $"decoding rpc failed: {reason}");
 
-    StoreQueryResponse Count(StoreQueryResponse response, long started)
+    EncodedStoreResponse Count(EncodedStoreResponse response, long started)
     {
         metrics.Queries.Add(1, new KeyValuePair<string, object?>("status_code", (int)response.StatusCode));
         metrics.QueryDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
         return response;
     }
 
-    static StoreQueryResponse Error(string requestId, uint status, string description) =>
-        new() { RequestId = requestId, StatusCode = status, StatusDesc = description };
+    static EncodedStoreResponse Error(string requestId, uint status, string description) =>
+        EncodedStoreResponse.Of(new StoreQueryResponse { RequestId = requestId, StatusCode = status, StatusDesc = description });
 }
 
 /// <summary>nwaku's StatusCode values for Store v3.</summary>

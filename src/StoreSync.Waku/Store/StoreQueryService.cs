@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using StoreSync.Libp2p;
+using StoreSync.Storage.Query;
 using StoreSync.Libp2p.Bandwidth;
 using StoreSync.Libp2p.Host;
 using StoreSync.Waku.Governor;
@@ -22,7 +23,7 @@ public sealed class StoreQueryService(StoreQueryServer server, WakuMetrics metri
     internal async Task HandleAsync(Libp2pStream stream, CancellationToken ct)
     {
         var peer = stream.RemotePeer.ToString();
-        Core.Proto.StoreQueryResponse response;
+        EncodedStoreResponse response;
         long cpuStarted = 0;
         try
         {
@@ -46,12 +47,14 @@ public sealed class StoreQueryService(StoreQueryServer server, WakuMetrics metri
             stream.Reset();
             return;
         }
-        var bytes = response.ToByteArray();
-        var scope = TrafficScope.Of(response);
-        if (cpuStarted != 0) _governor.RecordCpu(StoreQueryServer.ProtocolId, scope, ThreadCpuTime.Now() - cpuStarted);
-        var paced = new ThrottledStream(stream, BandwidthChain.Unlimited, _governor.HistoryUpload(scope));
-        await LengthPrefixed.WriteAsync(paced, bytes, ct).ConfigureAwait(false);
-        metrics.BytesOut.Add(bytes.Length, new KeyValuePair<string, object?>("protocol", "store"));
+        using (response)
+        {
+            var scope = response.PubsubTopic is null ? TrafficScope.None : new TrafficScope(response.PubsubTopic, response.ContentTopics);
+            if (cpuStarted != 0) _governor.RecordCpu(StoreQueryServer.ProtocolId, scope, ThreadCpuTime.Now() - cpuStarted);
+            var paced = new ThrottledStream(stream, BandwidthChain.Unlimited, _governor.HistoryUpload(scope));
+            await LengthPrefixed.WriteAsync(paced, response.Bytes, ct).ConfigureAwait(false);
+            metrics.BytesOut.Add(response.Bytes.Length, new KeyValuePair<string, object?>("protocol", "store"));
+        }
         await stream.CloseWriteAsync(ct).ConfigureAwait(false);
     }
 }
