@@ -17,7 +17,8 @@ namespace StoreSync.Benchmarks;
 /// <c>--no-settle</c> (query at once, while flush and compaction of the ingest still run; by default the queries wait until they end),
 /// <c>--warm-page-cache</c> (read every file of the store once before the queries, so that they measure a store the OS page cache
 /// holds whole), <c>--seed N</c> (default 42: the data and the queries; another seed on <c>--reuse</c> asks other pages),
-/// <c>--object-pages</c> (measure <see cref="StoreQueryEngine.Execute(StoreQueryRequest)"/>, the response as objects that REST and
+/// <c>--writers N</c> (default 1: N threads ingest batches at once, each its share of the messages, as sync transfers from several
+/// peers do; shows what the store takes when preparing one batch overlaps writing another), <c>--object-pages</c> (measure <see cref="StoreQueryEngine.Execute(StoreQueryRequest)"/>, the response as objects that REST and
 /// the CLI use, instead of <see cref="StoreQueryEngine.ExecuteEncoded"/>, the encoded response the node sends over libp2p).
 /// </remarks>
 public static class StorageBenchmark
@@ -60,7 +61,8 @@ public static class StorageBenchmark
             {
                 if (reuse is null)
                 {
-                    var (rate, cpu) = Ingest(store, messages, 1000, t0, random, payloadBytes);
+                    int writers = Option(args, "--writers", 1);
+                    var (rate, cpu) = writers > 1 ? IngestConcurrently(store, messages, writers, t0, payloadBytes) : Ingest(store, messages, 1000, t0, random, payloadBytes);
                     Console.WriteLine($"ingest, WAL without fsync, batches of 1000: {rate:N0} messages/s, {cpu * 1e6 / messages:N1} µs CPU per message (all threads); peak RSS {PeakRssMiB():N0} MiB");
                     File.WriteAllText(layout, $"{messages} {t0}");
                 }
@@ -188,6 +190,47 @@ public static class StorageBenchmark
         Console.WriteLine($"  ({count:N0} messages: {inStore.Elapsed.TotalSeconds:N2} s inside MessageStore.Ingest of {seconds:N2} s ({count / inStore.Elapsed.TotalSeconds:N0} messages/s inside Ingest); " +
             $"CPU per message: calling thread inside Ingest {foregroundCpu / 1e3 / count:N2} µs, calling thread outside Ingest (making the messages) {(threadCpu * 1e9 - foregroundCpu) / 1e3 / count:N2} µs, " +
             $"other threads (RocksDB flush and compaction, the parallel half of hashing, GC) {(cpu - threadCpu) * 1e6 / count:N2} µs)");
+        return (count / seconds, cpu);
+    }
+
+    /// <summary>As <see cref="Ingest"/> with <paramref name="writers"/> threads, each ingesting every writers-th message in batches of 1,000.</summary>
+    static (double Rate, double CpuSeconds) IngestConcurrently(MessageStore store, int count, int writers, long t0, int payloadBytes)
+    {
+        var noise = new byte[NoiseBytes + payloadBytes];
+        new Random(7).NextBytes(noise);
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var watch = Stopwatch.StartNew();
+        long inStoreCpu = 0;
+        var threads = Enumerable.Range(0, writers).Select(w => new Thread(() =>
+        {
+            var random = new Random(1000 + w);
+            var batch = new List<IngestItem>(1000);
+            long mine = 0;
+            for (long i = w; i < count; i += writers)
+            {
+                var payload = noise.AsSpan(random.Next(NoiseBytes), payloadBytes).ToArray();
+                if (payload.Length >= 4) System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(payload, (int)i);
+                batch.Add(new IngestItem(Pubsub, new WakuMessage
+                {
+                    Payload = UnsafeByteOperations.UnsafeWrap(payload),
+                    ContentTopic = Topics[random.Next(Topics.Length)],
+                    Timestamp = t0 + i * 1_000_000L + random.Next(1000),
+                }));
+                if (batch.Count == 1000 || i + writers >= count)
+                {
+                    long c0 = ThreadCpu.Nanoseconds();
+                    store.Ingest(batch);
+                    mine += ThreadCpu.Nanoseconds() - c0;
+                    batch.Clear();
+                }
+            }
+            Interlocked.Add(ref inStoreCpu, mine);
+        })).ToList();
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) t.Join();
+        double seconds = watch.Elapsed.TotalSeconds;
+        double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+        Console.WriteLine($"  ({count:N0} messages by {writers} writers in {seconds:N2} s; CPU per message: the writers inside Ingest {inStoreCpu / 1e3 / count:N2} µs, process {cpu * 1e6 / count:N2} µs)");
         return (count / seconds, cpu);
     }
 
