@@ -15,6 +15,7 @@ public static class Program
         ["index"] = args => Task.FromResult(FingerprintIndexBenchmark.Run(args)),
         ["communities"] = args => Task.FromResult(CommunityBenchmark.Run(args)),
         ["bandwidth"] = BandwidthBenchmark.RunAsync,
+        ["import-file"] = args => Task.FromResult(ImportFileBenchmark.Run(args)),
     };
 
     public static async Task<int> Main(string[] args)
