@@ -1,4 +1,3 @@
-using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using RocksDbSharp;
 using StoreSync.Core;
@@ -10,7 +9,7 @@ namespace StoreSync.Storage;
 /// <summary>Answers Store v3 queries from the store with nwaku's semantics (spec/store.md).</summary>
 /// <remarks>
 /// Each page reads from one snapshot. Content topics are merged in (timestamp, hash) order by a k-way merge over one index
-/// cursor per topic; no cursor reads more than limit + 1 keys, and message values are decoded only for rows returned.
+/// cursor per topic; no cursor reads more than limit + 1 keys, and message values are read only for rows returned.
 /// </remarks>
 public sealed class StoreQueryEngine
 {
@@ -92,36 +91,11 @@ public sealed class StoreQueryEngine
 
     void Collect(StoreQueryRequest request, StorePage page, IStoreVisibility? visibility)
     {
-        // Checks in nwaku's order (archive.nim findMessages), with the same descriptions.
-        if (request.HasPaginationCursor)
+        if (InvalidQueryCause(request) is { } cause)
         {
-            if (request.PaginationCursor.Length != MessageHash.Length)
-            {
-                InvalidQuery(page, $"invalid cursor hash length: {request.PaginationCursor.Length}");
-                return;
-            }
-            if (MessageHash.Read(request.PaginationCursor.Span).IsZero)
-            {
-                InvalidQuery(page, "all zeroes cursor hash");
-                return;
-            }
-        }
-        if (request.ContentTopics.Count > _options.MaxContentTopics)
-        {
-            InvalidQuery(page, "too many content topics");
+            page.Fail(BadResponse, "BAD_RESPONSE: archive error: INVALID_QUERY: " + cause); // nwaku maps every archive error to 300
             return;
         }
-        if (request.MessageHashes.Count > _options.MaxHashes)
-        {
-            InvalidQuery(page, $"too many message hashes (at most {_options.MaxHashes})");
-            return;
-        }
-        foreach (var h in request.MessageHashes)
-            if (h.Length != MessageHash.Length)
-            {
-                InvalidQuery(page, $"invalid message hash length: {h.Length}");
-                return;
-            }
 
         int limit = request.HasPaginationLimit && request.PaginationLimit > 0
             ? (int)Math.Min(request.PaginationLimit, (ulong)_options.MaxPageSize)
@@ -166,7 +140,6 @@ public sealed class StoreQueryEngine
         public bool More { get; private set; }
         public MessageLocation? Last { get; private set; }
         public MessageLocation? Resume { get; set; }
-        public bool Full => More;
 
         /// <param name="stored">The stored form when the caller's iterator holds it; otherwise it is read by key when needed.</param>
         public void Add(in MessageLocation location, ReadOnlySpan<byte> stored, bool holdsStored)
@@ -194,8 +167,20 @@ public sealed class StoreQueryEngine
         }
     }
 
-    /// <summary>nwaku maps every archive error to 300 (BAD_RESPONSE) with this description.</summary>
-    static void InvalidQuery(StorePage page, string cause) => page.Fail(BadResponse, "BAD_RESPONSE: archive error: INVALID_QUERY: " + cause);
+    /// <summary>nwaku's checks in its order (archive.nim findMessages), with its descriptions; null when the request passes them.</summary>
+    string? InvalidQueryCause(StoreQueryRequest request)
+    {
+        if (request.HasPaginationCursor)
+        {
+            if (request.PaginationCursor.Length != MessageHash.Length) return $"invalid cursor hash length: {request.PaginationCursor.Length}";
+            if (MessageHash.Read(request.PaginationCursor.Span).IsZero) return "all zeroes cursor hash";
+        }
+        if (request.ContentTopics.Count > _options.MaxContentTopics) return "too many content topics";
+        if (request.MessageHashes.Count > _options.MaxHashes) return $"too many message hashes (at most {_options.MaxHashes})";
+        foreach (var h in request.MessageHashes)
+            if (h.Length != MessageHash.Length) return $"invalid message hash length: {h.Length}";
+        return null;
+    }
 
     /// <summary>Collects the page; sets where to resume when the hidden-row budget ran out before the page filled.</summary>
     static void CollectByFilter(StoreView view, StoreQueryRequest request, in PageQuery query, PageRows rows)
@@ -255,7 +240,7 @@ public sealed class StoreQueryEngine
             // Copied straight from the iterator, only for rows the page returns — never for the look-ahead row.
             bool holds = query.IncludeData && source.HoldsMessage;
             rows.Add(location, holds ? source.CurrentValue : default, holds);
-            if (rows.Full) break;
+            if (rows.More) break;
             source.Advance();
             if (source.Valid) heap.Enqueue(source, source.Current);
         }
