@@ -16,6 +16,7 @@ public static class Program
         ["communities"] = args => Task.FromResult(CommunityBenchmark.Run(args)),
         ["bandwidth"] = BandwidthBenchmark.RunAsync,
         ["import-file"] = args => Task.FromResult(ImportFileBenchmark.Run(args)),
+        ["rocksdb-floor"] = args => Task.FromResult(RocksDbFloorBenchmark.Run(args)),
     };
 
     public static async Task<int> Main(string[] args)
