@@ -23,6 +23,7 @@ public sealed class MessageStore : IDisposable
 
     readonly RocksDb _db;
     readonly ColumnFamilyHandle _messages, _hashes, _time, _meta;
+    readonly ColumnFamilyHandle[] _families;
     readonly WriteOptions _writeOptions;
     readonly ReadOptions _lookupOptions = new();
     readonly TopicDictionary _topics;
@@ -44,6 +45,7 @@ public sealed class MessageStore : IDisposable
         _hashes = db.GetColumnFamily(HashesFamily);
         _time = db.GetColumnFamily(TimeFamily);
         _meta = db.GetColumnFamily(MetaFamilyName);
+        _families = [_messages, _hashes, _time, _meta];
         _writeOptions = new WriteOptions().SetSync(options.SyncWrites);
         _logger = logger;
         _topics = TopicDictionary.Load(db, _meta);
@@ -462,7 +464,7 @@ public sealed class MessageStore : IDisposable
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
         long memtables = 0, readers = 0;
-        foreach (var family in new[] { _messages, _hashes, _time, _meta })
+        foreach (var family in _families)
         {
             memtables += Property("rocksdb.size-all-mem-tables", family);
             readers += Property("rocksdb.estimate-table-readers-mem", family);
@@ -474,13 +476,13 @@ public sealed class MessageStore : IDisposable
     public StoreBackgroundWork GetBackgroundWork()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
-        long running = 0, pendingBytes = 0, flushing = 0;
-        foreach (var family in new[] { _messages, _hashes, _time, _meta })
+        long pendingBytes = 0, flushing = 0;
+        foreach (var family in _families)
         {
             pendingBytes += Property("rocksdb.estimate-pending-compaction-bytes", family);
             flushing += Property("rocksdb.mem-table-flush-pending", family);
         }
-        running += Property("rocksdb.num-running-compactions", _messages) + Property("rocksdb.num-running-flushes", _messages);
+        long running = Property("rocksdb.num-running-compactions", _messages) + Property("rocksdb.num-running-flushes", _messages); // database-wide
         return new StoreBackgroundWork(running, flushing, pendingBytes);
     }
 
@@ -499,7 +501,7 @@ public sealed class MessageStore : IDisposable
         try
         {
             Native.Instance.rocksdb_compactoptions_set_bottommost_level_compaction(options, 2); // kForce: rewrite the bottom level too
-            foreach (var family in new[] { _messages, _hashes, _time, _meta })
+            foreach (var family in _families)
                 Native.Instance.rocksdb_compact_range_cf_opt(_db.Handle, family.Handle, options, IntPtr.Zero, UIntPtr.Zero, IntPtr.Zero, UIntPtr.Zero);
         }
         finally

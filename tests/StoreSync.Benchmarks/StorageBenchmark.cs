@@ -164,14 +164,7 @@ public static class StorageBenchmark
         long foregroundCpu = 0;
         for (int i = 0; i < count; i++)
         {
-            var payload = noise.AsSpan(random.Next(NoiseBytes), payloadBytes).ToArray();
-            if (payload.Length >= 4) System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(payload, i);
-            batch.Add(new IngestItem(Pubsub, new WakuMessage
-            {
-                Payload = UnsafeByteOperations.UnsafeWrap(payload),
-                ContentTopic = Topics[random.Next(Topics.Length)],
-                Timestamp = t0 + i * 1_000_000L + random.Next(1000),
-            }));
+            batch.Add(Item(noise, random, i, t0, payloadBytes));
             if (batch.Count == batchSize || i == count - 1)
             {
                 inStore.Start();
@@ -206,16 +199,9 @@ public static class StorageBenchmark
             var random = new Random(1000 + w);
             var batch = new List<IngestItem>(1000);
             long mine = 0;
-            for (long i = w; i < count; i += writers)
+            for (int i = w; i < count; i += writers)
             {
-                var payload = noise.AsSpan(random.Next(NoiseBytes), payloadBytes).ToArray();
-                if (payload.Length >= 4) System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(payload, (int)i);
-                batch.Add(new IngestItem(Pubsub, new WakuMessage
-                {
-                    Payload = UnsafeByteOperations.UnsafeWrap(payload),
-                    ContentTopic = Topics[random.Next(Topics.Length)],
-                    Timestamp = t0 + i * 1_000_000L + random.Next(1000),
-                }));
+                batch.Add(Item(noise, random, i, t0, payloadBytes));
                 if (batch.Count == 1000 || i + writers >= count)
                 {
                     long c0 = ThreadCpu.Nanoseconds();
@@ -232,6 +218,20 @@ public static class StorageBenchmark
         double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
         Console.WriteLine($"  ({count:N0} messages by {writers} writers in {seconds:N2} s; CPU per message: the writers inside Ingest {inStoreCpu / 1e3 / count:N2} µs, process {cpu * 1e6 / count:N2} µs)");
         return (count / seconds, cpu);
+    }
+
+    /// <summary>Message number <paramref name="i"/>: a slice of the noise pool with the number in front, a random content topic,
+    /// 1 ms after the one before (plus up to 1 µs of jitter).</summary>
+    static IngestItem Item(byte[] noise, Random random, int i, long t0, int payloadBytes)
+    {
+        var payload = noise.AsSpan(random.Next(NoiseBytes), payloadBytes).ToArray();
+        if (payload.Length >= 4) System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(payload, i);
+        return new IngestItem(Pubsub, new WakuMessage
+        {
+            Payload = UnsafeByteOperations.UnsafeWrap(payload),
+            ContentTopic = Topics[random.Next(Topics.Length)],
+            Timestamp = t0 + i * 1_000_000L + random.Next(1000),
+        });
     }
 
     const int NoiseBytes = 16 << 20;

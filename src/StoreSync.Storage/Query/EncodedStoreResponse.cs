@@ -22,26 +22,11 @@ public sealed class EncodedStoreResponse : IDisposable
         _pooled = pooled;
     }
 
-    /// <summary>The encoding of a response built as an object (the error answers of the network layer).</summary>
-    public static EncodedStoreResponse Of(StoreQueryResponse response)
+    /// <summary>A response carrying only a status (the network layer's own refusals: undecodable, rate-limited, not served).</summary>
+    public static EncodedStoreResponse Failure(string requestId, uint statusCode, string description)
     {
-        ArgumentNullException.ThrowIfNull(response);
-        var bytes = response.ToByteArray();
-        string? pubsub = null;
-        var contents = new List<string>();
-        bool shared = response.Messages.Count > 0;
-        foreach (var m in response.Messages)
-        {
-            if (!m.HasPubsubTopic || m.Message is null) { shared = false; contents.Clear(); break; }
-            pubsub ??= m.PubsubTopic;
-            if (!string.Equals(pubsub, m.PubsubTopic, StringComparison.Ordinal)) shared = false;
-            if (!contents.Contains(m.Message.ContentTopic, StringComparer.Ordinal)) contents.Add(m.Message.ContentTopic);
-        }
-        return new EncodedStoreResponse(bytes, bytes.Length, response.StatusCode, response.Messages.Count, pooled: false)
-        {
-            PubsubTopic = shared ? pubsub : null,
-            ContentTopics = contents,
-        };
+        var bytes = new StoreQueryResponse { RequestId = requestId, StatusCode = statusCode, StatusDesc = description }.ToByteArray();
+        return new EncodedStoreResponse(bytes, bytes.Length, statusCode, 0, pooled: false);
     }
 
     public ReadOnlyMemory<byte> Bytes => (_buffer ?? throw new ObjectDisposedException(nameof(EncodedStoreResponse))).AsMemory(0, length);

@@ -136,7 +136,6 @@ public sealed class StoreQueryEngine
     /// data is asked for, read from the walk's iterator when it holds it), one more only says that more exist.</summary>
     sealed class PageRows(StoreView view, StorePage page, int limit)
     {
-        public int Count { get; private set; }
         public bool More { get; private set; }
         public MessageLocation? Last { get; private set; }
         public MessageLocation? Resume { get; set; }
@@ -144,12 +143,11 @@ public sealed class StoreQueryEngine
         /// <param name="stored">The stored form when the caller's iterator holds it; otherwise it is read by key when needed.</param>
         public void Add(in MessageLocation location, ReadOnlySpan<byte> stored, bool holdsStored)
         {
-            if (Count == limit)
+            if (page.Count == limit)
             {
                 More = true;
                 return;
             }
-            Count++;
             Last = location;
             if (!page.IncludeData)
             {

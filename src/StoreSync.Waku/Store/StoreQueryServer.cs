@@ -60,8 +60,7 @@ public sealed class StoreQueryServer(StoreQueryEngine engine, PerPeerRateLimiter
         return response;
     }
 
-    static EncodedStoreResponse Error(string requestId, uint status, string description) =>
-        EncodedStoreResponse.Of(new StoreQueryResponse { RequestId = requestId, StatusCode = status, StatusDesc = description });
+    static EncodedStoreResponse Error(string requestId, uint status, string description) => EncodedStoreResponse.Failure(requestId, status, description);
 }
 
 /// <summary>nwaku's StatusCode values for Store v3.</summary>
