@@ -71,15 +71,16 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
                 }
                 if (frame is null) break;
                 received++;
-                bytes += SyncFrame.WireSize(frame.Length);
-                metrics.Bytes.Add(SyncFrame.WireSize(frame.Length), SyncMetrics.Tag("protocol", "transfer"), SyncMetrics.Tag("direction", "in"));
+                int wire = SyncFrame.WireSize(frame.Length);
+                bytes += wire;
+                metrics.Bytes.Add(wire, SyncMetrics.Tag("protocol", "transfer"), SyncMetrics.Tag("direction", "in"));
                 long cpu = ThreadCpuTime.Now();
                 var receiving = ReceiveAsync(peer, frame, ct);
                 // Only a receive that finished on this thread can be measured by the thread clock (the rare wait for a session is not).
                 if (receiving.IsCompleted && cpu != 0) _governor.RecordCpu(TransferProtocol.ProtocolId, ScopeOf(frame), ThreadCpuTime.Now() - cpu);
                 var outcome = await receiving.ConfigureAwait(false);
                 // History download: holding the next read until the bytes are paid for closes the yamux window on the sender.
-                await _governor.HistoryDownload(ScopeOf(frame)).WaitAsync(SyncFrame.WireSize(frame.Length), ct).ConfigureAwait(false);
+                await _governor.HistoryDownload(ScopeOf(frame)).WaitAsync(wire, ct).ConfigureAwait(false);
                 if (outcome == Outcome.Stored && ++stored % ProgressEvery == 0)
                     logger.LogInformation("Transfer from {Peer}: {Stored} messages fetched so far ({Received} received, {Bytes} B)", peer, stored, received, bytes);
                 if (outcome == Outcome.Banned) { stream.Reset(); return; }
