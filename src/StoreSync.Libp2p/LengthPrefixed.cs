@@ -1,4 +1,5 @@
 using System.Buffers;
+using StoreSync.Core.Wire;
 using StoreSync.Libp2p.Multiformats;
 
 namespace StoreSync.Libp2p;

@@ -1,5 +1,7 @@
 using System.Buffers;
 using StoreSync.Core;
+// FrameWriter and FrameReader name their field methods Varint; the alias keeps the type apart from them.
+using Leb128 = StoreSync.Core.Wire.Varint;
 
 namespace StoreSync.Reconciliation;
 
@@ -46,7 +48,7 @@ internal struct FrameWriter(int maxBytes) : IDisposable
 
     public void Byte(byte value) { Reserve(1)[0] = value; Advance(1); }
 
-    public void Varint(ulong value) => Advance(Leb128.Write(Reserve(Leb128.MaxLength), value));
+    public void Varint(ulong value) => Advance(Leb128.Write(Reserve(Leb128.MaxUInt64Length), value));
 
     public void Bytes(ReadOnlySpan<byte> bytes)
     {

@@ -1,5 +1,6 @@
 using FsCheck.Xunit;
 using StoreSync.Core;
+using StoreSync.Core.Wire;
 using StoreSync.Reconciliation;
 using StoreSync.Reconciliation.Native;
 
@@ -138,7 +139,7 @@ public class NativeReconciliationTests
         var open = new NativeReconciliation(SyncScope.All, _ => src, T0, T0 + Hour).Initiate();
         // version, kind, two empty topic lists, three varints, the 8-byte nonce, then the width.
         int at = 4;
-        for (int i = 0; i < 3; i++) { Assert.True(Leb128.TryRead(open.AsSpan(at), out _, out int length)); at += length; }
+        for (int i = 0; i < 3; i++) { Assert.True(Varint.TryRead(open.AsSpan(at), out _, out int length)); at += length; }
         at += 8;
         Assert.Equal(NativeTuning.Default.FingerprintBytes, open[at]);
         open[at] = width;

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using StoreSync.Core.Wire;
 using StoreSync.Libp2p.Identity;
 
 namespace StoreSync.Libp2p.Multiformats;

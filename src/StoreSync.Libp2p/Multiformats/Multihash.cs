@@ -1,3 +1,5 @@
+using StoreSync.Core.Wire;
+
 namespace StoreSync.Libp2p.Multiformats;
 
 /// <summary>A multihash: uvarint code, uvarint digest length, digest. Only the codes peer ids use are named.</summary>

@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
+using StoreSync.Core.Wire;
 using StoreSync.Node.Json;
 
 namespace StoreSync.Node.Import;
@@ -109,7 +110,7 @@ public sealed class MessageFileReader(Stream input, MessageFileFormat format, in
             buffer.Slice(0, headLength).CopyTo(head);
             int prefix;
             ulong length;
-            try { prefix = StoreSync.Libp2p.Multiformats.Varint.Read(head[..headLength], out length); }
+            try { prefix = Varint.Read(head[..headLength], out length); }
             catch (FormatException e)
             {
                 records.Add(ImportRecord.Rejected(index + 1, $"record {index + 1}: bad length prefix ({e.Message}); the rest of the file cannot be framed"));

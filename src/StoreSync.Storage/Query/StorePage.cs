@@ -4,7 +4,7 @@ using System.Text;
 using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
-using StoreSync.Reconciliation;
+using StoreSync.Core.Wire;
 
 namespace StoreSync.Storage.Query;
 
@@ -154,9 +154,9 @@ internal sealed class StorePage : IDisposable
     static int Field(uint tag, int length) => VarintSize(tag) + VarintSize((uint)length) + length;
 
     // Protobuf varints are unsigned LEB128.
-    static int VarintSize(uint value) => Leb128.Size(value);
+    static int VarintSize(uint value) => Varint.SizeOf(value);
 
-    static int WriteVarint(Span<byte> destination, uint value) => Leb128.Write(destination, value);
+    static int WriteVarint(Span<byte> destination, uint value) => Varint.Write(destination, value);
 
     static int WriteString(Span<byte> destination, uint tag, string value)
     {
@@ -197,7 +197,7 @@ internal sealed class StorePage : IDisposable
 
     static bool TryReadVarint(ReadOnlySpan<byte> bytes, ref int at, out ulong value)
     {
-        if (!Leb128.TryRead(bytes[at..], out value, out int length)) return false;
+        if (!Varint.TryRead(bytes[at..], out value, out int length)) return false;
         at += length;
         return true;
     }

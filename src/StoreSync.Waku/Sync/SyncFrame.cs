@@ -1,3 +1,4 @@
+using StoreSync.Core.Wire;
 using StoreSync.Libp2p;
 using StoreSync.Libp2p.Multiformats;
 
