@@ -1,7 +1,6 @@
+using StoreSync.Core.Wire;
+
 namespace StoreSync.Reconciliation;
 
 /// <summary>A peer sent a reconciliation frame that breaks the protocol or its limits; the session must end.</summary>
-public sealed class SyncProtocolException(string reason) : Exception(reason)
-{
-    public string Reason { get; } = reason;
-}
+public sealed class SyncProtocolException(string reason) : ProtocolViolationException(reason);

@@ -1,3 +1,4 @@
+using StoreSync.Core.Wire;
 using StoreSync.Libp2p;
 using StoreSync.Libp2p.Host;
 
@@ -20,7 +21,8 @@ public static class RequestReader
 
     /// <exception cref="TimeoutException">No request began within <see cref="IdleTimeout"/>, or it did not complete within <see cref="Timeout"/>.</exception>
     /// <exception cref="StreamIdleException">The host began draining while the stream was idle.</exception>
-    /// <exception cref="InvalidDataException">The announced length exceeds <paramref name="maxBytes"/> or the prefix is malformed.</exception>
+    /// <exception cref="FrameTooLargeException">The announced length exceeds <paramref name="maxBytes"/>.</exception>
+    /// <exception cref="ProtocolViolationException">The length prefix is malformed.</exception>
     /// <exception cref="EndOfStreamException">The peer half-closed before a whole request.</exception>
     public static Task<byte[]> ReadAsync(Stream stream, int maxBytes, CancellationToken ct) => ReadAsync(stream, maxBytes, IdleTimeout, Timeout, ct);
 

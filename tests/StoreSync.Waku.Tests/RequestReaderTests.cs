@@ -48,6 +48,6 @@ public class RequestReaderTests
         var (client, server) = DuplexPipe.Create();
         await client.WriteAsync(new byte[] { 0x80, 0x80, 0x40 }, Timeout);
         await client.FlushAsync(Timeout);
-        await Assert.ThrowsAsync<InvalidDataException>(() => RequestReader.ReadAsync(server, 100, Long, Long, Timeout));
+        await Assert.ThrowsAsync<Core.Wire.FrameTooLargeException>(() => RequestReader.ReadAsync(server, 100, Long, Long, Timeout));
     }
 }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using ProtocolViolationException = StoreSync.Core.Wire.ProtocolViolationException;
 using StoreSync.Libp2p.Identify;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
@@ -388,7 +389,7 @@ public sealed class Libp2pHost : IAsyncDisposable
                 if (IsDialable(address)) AddAddress(connection.RemotePeer, address);
             }
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or ProtocolViolationException and not MultistreamException)
         {
             // A key that is not the one the handshake proved is an impersonation attempt, not a glitch.
             _logger.LogWarning("Identify from {Peer} is invalid, closing the connection: {Reason}", connection.RemotePeer, e.Message);

@@ -37,6 +37,3 @@ public readonly record struct YamuxFrameHeader(YamuxFrameType Type, YamuxFlags F
             BinaryPrimitives.ReadUInt32BigEndian(source[4..]), BinaryPrimitives.ReadUInt32BigEndian(source[8..]));
     }
 }
-
-/// <summary>The peer broke the yamux protocol (bad header, window violation, oversized frame, wrong stream id parity...).</summary>
-public sealed class YamuxProtocolException(string message) : IOException(message);

@@ -33,7 +33,7 @@ public sealed class LightPushService(LightPushServer server, int maxMessageBytes
             _governor.RealtimeIn(request.Length);
             response = v3 ? server.AnswerV3(request, peer) : server.AnswerLegacy(request, peer);
         }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
+        catch (Exception e) when (e is InvalidDataException or Core.Wire.ProtocolViolationException or EndOfStreamException)
         {
             logger.LogInformation("Unreadable light push from {Peer}: {Reason}", peer, e.Message);
             response = v3 ? server.UnreadableV3(e.Message) : server.UnreadableLegacy(e.Message);

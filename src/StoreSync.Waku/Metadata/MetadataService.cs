@@ -26,7 +26,7 @@ public sealed class MetadataService(MetadataProtocol protocol, ILogger<MetadataS
             if (request is not null && request.HasClusterId && request.ClusterId != protocol.ClusterId)
                 logger.LogInformation("Peer {Peer} announces cluster {Cluster}", stream.RemotePeer, request.ClusterId);
         }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
+        catch (Exception e) when (e is InvalidDataException or Core.Wire.ProtocolViolationException or EndOfStreamException)
         {
             logger.LogDebug("Metadata request from {Peer} unreadable: {Reason}", stream.RemotePeer, e.Message);
         }

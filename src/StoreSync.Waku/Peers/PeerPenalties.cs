@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using StoreSync.Core.Wire;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Waku.Ingress;
@@ -149,6 +150,11 @@ public sealed class PeerPenalties
         PenaltyReason.UnservedTopic => 1,
         _ => 1,
     };
+
+    /// <summary>The offence a frame that cannot be taken is: one above the protocol's limit (<see cref="FrameTooLargeException"/>)
+    /// or one that does not frame or decode.</summary>
+    public static PenaltyReason ReasonFor(Exception frameError) =>
+        frameError is FrameTooLargeException ? PenaltyReason.OversizedFrame : PenaltyReason.MalformedFrame;
 
     /// <summary>Logs penalties, disconnects peers when they reach the threshold, and closes new connections of refused peers.</summary>
     public void Attach(Libp2pHost host, ILogger? logger = null)

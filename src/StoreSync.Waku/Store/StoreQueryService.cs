@@ -31,7 +31,7 @@ public sealed class StoreQueryService(StoreQueryServer server, WakuMetrics metri
             cpuStarted = ThreadCpuTime.Now();
             response = server.Answer(request, peer);
         }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
+        catch (Exception e) when (e is InvalidDataException or Core.Wire.ProtocolViolationException or EndOfStreamException)
         {
             logger.LogInformation("Unreadable store query from {Peer}: {Reason}", peer, e.Message);
             response = server.Unreadable(e.Message);

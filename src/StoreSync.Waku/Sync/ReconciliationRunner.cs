@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using StoreSync.Core.Wire;
+using StoreSync.Libp2p;
 using StoreSync.Libp2p.Bandwidth;
 using StoreSync.Libp2p.Host;
 using StoreSync.Reconciliation;
@@ -66,8 +68,8 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
 
         async Task WriteAsync(byte[] frame)
         {
-            await SyncFrame.WriteAsync(io, frame, deadline.Token).ConfigureAwait(false);
-            bytesOut += SyncFrame.WireSize(frame.Length);
+            await LengthPrefixed.WriteAsync(io, frame, deadline.Token).ConfigureAwait(false);
+            bytesOut += LengthPrefixed.WireSize(frame.Length);
             metrics.Frames.Add(1, modeTag, SyncMetrics.Tag("direction", "out"));
         }
 
@@ -80,10 +82,10 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
                 using (var frameTimeout = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token))
                 {
                     frameTimeout.CancelAfter(_limits.FrameTimeout);
-                    frame = await SyncFrame.ReadAsync(io, _limits.MaxFrameBytes, frameTimeout.Token).ConfigureAwait(false);
+                    frame = await LengthPrefixed.TryReadAsync(io, _limits.MaxFrameBytes, frameTimeout.Token).ConfigureAwait(false);
                 }
                 if (frame is null) { error = "the peer closed the stream before the session ended"; break; }
-                bytesIn += SyncFrame.WireSize(frame.Length);
+                bytesIn += LengthPrefixed.WireSize(frame.Length);
                 metrics.Frames.Add(1, modeTag, SyncMetrics.Tag("direction", "in"));
                 var reply = Compute(stream.Protocol, agreed, () => session.Receive(frame));
                 if (pushed is not null) PushNew(session, pushed, sender);
@@ -107,11 +109,11 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
             error = "protocol violation: " + e.Reason;
             penalties.Penalise(peer, PenaltyReason.ProtocolViolation, $"{mode} reconciliation: {e.Reason}");
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or ProtocolViolationException)
         {
             violated = true;
             error = e.Message;
-            penalties.Penalise(peer, e.Message.Contains("exceeds", StringComparison.Ordinal) ? PenaltyReason.OversizedFrame : PenaltyReason.MalformedFrame, $"{mode} reconciliation: {e.Message}");
+            penalties.Penalise(peer, PeerPenalties.ReasonFor(e), $"{mode} reconciliation: {e.Message}");
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {

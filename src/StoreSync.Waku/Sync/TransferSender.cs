@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using StoreSync.Core;
 using Microsoft.Extensions.Logging;
+using StoreSync.Libp2p;
 using StoreSync.Libp2p.Bandwidth;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
@@ -124,8 +125,8 @@ public sealed class TransferSender : IAsyncDisposable
                     // History upload, charged to the message's communities and the node: paced chunk by chunk.
                     paced ??= new ThrottledStream(stream, BandwidthChain.Unlimited, BandwidthChain.Unlimited);
                     paced.WriteChain = _governor.HistoryUpload(TrafficScope.Of(stored.PubsubTopic, stored.Message.ContentTopic));
-                    await SyncFrame.WriteAsync(paced, frame, ct).ConfigureAwait(false);
-                    int wire = SyncFrame.WireSize(frame.Length);
+                    await LengthPrefixed.WriteAsync(paced, frame, ct).ConfigureAwait(false);
+                    int wire = LengthPrefixed.WireSize(frame.Length);
                     Sent++;
                     BytesSent += wire;
                     _metrics.ItemsSent.Add(1);

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
+using StoreSync.Core.Wire;
+using StoreSync.Libp2p;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Reconciliation;
@@ -55,23 +57,23 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
                     idle.CancelAfter(_limits.TransferIdleTimeout);
                     try
                     {
-                        frame = await SyncFrame.ReadAsync(stream, TransferProtocol.MaxFrameBytes(maxMessageBytes), idle.Token).ConfigureAwait(false);
+                        frame = await LengthPrefixed.TryReadAsync(stream, TransferProtocol.MaxFrameBytes(maxMessageBytes), idle.Token).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException) when (!ct.IsCancellationRequested)
                     {
                         logger.LogDebug("Closing the transfer stream from {Peer}: idle for {Seconds} s", peer, _limits.TransferIdleTimeout.TotalSeconds);
                         break;
                     }
-                    catch (InvalidDataException e)
+                    catch (ProtocolViolationException e)
                     {
-                        penalties.Penalise(peer, e.Message.Contains("exceeds", StringComparison.Ordinal) ? PenaltyReason.OversizedFrame : PenaltyReason.MalformedFrame, "transfer: " + e.Message);
+                        penalties.Penalise(peer, PeerPenalties.ReasonFor(e), "transfer: " + e.Message);
                         stream.Reset();
                         return;
                     }
                 }
                 if (frame is null) break;
                 received++;
-                int wire = SyncFrame.WireSize(frame.Length);
+                int wire = LengthPrefixed.WireSize(frame.Length);
                 bytes += wire;
                 metrics.Bytes.Add(wire, SyncMetrics.Tag("protocol", "transfer"), SyncMetrics.Tag("direction", "in"));
                 long cpu = ThreadCpuTime.Now();

@@ -28,8 +28,9 @@ public class LengthPrefixedTests
         var prefix = new byte[Varint.MaxLength];
         int n = Varint.Write(prefix, 1UL << 40); // 1 TiB: allocating it would fail loudly
         var stream = new MemoryStream(prefix[..n]);
-        var e = await Assert.ThrowsAsync<InvalidDataException>(async () => await LengthPrefixed.ReadAsync(stream, 4096, Timeout));
+        var e = await Assert.ThrowsAsync<FrameTooLargeException>(async () => await LengthPrefixed.ReadAsync(stream, 4096, Timeout));
         Assert.Contains("exceeds the limit of 4096", e.Message);
+        Assert.Equal((1UL << 40, 4096L), (e.Size, e.Limit));
         Assert.Equal(n, stream.Position);
     }
 
@@ -43,11 +44,31 @@ public class LengthPrefixedTests
     }
 
     [Fact]
-    public async Task Malformed_prefixes_are_invalid_data()
+    public async Task Malformed_prefixes_are_protocol_violations()
     {
-        await Assert.ThrowsAsync<InvalidDataException>(async () => await LengthPrefixed.ReadAsync(new MemoryStream([0x80, 0x00]), 100, Timeout));
-        await Assert.ThrowsAsync<InvalidDataException>(async () =>
+        await Assert.ThrowsAsync<ProtocolViolationException>(async () => await LengthPrefixed.ReadAsync(new MemoryStream([0x80, 0x00]), 100, Timeout));
+        await Assert.ThrowsAsync<ProtocolViolationException>(async () =>
             await LengthPrefixed.ReadAsync(new MemoryStream(Enumerable.Repeat((byte)0xff, 12).ToArray()), 100, Timeout));
+    }
+
+    [Fact]
+    public async Task A_message_larger_than_the_first_buffer_is_read_whole_and_memory_follows_the_bytes_that_arrive()
+    {
+        var body = Enumerable.Range(0, 300_000).Select(i => (byte)i).ToArray();
+        var buffer = new MemoryStream();
+        await LengthPrefixed.WriteAsync(buffer, body, Timeout);
+        Assert.Equal(LengthPrefixed.WireSize(body.Length), buffer.Length);
+        buffer.Position = 0;
+        Assert.Equal(body, await LengthPrefixed.ReadAsync(buffer, 1 << 20, Timeout));
+
+        // 64 MiB announced, 3 bytes sent: the read fails without having allocated the announced length.
+        var prefix = new byte[Varint.MaxLength];
+        int n = Varint.Write(prefix, 64UL << 20);
+        var liar = new MemoryStream([.. prefix[..n], 1, 2, 3]);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = await Assert.ThrowsAsync<EndOfStreamException>(async () => await LengthPrefixed.ReadAsync(liar, 128 << 20, Timeout));
+        Assert.InRange(GC.GetAllocatedBytesForCurrentThread() - before, 0, 1 << 20);
+        Assert.Contains("stream ended", e.Message);
     }
 
     [Fact]
