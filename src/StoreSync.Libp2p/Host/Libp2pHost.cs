@@ -3,23 +3,22 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using ProtocolViolationException = StoreSync.Core.Wire.ProtocolViolationException;
 using StoreSync.Libp2p.Identify;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
 using StoreSync.Libp2p.Multistream;
 using StoreSync.Libp2p.Ping;
-using StoreSync.Libp2p.Yamux;
 
 namespace StoreSync.Libp2p.Host;
 
-/// <summary>A libp2p host over TCP: listens and dials, upgrades connections (multistream → security → multistream → yamux),
-/// runs identify and ping, dispatches inbound streams to protocol handlers and enforces the connection manager's limits.</summary>
+/// <summary>A libp2p host over TCP: listens and dials, keeps the connection set and the protocol handler table, dispatches
+/// inbound streams to the handlers and enforces the connection manager's limits.</summary>
+/// <remarks>The upgrade of a socket is <see cref="ConnectionUpgrader"/>'s, identify is <see cref="IdentifyService"/>'s; ping is a handler.</remarks>
 public sealed class Libp2pHost : IAsyncDisposable
 {
     readonly IdentityKey _identity;
-    readonly ISecurityProtocol _security;
-    readonly YamuxOptions _yamuxOptions;
+    readonly ConnectionUpgrader _upgrader;
+    readonly IdentifyService _identify;
     readonly ILoggerFactory _loggerFactory;
     readonly ILogger _logger;
     readonly ConcurrentDictionary<string, Func<Libp2pStream, CancellationToken, Task>> _handlers = new(StringComparer.Ordinal);
@@ -39,11 +38,12 @@ public sealed class Libp2pHost : IAsyncDisposable
     {
         _identity = identity;
         Options = options;
-        _security = options.Security;
-        _yamuxOptions = options.Yamux with { MaxStreams = options.MaxStreamsPerConnection };
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _logger = _loggerFactory.CreateLogger<Libp2pHost>();
-        SetStreamHandler(IdentifyProtocol.ProtocolId, RespondIdentifyAsync);
+        _upgrader = new ConnectionUpgrader(identity, options.Security, options.Yamux with { MaxStreams = options.MaxStreamsPerConnection },
+            options.HandshakeTimeout, _loggerFactory);
+        _identify = new IdentifyService(this, _logger);
+        SetStreamHandler(IdentifyProtocol.ProtocolId, _identify.RespondAsync);
         SetStreamHandler(PingProtocol.ProtocolId, PingProtocol.HandleAsync);
     }
 
@@ -57,7 +57,7 @@ public sealed class Libp2pHost : IAsyncDisposable
     public IReadOnlyList<Multiaddr> ListenAddresses => _listenAddresses;
 
     /// <summary>Protocols we answer on inbound streams (what identify announces).</summary>
-    public IReadOnlyCollection<string> Protocols => _protocols;
+    public IReadOnlyList<string> Protocols => _protocols;
 
     public IReadOnlyCollection<Connection> Connections => _connections.Keys.Where(c => !c.IsClosed).ToList();
 
@@ -302,56 +302,16 @@ public sealed class Libp2pHost : IAsyncDisposable
         }
     }
 
-    /// <summary>multistream → security → multistream → yamux, all within <see cref="HostOptions.HandshakeTimeout"/>. Takes ownership of the socket.</summary>
+    /// <summary>Upgrades the socket (<see cref="ConnectionUpgrader"/>), then registers and starts the connection. Takes ownership of the socket.</summary>
     async Task<Connection> UpgradeAsync(Socket socket, bool inbound, PeerId? expected)
     {
-        var remoteAddress = Multiaddr.FromEndPoint((IPEndPoint)socket.RemoteEndPoint!);
-        var localAddress = Multiaddr.FromEndPoint((IPEndPoint)socket.LocalEndPoint!);
-        var raw = new NetworkStream(socket, ownsSocket: true);
-        Stream secured = raw;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-        timeout.CancelAfter(Options.HandshakeTimeout);
-        try
-        {
-            SecuredConnection security;
-            string[] securityProtocols = [_security.ProtocolId];
-            string[] muxers = [YamuxSession.ProtocolId];
-            if (inbound)
-            {
-                await MultistreamSelect.HandleAsync(raw, securityProtocols, timeout.Token).ConfigureAwait(false);
-                security = await _security.RespondAsync(raw, _identity, timeout.Token).ConfigureAwait(false);
-                secured = security.Stream;
-                await MultistreamSelect.HandleAsync(secured, muxers, timeout.Token).ConfigureAwait(false);
-            }
-            else
-            {
-                await MultistreamSelect.SelectAsync(raw, securityProtocols, timeout.Token).ConfigureAwait(false);
-                security = await _security.InitiateAsync(raw, _identity, expected, timeout.Token).ConfigureAwait(false);
-                secured = security.Stream;
-                if (expected is not null && security.RemotePeer != expected)
-                    throw new IOException($"peer proved id {security.RemotePeer}, expected {expected}");
-                await MultistreamSelect.SelectAsync(secured, muxers, timeout.Token).ConfigureAwait(false);
-            }
-            var session = new YamuxSession(secured, isClient: !inbound, _yamuxOptions, _loggerFactory.CreateLogger<YamuxSession>());
-            var connection = new Connection(this, session, security, remoteAddress, localAddress, inbound, _loggerFactory.CreateLogger<Connection>());
-            _connections[connection] = 0;
-            session.Start();
-            _logger.LogInformation("Connected {Direction} to {Peer} at {Address}", inbound ? "inbound" : "outbound", connection.RemotePeer, remoteAddress);
-            _ = RunConnectionAsync(connection);
-            return connection;
-        }
-        catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
-        {
-            await secured.DisposeAsync().ConfigureAwait(false);
-            await raw.DisposeAsync().ConfigureAwait(false);
-            throw new TimeoutException($"handshake not completed within {Options.HandshakeTimeout.TotalSeconds:0.#} s");
-        }
-        catch
-        {
-            await secured.DisposeAsync().ConfigureAwait(false);
-            await raw.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
+        var (session, security, remoteAddress, localAddress) = await _upgrader.UpgradeAsync(socket, inbound, expected, _stopping.Token).ConfigureAwait(false);
+        var connection = new Connection(this, session, security, remoteAddress, localAddress, inbound, _loggerFactory.CreateLogger<Connection>());
+        _connections[connection] = 0;
+        session.Start();
+        _logger.LogInformation("Connected {Direction} to {Peer} at {Address}", inbound ? "inbound" : "outbound", connection.RemotePeer, remoteAddress);
+        _ = RunConnectionAsync(connection);
+        return connection;
     }
 
     async Task RunConnectionAsync(Connection connection)
@@ -374,49 +334,10 @@ public sealed class Libp2pHost : IAsyncDisposable
         }
     }
 
-    /// <summary>Asks every new connection's peer for identify (as js-libp2p does) and remembers its listen addresses.</summary>
     async Task IdentifyAsync(Connection connection)
     {
-        IdentifyInfo? info = null;
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-            timeout.CancelAfter(Options.IdentifyTimeout);
-            await using var stream = await connection.NewStreamAsync(IdentifyProtocol.ProtocolId, timeout.Token).ConfigureAwait(false);
-            info = await IdentifyProtocol.RequestAsync(stream, connection.RemotePeer, timeout.Token).ConfigureAwait(false);
-            foreach (var address in info.ListenAddresses.Take(16))
-            {
-                if (IsDialable(address)) AddAddress(connection.RemotePeer, address);
-            }
-        }
-        catch (Exception e) when (e is InvalidDataException or ProtocolViolationException and not MultistreamException)
-        {
-            // A key that is not the one the handshake proved is an impersonation attempt, not a glitch.
-            _logger.LogWarning("Identify from {Peer} is invalid, closing the connection: {Reason}", connection.RemotePeer, e.Message);
-            await connection.CloseAsync("invalid identify: " + e.Message).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or OperationCanceledException or MultistreamException or EndOfStreamException or ObjectDisposedException)
-        {
-            _logger.LogDebug("Identify of {Peer} failed: {Reason}", connection.RemotePeer, e.Message);
-        }
-        finally
-        {
-            connection.SetIdentify(info);
-        }
+        var info = await _identify.RequestAsync(connection, _stopping.Token).ConfigureAwait(false);
         if (info is not null) Raise(() => PeerIdentified?.Invoke(connection, info));
-    }
-
-    static bool IsDialable(Multiaddr address)
-    {
-        try { address.ToTcpDialTarget(); return true; }
-        catch (UnsupportedTransportException) { return false; }
-    }
-
-    async Task RespondIdentifyAsync(Libp2pStream stream, CancellationToken ct)
-    {
-        var info = new IdentifyInfo(_identity.PublicKey, ListenAddresses, _protocols, stream.Connection.RemoteAddress.WithoutPeerId(),
-            IdentifyProtocol.LibP2PProtocolVersion, Options.AgentVersion);
-        await IdentifyProtocol.RespondAsync(stream, info, () => stream.CloseWriteAsync(ct), ct).ConfigureAwait(false);
     }
 
     /// <summary>Closes connections that have had no open stream for <see cref="HostOptions.IdleTimeout"/>.</summary>
