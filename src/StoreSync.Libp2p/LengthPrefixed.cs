@@ -37,7 +37,7 @@ public static class LengthPrefixed
         {
             if (filled == body.Length) Array.Resize(ref body, (int)Math.Min((long)body.Length * 2, length));
             int n = await stream.ReadAsync(body.AsMemory(filled, body.Length - filled), ct).ConfigureAwait(false);
-            if (n == 0) throw new EndOfStreamException($"stream ended inside a length-prefixed message of {length} bytes, after {filled}");
+            if (n == 0) throw new EndOfStreamException($"stream ended inside a length-prefixed message of {length} bytes");
             filled += n;
         }
         return body;

@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using StoreSync.Core.Wire;
 using StoreSync.Libp2p.Identify.Pb;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
@@ -76,7 +77,9 @@ public static class IdentifyProtocol
     }
 
     /// <summary>Dialer side: reads the peer's message and checks that its key is the one the security handshake proved.</summary>
-    /// <exception cref="InvalidDataException">Malformed, oversized, or a key of another peer.</exception>
+    /// <exception cref="InvalidDataException">Not protobuf, no valid public key, or a key of another peer.</exception>
+    /// <exception cref="FrameTooLargeException">Above <see cref="MaxMessageBytes"/>.</exception>
+    /// <exception cref="ProtocolViolationException">A malformed length prefix.</exception>
     public static async Task<IdentifyInfo> RequestAsync(Stream stream, PeerId expected, CancellationToken ct)
     {
         var bytes = await LengthPrefixed.ReadAsync(stream, MaxMessageBytes, ct).ConfigureAwait(false);
