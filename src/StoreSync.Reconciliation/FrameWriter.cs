@@ -1,7 +1,7 @@
 using System.Buffers;
 using StoreSync.Core;
-// FrameWriter and FrameReader name their field methods Varint; the alias keeps the type apart from them.
-using Leb128 = StoreSync.Core.Wire.Varint;
+// FrameWriter and FrameReader name their field methods Varint; the namespace alias keeps the type apart from them.
+using Wire = StoreSync.Core.Wire;
 
 namespace StoreSync.Reconciliation;
 
@@ -48,7 +48,7 @@ internal struct FrameWriter(int maxBytes) : IDisposable
 
     public void Byte(byte value) { Reserve(1)[0] = value; Advance(1); }
 
-    public void Varint(ulong value) => Advance(Leb128.Write(Reserve(Leb128.MaxUInt64Length), value));
+    public void Varint(ulong value) => Advance(Wire.Varint.Write(Reserve(Wire.Varint.MaxUInt64Length), value));
 
     public void Bytes(ReadOnlySpan<byte> bytes)
     {
@@ -107,7 +107,7 @@ internal ref struct FrameReader(ReadOnlySpan<byte> frame)
 
     public ulong Varint(string what)
     {
-        if (!Leb128.TryRead(_frame[_at..], out ulong value, out int length))
+        if (!Wire.Varint.TryRead(_frame[_at..], out ulong value, out int length))
             throw new SyncProtocolException($"truncated or overlong varint ({what}) at byte {_at}");
         _at += length;
         return value;
