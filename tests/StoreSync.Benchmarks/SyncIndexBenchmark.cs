@@ -4,6 +4,7 @@ using StoreSync.Core;
 using StoreSync.Core.Proto;
 using StoreSync.Reconciliation;
 using StoreSync.Storage;
+using StoreSync.Storage.Sync;
 using StoreSync.Waku.Sync;
 
 namespace StoreSync.Benchmarks;

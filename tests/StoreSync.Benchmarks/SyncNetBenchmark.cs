@@ -9,6 +9,7 @@ using StoreSync.Libp2p.Multiformats;
 using StoreSync.Libp2p.Noise;
 using StoreSync.Reconciliation;
 using StoreSync.Storage;
+using StoreSync.Storage.Sync;
 using StoreSync.Waku;
 using StoreSync.Waku.Ingress;
 using StoreSync.Waku.Peers;

@@ -7,6 +7,7 @@ using StoreSync.Libp2p.Multiformats;
 using StoreSync.Libp2p.Tests.Host;
 using StoreSync.Reconciliation;
 using StoreSync.Storage;
+using StoreSync.Storage.Sync;
 using StoreSync.Storage.Tests;
 using StoreSync.Waku.Communities;
 using StoreSync.Waku.Ingress;
@@ -45,7 +46,7 @@ public sealed class SyncNode : IAsyncDisposable
         Penalties = new PeerPenalties();
         Penalties.Attach(Host);
         Sessions = new SyncSessions(limits);
-        Indexes = new SyncIndexes(Store.Store, Served, limits: limits);
+        Indexes = new SyncIndexes(Store.Store, Served, limits: limits?.IndexLimits);
         Ingress = new MessageIngress(Store.Store, MessageValidator.Default, new Topics(), Metrics, NullLogger<MessageIngress>.Instance);
         Runner = new ReconciliationRunner(Host, Store.Store, Penalties, SyncMetrics, NullLogger<ReconciliationRunner>.Instance, limits, policy);
         Runner.SessionEnded += r => { lock (_ended) _ended.Add(r); };

@@ -13,10 +13,7 @@ internal interface INodeStore : IDisposable
     bool Add(int slot, int message);
 
     /// <summary>Stores several messages of one slot (a sync transfer); returns the catalog indexes that were new.</summary>
-    /// <remarks>
-    /// One at a time on purpose: the fingerprint index splits a block by reading it back from the store, so the
-    /// store must never hold items the index has not been told of yet (a batch committed first would break that).
-    /// </remarks>
+    /// <remarks>One at a time, as live messages arrive: each insert is judged (new or not) and counted on its own.</remarks>
     List<int> AddRange(int slot, IReadOnlyList<int> messages)
     {
         var added = new List<int>(messages.Count);

@@ -1,14 +1,15 @@
 using StoreSync.Reconciliation;
 using StoreSync.Simulations.Model;
 using StoreSync.Storage;
+using StoreSync.Storage.Sync;
 
 namespace StoreSync.Simulations.Storage;
 
 /// <summary>Node storage in a real RocksDB <see cref="MessageStore"/> in a temporary folder, deleted on dispose.</summary>
 /// <remarks>
 /// Messages are regenerated from the catalog (same bytes, so the store recomputes the same hash) and ingested as a
-/// node would; the engine reads the store's (pubsub, time, hash) index through <see cref="StoreSyncItems"/> with a
-/// <see cref="FingerprintIndex"/> on top, updated after each committed batch.
+/// node would; the engine reads the node's own live <see cref="SyncIndex"/> of each community's scope, which the store keeps
+/// in step with every committed insert and delete (the same code a node answers sessions with).
 /// </remarks>
 internal sealed class RocksDbNodeStore : INodeStore
 {
@@ -18,7 +19,7 @@ internal sealed class RocksDbNodeStore : INodeStore
     readonly MessageStore _store;
     readonly string _folder;
     readonly string[] _pubsub;
-    readonly FingerprintIndex[] _indexes;
+    readonly SyncIndex[] _indexes;
     readonly SyncItem[] _one = new SyncItem[1];
 
     public RocksDbNodeStore(MessageCatalog catalog, IReadOnlyList<int> communities, string folder)
@@ -27,12 +28,12 @@ internal sealed class RocksDbNodeStore : INodeStore
         _folder = folder;
         _store = MessageStore.Open(folder, Options);
         _pubsub = new string[communities.Count];
-        _indexes = new FingerprintIndex[communities.Count];
+        _indexes = new SyncIndex[communities.Count];
         for (int i = 0; i < communities.Count; i++)
         {
             var c = catalog.Scenario.Communities[communities[i]];
             _pubsub[i] = c.PubsubTopic;
-            _indexes[i] = new FingerprintIndex(_store.SyncItems(new SyncScope([c.PubsubTopic], [c.ContentTopic])));
+            _indexes[i] = SyncIndex.Create(_store, c.PubsubTopic, [c.ContentTopic]);
         }
     }
 
@@ -43,16 +44,10 @@ internal sealed class RocksDbNodeStore : INodeStore
         var result = _store.Ingest([new IngestItem(_pubsub[slot], _catalog.BuildMessage(message))]);
         if (result.Inserted == 0) return false;
         if (_catalog.IndexOf(result.InsertedHashes[0]) != message) throw new InvalidOperationException("the store computed another hash than the catalog");
-        _indexes[slot].Insert(_catalog.Item(message));
         return true;
     }
 
-    public bool Remove(int slot, in SyncItem item)
-    {
-        if (_store.Delete([item.Hash]) == 0) return false;
-        _indexes[slot].Remove(item);
-        return true;
-    }
+    public bool Remove(int slot, in SyncItem item) => _store.Delete([item.Hash]) > 0;
 
     public bool TryOldest(int slot, out SyncItem item)
     {

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Reconciliation;
+using StoreSync.Storage.Sync;
 using StoreSync.Waku;
 using StoreSync.Waku.Sync;
 

@@ -12,6 +12,7 @@ using StoreSync.Node.Governor;
 using StoreSync.Node.Communities;
 using StoreSync.Node.Rest;
 using StoreSync.Storage;
+using StoreSync.Storage.Sync;
 using StoreSync.Waku;
 using StoreSync.Waku.Governor;
 using StoreSync.Waku.Ingress;

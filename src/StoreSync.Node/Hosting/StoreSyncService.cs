@@ -11,6 +11,7 @@ using StoreSync.Libp2p.Multistream;
 using StoreSync.Reconciliation;
 using StoreSync.Reconciliation.Native;
 using StoreSync.Reconciliation.Nwaku;
+using StoreSync.Storage.Sync;
 using StoreSync.Waku.Communities;
 using StoreSync.Waku.Peers;
 using StoreSync.Waku.Sync;

@@ -7,6 +7,7 @@ using StoreSync.Libp2p.Host;
 using StoreSync.Reconciliation;
 using StoreSync.Reconciliation.Native;
 using StoreSync.Storage;
+using StoreSync.Storage.Sync;
 using StoreSync.Waku.Communities;
 using StoreSync.Waku.Governor;
 using StoreSync.Waku.Peers;

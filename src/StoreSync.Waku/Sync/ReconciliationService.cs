@@ -3,6 +3,7 @@ using StoreSync.Libp2p.Host;
 using StoreSync.Reconciliation;
 using StoreSync.Reconciliation.Native;
 using StoreSync.Reconciliation.Nwaku;
+using StoreSync.Storage.Sync;
 using StoreSync.Waku.Peers;
 
 namespace StoreSync.Waku.Sync;

@@ -3,6 +3,7 @@ using StoreSync.Libp2p.Identity;
 using StoreSync.Reconciliation;
 using StoreSync.Reconciliation.Native;
 using StoreSync.Reconciliation.Nwaku;
+using StoreSync.Storage.Sync;
 
 namespace StoreSync.Waku.Sync;
 

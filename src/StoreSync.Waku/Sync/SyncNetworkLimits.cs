@@ -1,4 +1,5 @@
 using StoreSync.Reconciliation;
+using StoreSync.Storage.Sync;
 
 namespace StoreSync.Waku.Sync;
 
@@ -28,10 +29,13 @@ public sealed record SyncNetworkLimits
     public int MaxExpectedTotal { get; init; } = 1_000_000;
 
     /// <summary>Items of a scope the peer narrowed to content topics we do not index: read into memory once per session, at most this many.</summary>
-    public int MaxAdHocScopeItems { get; init; } = 1_000_000;
+    public int MaxAdHocScopeItems { get; init; } = SyncIndexLimits.Default.MaxAdHocScopeItems;
 
     /// <summary>Live indexes kept for community scopes (content topics) the node itself syncs; scopes beyond it are read per session.</summary>
-    public int MaxCommunityIndexes { get; init; } = 256;
+    public int MaxCommunityIndexes { get; init; } = SyncIndexLimits.Default.MaxCommunityIndexes;
+
+    /// <summary>The bounds the sync indexes enforce (they live in Storage, which knows nothing of the network).</summary>
+    public SyncIndexLimits IndexLimits => new() { MaxAdHocScopeItems = MaxAdHocScopeItems, MaxCommunityIndexes = MaxCommunityIndexes };
 
     /// <summary>Transfer streams one peer may have open to us at once.</summary>
     public int MaxTransferStreamsPerPeer { get; init; } = 2;

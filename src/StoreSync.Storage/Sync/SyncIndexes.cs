@@ -3,36 +3,35 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using StoreSync.Reconciliation;
-using StoreSync.Storage;
 
-namespace StoreSync.Waku.Sync;
+namespace StoreSync.Storage.Sync;
 
 /// <summary>The node's sync scopes: one live <see cref="SyncIndex"/> per served pubsub topic, and the item source of any scope a session agrees on.</summary>
 /// <remarks>
 /// A session's scope is the intersection of both sides' topic lists (nwaku's rule). Scopes made of whole served pubsub topics
 /// are answered by summing their indexes (XOR and counts add over disjoint sets); community scopes the node syncs have live indexes
 /// of their own (<see cref="Track"/>). A peer that narrows to content topics we do not index gets an in-memory source read from the
-/// store for that session, at most <see cref="SyncNetworkLimits.MaxAdHocScopeItems"/> items.
+/// store for that session, at most <see cref="SyncIndexLimits.MaxAdHocScopeItems"/> items.
 /// </remarks>
 public sealed class SyncIndexes
 {
     readonly MessageStore _store;
     readonly Dictionary<string, SyncIndex> _indexes = new(StringComparer.Ordinal);
     readonly IReadOnlyList<string> _contentTopics;
-    readonly SyncNetworkLimits _limits;
+    readonly SyncIndexLimits _limits;
 
     readonly string? _directory;
     ILogger? _logger;
 
     /// <param name="directory">Where the indexes are saved when the store closes and loaded from at the next <see cref="Build"/>
     /// (spec/sync.md §5.2); null: rebuilt from the store at every start.</param>
-    public SyncIndexes(MessageStore store, IEnumerable<string> pubsubTopics, IReadOnlyList<string>? contentTopics = null, SyncNetworkLimits? limits = null,
+    public SyncIndexes(MessageStore store, IEnumerable<string> pubsubTopics, IReadOnlyList<string>? contentTopics = null, SyncIndexLimits? limits = null,
         string? directory = null)
     {
         _store = store;
         _directory = directory;
         _contentTopics = contentTopics ?? [];
-        _limits = limits ?? SyncNetworkLimits.Default;
+        _limits = limits ?? SyncIndexLimits.Default;
         PubsubTopics = [.. pubsubTopics.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
         LocalScope = new SyncScope(PubsubTopics, _contentTopics);
     }
@@ -71,7 +70,7 @@ public sealed class SyncIndexes
     /// scopes right after <see cref="Build"/>, before it listens), built from the store otherwise; then live on every insert and
     /// delete (eviction included: the same store observer as the per-topic indexes) and saved when the store closes. Only scopes of
     /// the node's own policy are tracked (the scheduler calls this), never a scope a peer names, and at most
-    /// <see cref="SyncNetworkLimits.MaxCommunityIndexes"/>; they are kept for the node's lifetime.
+    /// <see cref="SyncIndexLimits.MaxCommunityIndexes"/>; they are kept for the node's lifetime.
     /// </summary>
     /// <returns>True when every served pubsub topic of the scope now has its live index; false when the scope needs none (no content
     /// topics, or the node's own) or the limit was reached.</returns>

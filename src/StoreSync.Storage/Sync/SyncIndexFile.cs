@@ -3,13 +3,13 @@ using System.Security.Cryptography;
 using System.Text;
 using StoreSync.Reconciliation;
 
-namespace StoreSync.Waku.Sync;
+namespace StoreSync.Storage.Sync;
 
 /// <summary>A sync index saved at a clean shutdown: its scope, the store's sequence number then, and the fingerprint index.</summary>
 /// <remarks>
 /// Layout (spec/sync.md §5.2): "SSYI", u32 version = 1, u64 store sequence number, u16 length + UTF-8 pubsub topic, u16 content
 /// topic count, each u16 length + UTF-8, i64 item count, the <see cref="FingerprintIndex.Save"/> bytes, then the SHA-256 of
-/// everything before it (integers little-endian). Valid only for a store whose <see cref="Storage.MessageStore.LastSequenceNumber"/>
+/// everything before it (integers little-endian). Valid only for a store whose <see cref="MessageStore.LastSequenceNumber"/>
 /// is still that number: any write since, including one after the save and before the close, invalidates it.
 /// </remarks>
 public sealed record SyncIndexFile(SyncScope Scope, ulong Sequence, long Count, ReadOnlyMemory<byte> Index)

@@ -1,11 +1,9 @@
 using StoreSync.Core;
 using StoreSync.Core.Proto;
 using StoreSync.Reconciliation;
-using StoreSync.Storage;
-using StoreSync.Storage.Tests;
-using StoreSync.Waku.Sync;
+using StoreSync.Storage.Sync;
 
-namespace StoreSync.Waku.Tests;
+namespace StoreSync.Storage.Tests.Sync;
 
 /// <summary>The live sync index equals a simple model (the sorted set of stored items) through inserts, deletes and writes during its build.</summary>
 public sealed class SyncIndexTests
@@ -118,7 +116,7 @@ public sealed class SyncIndexTests
         IngestItem Row(int i) => new(served[rng.Next(2)], Message(rng, 10_000, i));
         var rows = Enumerable.Range(0, 800).Select(Row).ToList();
         t.Store.Ingest(rows.Take(500).ToList());
-        var indexes = new SyncIndexes(t.Store, served, limits: SyncNetworkLimits.Default with { MaxCommunityIndexes = 2 });
+        var indexes = new SyncIndexes(t.Store, served, limits: SyncIndexLimits.Default with { MaxCommunityIndexes = 2 });
         indexes.Build();
         var community = new SyncScope([Topic, Other, "/waku/2/rs/1/9"], [C0]);
 

@@ -1,11 +1,9 @@
 using StoreSync.Core;
 using StoreSync.Core.Proto;
 using StoreSync.Reconciliation;
-using StoreSync.Storage;
-using StoreSync.Storage.Tests;
-using StoreSync.Waku.Sync;
+using StoreSync.Storage.Sync;
 
-namespace StoreSync.Waku.Tests;
+namespace StoreSync.Storage.Tests.Sync;
 
 /// <summary>The sync indexes survive a restart: saved when the store closes, loaded only when the store was not written since;
 /// otherwise (a crash after writes, writes after the save, a damaged file, another scope) rebuilt from the store.</summary>

@@ -2,9 +2,8 @@ using System.Buffers;
 using System.Diagnostics;
 using StoreSync.Core;
 using StoreSync.Reconciliation;
-using StoreSync.Storage;
 
-namespace StoreSync.Waku.Sync;
+namespace StoreSync.Storage.Sync;
 
 /// <summary>The live fingerprint index of one sync scope (one pubsub topic, all or some content topics) over the store.</summary>
 /// <remarks>
