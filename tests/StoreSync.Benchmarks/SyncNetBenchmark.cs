@@ -9,6 +9,7 @@ using StoreSync.Libp2p.Multiformats;
 using StoreSync.Libp2p.Noise;
 using StoreSync.Reconciliation;
 using StoreSync.Storage;
+using StoreSync.Storage.Retention;
 using StoreSync.Storage.Sync;
 using StoreSync.Waku;
 using StoreSync.Waku.Ingress;
@@ -148,13 +149,13 @@ public static class SyncNetBenchmark
             indexes.Build();
             var ingress = new MessageIngress(store, MessageValidator.Default, new Served(), metrics, NullLogger<MessageIngress>.Instance);
             var runner = new ReconciliationRunner(host, store, penalties, syncMetrics, NullLogger<ReconciliationRunner>.Instance);
-            new ReconciliationService(indexes, runner, sessions, penalties, NoRetentionHorizon.Instance, syncMetrics, NullLogger<ReconciliationService>.Instance).Attach(host);
-            new TransferService(ingress, store, sessions, penalties, NoRetentionHorizon.Instance, syncMetrics, MessageValidator.DefaultMaxMessageBytes, NullLogger<TransferService>.Instance).Attach(host);
+            new ReconciliationService(indexes, runner, sessions, penalties, SyncHorizon.None, syncMetrics, NullLogger<ReconciliationService>.Instance).Attach(host);
+            new TransferService(ingress, store, sessions, penalties, SyncHorizon.None, syncMetrics, MessageValidator.DefaultMaxMessageBytes, NullLogger<TransferService>.Instance).Attach(host);
             await host.StartAsync([Multiaddr.Parse("/ip4/127.0.0.1/tcp/0")], default);
             return new Node
             {
                 Dir = dir, Store = store, Host = host, Indexes = indexes, Owned = [metrics, syncMetrics],
-                Client = new StoreSyncClient(host, indexes, runner, sessions, NoRetentionHorizon.Instance),
+                Client = new StoreSyncClient(host, indexes, runner, sessions, SyncHorizon.None),
             };
         }
 

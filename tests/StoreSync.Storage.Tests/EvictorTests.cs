@@ -1,6 +1,7 @@
 using StoreSync.Core;
 using StoreSync.Reconciliation;
 using StoreSync.Storage;
+using StoreSync.Storage.Retention;
 using Row = StoreSync.Storage.Tests.RetentionModel.Row;
 
 namespace StoreSync.Storage.Tests;
@@ -8,11 +9,11 @@ namespace StoreSync.Storage.Tests;
 /// <summary>Retention on a real store: limits met exactly from the counters, oldest first, priorities, horizons, scope deletion.</summary>
 public class EvictorTests
 {
-    const string P0 = "/waku/2/rs/1/0", P1 = "/waku/2/rs/1/1";
-    const string A = "/alpha/1/chat/proto", A2 = "/alpha/1/media/proto", B = "/beta/1/chat/proto", Other = "/other/1/x/proto";
+    internal const string P0 = "/waku/2/rs/1/0", P1 = "/waku/2/rs/1/1";
+    internal const string A = "/alpha/1/chat/proto", A2 = "/alpha/1/media/proto", B = "/beta/1/chat/proto", Other = "/other/1/x/proto";
 
-    static readonly RetentionScope Alpha = new("alpha", [new ScopeTopics(P0, [A, A2]), new ScopeTopics(P1, [A])]);
-    static readonly RetentionScope Beta = RetentionScope.Of("beta", [P0], [B]);
+    internal static readonly RetentionScope Alpha = new("alpha", [new ScopeTopics(P0, [A, A2]), new ScopeTopics(P1, [A])]);
+    internal static readonly RetentionScope Beta = RetentionScope.Of("beta", [P0], [B]);
 
     /// <summary>Messages of varied size on the given (pubsub, content) pairs, timestamps drawn with ties.</summary>
     static List<Row> Rows(Random random, int count, params (string Pubsub, string Content)[] pairs) =>
@@ -22,7 +23,7 @@ public class EvictorTests
             return RetentionModel.RowOf(p, TempStore.Message(c, 1_000 + random.Next(0, count / 2 + 1), new string('x', random.Next(0, 300)) + i));
         }).ToList();
 
-    static void Ingest(MessageStore store, IEnumerable<Row> rows)
+    internal static void Ingest(MessageStore store, IEnumerable<Row> rows)
     {
         foreach (var batch in rows.Chunk(500)) store.Ingest(batch.Select(r => new IngestItem(r.Pubsub, r.Message)).ToList());
     }
@@ -152,52 +153,10 @@ public class EvictorTests
         Assert.Equal(horizon, evictor.GetRetentionHorizon(P1, A));
         Assert.Null(evictor.GetRetentionHorizon(P0, B));
         // Sync: a scope overlapping Alpha starts above its horizon; one that does not, anywhere.
-        Assert.Equal(1_060, evictor.GetSyncStart(new SyncScope([P0], [])));
-        Assert.Equal(1_060, evictor.GetSyncStart(SyncScope.All));
-        Assert.Equal(long.MinValue, evictor.GetSyncStart(new SyncScope([P0], [B])));
-        Assert.Empty(StoreIntegrity.Check(t.Store));
-    }
-
-    [Fact]
-    public void A_session_start_is_the_lowest_horizon_over_what_its_scope_can_hold()
-    {
-        using var t = new TempStore();
-        // Two communities on one shard with different limits: alpha keeps 40 of 100, beta keeps all 100 of its own.
-        var rows = Enumerable.Range(0, 100).SelectMany(i => new[]
-        {
-            RetentionModel.RowOf(P0, TempStore.Message(A, 1_000 + i, "a" + i)),
-            RetentionModel.RowOf(P0, TempStore.Message(B, 1_000 + i, "b" + i)),
-        }).ToList();
-        Ingest(t.Store, rows);
-        const string P2 = "/waku/2/rs/1/2";
-        var gamma = RetentionScope.Of("gamma", [P2], []);
-        var evictor = new Evictor(t.Store, new([new ScopeRetention(Alpha, [new CountRetentionPolicy(40)]),
-            new ScopeRetention(Beta, [new CountRetentionPolicy(1_000)]), new ScopeRetention(gamma, [])]));
-        Assert.Equal(60, evictor.Evict().Messages);
-        Assert.Equal(1_060, evictor.GetRetentionHorizon("alpha")!.Value.SyncStart);
-
-        // One community: exactly its own start.
-        Assert.Equal(1_060, evictor.GetLowestSyncStart(new SyncScope([P0], [A])));
-        Assert.Equal(1_060, evictor.GetLowestSyncStart(new SyncScope([P0], [A, A2])));
-        Assert.Equal(long.MinValue, evictor.GetLowestSyncStart(new SyncScope([P0, P1], [A, A2]))); // alpha lists only A on P1
-        Assert.Equal(long.MinValue, evictor.GetLowestSyncStart(new SyncScope([P0], [B])));
-        // Spanning both (or unscoped topics, or the whole shard, which holds content topics in no scope): the lowest.
-        Assert.Equal(long.MinValue, evictor.GetLowestSyncStart(new SyncScope([P0], [A, B])));
-        Assert.Equal(long.MinValue, evictor.GetLowestSyncStart(new SyncScope([P0], [A, Other])));
-        Assert.Equal(long.MinValue, evictor.GetLowestSyncStart(new SyncScope([P0], [])));
-        Assert.Equal(long.MinValue, evictor.GetLowestSyncStart(SyncScope.All));
-        // A scope of the whole topic counts for every content topic on it.
-        Assert.Equal(long.MinValue, evictor.GetLowestSyncStart(new SyncScope([P2], [])));
-        Assert.Equal(long.MinValue, evictor.GetLowestSyncStart(new SyncScope([P2], [Other])));
-        // The old rule (highest) is what dropped beta's history on a whole-shard session.
-        Assert.Equal(1_060, evictor.GetSyncStart(new SyncScope([P0], [])));
-        Ingest(t.Store, Enumerable.Range(0, 10).Select(i => RetentionModel.RowOf(P2, TempStore.Message(Other, 3_000 + i, "g" + i))));
-        evictor.Configure(new([new ScopeRetention(Alpha, [new CountRetentionPolicy(40)]), new ScopeRetention(Beta, []),
-            new ScopeRetention(gamma, [new CountRetentionPolicy(4)])]));
-        evictor.Evict();
-        Assert.Equal(3_006, evictor.GetLowestSyncStart(new SyncScope([P2], [])));
-        Assert.Equal(3_006, evictor.GetLowestSyncStart(new SyncScope([P2], [Other, A2])));
-        Assert.Equal(1_060, evictor.GetLowestSyncStart(new SyncScope([P0, P1], [A])));
+        var sync = new SyncHorizon(evictor);
+        Assert.Equal(1_060, sync.HighestStartOf(new SyncScope([P0], [])));
+        Assert.Equal(1_060, sync.HighestStartOf(SyncScope.All));
+        Assert.Equal(long.MinValue, sync.HighestStartOf(new SyncScope([P0], [B])));
         Assert.Empty(StoreIntegrity.Check(t.Store));
     }
 

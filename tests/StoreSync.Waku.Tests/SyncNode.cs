@@ -7,6 +7,7 @@ using StoreSync.Libp2p.Multiformats;
 using StoreSync.Libp2p.Tests.Host;
 using StoreSync.Reconciliation;
 using StoreSync.Storage;
+using StoreSync.Storage.Retention;
 using StoreSync.Storage.Sync;
 using StoreSync.Storage.Tests;
 using StoreSync.Waku.Communities;
@@ -41,7 +42,7 @@ public sealed class SyncNode : IAsyncDisposable
     {
         // Without the store's own ingress check, so that what sync itself decides from the horizons is what a test sees.
         Evictor = retention is null ? null : new Evictor(Store.Store, retention, new EvictorOptions { RefuseBelowHorizon = false });
-        IRetentionHorizon horizon = Evictor is null ? NoRetentionHorizon.Instance : new EvictorRetentionHorizon(Evictor);
+        var horizon = Evictor is null ? SyncHorizon.None : new SyncHorizon(Evictor);
         Host = new Libp2pHost(IdentityKey.Generate(KeyType.Ed25519), new HostOptions { Security = new PlaintextSecurity() });
         Penalties = new PeerPenalties();
         Penalties.Attach(Host);

@@ -1,23 +1,23 @@
 using StoreSync.Reconciliation;
 using StoreSync.Simulations.Model;
 using StoreSync.Simulations.Scenarios;
+using StoreSync.Storage;
+using StoreSync.Storage.Retention;
 
 namespace StoreSync.Simulations.Engine;
 
-// Retention: the nodes' age and count limits.
+// Retention: the nodes' age and count limits, and where their syncs start (the node's rule, SyncHorizon).
 internal sealed partial class Simulation
 {
     long AgeHorizon(SimNode node) =>
         node.Group.Limits.MaxAge > 0 ? Scenario.Epoch + _queue.Now - node.Group.Limits.MaxAge : long.MinValue;
 
-    /// <summary>The oldest timestamp the node keeps on purpose: its age cut-off, or its oldest item once its count limit is reached.</summary>
-    long SyncHorizon(SimNode node)
-    {
-        long horizon = AgeHorizon(node);
-        if (node.Group.Limits.MaxMessages > 0 && node.Held >= node.Group.Limits.MaxMessages && TryOldest(node, out var oldest, out _))
-            horizon = Math.Max(horizon, oldest.Timestamp);
-        return horizon;
-    }
+    /// <summary>Where a sync of one of the node's communities starts: just above the newest item evicted from it on purpose,
+    /// as a store node's <see cref="SyncHorizon"/> answers it for one retention scope.</summary>
+    static long SyncStart(SimNode node, int slot) => SyncHorizon.StartAbove(node.Horizons[slot]);
+
+    /// <summary>A pushed item the node evicted on purpose is not stored again (the node's per-message check).</summary>
+    static bool IsEvicted(SimNode node, int slot, in SyncItem item) => SyncHorizon.IsEvicted(node.Horizons[slot], item.Timestamp, item.Hash);
 
     bool TryOldest(SimNode node, out SyncItem oldest, out int slot)
     {
@@ -49,5 +49,8 @@ internal sealed partial class Simulation
         _catalog.Lost(_catalog.IndexOf(item));
         node.Held--;
         node.Evicted++;
+        // As the evictor records it: the newest victim of the scope, unless its horizon is already higher.
+        if (!SyncHorizon.IsEvicted(node.Horizons[slot], item.Timestamp, item.Hash))
+            node.Horizons[slot] = new RetentionHorizon(item.Timestamp, item.Hash, RetentionLimits.None);
     }
 }

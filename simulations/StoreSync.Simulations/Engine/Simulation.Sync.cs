@@ -103,7 +103,7 @@ internal sealed partial class Simulation
             var community = _scenario.Communities[c];
             var scope = new SyncScope([community.PubsubTopic], [community.ContentTopic]);
             ISyncItemSource sourceA = a.Store.Source(a.SlotOf[c]), sourceB = b.Store.Source(slotB);
-            long horizonA = SyncHorizon(a), horizonB = SyncHorizon(b);
+            long horizonA = SyncStart(a, a.SlotOf[c]), horizonB = SyncStart(b, slotB);
             ReconciliationSession initiator, responder;
             if (sync.Protocol == SyncProtocol.Native)
             {
@@ -192,7 +192,6 @@ internal sealed partial class Simulation
         long now = _queue.Now;
         double start = x.ReconEnd + x.Link.Latency;
         long bytes = 0;
-        long horizon = SyncHorizon(to);
         var batch = new List<int>();
         int batchSlot = -1;
         foreach (var (c, m) in items)
@@ -200,8 +199,8 @@ internal sealed partial class Simulation
             long wire = _catalog.WireBytes(m);
             if (start + (bytes + wire) * 1e9 / x.Link.BytesPerSecond > cutoff) break; // the link went down mid-transfer
             bytes += wire;
-            if (_catalog.Item(m).Timestamp < horizon) { to.DroppedOld++; continue; }
             int slot = to.SlotOf[c];
+            if (IsEvicted(to, slot, _catalog.Item(m))) { to.DroppedOld++; continue; }
             if (slot != batchSlot) { Flush(to, batchSlot, batch, now); batchSlot = slot; }
             batch.Add(m);
         }

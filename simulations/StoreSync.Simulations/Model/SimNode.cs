@@ -1,6 +1,7 @@
 using StoreSync.Simulations.Engine;
 using StoreSync.Simulations.Scenarios;
 using StoreSync.Simulations.Storage;
+using StoreSync.Storage;
 
 namespace StoreSync.Simulations.Model;
 
@@ -17,6 +18,7 @@ internal sealed class SimNode
         Communities = group.Communities.ToArray();
         SlotOf = Enumerable.Repeat(-1, communityCount).ToArray();
         for (int s = 0; s < Communities.Length; s++) SlotOf[Communities[s]] = s;
+        Horizons = new RetentionHorizon?[Communities.Length];
         Schedule = new SimRandom(seed, 4 * (ulong)id + 1);
         Loss = new SimRandom(seed, 4 * (ulong)id + 2);
         PeerChoice = new SimRandom(seed, 4 * (ulong)id + 3);
@@ -33,6 +35,8 @@ internal sealed class SimNode
     public SimRandom Loss { get; }
     public SimRandom PeerChoice { get; }
     public INodeStore Store { get; set; } = null!;
+    /// <summary>Per slot the newest item evicted on purpose (null: none), as a store node records its retention horizons.</summary>
+    public RetentionHorizon?[] Horizons { get; }
     /// <summary>Peers this node may pick (null: every node).</summary>
     public int[]? Known { get; set; }
 

@@ -12,6 +12,7 @@ using StoreSync.Node.Governor;
 using StoreSync.Node.Communities;
 using StoreSync.Node.Rest;
 using StoreSync.Storage;
+using StoreSync.Storage.Retention;
 using StoreSync.Storage.Sync;
 using StoreSync.Waku;
 using StoreSync.Waku.Governor;
@@ -25,7 +26,6 @@ using StoreSync.Storage.Query;
 using StoreSync.Reconciliation;
 using StoreSync.Waku.Sync;
 using StoreSync.Waku.Communities;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace StoreSync.Node.Hosting;
 
@@ -87,7 +87,7 @@ public static class StoreNodeHost
         // attached before the host listens. Sync ranges start at the communities' retention horizons (the evictor's).
         builder.Services.AddSingleton<SyncMetrics>();
         builder.Services.AddSingleton(new SyncSessions());
-        builder.Services.TryAddSingleton<IRetentionHorizon>(sp => new EvictorRetentionHorizon(sp.GetRequiredService<Evictor>()));
+        builder.Services.AddSingleton(sp => new SyncHorizon(sp.GetRequiredService<Evictor>(), options.MaxMessageBytes));
         builder.Services.AddSingleton(sp => new SyncIndexes(sp.GetRequiredService<MessageStore>(), options.ServedPubsubTopics(),
             directory: Path.Combine(Path.GetFullPath(options.DataDir), "sync-index")));
         builder.Services.AddSingleton(sp => new ReconciliationRunner(sp.GetRequiredService<Libp2pHost>(), sp.GetRequiredService<MessageStore>(),
@@ -95,12 +95,11 @@ public static class StoreNodeHost
             policy: sp.GetService<ICommunityPolicy>(), governor: sp.GetRequiredService<IResourceGovernor>()));
         builder.Services.AddSingleton<ReconciliationService>();
         builder.Services.AddSingleton(sp => new TransferService(sp.GetRequiredService<MessageIngress>(), sp.GetRequiredService<MessageStore>(), sp.GetRequiredService<SyncSessions>(),
-            sp.GetRequiredService<PeerPenalties>(), sp.GetRequiredService<IRetentionHorizon>(), sp.GetRequiredService<SyncMetrics>(), options.MaxMessageBytes,
+            sp.GetRequiredService<PeerPenalties>(), sp.GetRequiredService<SyncHorizon>(), sp.GetRequiredService<SyncMetrics>(), options.MaxMessageBytes,
             sp.GetRequiredService<ILogger<TransferService>>(), governor: sp.GetRequiredService<IResourceGovernor>()));
         builder.Services.AddSingleton<SyncFiguresSource>();
         builder.Services.AddSingleton<IFiguresSource>(sp => sp.GetRequiredService<SyncFiguresSource>());
         builder.Services.AddSingleton<StoreSyncClient>();
-        builder.Services.AddSingleton<IBackfillLimits>(sp => new EvictorBackfillLimits(sp.GetRequiredService<Evictor>(), options.MaxMessageBytes));
         builder.Services.AddSingleton<StoreSyncService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StoreSyncService>());
         builder.Services.AddSingleton<NetworkService>();

@@ -11,6 +11,7 @@ using StoreSync.Libp2p.Multistream;
 using StoreSync.Reconciliation;
 using StoreSync.Reconciliation.Native;
 using StoreSync.Reconciliation.Nwaku;
+using StoreSync.Storage.Retention;
 using StoreSync.Storage.Sync;
 using StoreSync.Waku.Communities;
 using StoreSync.Waku.Peers;
@@ -30,7 +31,7 @@ namespace StoreSync.Node.Hosting;
 /// </remarks>
 public sealed class StoreSyncService(Libp2pHost host, NodeOptions options, SyncIndexes indexes, ReconciliationService reconciliation,
     TransferService transfer, PeerPenalties penalties, StoreSyncClient client, SyncMetrics metrics,
-    ILogger<StoreSyncService> logger, ICommunityPolicy? policy = null, IBackfillLimits? backfill = null) : IHostedService
+    ILogger<StoreSyncService> logger, ICommunityPolicy? policy = null, SyncHorizon? backfill = null) : IHostedService
 {
     /// <summary>The first (newest) window of a backfill walk; each next, older window is twice as long.</summary>
     public static readonly TimeSpan FirstBackfillWindow = TimeSpan.FromHours(1);
@@ -246,7 +247,7 @@ public sealed class StoreSyncService(Libp2pHost host, NodeOptions options, SyncI
     /// </summary>
     async Task<SyncSessionResult?> BackfillAsync(PeerId peer, SyncScope scope, long end, SyncModes modes, CancellationToken ct)
     {
-        long horizon = backfill!.SyncStart(scope), upper = end, width = FirstBackfillWindow.Ticks * 100;
+        long horizon = backfill!.HighestStartOf(scope), upper = end, width = FirstBackfillWindow.Ticks * 100;
         // Nothing older than the earliest plausible timestamp is ever stored (spec/message.md), so the walk's windows end there:
         // about 17 windows from today, one round trip each when in sync; the last one covers all the rest down to the horizon.
         long floor = Math.Max(horizon, MessageValidator.EarliestPlausibleTimestamp);
@@ -270,7 +271,7 @@ public sealed class StoreSyncService(Libp2pHost host, NodeOptions options, SyncI
             if (result.Mode == "nwaku" || !result.Completed) break;
             // Full and still fetching: eviction takes the oldest next, so older windows would only bring what goes at once. Full
             // but in sync: keep walking (cheap), a gap further back above the horizon is still wanted.
-            if (backfill.SyncStart(scope) > horizon || (result.ToReceive > 0 && backfill.IsFull(scope)))
+            if (backfill.HighestStartOf(scope) > horizon || (result.ToReceive > 0 && backfill.IsFull(scope)))
             {
                 logger.LogInformation("Backfill of [{Pubsub}] × [{Content}] from {Peer} stopped at its storage limit after {Windows} windows (newest first)",
                     string.Join(", ", scope.PubsubTopics), string.Join(", ", scope.ContentTopics), peer, windows);

@@ -16,6 +16,7 @@ namespace StoreSync.Storage;
 /// from the scope whose oldest message is oldest). A chunk is planned and written under the store's write lock, so it sees
 /// exactly the state it changes; between chunks ingest goes on. One evictor per store: it registers itself as the store's
 /// observer (and ingress filter) for the store's lifetime. Its per-pair state is only touched under the write lock.
+/// Where sync starts, given the horizons recorded here, is <see cref="Retention.SyncHorizon"/>'s to answer.
 /// </remarks>
 public sealed class Evictor : IMessageStoreObserver, IStoreIngressFilter
 {
@@ -84,47 +85,6 @@ public sealed class Evictor : IMessageStoreObserver, IStoreIngressFilter
         var configuration = Configuration;
         int i = configuration.IndexOf(pubsubTopic, contentTopic);
         return i < 0 ? null : _store.Horizons.Get(configuration.Scopes[i].Scope.Id);
-    }
-
-    /// <summary>
-    /// The first timestamp a time-range sync over <paramref name="scope"/> should cover: the highest
-    /// <see cref="RetentionHorizon.SyncStart"/> among the configured scopes it overlaps (so nothing any of them evicted on
-    /// purpose is fetched again); <see cref="long.MinValue"/> when none has a horizon. A session starting here loses what the
-    /// other scopes keep below it: sessions use <see cref="GetLowestSyncStart"/>.
-    /// </summary>
-    public long GetSyncStart(SyncScope scope)
-    {
-        ArgumentNullException.ThrowIfNull(scope);
-        long start = long.MinValue;
-        foreach (var s in Configuration.Scopes)
-            if (_store.Horizons.Get(s.Scope.Id) is { } h && s.Scope.Overlaps(scope)) start = Math.Max(start, h.SyncStart);
-        return start;
-    }
-
-    /// <summary>
-    /// The first timestamp a time-range sync over <paramref name="scope"/> may start at without losing anything the scope can
-    /// hold: the lowest <see cref="RetentionHorizon.SyncStart"/> over every (pubsub, content) the scope covers, where a pair in
-    /// no configured scope, or in one without a horizon, counts as <see cref="long.MinValue"/> (nothing evicted). A scope within
-    /// one retention scope gets exactly that scope's start; a scope spanning several (a whole shard of several communities)
-    /// gets the oldest, and what it then brings below another community's horizon is refused per message (the ingress check,
-    /// <see cref="GetRetentionHorizon(string, string)"/>). An empty pubsub list (every topic) counts as <see cref="long.MinValue"/>.
-    /// </summary>
-    public long GetLowestSyncStart(SyncScope scope)
-    {
-        ArgumentNullException.ThrowIfNull(scope);
-        if (scope.PubsubTopics.Count == 0) return long.MinValue;
-        var configuration = Configuration;
-        long start = long.MaxValue;
-        foreach (var pubsub in scope.PubsubTopics)
-        {
-            if (scope.ContentTopics.Count == 0) start = Math.Min(start, StartOf(configuration.IndexOfWholeTopic(pubsub)));
-            else
-                foreach (var content in scope.ContentTopics) start = Math.Min(start, StartOf(configuration.IndexOf(pubsub, content)));
-            if (start == long.MinValue) break;
-        }
-        return start;
-
-        long StartOf(int i) => i >= 0 && _store.Horizons.Get(configuration.Scopes[i].Scope.Id) is { } h ? h.SyncStart : long.MinValue;
     }
 
     /// <summary>Records a horizon by hand with the limits now in force (backfill: "history below here is not wanted").</summary>

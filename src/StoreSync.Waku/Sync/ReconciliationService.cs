@@ -3,6 +3,7 @@ using StoreSync.Libp2p.Host;
 using StoreSync.Reconciliation;
 using StoreSync.Reconciliation.Native;
 using StoreSync.Reconciliation.Nwaku;
+using StoreSync.Storage.Retention;
 using StoreSync.Storage.Sync;
 using StoreSync.Waku.Peers;
 
@@ -10,7 +11,7 @@ namespace StoreSync.Waku.Sync;
 
 /// <summary>Answers reconciliation sessions peers start: <c>/storesync/reconciliation/1.0.0</c> (native) and <c>/vac/waku/reconciliation/1.0.0</c> (nwaku).</summary>
 public sealed class ReconciliationService(SyncIndexes indexes, ReconciliationRunner runner, SyncSessions sessions, PeerPenalties penalties,
-    IRetentionHorizon horizon, SyncMetrics metrics, ILogger<ReconciliationService> logger)
+    SyncHorizon horizon, SyncMetrics metrics, ILogger<ReconciliationService> logger)
 {
     public void Attach(Libp2pHost host)
     {
@@ -36,7 +37,7 @@ public sealed class ReconciliationService(SyncIndexes indexes, ReconciliationRun
         if (native)
         {
             // Our horizon is that of the scope the peer's Open agrees on (not of everything we serve): spec/sync.md §4.
-            session = new NativeReconciliation(indexes.LocalScope, runner.Sources(indexes, agreed)) { HorizonOf = horizon.HorizonOf };
+            session = new NativeReconciliation(indexes.LocalScope, runner.Sources(indexes, agreed)) { HorizonOf = horizon.StartOf };
         }
         else
         {

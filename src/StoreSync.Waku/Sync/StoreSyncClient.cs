@@ -3,6 +3,7 @@ using StoreSync.Libp2p.Identity;
 using StoreSync.Reconciliation;
 using StoreSync.Reconciliation.Native;
 using StoreSync.Reconciliation.Nwaku;
+using StoreSync.Storage.Retention;
 using StoreSync.Storage.Sync;
 
 namespace StoreSync.Waku.Sync;
@@ -18,7 +19,7 @@ public enum SyncModes
 }
 
 /// <summary>Starts reconciliation sessions with a peer (native proposed first, nwaku as the fallback) and runs them to the end, transfers included.</summary>
-public sealed class StoreSyncClient(Libp2pHost host, SyncIndexes indexes, ReconciliationRunner runner, SyncSessions sessions, IRetentionHorizon horizon)
+public sealed class StoreSyncClient(Libp2pHost host, SyncIndexes indexes, ReconciliationRunner runner, SyncSessions sessions, SyncHorizon horizon)
 {
     /// <summary>Reconciles <paramref name="scope"/> over [start, end) with <paramref name="peer"/>, starting no earlier than the scope's retention horizon.</summary>
     /// <returns>The session's figures; null when a session with that peer could not start (too many running, or nothing to reconcile).</returns>
@@ -36,7 +37,7 @@ public sealed class StoreSyncClient(Libp2pHost host, SyncIndexes indexes, Reconc
     /// (backfill walks one time window at a time).</summary>
     public async Task<SyncSessionResult?> SyncAsync(PeerId peer, SyncScope scope, long start, long end, SyncModes modes, bool awaitTransfer, CancellationToken ct)
     {
-        long from = Math.Max(start, horizon.HorizonOf(scope));
+        long from = Math.Max(start, horizon.StartOf(scope));
         if (from >= end) return null;
         if (runner.Policy is { } policy && !policy.IsSyncable(scope)) return null;
         using var lease = sessions.TryBegin(peer, inbound: false);
@@ -54,7 +55,7 @@ public sealed class StoreSyncClient(Libp2pHost host, SyncIndexes indexes, Reconc
             var agreed = new AgreedScope();
             if (stream.Protocol == NativeReconciliation.ProtocolId)
             {
-                session = new NativeReconciliation(scope, runner.Sources(indexes, agreed), from, end, horizon.HorizonOf(scope));
+                session = new NativeReconciliation(scope, runner.Sources(indexes, agreed), from, end, horizon.StartOf(scope));
             }
             else
             {

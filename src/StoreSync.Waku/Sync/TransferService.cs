@@ -7,6 +7,7 @@ using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Reconciliation;
 using StoreSync.Storage;
+using StoreSync.Storage.Retention;
 using StoreSync.Waku.Governor;
 using StoreSync.Waku.Ingress;
 using StoreSync.Waku.Peers;
@@ -21,7 +22,7 @@ namespace StoreSync.Waku.Sync;
 /// learns what we lack. A message at or below the retention horizon of its own (pubsub, content topic) scope is dropped unstored:
 /// it was evicted on purpose.
 /// </remarks>
-public sealed class TransferService(MessageIngress ingress, MessageStore store, SyncSessions sessions, PeerPenalties penalties, IRetentionHorizon horizon,
+public sealed class TransferService(MessageIngress ingress, MessageStore store, SyncSessions sessions, PeerPenalties penalties, SyncHorizon horizon,
     SyncMetrics metrics, int maxMessageBytes, ILogger<TransferService> logger, SyncNetworkLimits? limits = null, IResourceGovernor? governor = null)
 {
     readonly IResourceGovernor _governor = governor ?? UnlimitedGovernor.Instance;
