@@ -193,7 +193,7 @@ public static class SyncNetBenchmark
         wall.Stop();
         var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         bool converged = a.Store.GetStatistics().Messages == expected && b.Store.GetStatistics().Messages == expected;
-        Console.WriteLine($"run {run}: two-node sync, {result.Mode}, n = {n}, d = {d} ({diff:P2}): {(converged ? "converged" : "NOT converged")} in {wall.Elapsed.TotalSeconds:0.000} s wall " +
+        Console.WriteLine($"run {run}: two-node sync, {result.Mode.Name()}, n = {n}, d = {d} ({diff:P2}): {(converged ? "converged" : "NOT converged")} in {wall.Elapsed.TotalSeconds:0.000} s wall " +
             $"({used.TotalSeconds:0.00} s CPU, both nodes); reconciliation {result.RoundTrips} round trips, {result.BytesSent} B out / {result.BytesReceived} B in; " +
             $"transfer {result.Pushed} messages pushed by the initiator ({result.TransferBytesSent} B), to receive {result.ToReceive}; session {result.Duration.TotalMilliseconds:0} ms");
     }

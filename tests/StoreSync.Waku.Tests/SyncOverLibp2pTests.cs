@@ -51,7 +51,7 @@ public sealed class SyncOverLibp2pTests
         var result = await a.Client.SyncAsync(b.PeerId, new SyncScope([Topic0], []), Now - TimeSpan.FromDays(40).Ticks * 100, Now + 1, modes, Timeout);
 
         Assert.NotNull(result);
-        Assert.Equal(expectedMode, result.Mode);
+        Assert.Equal(expectedMode, result.Mode.Name());
         Assert.True(result.Completed, result.Error);
         Assert.Equal(onlyA.Count, result.ToSend);
         Assert.Equal(onlyA.Count, result.Pushed);
@@ -105,8 +105,8 @@ public sealed class SyncOverLibp2pTests
         await WaitUntil(() => a.Hashes(Topic0).Count == 100, "the nwaku-mode peer's pushes arrived");
         var viaNative = await a.Client.SyncAsync(native.PeerId, scope, start, Now + 1, SyncModes.Any, TimeoutOn(a, native));
 
-        Assert.Equal("nwaku", viaNwaku!.Mode);
-        Assert.Equal("native", viaNative!.Mode);
+        Assert.Equal("nwaku", viaNwaku!.Mode.Name());
+        Assert.Equal("native", viaNative!.Mode.Name());
         await WaitUntil(() => nwakuOnly.Hashes(Topic0).Count == 100 && native.Hashes(Topic0).Count == 150 && a.Hashes(Topic0).Count == 150, "all transfers arrived");
     }
 

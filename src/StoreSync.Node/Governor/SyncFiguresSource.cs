@@ -51,7 +51,7 @@ public sealed class SyncFiguresSource : IFiguresSource, IDisposable
     {
         Interlocked.Increment(ref _sessions);
         string outcome = r.Completed ? "completed" : r.DifferenceCapReached ? "capped" : r.Error ?? "stopped";
-        var session = new Session(r.Peer.ToString(), r.Scope, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), outcome, r.ToReceive, r.Pushed, r.Mode);
+        var session = new Session(r.Peer.ToString(), r.Scope, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), outcome, r.ToReceive, r.Pushed, r.Mode.Name());
         _last[(session.PeerId, r.Scope)] = session;
         foreach (var c in _governor.Communities)
             if (Touches(c, r.Scope)) _sessionsByCommunity.AddOrUpdate(c.Name, 1, (_, n) => n + 1);

@@ -23,7 +23,6 @@ using StoreSync.Waku.Peers;
 using StoreSync.Waku.RateLimiting;
 using StoreSync.Waku.Store;
 using StoreSync.Storage.Query;
-using StoreSync.Reconciliation;
 using StoreSync.Waku.Sync;
 using StoreSync.Waku.Communities;
 

@@ -185,7 +185,7 @@ public sealed class StoreSyncService(Libp2pHost host, NodeOptions options, SyncI
                     ? await BackfillAsync(peer, scope, end, modes, ct).ConfigureAwait(false)
                     : await client.SyncAsync(peer, scope, start, end, modes, ct).ConfigureAwait(false);
                 if (result is null) continue;
-                if (result.Mode == "nwaku" && !nwakuOnly)
+                if (result.Mode == SyncMode.Nwaku && !nwakuOnly)
                 {
                     // Learned only now (a static peer not identified yet): keep to the recent window from here on.
                     nwakuOnly = true;
@@ -268,7 +268,7 @@ public sealed class StoreSyncService(Libp2pHost host, NodeOptions options, SyncI
                 Duration = total.Duration + result.Duration,
             };
             // nwaku mode has no history beyond its peer's range; a failed or capped window is retried by the schedule.
-            if (result.Mode == "nwaku" || !result.Completed) break;
+            if (result.Mode == SyncMode.Nwaku || !result.Completed) break;
             // Full and still fetching: eviction takes the oldest next, so older windows would only bring what goes at once. Full
             // but in sync: keep walking (cheap), a gap further back above the horizon is still wanted.
             if (backfill.HighestStartOf(scope) > horizon || (result.ToReceive > 0 && backfill.IsFull(scope)))

@@ -5,7 +5,6 @@ using StoreSync.Libp2p;
 using StoreSync.Libp2p.Bandwidth;
 using StoreSync.Libp2p.Host;
 using StoreSync.Reconciliation;
-using StoreSync.Reconciliation.Native;
 using StoreSync.Storage;
 using StoreSync.Storage.Sync;
 using StoreSync.Waku.Communities;
@@ -53,9 +52,9 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
         AgreedScope? agreed = null)
     {
         var peer = stream.RemotePeer;
-        bool nwaku = session is not NativeReconciliation;
-        string mode = nwaku ? "nwaku" : "native";
-        var modeTag = SyncMetrics.Tag("mode", mode);
+        var mode = SyncModeNames.OfProtocol(stream.Protocol);
+        bool nwaku = mode == SyncMode.Nwaku;
+        var modeTag = SyncMetrics.Tag("mode", mode.Name());
         long started = Stopwatch.GetTimestamp();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(_limits.SessionTimeout);
@@ -64,7 +63,7 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
         var io = new ThrottledStream(stream, _governor.HistoryDownload(TrafficScope.None), _governor.HistoryUpload(TrafficScope.None));
         var pushed = nwaku ? new HashSet<SyncItem>() : null;
         string? error = null;
-        bool violated = false, capped = false, refused = false;
+        bool violated = false, capped = false, refused = false, protocolViolation = false;
         long bytesOut = 0, bytesIn = 0;
 
         async Task WriteAsync(byte[] frame)
@@ -106,15 +105,15 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
         }
         catch (SyncProtocolException e)
         {
-            violated = true;
+            violated = protocolViolation = true;
             error = "protocol violation: " + e.Reason;
-            penalties.Penalise(peer, PenaltyReason.ProtocolViolation, $"{mode} reconciliation: {e.Reason}");
+            penalties.Penalise(peer, PenaltyReason.ProtocolViolation, $"{mode.Name()} reconciliation: {e.Reason}");
         }
         catch (Exception e) when (e is InvalidDataException or ProtocolViolationException)
         {
             violated = true;
             error = e.Message;
-            penalties.Penalise(peer, PeerPenalties.ReasonFor(e), $"{mode} reconciliation: {e.Message}");
+            penalties.Penalise(peer, PeerPenalties.ReasonFor(e), $"{mode.Name()} reconciliation: {e.Message}");
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
@@ -126,6 +125,10 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
         }
 
         bool completed = error is null && session.IsFinished;
+        // A frame the reader refuses (InvalidDataException) is penalised but has always been tagged "failed", not "violation":
+        // kept so that the metric means what it meant.
+        var outcome = completed ? SyncSessionOutcome.Completed : capped ? SyncSessionOutcome.Capped
+            : protocolViolation ? SyncSessionOutcome.Violation : refused ? SyncSessionOutcome.Refused : SyncSessionOutcome.Failed;
         if (violated || refused || (!completed && !capped)) stream.Reset();
         else
         {
@@ -148,6 +151,7 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
             Mode = mode,
             Initiator = initiator,
             Completed = completed,
+            Outcome = outcome,
             Error = error,
             DifferenceCapReached = capped,
             FramesSent = session.MessagesSent,
@@ -194,10 +198,7 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
     void Record(SyncSessionResult r, KeyValuePair<string, object?> modeTag)
     {
         var role = SyncMetrics.Tag("role", r.Initiator ? "initiator" : "responder");
-        string outcome = r.Completed ? "completed" : r.DifferenceCapReached ? "capped"
-            : r.Error?.StartsWith("protocol", StringComparison.Ordinal) == true ? "violation"
-            : r.Error?.StartsWith("refused", StringComparison.Ordinal) == true ? "refused" : "failed";
-        metrics.Sessions.Add(1, modeTag, role, SyncMetrics.Tag("outcome", outcome));
+        metrics.Sessions.Add(1, modeTag, role, SyncMetrics.Tag("outcome", r.Outcome.Name()));
         metrics.Bytes.Add(r.BytesSent, SyncMetrics.Tag("protocol", "reconciliation"), SyncMetrics.Tag("direction", "out"));
         metrics.Bytes.Add(r.BytesReceived, SyncMetrics.Tag("protocol", "reconciliation"), SyncMetrics.Tag("direction", "in"));
         metrics.ItemsToFetch.Add(r.ToReceive);

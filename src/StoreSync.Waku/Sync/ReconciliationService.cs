@@ -22,19 +22,19 @@ public sealed class ReconciliationService(SyncIndexes indexes, ReconciliationRun
     internal async Task HandleAsync(Libp2pStream stream, CancellationToken ct)
     {
         var peer = stream.RemotePeer;
-        bool native = stream.Protocol == NativeReconciliation.ProtocolId;
+        var mode = SyncModeNames.OfProtocol(stream.Protocol);
         if (penalties.IsBanned(peer)) { stream.Reset(); return; }
         using var lease = sessions.TryBegin(peer, inbound: true);
         if (lease is null)
         {
-            metrics.Sessions.Add(1, SyncMetrics.Tag("mode", native ? "native" : "nwaku"), SyncMetrics.Tag("role", "responder"), SyncMetrics.Tag("outcome", "refused"));
+            metrics.Sessions.Add(1, SyncMetrics.Tag("mode", mode.Name()), SyncMetrics.Tag("role", "responder"), SyncMetrics.Tag("outcome", SyncSessionOutcome.Refused.Name()));
             logger.LogInformation("Refusing a reconciliation session from {Peer}: too many sessions already", peer);
             stream.Reset();
             return;
         }
         ReconciliationSession session;
         var agreed = new AgreedScope();
-        if (native)
+        if (mode == SyncMode.Native)
         {
             // Our horizon is that of the scope the peer's Open agrees on (not of everything we serve): spec/sync.md §4.
             session = new NativeReconciliation(indexes.LocalScope, runner.Sources(indexes, agreed)) { HorizonOf = horizon.StartOf };

@@ -53,7 +53,7 @@ public sealed class StoreSyncClient(Libp2pHost host, SyncIndexes indexes, Reconc
         {
             ReconciliationSession session;
             var agreed = new AgreedScope();
-            if (stream.Protocol == NativeReconciliation.ProtocolId)
+            if (SyncModeNames.OfProtocol(stream.Protocol) == SyncMode.Native)
             {
                 session = new NativeReconciliation(scope, runner.Sources(indexes, agreed), from, end, horizon.StartOf(scope));
             }

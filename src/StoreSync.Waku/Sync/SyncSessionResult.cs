@@ -8,13 +8,15 @@ public sealed record SyncSessionResult
 {
     public required PeerId Peer { get; init; }
 
-    /// <summary>"native" or "nwaku".</summary>
-    public required string Mode { get; init; }
+    public required SyncMode Mode { get; init; }
 
     public required bool Initiator { get; init; }
 
     /// <summary>The session reached its end as the protocol defines it.</summary>
     public bool Completed { get; init; }
+
+    /// <summary>How it ended (the <c>outcome</c> tag of its metric).</summary>
+    public required SyncSessionOutcome Outcome { get; init; }
 
     /// <summary>Why it did not complete, if it did not.</summary>
     public string? Error { get; init; }
@@ -46,6 +48,6 @@ public sealed record SyncSessionResult
     public SyncScope? Scope { get; init; }
 
     public override string ToString() =>
-        $"{Mode} {(Initiator ? "initiator" : "responder")} with {Peer}: {(Completed ? "completed" : "stopped: " + Error)}, {RoundTrips} round trips, " +
+        $"{Mode.Name()} {(Initiator ? "initiator" : "responder")} with {Peer}: {(Completed ? "completed" : "stopped: " + Error)}, {RoundTrips} round trips, " +
         $"{BytesSent} B out / {BytesReceived} B in, to send {ToSend}, to receive {ToReceive}, pushed {Pushed} ({TransferBytesSent} B), {Duration.TotalMilliseconds:0} ms";
 }

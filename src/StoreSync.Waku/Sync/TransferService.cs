@@ -5,7 +5,6 @@ using StoreSync.Core.Wire;
 using StoreSync.Libp2p;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
-using StoreSync.Reconciliation;
 using StoreSync.Storage;
 using StoreSync.Storage.Retention;
 using StoreSync.Waku.Governor;
