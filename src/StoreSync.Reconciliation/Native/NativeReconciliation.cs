@@ -151,6 +151,10 @@ public sealed class NativeReconciliation : ReconciliationSession
     /// constructor's horizon; null: the constructor's horizon alone.</summary>
     public Func<SyncScope, long>? HorizonOf { get; init; }
 
+    /// <summary>The initiator's Open nonce, the fingerprint key (its 8 bytes little-endian); null: random, as a live
+    /// session must be (spec/sync.md §3.3). A fixed nonce makes frames reproducible for golden tests.</summary>
+    public ulong? Nonce { get; init; }
+
     /// <summary>The lower time bound both sides agreed on (max of the requested start and both horizons).</summary>
     public long AgreedStart { get; private set; }
 
@@ -173,7 +177,8 @@ public sealed class NativeReconciliation : ReconciliationSession
         if (!_initiator) throw new InvalidOperationException("a responder does not initiate");
         _source = _sources(_localScope);
         Span<byte> nonce = stackalloc byte[8];
-        RandomNumberGenerator.Fill(nonce);
+        if (Nonce is { } fixedNonce) BinaryPrimitives.WriteUInt64LittleEndian(nonce, fixedNonce);
+        else RandomNumberGenerator.Fill(nonce);
         _key = BinaryPrimitives.ReadUInt64LittleEndian(nonce);
         AgreedStart = Math.Max(_start, _horizon);
         var root = new Node(PositionOf(AgreedStart), PositionOf(Math.Max(_end, AgreedStart)));
