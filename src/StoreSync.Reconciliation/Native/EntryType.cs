@@ -21,11 +21,3 @@ public enum EntryType : byte
     /// <summary>The answer to Items: varint k, k items the peer lacks, then one bit per listed item we lack; closes the node.</summary>
     ItemsReply = 5,
 }
-
-/// <summary>What a native-mode frame is: the initiator's opening, the responder's first answer, or a step.</summary>
-public enum FrameKind : byte
-{
-    Open = 0,
-    Accept = 1,
-    Step = 2,
-}

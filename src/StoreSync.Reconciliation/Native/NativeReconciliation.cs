@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using StoreSync.Core;
 
@@ -16,6 +15,8 @@ namespace StoreSync.Reconciliation.Native;
 /// A received frame is read twice: a survey validates every entry and summarises our side of each node the
 /// peer asks about (16 bytes per node), then the answer pass re-reads it and writes the reply, so the memory
 /// of a frame is bounded by its node count, not by per-node objects.
+/// The pieces: <see cref="EntryCodec"/> (entry fields), <see cref="Survey"/> (pass 1), <see cref="FanoutEstimator"/>
+/// (split sizes), <see cref="Slices"/> (cutting a node), <see cref="LocalSide"/> (our side of a node).
 /// </remarks>
 public sealed class NativeReconciliation : ReconciliationSession
 {
@@ -36,75 +37,16 @@ public sealed class NativeReconciliation : ReconciliationSession
     /// <summary>Narrowest fingerprint a peer may ask for in its Open frame (spec/sync.md §3.3).</summary>
     public const int MinFingerprintBytes = 4;
 
-    // The keyed fingerprint truncated to the session's width (its low bytes on the wire, little-endian).
-    ulong Keyed(in MessageHash xor, long count)
-    {
-        ulong v = KeyedFingerprint.Compute(xor, count, _key);
-        return _fpBytes == 8 ? v : v & ((1UL << (8 * _fpBytes)) - 1);
-    }
-
     /// <summary>Largest node scanned for the single-difference search; larger ones are split instead.</summary>
     public const int SearchLimit = 1 << 16;
-
-    /// <summary>Largest node (or run of sibling nodes) read once and cut in memory rather than by one index lookup per bound.</summary>
-    const int SliceInMemoryLimit = 1 << 16;
-
-    /// <summary>Reading a node's items beats index lookups while it holds fewer than this many items per bound.</summary>
-    const int ItemsPerLookup = 48;
-
-    /// <summary>A node of at most this many items is summarised from one store read instead of two index lookups.</summary>
-    const int SmallNode = 128;
-
-    /// <summary>An open node; <c>SentCount</c> items from <c>SentStart</c> in the listed-items buffer are the items we
-    /// listed in it (-1: none), to read the peer's bitmap against.</summary>
-    readonly record struct Node(UInt128 Lo, UInt128 Hi, int SentStart = -1, int SentCount = 0)
-    {
-        public SyncItem From => SyncItem.FromPosition(Lo);
-        public SyncItem To => SyncItem.FromPosition(Hi);
-        public bool Contains(in SyncItem item) => item >= From && item < To;
-    }
 
     /// <summary>A node the peer's frame asks us to answer: what it said, and our summary from the survey.</summary>
     struct Pending
     {
-        public Node Node;
+        public OpenNode Node;
         public long RemoteCount, LocalCount;
         public ulong RemoteFp, LocalFp;
         public bool Fresh; // first seen in this frame (a split child or the Open frame's root), not handed back to us
-    }
-
-    /// <summary>What the survey of a frame found: our (count, keyed fingerprint) per asked node and the density estimate.</summary>
-    sealed class Survey
-    {
-        public readonly ChunkedList<long> Counts = new();
-        public readonly ChunkedList<ulong> Fps = new();
-        public int Tasks, Unsettled;
-        public readonly ChunkedList<float> Squares = new(), Sizes = new(); // per differing node: max(δ², 2), max(counts)
-        public int Mismatched;
-        // Sibling groups (the children of one split): Σ −m·ln(agreeing / m) and Σ items over groups where some agree,
-        // and how many non-empty children fell in groups where none agreed.
-        public double Clusters, ClusterItems;
-        public long Unsaturated, Saturated;
-
-        public void AddSiblings(int nonEmpty, int agreed, long items)
-        {
-            if (nonEmpty < 4) return;
-            if (agreed == 0) { Saturated += nonEmpty; return; }
-            Clusters += nonEmpty * Math.Log((double)nonEmpty / agreed);
-            ClusterItems += items;
-            Unsaturated += nonEmpty;
-        }
-
-        public void Clear()
-        {
-            Counts.Clear();
-            Fps.Clear();
-            Squares.Clear();
-            Sizes.Clear();
-            Tasks = Unsettled = Mismatched = 0;
-            Clusters = ClusterItems = 0;
-            Unsaturated = Saturated = 0;
-        }
     }
 
     readonly SyncScope _localScope;
@@ -113,15 +55,12 @@ public sealed class NativeReconciliation : ReconciliationSession
     readonly bool _initiator;
     readonly NativeTuning _tuning;
     readonly long[] _entryBytes = new long[6], _entryCounts = new long[6];
-    readonly List<SyncItem> _scratch = [], _extras = [], _received = [];
-    readonly List<SyncItem> _bounds = [];
-    readonly List<Fingerprint> _fps = [];
-    ISyncItemSource? _source;
-    ulong _key;
-    int _fpBytes = 8;
+    readonly List<SyncItem> _extras = [], _received = [], _found = [];
+    readonly EntryCodec _codec = new();
+    LocalSide? _local;
     // Open nodes and the items we listed in them; the spares are last frame's buffers, reused so that a frame of a
     // million nodes leaves no garbage behind.
-    ChunkedList<Node> _open = new(), _spareOpen = new();
+    ChunkedList<OpenNode> _open = new(), _spareOpen = new();
     ChunkedList<SyncItem> _listed = new(), _spareListed = new();
     readonly Survey _survey = new();
     bool _opened;
@@ -175,13 +114,14 @@ public sealed class NativeReconciliation : ReconciliationSession
     public override byte[] Initiate()
     {
         if (!_initiator) throw new InvalidOperationException("a responder does not initiate");
-        _source = _sources(_localScope);
+        var source = _sources(_localScope);
+        _local = new LocalSide(source);
         Span<byte> nonce = stackalloc byte[8];
         if (Nonce is { } fixedNonce) BinaryPrimitives.WriteUInt64LittleEndian(nonce, fixedNonce);
         else RandomNumberGenerator.Fill(nonce);
-        _key = BinaryPrimitives.ReadUInt64LittleEndian(nonce);
+        _codec.Key(BinaryPrimitives.ReadUInt64LittleEndian(nonce), _tuning.FingerprintBytes);
         AgreedStart = Math.Max(_start, _horizon);
-        var root = new Node(PositionOf(AgreedStart), PositionOf(Math.Max(_end, AgreedStart)));
+        var root = new OpenNode(PositionOf(AgreedStart), PositionOf(Math.Max(_end, AgreedStart)));
         var w = new FrameWriter(Limits.MaxFrameBytes);
         try
         {
@@ -193,12 +133,11 @@ public sealed class NativeReconciliation : ReconciliationSession
             w.Varint((ulong)_end);
             w.Varint((ulong)_horizon);
             w.Bytes(nonce);
-            _fpBytes = _tuning.FingerprintBytes;
-            w.Byte((byte)_fpBytes);
-            var fp = _source.GetFingerprint(root.From, root.To);
+            w.Byte((byte)_codec.Width);
+            var fp = source.GetFingerprint(root.From, root.To);
             int at = w.Length;
             w.Byte((byte)EntryType.Fingerprint);
-            WriteFingerprint(ref w, fp);
+            _codec.WriteFingerprint(ref w, fp);
             Account(EntryType.Fingerprint, at, w);
             _open.Add(root);
             _opened = true;
@@ -222,7 +161,7 @@ public sealed class NativeReconciliation : ReconciliationSession
                 if (_initiator || kind != FrameKind.Open) throw new SyncProtocolException("a session starts with an Open frame");
                 rootReopened = ReadOpen(ref r, ref w);
                 _opened = true;
-                if (_source is null) { IsFinished = true; return w.ToArray(); } // disjoint topics: Accept with no entries
+                if (_local is null) { IsFinished = true; return w.ToArray(); } // disjoint topics: Accept with no entries
             }
             else if (_initiator && MessagesReceived == 1)
             {
@@ -264,10 +203,10 @@ public sealed class NativeReconciliation : ReconciliationSession
         var pubsub = r.Topics("pubsub topic");
         var content = r.Topics("content topic");
         long start = (long)r.Varint("start"), end = (long)r.Varint("end"), horizon = (long)r.Varint("horizon");
-        _key = BinaryPrimitives.ReadUInt64LittleEndian(r.Bytes(8, "nonce"));
+        ulong key = BinaryPrimitives.ReadUInt64LittleEndian(r.Bytes(8, "nonce"));
         int fpBytes = r.Byte("fingerprint width");
         if (fpBytes is < MinFingerprintBytes or > 8) throw new SyncProtocolException($"fingerprint width {fpBytes}");
-        _fpBytes = fpBytes;
+        _codec.Key(key, fpBytes);
         long requested = Math.Max(start, horizon);
         var scope = _localScope.Intersect(pubsub, content);
         AgreedStart = Math.Max(requested, scope is not null && HorizonOf is { } horizonOf ? Math.Max(_horizon, horizonOf(scope)) : _horizon);
@@ -277,8 +216,8 @@ public sealed class NativeReconciliation : ReconciliationSession
         w.Byte((byte)FrameKind.Accept);
         w.Varint((ulong)AgreedStart);
         if (scope is null) return false;
-        _source = _sources(scope);
-        _open.Add(new Node(PositionOf(AgreedStart), PositionOf(end)));
+        _local = new LocalSide(_sources(scope));
+        _open.Add(new OpenNode(PositionOf(AgreedStart), PositionOf(end)));
         return AgreedStart != requested;
     }
 
@@ -304,39 +243,38 @@ public sealed class NativeReconciliation : ReconciliationSession
                     continue;
                 case EntryType.Fingerprint:
                 {
-                    var (count, fp) = ReadFingerprint(ref r);
-                    Record(survey, rootReopened ? -1 : count, fp, LocalFingerprint(node));
+                    var (count, fp) = _codec.ReadFingerprint(ref r);
+                    var local = _local!.Fingerprint(node);
+                    survey.Record(rootReopened ? -1 : count, fp, local.Count, _codec.Keyed(local));
                     break;
                 }
                 case EntryType.Split:
                 {
-                    int m = ReadFanout(ref r, node, survey.Tasks);
-                    LocalChildren(node, m);
+                    int m = EntryCodec.ReadFanout(ref r, node, survey.Tasks, Limits.MaxRangesPerMessage);
+                    var fps = _local!.Children(node, m);
                     int nonEmpty = 0, agreed = 0;
                     long size = 0;
                     for (int i = 0; i < m; i++)
                     {
-                        var (c, f) = ReadFingerprint(ref r);
-                        bool agrees = Record(survey, c, f, _fps[i]);
-                        if (c == 0 && _fps[i].Count == 0) continue; // an empty slice says nothing about the density
+                        var (c, f) = _codec.ReadFingerprint(ref r);
+                        bool agrees = survey.Record(c, f, fps[i].Count, _codec.Keyed(fps[i]));
+                        if (c == 0 && fps[i].Count == 0) continue; // an empty slice says nothing about the density
                         nonEmpty++;
-                        size += Math.Max(c, _fps[i].Count);
+                        size += Math.Max(c, fps[i].Count);
                         if (agrees) agreed++;
                     }
                     survey.AddSiblings(nonEmpty, agreed, size);
                     break;
                 }
                 case EntryType.Items:
-                    SkipItems(ref r, node);
-                    survey.Tasks++;
-                    survey.Counts.Add(0);
-                    survey.Fps.Add(0);
+                    EntryCodec.SkipItems(ref r, node, Limits.MaxItemsPerSet);
+                    survey.RecordItems();
                     break;
                 case EntryType.Extras:
-                    SkipItems(ref r, node);
+                    EntryCodec.SkipItems(ref r, node, Limits.MaxItemsPerSet);
                     break;
                 case EntryType.ItemsReply:
-                    SkipItems(ref r, node);
+                    EntryCodec.SkipItems(ref r, node, Limits.MaxItemsPerSet);
                     if (node.SentStart < 0) throw new SyncProtocolException("an item reply for a node we did not list");
                     r.Bytes((node.SentCount + 7) / 8, "lacking bitmap");
                     break;
@@ -351,70 +289,14 @@ public sealed class NativeReconciliation : ReconciliationSession
         return survey;
     }
 
-    // Records our summary of one asked node; true when it agrees with the peer's.
-    bool Record(Survey survey, long remoteCount, ulong remoteFp, in Fingerprint local)
-    {
-        ulong fp = local.Count == 0 ? 0 : Keyed(local.Xor, local.Count);
-        survey.Tasks++;
-        survey.Counts.Add(local.Count);
-        survey.Fps.Add(fp);
-        if (remoteCount == local.Count && remoteFp == fp) return true;
-        survey.Unsettled++;
-        // Σ δ² estimates the number of differences when each is equally likely on either side (E[δ²] = D).
-        long delta = remoteCount < 0 ? 0 : remoteCount - local.Count;
-        survey.Squares.Add((float)Math.Max((double)delta * delta, 2));
-        survey.Sizes.Add(Math.Max(Math.Max(remoteCount, local.Count), 1));
-        survey.Mismatched++;
-        return false;
-    }
-
-    /// <summary>
-    /// Independent differences per item in the frame's differing nodes, and whether it was confirmed by agreeing
-    /// siblings; NaN with too little to go on.
-    /// </summary>
-    /// <remarks>
-    /// Best evidence: in a split into m non-empty slices of which z agree, the differences fell into about
-    /// m·ln(m/z) independent places (Poisson), whatever their sizes — a run of 100 items missing on one side counts once,
-    /// which is what splitting must isolate. Without agreeing siblings (the first levels), δ² of a node is the estimate:
-    /// E[δ²] = D when each difference is equally likely on either side, but δ² ≈ D² when they cluster on one side (a peer
-    /// offline for an hour), so each node's δ²/count is capped at 8 × the frame's median before pooling and splits based
-    /// on it are capped (<see cref="NativeTuning.UnconfirmedFanoutCap"/>); spec/sync.md §3.5 has the measurements.
-    /// </remarks>
-    (double Density, bool Confirmed) Density(Survey survey)
-    {
-        if (_tuning.AgreementDensity && survey.Unsaturated >= 16 && survey.Unsaturated >= survey.Saturated && survey.ClusterItems > 0)
-            return (survey.Clusters / survey.ClusterItems, true);
-        int k = survey.Mismatched;
-        if (k < 8) return (double.NaN, false);
-        // The median of up to 1024 evenly spaced samples is plenty for a cap.
-        int samples = Math.Min(k, 1024);
-        var ratios = new double[samples];
-        for (int i = 0; i < samples; i++)
-        {
-            int j = (int)((long)i * k / samples);
-            ratios[i] = survey.Squares[j] / survey.Sizes[j];
-        }
-        Array.Sort(ratios);
-        double cap = 8 * ratios[samples / 2];
-        double squares = 0, sizes = 0;
-        for (int i = 0; i < k; i++)
-        {
-            double size = survey.Sizes[i];
-            squares += Math.Min(survey.Squares[i], cap * size);
-            sizes += size;
-        }
-        return (squares / sizes, false);
-    }
-
     // Pass 2: the same entries again (already validated), now changing state and writing the answer.
-    ChunkedList<Node> AnswerEntries(ReadOnlySpan<byte> entries, Survey survey, bool rootReopened, ref FrameWriter w)
+    ChunkedList<OpenNode> AnswerEntries(ReadOnlySpan<byte> entries, Survey survey, bool rootReopened, ref FrameWriter w)
     {
-        var (density, confirmed) = Density(survey);
+        var estimator = FanoutEstimator.Of(survey, _tuning);
         var next = _spareOpen;
         next.Clear();
         _spareListed.Clear(); // receives the items we list in this answer
         var r = new FrameReader(entries);
-        Span<SyncItem> probe = stackalloc SyncItem[1];
         int at = 0, task = 0, doneRun = 0, unsettled = survey.Unsettled;
         while (r.Remaining > 0)
         {
@@ -427,10 +309,10 @@ public sealed class NativeReconciliation : ReconciliationSession
                     continue;
                 case EntryType.Fingerprint:
                 {
-                    var (count, fp) = ReadFingerprint(ref r);
+                    var (count, fp) = _codec.ReadFingerprint(ref r);
                     // Only the Open frame's root is a first look; any other Fingerprint entry hands back a node we answered.
                     var p = new Pending { Node = node, RemoteCount = rootReopened ? -1 : count, RemoteFp = fp, Fresh = !_initiator && MessagesReceived == 1 };
-                    AnswerNode(ref p, survey, task++, density, confirmed, ref unsettled, ref doneRun, ref w, next);
+                    AnswerNode(ref p, survey, task++, estimator, ref unsettled, ref doneRun, ref w, next);
                     break;
                 }
                 case EntryType.Split:
@@ -439,22 +321,22 @@ public sealed class NativeReconciliation : ReconciliationSession
                     var slices = new Slices(node, m);
                     for (int i = 0; i < m; i++)
                     {
-                        var (c, f) = ReadFingerprint(ref r);
+                        var (c, f) = _codec.ReadFingerprint(ref r);
                         var p = new Pending { Node = slices[i], RemoteCount = c, RemoteFp = f, Fresh = true };
-                        AnswerNode(ref p, survey, task++, density, confirmed, ref unsettled, ref doneRun, ref w, next);
+                        AnswerNode(ref p, survey, task++, estimator, ref unsettled, ref doneRun, ref w, next);
                     }
                     break;
                 }
                 case EntryType.Items:
                 {
                     task++;
-                    var theirs = ReadItems(ref r, node);
+                    var theirs = EntryCodec.ReadItems(ref r, node, Limits.MaxItemsPerSet, _received);
                     var lacking = new byte[(theirs.Count + 7) / 8];
                     bool lacks = Merge(node, theirs, lacking);
                     if (_extras.Count == 0 && !lacks) { doneRun++; break; }
                     FlushDone(ref w, ref doneRun);
                     int start = w.Length;
-                    WriteItems(ref w, EntryType.ItemsReply, node, _extras);
+                    EntryCodec.WriteItems(ref w, EntryType.ItemsReply, node, _extras);
                     w.Bytes(lacking);
                     Account(EntryType.ItemsReply, start, w);
                     break;
@@ -462,8 +344,8 @@ public sealed class NativeReconciliation : ReconciliationSession
                 case EntryType.Extras:
                 case EntryType.ItemsReply:
                     // One store read per announced item: do we already hold it?
-                    foreach (var item in ReadItems(ref r, node))
-                        if (_source!.Read(item, item.Successor(), probe) == 0) WeNeed(item);
+                    foreach (var item in EntryCodec.ReadItems(ref r, node, Limits.MaxItemsPerSet, _received))
+                        if (!_local!.Holds(item)) WeNeed(item);
                     if (type == EntryType.ItemsReply)
                     {
                         var bits = r.Bytes((node.SentCount + 7) / 8, "lacking bitmap");
@@ -478,7 +360,7 @@ public sealed class NativeReconciliation : ReconciliationSession
         return next;
     }
 
-    void AnswerNode(ref Pending p, Survey survey, int task, double density, bool confirmed, ref int unsettled, ref int doneRun, ref FrameWriter w, ChunkedList<Node> next)
+    void AnswerNode(ref Pending p, Survey survey, int task, in FanoutEstimator estimator, ref int unsettled, ref int doneRun, ref FrameWriter w, ChunkedList<OpenNode> next)
     {
         p.LocalCount = survey.Counts[task];
         p.LocalFp = survey.Fps[task];
@@ -486,14 +368,13 @@ public sealed class NativeReconciliation : ReconciliationSession
         unsettled--;
         FlushDone(ref w, ref doneRun);
         // Every other unsettled node may need one node of its own; splits share what is left of the peer's limit.
-        AnswerFingerprint(ref p, density, confirmed, Limits.MaxRangesPerMessage - next.Count - unsettled, _tuning.ItemsThreshold, ref w, next);
+        AnswerFingerprint(ref p, estimator, Limits.MaxRangesPerMessage - next.Count - unsettled, _tuning.ItemsThreshold, ref w, next);
     }
 
     /// <param name="budget">Nodes this answer may open without the frame exceeding the peer's limit on open nodes.</param>
-    void AnswerFingerprint(ref Pending t, double density, bool confirmed, int budget, int itemsThreshold, ref FrameWriter w, ChunkedList<Node> next)
+    void AnswerFingerprint(ref Pending t, in FanoutEstimator estimator, int budget, int itemsThreshold, ref FrameWriter w, ChunkedList<OpenNode> next)
     {
-        var source = _source!;
-        var scratch = _scratch;
+        var local = _local!;
         long cL = t.LocalCount, cR = t.RemoteCount;
         var node = t.Node;
         int at = w.Length;
@@ -507,19 +388,18 @@ public sealed class NativeReconciliation : ReconciliationSession
         }
         if (cR == 0)
         {
-            scratch.Clear();
-            if (!source.ReadAll(node.From, node.To, scratch, Limits.MaxItemsPerSet)) throw new SyncProtocolException("node too large to send");
-            foreach (var x in scratch) NeedsFromUs(x);
-            WriteItems(ref w, EntryType.Extras, node, scratch);
+            if (!local.TryReadAll(node, Limits.MaxItemsPerSet, out var all)) throw new SyncProtocolException("node too large to send");
+            foreach (var x in all) NeedsFromUs(x);
+            EntryCodec.WriteItems(ref w, EntryType.Extras, node, all);
             Account(EntryType.Extras, at, w);
             return;
         }
-        if (_tuning.SingleDifferenceSearch && cL == cR + 1 && cL <= SearchLimit && FindSingle(t) is { } single)
+        if (_tuning.SingleDifferenceSearch && cL == cR + 1 && cL <= SearchLimit && local.FindSingle(node, cL, t.RemoteFp, _codec) is { } single)
         {
             NeedsFromUs(single);
-            scratch.Clear();
-            scratch.Add(single);
-            WriteItems(ref w, EntryType.Extras, node, scratch);
+            _found.Clear();
+            _found.Add(single);
+            EntryCodec.WriteItems(ref w, EntryType.Extras, node, _found);
             Account(EntryType.Extras, at, w);
             return;
         }
@@ -532,12 +412,11 @@ public sealed class NativeReconciliation : ReconciliationSession
         UInt128 span = node.Hi - node.Lo;
         if (cL <= itemsThreshold || span < 2)
         {
-            scratch.Clear();
-            if (!source.ReadAll(node.From, node.To, scratch, Limits.MaxItemsPerSet)) throw new SyncProtocolException("node too large to send");
-            WriteItems(ref w, EntryType.Items, node, scratch);
+            if (!local.TryReadAll(node, Limits.MaxItemsPerSet, out var mine)) throw new SyncProtocolException("node too large to send");
+            EntryCodec.WriteItems(ref w, EntryType.Items, node, mine);
             Account(EntryType.Items, at, w);
-            next.Add(node with { SentStart = _spareListed.Count, SentCount = scratch.Count });
-            foreach (var x in scratch) _spareListed.Add(x);
+            next.Add(node with { SentStart = _spareListed.Count, SentCount = mine.Count });
+            foreach (var x in mine) _spareListed.Add(x);
             return;
         }
         if (t.Fresh && ((_tuning.SingleDifferenceSearch && cR == cL + 1) || cR <= itemsThreshold))
@@ -548,28 +427,7 @@ public sealed class NativeReconciliation : ReconciliationSession
             Bounce(ref w, t, next);
             return;
         }
-        long size = Math.Max(cL, cR);
-        long m;
-        if (_tuning.FixedFanout > 0) m = _tuning.FixedFanout;
-        else
-        {
-            double delta = Math.Abs(cR - cL), expected;
-            if (double.IsNaN(density)) expected = Math.Max(delta * delta, 2);
-            else if (confirmed)
-            {
-                // Places expected in a node known to differ: λ / (1 − e^−λ) for λ expected over all nodes of its size.
-                double lambda = density * size;
-                expected = lambda < 1e-9 ? 1 : lambda / (1 - Math.Exp(-lambda));
-            }
-            else expected = density * size;
-            // A node differing by δ in count holds at least |δ| differences, whatever the estimate says.
-            m = (long)Math.Ceiling(_tuning.SlicesPerDifference * Math.Max(expected, delta));
-            if (!confirmed) m = Math.Min(m, _tuning.UnconfirmedFanoutCap);
-            if (size >= _tuning.LargeNode) m = Math.Max(m, _tuning.MinFanoutLarge);
-        }
-        m = Math.Clamp(m, 2, Math.Min(MaxFanout, 2 * size));
-        if ((UInt128)m > span) m = (long)span;
-        m = Math.Min(m, budget);
+        long m = estimator.Fanout(cL, cR, span, budget);
         if (m < 2)
         {
             // No room for children in this frame: hand the node back; it is split in a later frame.
@@ -578,94 +436,30 @@ public sealed class NativeReconciliation : ReconciliationSession
         }
         w.Byte((byte)EntryType.Split);
         w.Varint((ulong)m);
-        LocalChildren(node, (int)m);
+        var fps = local.Children(node, (int)m);
         var slices = new Slices(node, (int)m);
         for (int i = 0; i < m; i++)
         {
-            WriteFingerprint(ref w, _fps[i]);
+            _codec.WriteFingerprint(ref w, fps[i]);
             next.Add(slices[i]);
         }
         Account(EntryType.Split, at, w);
     }
 
-    // Our summary of one node: a small node is cheaper to read (one store read) than two index lookups.
-    Fingerprint LocalFingerprint(Node node)
-    {
-        _scratch.Clear();
-        if (_source!.ReadAll(node.From, node.To, _scratch, SmallNode)) return Fingerprint.Of(CollectionsMarshal.AsSpan(_scratch));
-        return _source!.GetFingerprint(node.From, node.To);
-    }
-
-    // Our fingerprints of the m children of a node into _fps: a node of up to ItemsPerLookup items per child is read
-    // once and cut in memory, a larger one costs m + 1 index lookups.
-    void LocalChildren(Node node, int m)
-    {
-        var source = _source!;
-        var slices = new Slices(node, m);
-        _fps.Clear();
-        _scratch.Clear();
-        if (source.ReadAll(node.From, node.To, _scratch, (int)Math.Min(SliceInMemoryLimit, (long)ItemsPerLookup * (m + 1))))
-        {
-            int i = 0;
-            for (int c = 0; c < m; c++)
-            {
-                var to = slices[c].To;
-                ulong w0 = 0, w1 = 0, w2 = 0, w3 = 0;
-                int count = 0;
-                for (; i < _scratch.Count && _scratch[i] < to; i++, count++)
-                {
-                    var h = _scratch[i].Hash;
-                    w0 ^= h.W0; w1 ^= h.W1; w2 ^= h.W2; w3 ^= h.W3;
-                }
-                _fps.Add(new Fingerprint(new MessageHash(w0, w1, w2, w3), count));
-            }
-            return;
-        }
-        _bounds.Clear();
-        _bounds.Add(node.From);
-        for (int c = 0; c < m; c++) { _bounds.Add(slices[c].To); _fps.Add(default); }
-        source.GetFingerprints(CollectionsMarshal.AsSpan(_bounds), CollectionsMarshal.AsSpan(_fps));
-    }
-
-    void Bounce(ref FrameWriter w, in Pending t, ChunkedList<Node> next)
+    void Bounce(ref FrameWriter w, in Pending t, ChunkedList<OpenNode> next)
     {
         int at = w.Length;
         w.Byte((byte)EntryType.Fingerprint);
-        w.Varint((ulong)t.LocalCount);
-        if (t.LocalCount > 0)
-        {
-            Span<byte> bytes = stackalloc byte[8];
-            BinaryPrimitives.WriteUInt64LittleEndian(bytes, t.LocalFp);
-            w.Bytes(bytes[.._fpBytes]);
-        }
+        _codec.WriteKeyed(ref w, t.LocalCount, t.LocalFp);
         Account(EntryType.Fingerprint, at, w);
         next.Add(t.Node);
     }
 
-    // The node differs by exactly one extra local item: find x with fp(local ⊖ x) = the peer's fingerprint.
-    SyncItem? FindSingle(in Pending t)
-    {
-        var scratch = _scratch;
-        scratch.Clear();
-        if (!_source!.ReadAll(t.Node.From, t.Node.To, scratch, SearchLimit)) return null;
-        var xor = Fingerprint.Of(CollectionsMarshal.AsSpan(scratch)).Xor;
-        SyncItem? found = null;
-        foreach (var x in scratch)
-        {
-            if (Keyed(xor.Xor(x.Hash), t.LocalCount - 1) != t.RemoteFp) continue;
-            if (found is not null) return null; // two candidates: a 2^-64 event, let splitting decide
-            found = x;
-        }
-        return found;
-    }
-
     // Compares the peer's full item list of a node with ours: marks the positions of theirs that we lack.
     // in <paramref name="lacking"/> the positions of theirs that we lack (true if any); ours the peer lacks go to _extras.
-    bool Merge(Node node, List<SyncItem> theirs, byte[] lacking)
+    bool Merge(OpenNode node, List<SyncItem> theirs, byte[] lacking)
     {
-        var local = _scratch;
-        local.Clear();
-        if (!_source!.ReadAll(node.From, node.To, local, Limits.MaxItemsPerSet)) throw new SyncProtocolException("node too large to compare");
+        if (!_local!.TryReadAll(node, Limits.MaxItemsPerSet, out var local)) throw new SyncProtocolException("node too large to compare");
         var extras = _extras;
         extras.Clear();
         bool lacks = false;
@@ -680,40 +474,6 @@ public sealed class NativeReconciliation : ReconciliationSession
         return lacks;
     }
 
-    int ReadFanout(ref FrameReader r, Node node, int tasks)
-    {
-        UInt128 span = node.Hi - node.Lo;
-        int m = r.Count("fan-out", 1, MaxFanout);
-        if (m < 2 || (UInt128)m > span) throw new SyncProtocolException($"cannot split a node into {m}");
-        if (tasks + m > Limits.MaxRangesPerMessage) throw new SyncProtocolException("too many nodes in one frame");
-        return m;
-    }
-
-    /// <summary>The m equal position slices of a node, the remainder going to the first ones; one division per split.</summary>
-    readonly struct Slices
-    {
-        readonly UInt128 _lo, _step;
-        readonly ulong _rest;
-
-        public Slices(Node node, int m)
-        {
-            UInt128 span = node.Hi - node.Lo;
-            _lo = node.Lo;
-            _step = span / (uint)m;
-            _rest = (ulong)(span % (uint)m);
-        }
-
-        public Node this[int i]
-        {
-            get
-            {
-                ulong k = (ulong)i;
-                UInt128 lo = _lo + _step * k + Math.Min(k, _rest);
-                return new Node(lo, lo + _step + (k < _rest ? 1u : 0u));
-            }
-        }
-    }
-
     void FlushDone(ref FrameWriter w, ref int run)
     {
         if (run == 0) return;
@@ -722,68 +482,5 @@ public sealed class NativeReconciliation : ReconciliationSession
         w.Varint((ulong)run);
         Account(EntryType.Done, at, w);
         run = 0;
-    }
-
-    void WriteFingerprint(ref FrameWriter w, in Fingerprint fp)
-    {
-        w.Varint((ulong)fp.Count);
-        if (fp.Count == 0) return;
-        Span<byte> bytes = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes, Keyed(fp.Xor, fp.Count));
-        w.Bytes(bytes[.._fpBytes]);
-    }
-
-    (long Count, ulong Fp) ReadFingerprint(ref FrameReader r)
-    {
-        ulong count = r.Varint("count");
-        if (count > long.MaxValue) throw new SyncProtocolException("count out of range");
-        if (count == 0) return (0, 0);
-        Span<byte> bytes = stackalloc byte[8];
-        bytes.Clear();
-        r.Bytes(_fpBytes, "fingerprint").CopyTo(bytes);
-        return ((long)count, BinaryPrimitives.ReadUInt64LittleEndian(bytes));
-    }
-
-    static void WriteItems(ref FrameWriter w, EntryType type, Node node, List<SyncItem> items)
-    {
-        w.Byte((byte)type);
-        w.Varint((ulong)items.Count);
-        long previous = node.From.Timestamp;
-        foreach (var x in items)
-        {
-            w.Varint(unchecked((ulong)(x.Timestamp - previous)));
-            previous = x.Timestamp;
-            w.Hash(x.Hash);
-        }
-    }
-
-    void SkipItems(ref FrameReader r, Node node)
-    {
-        int k = r.Count("item count", 33, Limits.MaxItemsPerSet);
-        long previous = node.From.Timestamp;
-        SyncItem last = default;
-        for (int i = 0; i < k; i++)
-        {
-            previous = unchecked(previous + (long)r.Varint("item time delta"));
-            var item = new SyncItem(previous, r.Hash("item hash"));
-            if (!node.Contains(item) || (i > 0 && last >= item))
-                throw new SyncProtocolException("items must ascend inside their node");
-            last = item;
-        }
-    }
-
-    // The items of an entry the survey has already checked, into a reused buffer.
-    List<SyncItem> ReadItems(ref FrameReader r, Node node)
-    {
-        int k = r.Count("item count", 33, Limits.MaxItemsPerSet);
-        var items = _received;
-        items.Clear();
-        long previous = node.From.Timestamp;
-        for (int i = 0; i < k; i++)
-        {
-            previous = unchecked(previous + (long)r.Varint("item time delta"));
-            items.Add(new SyncItem(previous, r.Hash("item hash")));
-        }
-        return items;
     }
 }

@@ -1,0 +1,84 @@
+namespace StoreSync.Reconciliation.Native;
+
+/// <summary>How many slices a differing node is split into, from the differences a frame's survey suggests
+/// (spec/sync.md §3.2 rule 6, §3.5).</summary>
+internal readonly struct FanoutEstimator
+{
+    readonly NativeTuning _tuning;
+
+    FanoutEstimator(NativeTuning tuning, double density, bool confirmed)
+    {
+        _tuning = tuning;
+        Density = density;
+        Confirmed = confirmed;
+    }
+
+    /// <summary>Independent differences per item in the frame's differing nodes; NaN with too little to go on.</summary>
+    public double Density { get; }
+
+    /// <summary>Whether <see cref="Density"/> was confirmed by agreeing siblings.</summary>
+    public bool Confirmed { get; }
+
+    /// <summary>The estimate for the nodes of one frame.</summary>
+    /// <remarks>
+    /// Best evidence: in a split into m non-empty slices of which z agree, the differences fell into about
+    /// m·ln(m/z) independent places (Poisson), whatever their sizes — a run of 100 items missing on one side counts once,
+    /// which is what splitting must isolate. Without agreeing siblings (the first levels), δ² of a node is the estimate:
+    /// E[δ²] = D when each difference is equally likely on either side, but δ² ≈ D² when they cluster on one side (a peer
+    /// offline for an hour), so each node's δ²/count is capped at 8 × the frame's median before pooling and splits based
+    /// on it are capped (<see cref="NativeTuning.UnconfirmedFanoutCap"/>); spec/sync.md §3.5 has the measurements.
+    /// </remarks>
+    public static FanoutEstimator Of(Survey survey, NativeTuning tuning)
+    {
+        if (tuning.AgreementDensity && survey.Unsaturated >= 16 && survey.Unsaturated >= survey.Saturated && survey.ClusterItems > 0)
+            return new(tuning, survey.Clusters / survey.ClusterItems, true);
+        int k = survey.Mismatched;
+        if (k < 8) return new(tuning, double.NaN, false);
+        // The median of up to 1024 evenly spaced samples is plenty for a cap.
+        int samples = Math.Min(k, 1024);
+        var ratios = new double[samples];
+        for (int i = 0; i < samples; i++)
+        {
+            int j = (int)((long)i * k / samples);
+            ratios[i] = survey.Squares[j] / survey.Sizes[j];
+        }
+        Array.Sort(ratios);
+        double cap = 8 * ratios[samples / 2];
+        double squares = 0, sizes = 0;
+        for (int i = 0; i < k; i++)
+        {
+            double size = survey.Sizes[i];
+            squares += Math.Min(survey.Squares[i], cap * size);
+            sizes += size;
+        }
+        return new(tuning, squares / sizes, false);
+    }
+
+    /// <summary>The fan-out for a node where we hold <paramref name="cL"/> items and the peer <paramref name="cR"/>;
+    /// below 2 when <paramref name="budget"/> (nodes the frame may still open) leaves no room for children.</summary>
+    public long Fanout(long cL, long cR, UInt128 span, int budget)
+    {
+        long size = Math.Max(cL, cR);
+        long m;
+        if (_tuning.FixedFanout > 0) m = _tuning.FixedFanout;
+        else
+        {
+            double delta = Math.Abs(cR - cL), expected;
+            if (double.IsNaN(Density)) expected = Math.Max(delta * delta, 2);
+            else if (Confirmed)
+            {
+                // Places expected in a node known to differ: λ / (1 − e^−λ) for λ expected over all nodes of its size.
+                double lambda = Density * size;
+                expected = lambda < 1e-9 ? 1 : lambda / (1 - Math.Exp(-lambda));
+            }
+            else expected = Density * size;
+            // A node differing by δ in count holds at least |δ| differences, whatever the estimate says.
+            m = (long)Math.Ceiling(_tuning.SlicesPerDifference * Math.Max(expected, delta));
+            if (!Confirmed) m = Math.Min(m, _tuning.UnconfirmedFanoutCap);
+            if (size >= _tuning.LargeNode) m = Math.Max(m, _tuning.MinFanoutLarge);
+        }
+        m = Math.Clamp(m, 2, Math.Min(NativeReconciliation.MaxFanout, 2 * size));
+        if ((UInt128)m > span) m = (long)span;
+        return Math.Min(m, budget);
+    }
+}
