@@ -31,14 +31,14 @@ public sealed class CommunityPolicy : ICommunityPolicy, IMessageAdmission, IStor
     readonly Lock _lock = new();
     readonly ConcurrentDictionary<string, OwnerState> _owners = new(StringComparer.Ordinal);
     readonly ConcurrentDictionary<string, CommunityCounters> _counters = new(StringComparer.Ordinal);
-    volatile Snapshot _snapshot;
+    volatile CommunitySnapshot _snapshot;
 
     public CommunityPolicy(IServedTopics served, CommunityMetrics? metrics = null, ILogger<CommunityPolicy>? logger = null)
     {
         _served = served;
         _metrics = metrics;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        _snapshot = new Snapshot([], null, _owners, served);
+        _snapshot = new CommunitySnapshot([], null, _owners, served);
     }
 
     /// <summary>Raised after any change of what is stored, served or synced.</summary>
@@ -61,7 +61,7 @@ public sealed class CommunityPolicy : ICommunityPolicy, IMessageAdmission, IStor
     {
         var errors = CheckSet(communities);
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors), nameof(communities));
-        lock (_lock) _snapshot = new Snapshot([.. communities], storeUnlisted, _owners, _served);
+        lock (_lock) _snapshot = new CommunitySnapshot([.. communities], storeUnlisted, _owners, _served);
         Changed?.Invoke();
     }
 
@@ -190,7 +190,7 @@ public sealed class CommunityPolicy : ICommunityPolicy, IMessageAdmission, IStor
                 ? Admission.Accept
                 : new Admission(IngressRejection.NotInCommunity, $"content topic {content} on {pubsubTopic} belongs to no community this node stores");
         }
-        Entry? optedIn = null;
+        CommunityEntry? optedIn = null;
         foreach (var e in members)
             if (e.Definition.OptedIn) { optedIn = e; break; }
         if (optedIn is null)
@@ -223,7 +223,7 @@ public sealed class CommunityPolicy : ICommunityPolicy, IMessageAdmission, IStor
         return Admission.Accept;
     }
 
-    Admission AdmitControl(Entry community, WakuMessage message, string source)
+    Admission AdmitControl(CommunityEntry community, WakuMessage message, string source)
     {
         string name = community.Definition.Name;
         if (!CommunityControl.TryParse(message.Payload.Span, out var control, out var error))
@@ -255,7 +255,7 @@ public sealed class CommunityPolicy : ICommunityPolicy, IMessageAdmission, IStor
         return Admission.Accept;
     }
 
-    Admission InvalidControl(Entry community, string why)
+    Admission InvalidControl(CommunityEntry community, string why)
     {
         string name = community.Definition.Name;
         CountersOf(name).CountControlInvalid();
@@ -263,7 +263,7 @@ public sealed class CommunityPolicy : ICommunityPolicy, IMessageAdmission, IStor
         return new Admission(IngressRejection.ControlInvalid, $"control message of community {name} ignored: {why}");
     }
 
-    void Count(Entry community, IngressRejection reason)
+    void Count(CommunityEntry community, IngressRejection reason)
     {
         var counters = CountersOf(community.Definition.Name);
         if (reason == IngressRejection.NotOptedIn) counters.CountNotOptedIn();
@@ -283,172 +283,10 @@ public sealed class CommunityPolicy : ICommunityPolicy, IMessageAdmission, IStor
             if (next is null) return false;
             _owners[owner] = next;
             var current = _snapshot;
-            _snapshot = new Snapshot(current.Definitions, current.StoreUnlistedSetting, _owners, _served);
+            _snapshot = new CommunitySnapshot(current.Definitions, current.StoreUnlistedSetting, _owners, _served);
         }
         if (raiseApplied) ControlApplied?.Invoke(control);
         Changed?.Invoke();
         return true;
     }
-
-    /// <summary>One community, prepared for lookups.</summary>
-    internal sealed class Entry(CommunityDefinition definition, OwnerState owner)
-    {
-        public CommunityDefinition Definition { get; } = definition;
-        public HashSet<string> Pubsub { get; } = new(definition.PubsubTopics, StringComparer.Ordinal);
-
-        /// <summary>Null: every content topic.</summary>
-        public HashSet<string>? Content { get; } = definition.ContentTopics.Count == 0 ? null : new(definition.ContentTopics, StringComparer.Ordinal);
-
-        public string? OwnerHex { get; } = definition.OwnerKey;
-        public string? ControlTopic { get; } = definition.OwnerKey is null ? null : CommunityControl.ContentTopicFor(definition.OwnerKey);
-        public bool OwnerServing { get; } = owner.Serving;
-
-        /// <summary>Opted in and not switched off by its owner.</summary>
-        public bool Visible => Definition.OptedIn && OwnerServing;
-
-        public bool Holds(string pubsubTopic, string contentTopic) =>
-            Pubsub.Contains(pubsubTopic) && (Content is null || Content.Contains(contentTopic) || contentTopic == ControlTopic);
-    }
-
-    /// <summary>An immutable view of definitions and owner states; every read works on one.</summary>
-    sealed class Snapshot
-    {
-        readonly IServedTopics _served;
-        IReadOnlyList<SyncScope>? _syncScopes;
-
-        public Snapshot(CommunityDefinition[] definitions, bool? storeUnlisted, IReadOnlyDictionary<string, OwnerState> owners, IServedTopics served)
-        {
-            _served = served;
-            Definitions = definitions;
-            StoreUnlistedSetting = storeUnlisted;
-            StoreUnlisted = storeUnlisted ?? definitions.Length == 0;
-            Entries = [.. definitions.Select(d => new Entry(d, d.OwnerKey is null ? OwnerState.Empty : owners.GetValueOrDefault(d.OwnerKey) ?? OwnerState.Empty))];
-            foreach (var e in Entries)
-            {
-                foreach (var p in e.Pubsub)
-                {
-                    if (!ByPubsub.TryGetValue(p, out var list)) ByPubsub[p] = list = [];
-                    list.Add(e);
-                }
-                if (e.ControlTopic is not null) ByControlTopic[e.ControlTopic] = e;
-            }
-        }
-
-        public CommunityDefinition[] Definitions { get; }
-        public bool? StoreUnlistedSetting { get; }
-        public bool StoreUnlisted { get; }
-        public Entry[] Entries { get; }
-        public Dictionary<string, List<Entry>> ByPubsub { get; } = new(StringComparer.Ordinal);
-        public Dictionary<string, Entry> ByControlTopic { get; } = new(StringComparer.Ordinal);
-
-        public List<Entry> Containing(string pubsubTopic, string contentTopic)
-        {
-            var result = new List<Entry>();
-            if (ByPubsub.TryGetValue(pubsubTopic, out var candidates))
-                foreach (var e in candidates)
-                    if (e.Holds(pubsubTopic, contentTopic)) result.Add(e);
-            return result;
-        }
-
-        /// <summary>The serving rule; <paramref name="blocking"/> names the community that makes the pair invisible, if one does.</summary>
-        public bool Visible(string pubsubTopic, string contentTopic, out string reason, out string? blocking)
-        {
-            reason = "";
-            blocking = null;
-            // A control topic is served while its community is opted in, even when its owner switched serving off:
-            // that is how the switch (and a later switch-on) keeps reaching other nodes.
-            if (ByControlTopic.TryGetValue(contentTopic, out var owned) && owned.Pubsub.Contains(pubsubTopic))
-            {
-                if (owned.Definition.OptedIn) return true;
-                blocking = owned.Definition.Name;
-                reason = $"community {blocking} is not served by this node (not opted in)";
-                return false;
-            }
-            if (!ByPubsub.TryGetValue(pubsubTopic, out var candidates))
-            {
-                if (StoreUnlisted) return true;
-                reason = $"content topic {contentTopic} on {pubsubTopic} belongs to no community this node serves";
-                return false;
-            }
-            Entry? optedIn = null, any = null;
-            foreach (var e in candidates)
-            {
-                if (!e.Holds(pubsubTopic, contentTopic)) continue;
-                any ??= e;
-                if (e.Definition.OptedIn && !e.OwnerServing)
-                {
-                    blocking = e.Definition.Name;
-                    reason = $"community {blocking} is not served: its owner switched serving off";
-                    return false;
-                }
-                if (e.Definition.OptedIn) optedIn ??= e;
-            }
-            if (optedIn is not null) return true;
-            if (any is not null)
-            {
-                blocking = any.Definition.Name;
-                reason = $"community {blocking} is not served by this node (not opted in)";
-                return false;
-            }
-            if (StoreUnlisted) return true;
-            reason = $"content topic {contentTopic} on {pubsubTopic} belongs to no community this node serves";
-            return false;
-        }
-
-        public bool IsSyncable(SyncScope scope)
-        {
-            var pubsubs = scope.PubsubTopics.Count > 0 ? scope.PubsubTopics : (IReadOnlyCollection<string>)_served.PubsubTopics;
-            foreach (var p in pubsubs)
-            {
-                if (scope.ContentTopics.Count > 0)
-                {
-                    foreach (var c in scope.ContentTopics)
-                        if (!Visible(p, c, out _, out _)) return false;
-                }
-                else if (!WholeTopicVisible(p)) return false;
-            }
-            return true;
-        }
-
-        /// <summary>Every content topic on <paramref name="pubsubTopic"/> visible: no hidden community there, and the rest is unlisted-and-stored or some visible community's.</summary>
-        bool WholeTopicVisible(string pubsubTopic)
-        {
-            if (!ByPubsub.TryGetValue(pubsubTopic, out var entries)) return StoreUnlisted;
-            bool covered = StoreUnlisted;
-            foreach (var e in entries)
-            {
-                if (!e.Definition.OptedIn || !e.OwnerServing) return false;
-                if (e.Content is null) covered = true;
-            }
-            return covered;
-        }
-
-        public IReadOnlyList<SyncScope> SyncScopes => _syncScopes ??= ComputeSyncScopes();
-
-        IReadOnlyList<SyncScope> ComputeSyncScopes()
-        {
-            if (Entries.Length == 0) return StoreUnlisted ? [SyncScope.All] : [];
-            var scopes = new List<SyncScope>();
-            foreach (var e in Entries)
-            {
-                if (!e.Definition.OptedIn) continue;
-                IReadOnlyList<string> content = !e.OwnerServing ? [e.ControlTopic!]
-                    : e.Content is null ? []
-                    : [.. e.Definition.ContentTopics, .. (e.ControlTopic is null ? Array.Empty<string>() : [e.ControlTopic])];
-                // Keep only the pubsub topics over which the whole product may be synced (overlapping communities can hide parts).
-                var pubsubs = e.Definition.PubsubTopics.Where(p => _served.Serves(p) && IsSyncable(new SyncScope([p], content))).ToArray();
-                if (pubsubs.Length > 0) scopes.Add(new SyncScope(pubsubs, content));
-            }
-            if (StoreUnlisted)
-            {
-                var open = _served.PubsubTopics.Where(p => !ByPubsub.ContainsKey(p)).Order(StringComparer.Ordinal).ToArray();
-                if (open.Length > 0) scopes.Add(new SyncScope(open, []));
-            }
-            return scopes.Distinct().ToList();
-        }
-    }
 }
-
-/// <summary>Whether a community is served now and why not.</summary>
-public sealed record CommunityServingState(string Name, bool OptedIn, bool OwnerServing, long? OwnerSwitchTimestamp, int Members,
-    long? MembersTimestamp, bool Serving, string Reason);
