@@ -10,6 +10,7 @@ using StoreSync.Libp2p.Multiformats;
 using StoreSync.Libp2p.Noise;
 using StoreSync.Waku.Store;
 using Xunit.Abstractions;
+using StoreSync.Waku;
 
 namespace StoreSync.Node.Tests;
 
@@ -88,7 +89,7 @@ public sealed class BandwidthLimitTests(ITestOutputHelper output) : IDisposable
         int received = 0, pages = 0;
         await foreach (var page in new StoreQueryClient(client).QueryAllAsync(Multiaddr.Parse(address), request, maxPages: 10, ct: timeout.Token))
         {
-            Assert.Equal(StoreStatus.Success, page.StatusCode);
+            Assert.Equal(WakuStatus.Success, page.StatusCode);
             pages++;
             received += page.Messages.Count;
             payload += page.Messages.Sum(m => (long)m.Message.Payload.Length);

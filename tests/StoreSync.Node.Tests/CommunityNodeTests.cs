@@ -15,6 +15,7 @@ using StoreSync.Libp2p.Noise;
 using StoreSync.Waku.Communities;
 using StoreSync.Waku.LightPush;
 using StoreSync.Waku.Store;
+using StoreSync.Waku;
 
 namespace StoreSync.Node.Tests;
 
@@ -113,17 +114,17 @@ public sealed class CommunityNodeTests : IDisposable
             Assert.Equal(HttpStatusCode.OK, (await http.PostAsJsonAsync("/lightpush/v3/message", PushBody(byOwner))).StatusCode);
             var byMember = Message(Chat, "by member");
             AuthorSignature.Sign(memberPrivate, P0, byMember);
-            Assert.Equal(LightPushStatus.InvalidMessage, await LightPush(client, node, byMember));
+            Assert.Equal(WakuStatus.InvalidMessage, await LightPush(client, node, byMember));
 
             // The owner's member list, signed by the CLI, pushed through REST; then the member's message passes light push.
             var members = await StoresyncProcess.RunAsync(null, "community", "sign-members", "-k", ownerKeyFile, "-p", P0, "-m", memberPublic);
             Assert.Equal(0, members.ExitCode);
             var pushedList = await http.PostAsync("/lightpush/v3/message", new StringContent(members.Stdout.Trim(), Encoding.UTF8, "application/json"));
             Assert.Equal(HttpStatusCode.OK, pushedList.StatusCode);
-            Assert.Equal(LightPushStatus.Success, await LightPush(client, node, byMember));
+            Assert.Equal(WakuStatus.Success, await LightPush(client, node, byMember));
             var stranger = Message(Chat, "by stranger");
             AuthorSignature.Sign(Secp256k1Signatures.GeneratePrivateKey(), P0, stranger);
-            Assert.Equal(LightPushStatus.InvalidMessage, await LightPush(client, node, stranger));
+            Assert.Equal(WakuStatus.InvalidMessage, await LightPush(client, node, stranger));
             // The CLI's own author signature is accepted too.
             var signedByCli = await StoresyncProcess.RunAsync(null, "community", "sign-message", "-k", memberKeyFile, "-p", P0, "-c", Chat, "--text", "from the cli");
             Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("/lightpush/v3/message", new StringContent(signedByCli.Stdout.Trim(), Encoding.UTF8, "application/json"))).StatusCode);
@@ -149,7 +150,7 @@ public sealed class CommunityNodeTests : IDisposable
             var forged = CommunityControl.CreateSwitch(Secp256k1Signatures.GeneratePrivateKey(), Timestamp.Now(), serving: true).ToPayload();
             Convert.FromHexString(ownerPublic).CopyTo(forged, 31);
             var forgedMessage = new WakuMessage { Payload = ByteString.CopyFrom(forged), ContentTopic = CommunityControl.ContentTopicFor(ownerPublic), Timestamp = Timestamp.Now() };
-            Assert.Equal(LightPushStatus.InvalidMessage, await LightPush(client, node, forgedMessage));
+            Assert.Equal(WakuStatus.InvalidMessage, await LightPush(client, node, forgedMessage));
             await AssertChatServed(node, client, served: false);
             chat = await Json(await http.GetAsync("/admin/v1/communities/chat"));
             Assert.False(chat["state"]!["ownerServing"]!.GetValue<bool>());
@@ -197,7 +198,7 @@ public sealed class CommunityNodeTests : IDisposable
 
             // An older switch-on changes nothing; a newer one turns serving back on.
             var stale = CommunityControl.CreateSwitch(ownerPrivate, Timestamp.Now() - 3600 * Timestamp.NanosPerSecond, serving: true).ToMessage();
-            Assert.Equal(LightPushStatus.Success, await LightPush(client, node, stale));
+            Assert.Equal(WakuStatus.Success, await LightPush(client, node, stale));
             await AssertChatServed(node, client, served: false);
             var on = await StoresyncProcess.RunAsync(null, "community", "sign-switch", "-k", ownerKeyFile, "-p", P0, "--on");
             Assert.Equal(HttpStatusCode.OK, (await node.Http.PostAsync("/lightpush/v3/message", new StringContent(on.Stdout.Trim(), Encoding.UTF8, "application/json"))).StatusCode);
@@ -304,13 +305,13 @@ public sealed class CommunityNodeTests : IDisposable
         {
             Assert.Equal(HttpStatusCode.OK, rest.StatusCode);
             Assert.Equal(3, body["messages"]!.AsArray().Count);
-            Assert.Equal((StoreStatus.Success, 3), (response.StatusCode, response.Messages.Count));
+            Assert.Equal((WakuStatus.Success, 3), (response.StatusCode, response.Messages.Count));
         }
         else
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, rest.StatusCode);
             Assert.Contains("its owner switched serving off", body["statusDesc"]!.GetValue<string>());
-            Assert.Equal(StoreStatus.ServiceUnavailable, response.StatusCode);
+            Assert.Equal(WakuStatus.ServiceUnavailable, response.StatusCode);
             Assert.Empty(response.Messages);
         }
     }

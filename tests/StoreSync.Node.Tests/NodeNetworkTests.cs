@@ -10,6 +10,7 @@ using StoreSync.Storage;
 using StoreSync.Waku.LightPush;
 using StoreSync.Waku.Store;
 using static StoreSync.Node.Tests.NodeTestPeers;
+using StoreSync.Waku;
 
 namespace StoreSync.Node.Tests;
 
@@ -26,7 +27,7 @@ public sealed class NodeNetworkTests
         for (int i = 0; i < 3; i++) Assert.Equal(200u, (await push.PushAsync(node.Multiaddr, Shard0, Message($"m{i}"), ct)).StatusCode);
         var invalid = Message("bad");
         invalid.ContentTopic = "not a content topic";
-        Assert.Equal(LightPushStatus.InvalidMessage, (await push.PushAsync(node.Multiaddr, Shard0, invalid, ct)).StatusCode);
+        Assert.Equal(WakuStatus.InvalidMessage, (await push.PushAsync(node.Multiaddr, Shard0, invalid, ct)).StatusCode);
 
         var store = new StoreQueryClient(client);
         var query = new StoreQueryRequest { RequestId = "q", PubsubTopic = Shard0, IncludeData = true, PaginationForward = true };
@@ -80,10 +81,10 @@ public sealed class NodeNetworkTests
         Assert.Contains("stream ended", truncated.StatusDesc);
 
         var pushGarbage = LightpushResponse.Parser.ParseFrom(await RawAsync(bad, at, LightPushServer.ProtocolIdV3, Framed([0x0a, 0xff]), true, ct));
-        Assert.Equal(LightPushStatus.BadRequest, pushGarbage.StatusCode);
+        Assert.Equal(WakuStatus.BadRequest, pushGarbage.StatusCode);
         Assert.StartsWith("decoding rpc failed", pushGarbage.StatusDesc);
         var pushOversized = LightpushResponse.Parser.ParseFrom(await RawAsync(bad, at, LightPushServer.ProtocolIdV3, [0x80, 0x80, 0x80, 0x02], false, ct)); // 4 MiB
-        Assert.Equal(LightPushStatus.BadRequest, pushOversized.StatusCode);
+        Assert.Equal(WakuStatus.BadRequest, pushOversized.StatusCode);
         Assert.Contains("exceeds the limit", pushOversized.StatusDesc);
         var legacy = PushRpc.Parser.ParseFrom(await RawAsync(bad, at, LightPushServer.ProtocolIdLegacy, Framed([0xff]), true, ct));
         Assert.False(legacy.Response.IsSuccess);

@@ -9,6 +9,7 @@ using StoreSync.Libp2p.Multiformats;
 using StoreSync.Libp2p.Tests.Host;
 using StoreSync.Waku.LightPush;
 using StoreSync.Waku.Metadata;
+using StoreSync.Waku;
 
 namespace StoreSync.Waku.Tests;
 
@@ -41,13 +42,13 @@ public class LightPushAndMetadataTests
 
         var wrongTopic = LightpushResponse.Parser.ParseFrom(await RoundTrip(node, LightPushServer.ProtocolIdV3,
             new LightpushRequest { RequestId = "r2", PubsubTopic = "/waku/2/rs/1/7", Message = Fresh("x") }));
-        Assert.Equal(LightPushStatus.UnsupportedPubsubTopic, wrongTopic.StatusCode);
+        Assert.Equal(WakuStatus.UnsupportedPubsubTopic, wrongTopic.StatusCode);
 
         var invalid = Fresh("y");
         invalid.ContentTopic = "not a topic";
         var refused = LightpushResponse.Parser.ParseFrom(await RoundTrip(node, LightPushServer.ProtocolIdV3,
             new LightpushRequest { RequestId = "r3", PubsubTopic = "/waku/2/rs/1/0", Message = invalid }));
-        Assert.Equal(LightPushStatus.InvalidMessage, refused.StatusCode);
+        Assert.Equal(WakuStatus.InvalidMessage, refused.StatusCode);
         Assert.Contains("content topic", refused.StatusDesc);
     }
 

@@ -7,6 +7,7 @@ using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
 using StoreSync.Libp2p.Noise;
+using StoreSync.Waku;
 using StoreSync.Waku.Store;
 using StoreSync.Node.Import;
 using StoreSync.Node.Json;
@@ -96,7 +97,7 @@ internal static class QueryCommand
         using (var json = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
             MessageJson.WriteResponse(json, response);
         stdout.WriteByte((byte)'\n');
-        return response.StatusCode == 200 ? 0 : 1;
+        return response.StatusCode == WakuStatus.Success ? 0 : 1;
     }
 
     static async Task<int> PrintAllAsync(Func<StoreQueryRequest, CancellationToken, Task<StoreQueryResponse>> query, StoreQueryRequest request, CancellationToken ct)
@@ -109,7 +110,7 @@ internal static class QueryCommand
         {
             var response = await query(request, ct).ConfigureAwait(false);
             pages++;
-            if (response.StatusCode != 200)
+            if (response.StatusCode != WakuStatus.Success)
             {
                 json.Flush(); stdout.Flush();
                 Console.Error.WriteLine($"page {pages}: {response.StatusCode} {response.StatusDesc}");

@@ -13,6 +13,7 @@ using StoreSync.Node.Json;
 using StoreSync.Storage;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Multiformats;
+using StoreSync.Waku;
 using StoreSync.Waku.Ingress;
 using StoreSync.Waku.Store;
 
@@ -94,13 +95,13 @@ public sealed class RestServer(NodeOptions options, StoreQueryEngine queries, Me
                 response = remote;
             }
             else return;
-            if (response.StatusCode == 429)
+            if (response.StatusCode == WakuStatus.TooManyRequests)
             {
                 await WriteText(http, StatusCodes.Status429TooManyRequests, "Request rate limit reached").ConfigureAwait(false);
                 return;
             }
         }
-        http.Response.StatusCode = response.StatusCode == 503 ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
+        http.Response.StatusCode = response.StatusCode == WakuStatus.ServiceUnavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
         http.Response.ContentType = "application/json";
         await using var json = new Utf8JsonWriter(http.Response.Body);
         MessageJson.WriteResponse(json, response);
@@ -112,7 +113,7 @@ public sealed class RestServer(NodeOptions options, StoreQueryEngine queries, Me
     {
         var policy = communities?.Policy;
         return policy?.QueryRefusal(request) is { } refusal
-            ? new StoreQueryResponse { RequestId = request.RequestId, StatusCode = 503, StatusDesc = refusal }
+            ? new StoreQueryResponse { RequestId = request.RequestId, StatusCode = WakuStatus.ServiceUnavailable, StatusDesc = refusal }
             : queries.Execute(request, policy);
     }
 

@@ -32,15 +32,15 @@ public sealed class LightPushServer(MessageIngress ingress, PerPeerRateLimiter l
             return UnreadableV3(e.Message);
         }
         var response = new LightpushResponse { RequestId = request.RequestId };
-        if (penalties?.IsRefused(peer) == true) return Set(response, LightPushStatus.TooManyRequests, "refused: this peer sent too many bad messages");
+        if (penalties?.IsRefused(peer) == true) return Set(response, WakuStatus.TooManyRequests, "refused: this peer sent too many bad messages");
         if (!limiter.TryAcquire(peer))
-            return Set(response, LightPushStatus.TooManyRequests, "TOO_MANY_REQUESTS");
-        if (request.Message is null) return Set(response, LightPushStatus.BadRequest, "message is missing");
+            return Set(response, WakuStatus.TooManyRequests, WakuStatus.TooManyRequestsDescription);
+        if (request.Message is null) return Set(response, WakuStatus.BadRequest, "message is missing");
         if (!request.HasPubsubTopic)
-            return Set(response, LightPushStatus.BadRequest, "pubsub_topic is required: this node does not derive shards from content topics (autosharding)");
+            return Set(response, WakuStatus.BadRequest, "pubsub_topic is required: this node does not derive shards from content topics (autosharding)");
         var result = Accept(request.PubsubTopic, request.Message, peer);
         return result.Accepted
-            ? Set(response, LightPushStatus.Success, "OK")
+            ? Set(response, WakuStatus.Success, WakuStatus.SuccessDescription)
             : Set(response, StatusFor(result.Rejection), result.Error);
     }
 
@@ -48,8 +48,8 @@ public sealed class LightPushServer(MessageIngress ingress, PerPeerRateLimiter l
     static uint StatusFor(IngressRejection rejection) => rejection switch
     {
         IngressRejection.UnservedTopic or IngressRejection.NotOptedIn or IngressRejection.NotInCommunity or IngressRejection.BelowRetentionHorizon
-            => LightPushStatus.UnsupportedPubsubTopic,
-        _ => LightPushStatus.InvalidMessage,
+            => WakuStatus.UnsupportedPubsubTopic,
+        _ => WakuStatus.InvalidMessage,
     };
 
     IngressResult Accept(string pubsubTopic, WakuMessage message, string peer)
@@ -77,18 +77,18 @@ public sealed class LightPushServer(MessageIngress ingress, PerPeerRateLimiter l
             return UnreadableLegacy(e.Message);
         }
         if (penalties?.IsRefused(peer) == true) return Legacy(rpc.RequestId, false, "refused: this peer sent too many bad messages");
-        if (!limiter.TryAcquire(peer)) return Legacy(rpc.RequestId, false, "TOO_MANY_REQUESTS");
+        if (!limiter.TryAcquire(peer)) return Legacy(rpc.RequestId, false, WakuStatus.TooManyRequestsDescription);
         if (rpc.Request?.Message is null) return Legacy(rpc.RequestId, false, "request or message is missing");
         var result = Accept(rpc.Request.PubsubTopic, rpc.Request.Message, peer);
-        return Legacy(rpc.RequestId, result.Accepted, result.Accepted ? "OK" : result.Error);
+        return Legacy(rpc.RequestId, result.Accepted, result.Accepted ? WakuStatus.SuccessDescription : result.Error);
     }
 
     /// <summary>The v3 answer to a request that could not be read or decoded (nwaku's request id "N/A").</summary>
     public LightpushResponse UnreadableV3(string reason) =>
-        Set(new LightpushResponse { RequestId = "N/A" }, LightPushStatus.BadRequest, $"decoding rpc failed: {reason}");
+        Set(new LightpushResponse { RequestId = "N/A" }, WakuStatus.BadRequest, WakuStatus.DecodingFailed(reason));
 
     /// <summary>The legacy answer to a request that could not be read or decoded.</summary>
-    public PushRpc UnreadableLegacy(string reason) => Legacy("", false, $"decoding rpc failed: {reason}");
+    public PushRpc UnreadableLegacy(string reason) => Legacy("", false, WakuStatus.DecodingFailed(reason));
 
     LightpushResponse Set(LightpushResponse response, uint status, string description)
     {
@@ -100,23 +100,10 @@ public sealed class LightPushServer(MessageIngress ingress, PerPeerRateLimiter l
 
     PushRpc Legacy(string requestId, bool success, string info)
     {
-        Count("2", success ? LightPushStatus.Success : info == "TOO_MANY_REQUESTS" ? LightPushStatus.TooManyRequests : LightPushStatus.BadRequest);
+        Count("2", success ? WakuStatus.Success : info == WakuStatus.TooManyRequestsDescription ? WakuStatus.TooManyRequests : WakuStatus.BadRequest);
         return new() { RequestId = requestId, Response = new PushResponse { IsSuccess = success, Info = info } };
     }
 
     void Count(string version, uint status) => metrics?.LightPushRequests.Add(1,
         new KeyValuePair<string, object?>("version", version), new KeyValuePair<string, object?>("status_code", (int)status));
-}
-
-/// <summary>Light push v3 status codes (19/WAKU2-LIGHTPUSH).</summary>
-public static class LightPushStatus
-{
-    public const uint Success = 200;
-    public const uint BadRequest = 400;
-    public const uint PayloadTooLarge = 413;
-    public const uint InvalidMessage = 420;
-    public const uint UnsupportedPubsubTopic = 421;
-    public const uint TooManyRequests = 429;
-    public const uint InternalServerError = 500;
-    public const uint ServiceNotAvailable = 503;
 }

@@ -46,7 +46,7 @@ public sealed class StoreQueryClient(Libp2pHost host, IResourceGovernor? governo
         {
             var response = await QueryAsync(peer, next, ct).ConfigureAwait(false);
             yield return response;
-            if (response.StatusCode != StoreStatus.Success || !response.HasPaginationCursor) yield break;
+            if (response.StatusCode != WakuStatus.Success || !response.HasPaginationCursor) yield break;
             next.PaginationCursor = response.PaginationCursor;
         }
     }

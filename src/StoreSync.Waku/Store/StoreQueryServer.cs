@@ -37,13 +37,13 @@ public sealed class StoreQueryServer(StoreQueryEngine engine, PerPeerRateLimiter
         catch (InvalidProtocolBufferException e)
         {
             logger.LogInformation("Store query from {Peer} not decodable: {Reason}", peer, e.Message);
-            return Count(Error(NotParsedRequestId, StoreStatus.BadRequest, $"decoding rpc failed: {e.Message}"), started);
+            return Count(Error(NotParsedRequestId, WakuStatus.BadRequest, WakuStatus.DecodingFailed(e.Message)), started);
         }
         if (!limiter.TryAcquire(peer))
-            return Count(Error(request.RequestId, StoreStatus.TooManyRequests, "TOO_MANY_REQUESTS"), started);
+            return Count(Error(request.RequestId, WakuStatus.TooManyRequests, WakuStatus.TooManyRequestsDescription), started);
 
         if (communities?.QueryRefusal(request) is { } refusal)
-            return Count(Error(request.RequestId, StoreStatus.ServiceUnavailable, refusal), started);
+            return Count(Error(request.RequestId, WakuStatus.ServiceUnavailable, refusal), started);
         var response = engine.ExecuteEncoded(request, communities);
         metrics.MessagesServed.Add(response.MessageCount,
             new KeyValuePair<string, object?>("pubsub_topic", WakuMetrics.TopicLabel(servedTopics, request.HasPubsubTopic ? request.PubsubTopic : null)));
@@ -51,7 +51,7 @@ public sealed class StoreQueryServer(StoreQueryEngine engine, PerPeerRateLimiter
     }
 
     /// <summary>The response to a request that could not be read at all (too large, truncated).</summary>
-    public EncodedStoreResponse Unreadable(string reason) => Error(NotParsedRequestId, StoreStatus.BadRequest, $"decoding rpc failed: {reason}");
+    public EncodedStoreResponse Unreadable(string reason) => Error(NotParsedRequestId, WakuStatus.BadRequest, WakuStatus.DecodingFailed(reason));
 
     EncodedStoreResponse Count(EncodedStoreResponse response, long started)
     {
@@ -61,15 +61,4 @@ public sealed class StoreQueryServer(StoreQueryEngine engine, PerPeerRateLimiter
     }
 
     static EncodedStoreResponse Error(string requestId, uint status, string description) => EncodedStoreResponse.Failure(requestId, status, description);
-}
-
-/// <summary>nwaku's StatusCode values for Store v3.</summary>
-public static class StoreStatus
-{
-    public const uint Success = 200;
-    public const uint BadResponse = 300;
-    public const uint BadRequest = 400;
-    public const uint TooManyRequests = 429;
-    public const uint ServiceUnavailable = 503;
-    public const uint PeerDialFailure = 504;
 }

@@ -7,6 +7,7 @@ using StoreSync.Waku.Communities;
 using StoreSync.Waku.LightPush;
 using StoreSync.Waku.Peers;
 using StoreSync.Waku.Store;
+using StoreSync.Waku;
 
 namespace StoreSync.Waku.Tests.Communities;
 
@@ -43,26 +44,26 @@ public class CommunityOverLibp2pTests
         await using var node = await WakuNodeFixture.StartAsync(communities: policy);
 
         var unsigned = await Push(node, Chatter("unsigned"));
-        Assert.Equal(LightPushStatus.InvalidMessage, unsigned.StatusCode);
+        Assert.Equal(WakuStatus.InvalidMessage, unsigned.StatusCode);
         Assert.Contains("requires an author signature", unsigned.StatusDesc);
         var signed = Chatter("signed");
         AuthorSignature.Sign(owner, P0, signed);
-        Assert.Equal(LightPushStatus.Success, (await Push(node, signed)).StatusCode);
+        Assert.Equal(WakuStatus.Success, (await Push(node, signed)).StatusCode);
         var elsewhere = Chatter("no community");
         elsewhere.ContentTopic = "/other/1/x/proto";
-        Assert.Equal(LightPushStatus.UnsupportedPubsubTopic, (await Push(node, elsewhere)).StatusCode);
+        Assert.Equal(WakuStatus.UnsupportedPubsubTopic, (await Push(node, elsewhere)).StatusCode);
 
         var query = new StoreQueryRequest { RequestId = "q", PubsubTopic = P0, ContentTopics = { Chat }, IncludeData = true };
         var page = StoreQueryResponse.Parser.ParseFrom(await RoundTrip(node, StoreQueryServer.ProtocolId, query));
-        Assert.Equal(StoreStatus.Success, page.StatusCode);
+        Assert.Equal(WakuStatus.Success, page.StatusCode);
         Assert.Equal("signed", Assert.Single(page.Messages).Message.Payload.ToStringUtf8());
 
         policy.Configure([community with { OptedIn = false }], storeUnlisted: false);
         var refused = StoreQueryResponse.Parser.ParseFrom(await RoundTrip(node, StoreQueryServer.ProtocolId, query));
-        Assert.Equal((StoreStatus.ServiceUnavailable, "q"), (refused.StatusCode, refused.RequestId));
+        Assert.Equal((WakuStatus.ServiceUnavailable, "q"), (refused.StatusCode, refused.RequestId));
         Assert.Contains("community chat is not served", refused.StatusDesc);
         Assert.Empty(refused.Messages);
-        Assert.Equal(LightPushStatus.UnsupportedPubsubTopic, (await Push(node, Chatter("after opt-out"))).StatusCode);
+        Assert.Equal(WakuStatus.UnsupportedPubsubTopic, (await Push(node, Chatter("after opt-out"))).StatusCode);
     }
 
     [Fact]
@@ -78,7 +79,7 @@ public class CommunityOverLibp2pTests
         {
             var bad = Chatter($"bad {i}");
             bad.ContentTopic = "not a topic";
-            Assert.Equal(LightPushStatus.InvalidMessage, (await Push(node, bad)).StatusCode);
+            Assert.Equal(WakuStatus.InvalidMessage, (await Push(node, bad)).StatusCode);
         }
         Assert.Contains("penalised", await disconnected.Task.WaitAsync(Timeout));
         string peer = node.Client.PeerId.ToString();
@@ -88,7 +89,7 @@ public class CommunityOverLibp2pTests
         // It may reconnect (once it has seen the close), but its pushes are refused until its points decay.
         await clientSaw.Task.WaitAsync(Timeout);
         var refused = await Push(node, Chatter("good now"));
-        Assert.Equal(LightPushStatus.TooManyRequests, refused.StatusCode);
+        Assert.Equal(WakuStatus.TooManyRequests, refused.StatusCode);
         Assert.Contains("too many bad messages", refused.StatusDesc);
         Assert.Equal(0, node.Store.Store.GetStatistics().Messages);
     }
