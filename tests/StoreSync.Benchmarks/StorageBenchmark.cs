@@ -3,6 +3,8 @@ using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
 using StoreSync.Storage;
+using StoreSync.Storage.Query;
+using StoreSync.Waku.Store;
 
 namespace StoreSync.Benchmarks;
 
@@ -18,8 +20,8 @@ namespace StoreSync.Benchmarks;
 /// <c>--warm-page-cache</c> (read every file of the store once before the queries, so that they measure a store the OS page cache
 /// holds whole), <c>--seed N</c> (default 42: the data and the queries; another seed on <c>--reuse</c> asks other pages),
 /// <c>--writers N</c> (default 1: N threads ingest batches at once, each its share of the messages, as sync transfers from several
-/// peers do; shows what the store takes when preparing one batch overlaps writing another), <c>--object-pages</c> (measure <see cref="StoreQueryEngine.Execute(StoreQueryRequest)"/>, the response as objects that REST and
-/// the CLI use, instead of <see cref="StoreQueryEngine.ExecuteEncoded"/>, the encoded response the node sends over libp2p).
+/// peers do; shows what the store takes when preparing one batch overlaps writing another), <c>--object-pages</c> (measure <see cref="StoreQueryExecution.Execute"/>, the response as objects that REST and
+/// the CLI use, instead of <see cref="StoreQueryExecution.ExecuteEncoded"/>, the encoded response the node sends over libp2p).
 /// </remarks>
 public static class StorageBenchmark
 {

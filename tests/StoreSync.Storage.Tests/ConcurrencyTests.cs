@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using StoreSync.Core;
-using StoreSync.Core.Proto;
 using StoreSync.Storage;
+using StoreSync.Storage.Query;
 
 namespace StoreSync.Storage.Tests;
 
@@ -52,20 +52,21 @@ public class ConcurrencyTests
             var r = new Random(seed);
             while (!stop.IsCancellationRequested)
             {
-                var request = new StoreQueryRequest { RequestId = "r", PubsubTopic = Pubsubs[r.Next(2)], PaginationForward = r.Next(2) == 0, PaginationLimit = 50, IncludeData = r.Next(2) == 0 };
-                if (r.Next(2) == 0) request.ContentTopics.Add(Contents[r.Next(3)]);
+                var request = new StoreQuery { RequestId = "r", PubsubTopic = Pubsubs[r.Next(2)], Forward = r.Next(2) == 0, Limit = 50, IncludeData = r.Next(2) == 0 };
+                if (r.Next(2) == 0) request = request with { ContentTopics = [Contents[r.Next(3)]] };
                 for (int page = 0; page < 5; page++)
                 {
-                    var response = engine.Execute(request);
+                    using var response = engine.ExecuteWithMessages(request);
                     // The cursor can be deleted between pages; that is the one legitimate error here.
-                    if (response.StatusCode != 200) { Assert.Equal("BAD_RESPONSE: archive error: DRIVER_ERROR: cursor not found", response.StatusDesc); break; }
-                    var keys = response.Messages.Select(m => (Time: pool[Array.IndexOf(hashes, MessageHash.Read(m.MessageHash.Span))].Message.Timestamp, Hash: MessageHash.Read(m.MessageHash.Span))).ToList();
+                    if (response.Error is { } error) { Assert.Equal(new StoreQueryError(StoreQueryErrorKind.DriverError, "cursor not found"), error); break; }
+                    var rows = response.ToList();
+                    var keys = rows.Select(m => (Time: pool[Array.IndexOf(hashes, m.Hash)].Message.Timestamp, Hash: m.Hash)).ToList();
                     Assert.Equal(keys.OrderBy(k => k.Time).ThenBy(k => k.Hash), keys);
                     Assert.Equal(keys.Count, keys.Distinct().Count());
-                    if (request.IncludeData) Assert.All(response.Messages, m => Assert.Equal(request.PubsubTopic, m.PubsubTopic));
+                    if (request.IncludeData) Assert.All(rows, m => Assert.Equal(request.PubsubTopic, m.PubsubTopic));
                     Interlocked.Increment(ref pagesRead);
-                    if (!response.HasPaginationCursor) break;
-                    request.PaginationCursor = response.PaginationCursor;
+                    if (response.Cursor is not { } cursor) break;
+                    request = request with { Cursor = cursor.ToArray() };
                 }
                 var stats = t.Store.GetStatistics();
                 Assert.Equal(stats.Messages, stats.PubsubTopics.Sum(p => p.Messages));
@@ -104,7 +105,8 @@ public class ConcurrencyTests
         reader.Dispose();
         await disposing;
         Assert.Throws<ObjectDisposedException>(() => t.Store.Ingest([new(Pubsubs[0], TempStore.Message(Contents[0], 3))]));
-        Assert.Equal(503u, new StoreQueryEngine(t.Store).Execute(new StoreQueryRequest { RequestId = "late" }).StatusCode);
+        using (var late = new StoreQueryEngine(t.Store).Execute(new StoreQuery { RequestId = "late" }))
+            Assert.Equal(StoreQueryErrorKind.Unavailable, late.Error?.Kind);
         Directory.Delete(t.Path, recursive: true);
     }
 

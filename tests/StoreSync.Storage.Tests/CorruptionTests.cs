@@ -1,8 +1,7 @@
-using Google.Protobuf;
 using RocksDbSharp;
 using StoreSync.Core;
-using StoreSync.Core.Proto;
 using StoreSync.Storage;
+using StoreSync.Storage.Query;
 
 namespace StoreSync.Storage.Tests;
 
@@ -43,17 +42,16 @@ public class CorruptionTests
             var damaged = MessageHash.Read(damagedKey.AsSpan(16, 32));
 
             var engine = new StoreQueryEngine(t.Store);
-            var request = new StoreQueryRequest { RequestId = "c", PubsubTopic = Pubsub, PaginationForward = true, IncludeData = true };
-            request.ContentTopics.Add("/app/1/a/proto");
-            var response = engine.Execute(request);
-            Assert.Equal(300u, response.StatusCode);
-            Assert.StartsWith("BAD_RESPONSE: archive error: DRIVER_ERROR: stored message " + damaged, response.StatusDesc);
-            Assert.Empty(response.Messages);
-            using (var encoded = engine.ExecuteEncoded(request)) // the wire path checks the copied bytes too
-                Assert.Equal(response.ToByteArray(), encoded.Bytes.ToArray());
+            var query = new StoreQuery { RequestId = "c", PubsubTopic = Pubsub, ContentTopics = ["/app/1/a/proto"], Forward = true, IncludeData = true };
+            using var result = engine.ExecuteWithMessages(query);
+            Assert.Equal(StoreQueryErrorKind.DriverError, result.Error?.Kind);
+            Assert.StartsWith("stored message " + damaged, result.Error!.Cause);
+            Assert.Empty(result);
+            using (var copied = engine.Execute(query)) // the path that copies stored forms unparsed checks them too
+                Assert.Equal(result.Error, copied.Error);
 
-            request.IncludeData = false;
-            Assert.Equal(5, engine.Execute(request).Messages.Count); // hashes only: the value is never read
+            using (var hashesOnly = engine.Execute(query with { IncludeData = false }))
+                Assert.Equal(5, hashesOnly.Count); // hashes only: the value is never read
 
             Assert.Throws<StoreCorruptionException>(() => t.Store.TryGet(damaged, out _));
             Assert.True(t.Store.TryGet(MessageHash.Compute(Pubsub, messages[4]), out var intact));
@@ -80,11 +78,10 @@ public class CorruptionTests
             t.Reopen();
             var e = Assert.Throws<StoreCorruptionException>(() => t.Store.TryGet(hash, out _));
             Assert.Contains(hash.ToString(), e.Message);
-            var lookup = new StoreQueryRequest { RequestId = "h", IncludeData = true };
-            lookup.MessageHashes.Add(Google.Protobuf.ByteString.CopyFrom(hash.ToArray()));
-            var response = new StoreQueryEngine(t.Store).Execute(lookup);
-            Assert.Equal(300u, response.StatusCode);
-            Assert.Contains("DRIVER_ERROR", response.StatusDesc);
+            var lookup = new StoreQuery { RequestId = "h", IncludeData = true, MessageHashes = [hash.ToArray()] };
+            using var result = new StoreQueryEngine(t.Store).ExecuteWithMessages(lookup);
+            Assert.NotNull(result.Error);
+            Assert.Equal(StoreQueryErrorKind.DriverError, result.Error.Kind);
             Assert.NotEmpty(StoreIntegrity.Check(t.Store));
         }
         finally { t.Dispose(); }

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Storage;
+using StoreSync.Storage.Query;
 
 namespace StoreSync.Storage.Tests;
 
@@ -114,8 +115,8 @@ public class MessageStoreTests
         using var t = new TempStore();
         long[] times = [long.MinValue, -5, 0, 5, long.MaxValue];
         t.Store.Ingest(times.Reverse().Select(ts => new IngestItem(Pubsub, TempStore.Message("/app/1/a/proto", ts))).ToList());
-        var page = new StoreQueryEngine(t.Store).Execute(new() { RequestId = "x", PubsubTopic = Pubsub, PaginationForward = true, IncludeData = true });
-        Assert.Equal(times, page.Messages.Select(m => m.Message.Timestamp));
+        using var page = new StoreQueryEngine(t.Store).ExecuteWithMessages(new() { RequestId = "x", PubsubTopic = Pubsub, Forward = true, IncludeData = true });
+        Assert.Equal(times, page.Select(m => m.Message!.Timestamp));
     }
 
     [Fact]

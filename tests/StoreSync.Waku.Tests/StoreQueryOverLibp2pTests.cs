@@ -3,6 +3,7 @@ using StoreSync.Core;
 using StoreSync.Core.Proto;
 using StoreSync.Libp2p;
 using StoreSync.Storage;
+using StoreSync.Storage.Query;
 using StoreSync.Storage.Tests;
 using StoreSync.Waku.Store;
 

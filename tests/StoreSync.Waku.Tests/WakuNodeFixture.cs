@@ -5,6 +5,7 @@ using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
 using StoreSync.Libp2p.Tests.Host;
 using StoreSync.Storage;
+using StoreSync.Storage.Query;
 using StoreSync.Storage.Tests;
 using StoreSync.Waku.Communities;
 using StoreSync.Waku.Ingress;

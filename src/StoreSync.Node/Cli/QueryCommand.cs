@@ -12,6 +12,7 @@ using StoreSync.Waku.Store;
 using StoreSync.Node.Import;
 using StoreSync.Node.Json;
 using StoreSync.Storage;
+using StoreSync.Storage.Query;
 
 namespace StoreSync.Node.Cli;
 

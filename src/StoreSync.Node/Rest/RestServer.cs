@@ -11,6 +11,7 @@ using StoreSync.Node.Communities;
 using StoreSync.Node.Hosting;
 using StoreSync.Node.Json;
 using StoreSync.Storage;
+using StoreSync.Storage.Query;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Multiformats;
 using StoreSync.Waku;

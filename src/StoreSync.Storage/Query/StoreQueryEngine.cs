@@ -1,21 +1,16 @@
 using Microsoft.Extensions.Logging;
 using RocksDbSharp;
 using StoreSync.Core;
-using StoreSync.Core.Proto;
-using StoreSync.Storage.Query;
 
-namespace StoreSync.Storage;
+namespace StoreSync.Storage.Query;
 
-/// <summary>Answers Store v3 queries from the store with nwaku's semantics (spec/store.md).</summary>
+/// <summary>Answers Store queries from the store with nwaku's semantics (spec/store.md); the wire format is the caller's.</summary>
 /// <remarks>
 /// Each page reads from one snapshot. Content topics are merged in (timestamp, hash) order by a k-way merge over one index
 /// cursor per topic; no cursor reads more than limit + 1 keys, and message values are read only for rows returned.
 /// </remarks>
 public sealed class StoreQueryEngine
 {
-    /// <summary>nwaku's StatusCode values used here (waku_store/common.nim); the network layer adds 400 and 429.</summary>
-    const uint Success = 200, BadResponse = 300, ServiceUnavailable = 503;
-
     readonly MessageStore _store;
     readonly StoreQueryOptions _options;
 
@@ -28,90 +23,88 @@ public sealed class StoreQueryEngine
 
     public StoreQueryOptions Options => _options;
 
-    public StoreQueryResponse Execute(StoreQueryRequest request) => Execute(request, null);
-
     /// <summary>
-    /// Answers <paramref name="request"/> as if rows that <paramref name="visibility"/> hides were not stored. A walk skips at
-    /// most <see cref="StoreQueryOptions.MaxHiddenRowsPerPage"/> hidden rows per page; past that the page ends early with a
-    /// cursor at the last row examined, so a page costs a bounded number of reads however much is hidden.
+    /// Answers <paramref name="query"/> as if rows that <paramref name="visibility"/> hides were not stored; dispose the result once
+    /// used. A walk skips at most <see cref="StoreQueryOptions.MaxHiddenRowsPerPage"/> hidden rows per page; past that the page ends
+    /// early with a cursor at the last row examined, so a page costs a bounded number of reads however much is hidden.
     /// </summary>
-    public StoreQueryResponse Execute(StoreQueryRequest request, IStoreVisibility? visibility)
+    /// <remarks>Rows carry their stored form, not parsed messages: a wire encoder copies it as it is.</remarks>
+    public StoreQueryResult Execute(StoreQuery query, IStoreVisibility? visibility = null)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        using var page = Answer(request, visibility);
+        ArgumentNullException.ThrowIfNull(query);
+        return Answer(query, visibility);
+    }
+
+    /// <summary>As <see cref="Execute"/>, with each row's message parsed (for callers that want objects); a stored form that does not
+    /// parse fails the query as damaged data.</summary>
+    public StoreQueryResult ExecuteWithMessages(StoreQuery query, IStoreVisibility? visibility = null)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var result = Answer(query, visibility);
         try
         {
-            return page.ToResponse();
+            result.ParseMessages();
         }
         catch (StoreCorruptionException e)
         {
-            Damaged(page, request, e);
-            return page.ToResponse();
+            Damaged(result, query, e);
         }
+        return result;
     }
 
-    /// <summary>As <see cref="Execute(StoreQueryRequest, IStoreVisibility?)"/>, encoded: the same bytes as its response's
-    /// <c>ToByteArray()</c>, with each message copied from its stored form instead of parsed and serialised again.</summary>
-    public EncodedStoreResponse ExecuteEncoded(StoreQueryRequest request, IStoreVisibility? visibility = null)
+    StoreQueryResult Answer(StoreQuery query, IStoreVisibility? visibility)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        using var page = Answer(request, visibility);
-        return page.Encode(_store.Topics);
-    }
-
-    StorePage Answer(StoreQueryRequest request, IStoreVisibility? visibility)
-    {
-        var page = new StorePage { RequestId = request.RequestId, IncludeData = request.IncludeData };
+        var page = new StoreQueryResult(query.IncludeData, _store.Topics);
         try
         {
-            Collect(request, page, visibility);
+            Collect(query, page, visibility);
         }
         catch (StoreCorruptionException e)
         {
-            Damaged(page, request, e);
+            Damaged(page, query, e);
         }
         catch (RocksDbException e)
         {
-            _store.Logger.LogError(e, "Store query {RequestId} failed in RocksDB", request.RequestId);
-            page.Fail(BadResponse, "BAD_RESPONSE: archive error: DRIVER_ERROR: " + e.Message);
+            _store.Logger.LogError(e, "Store query {RequestId} failed in RocksDB", query.RequestId);
+            page.Fail(new StoreQueryError(StoreQueryErrorKind.DriverError, e.Message));
         }
         catch (ObjectDisposedException)
         {
-            page.Fail(ServiceUnavailable, "SERVICE_UNAVAILABLE");
+            page.Fail(new StoreQueryError(StoreQueryErrorKind.Unavailable, "the store is closed"));
         }
         return page;
     }
 
     /// <summary>A damaged entry fails this query only; nothing is written, nothing stored is lost.</summary>
-    void Damaged(StorePage page, StoreQueryRequest request, StoreCorruptionException e)
+    void Damaged(StoreQueryResult page, StoreQuery query, StoreCorruptionException e)
     {
-        _store.Logger.LogError("Store query {RequestId} hit damaged data: {Problem}", request.RequestId, e.Message);
-        page.Fail(BadResponse, "BAD_RESPONSE: archive error: DRIVER_ERROR: " + e.Message);
+        _store.Logger.LogError("Store query {RequestId} hit damaged data: {Problem}", query.RequestId, e.Message);
+        page.Fail(new StoreQueryError(StoreQueryErrorKind.DriverError, e.Message));
     }
 
-    void Collect(StoreQueryRequest request, StorePage page, IStoreVisibility? visibility)
+    void Collect(StoreQuery request, StoreQueryResult page, IStoreVisibility? visibility)
     {
         if (InvalidQueryCause(request) is { } cause)
         {
-            page.Fail(BadResponse, "BAD_RESPONSE: archive error: INVALID_QUERY: " + cause); // nwaku maps every archive error to 300
+            page.Fail(new StoreQueryError(StoreQueryErrorKind.InvalidQuery, cause));
             return;
         }
 
-        int limit = request.HasPaginationLimit && request.PaginationLimit > 0
-            ? (int)Math.Min(request.PaginationLimit, (ulong)_options.MaxPageSize)
+        int limit = request.Limit is { } l && l > 0
+            ? (int)Math.Min(l, (ulong)_options.MaxPageSize)
             : _options.DefaultPageSize;
-        long from = request.HasTimeStart ? request.TimeStart : long.MinValue;
-        long to = request.HasTimeEnd ? request.TimeEnd : long.MaxValue;
-        bool forward = request.PaginationForward;
+        long from = request.TimeStart ?? long.MinValue;
+        long to = request.TimeEnd ?? long.MaxValue;
+        bool forward = request.Forward;
 
         using var view = _store.OpenView();
         (long, MessageHash)? cursor = null;
-        if (request.HasPaginationCursor)
+        if (request.Cursor is { } cursorBytes)
         {
-            var cursorHash = MessageHash.Read(request.PaginationCursor.Span);
+            var cursorHash = MessageHash.Read(cursorBytes.Span);
             if (!view.TryLocate(cursorHash, out var at))
             {
-                page.Fail(BadResponse, "BAD_RESPONSE: archive error: DRIVER_ERROR: cursor not found");
+                page.Fail(new StoreQueryError(StoreQueryErrorKind.DriverError, "cursor not found"));
                 return;
             }
             cursor = (at.Timestamp, cursorHash);
@@ -128,13 +121,11 @@ public sealed class StoreQueryEngine
         if (rows.More) page.Cursor = rows.Last!.Value.Hash;
         else if (rows.Resume is { } hiddenRow) page.Cursor = hiddenRow.Hash;
         if (!forward) page.Reverse();
-        page.StatusCode = Success;
-        page.StatusDesc = "OK";
     }
 
     /// <summary>The page's rows as the walk finds them: the first <c>limit</c> go into the page (with their stored form when
     /// data is asked for, read from the walk's iterator when it holds it), one more only says that more exist.</summary>
-    sealed class PageRows(StoreView view, StorePage page, int limit)
+    sealed class PageRows(StoreView view, StoreQueryResult page, int limit)
     {
         public bool More { get; private set; }
         public MessageLocation? Last { get; private set; }
@@ -166,12 +157,12 @@ public sealed class StoreQueryEngine
     }
 
     /// <summary>nwaku's checks in its order (archive.nim findMessages), with its descriptions; null when the request passes them.</summary>
-    string? InvalidQueryCause(StoreQueryRequest request)
+    string? InvalidQueryCause(StoreQuery request)
     {
-        if (request.HasPaginationCursor)
+        if (request.Cursor is { } cursor)
         {
-            if (request.PaginationCursor.Length != MessageHash.Length) return $"invalid cursor hash length: {request.PaginationCursor.Length}";
-            if (MessageHash.Read(request.PaginationCursor.Span).IsZero) return "all zeroes cursor hash";
+            if (cursor.Length != MessageHash.Length) return $"invalid cursor hash length: {cursor.Length}";
+            if (MessageHash.Read(cursor.Span).IsZero) return "all zeroes cursor hash";
         }
         if (request.ContentTopics.Count > _options.MaxContentTopics) return "too many content topics";
         if (request.MessageHashes.Count > _options.MaxHashes) return $"too many message hashes (at most {_options.MaxHashes})";
@@ -181,11 +172,11 @@ public sealed class StoreQueryEngine
     }
 
     /// <summary>Collects the page; sets where to resume when the hidden-row budget ran out before the page filled.</summary>
-    static void CollectByFilter(StoreView view, StoreQueryRequest request, in PageQuery query, PageRows rows)
+    static void CollectByFilter(StoreView view, StoreQuery request, in PageQuery query, PageRows rows)
     {
         uint[] pubsubs;
-        if (!request.HasPubsubTopic) pubsubs = view.Topics.PubsubIdsInOrder();
-        else if (view.Topics.TryGetPubsubId(request.PubsubTopic, out uint only)) pubsubs = [only];
+        if (request.PubsubTopic is not { } pubsubTopic) pubsubs = view.Topics.PubsubIdsInOrder();
+        else if (view.Topics.TryGetPubsubId(pubsubTopic, out uint only)) pubsubs = [only];
         else return;
 
         // Content topic ids, each once; unknown topics match nothing.
@@ -248,10 +239,10 @@ public sealed class StoreQueryEngine
     static readonly Comparer<MessageLocation> AscendingOrder = Comparer<MessageLocation>.Create((a, b) => a.CompareTime(b));
     static readonly Comparer<MessageLocation> DescendingOrder = Comparer<MessageLocation>.Create((a, b) => b.CompareTime(a));
 
-    static void CollectByHash(StoreView view, StoreQueryRequest request, in PageQuery query, PageRows rows)
+    static void CollectByHash(StoreView view, StoreQuery request, in PageQuery query, PageRows rows)
     {
         uint pubsub = 0;
-        if (request.HasPubsubTopic && !view.Topics.TryGetPubsubId(request.PubsubTopic, out pubsub)) return;
+        if (request.PubsubTopic is { } pubsubTopic && !view.Topics.TryGetPubsubId(pubsubTopic, out pubsub)) return;
         Span<uint> contents = stackalloc uint[request.ContentTopics.Count];
         int contentCount = 0;
         foreach (var topic in request.ContentTopics)
@@ -264,7 +255,7 @@ public sealed class StoreQueryEngine
         {
             var hash = MessageHash.Read(bytes.Span);
             if (!seen.Add(hash) || !view.TryLocate(hash, out var l)) continue;
-            if (request.HasPubsubTopic && l.PubsubId != pubsub) continue;
+            if (request.PubsubTopic is not null && l.PubsubId != pubsub) continue;
             if (request.ContentTopics.Count > 0 && !contents[..contentCount].Contains(l.ContentId)) continue;
             if (l.Timestamp < query.From || l.Timestamp > query.To) continue;
             if (query.Visibility?.IsVisible(l.PubsubId, l.ContentId) == false) continue;

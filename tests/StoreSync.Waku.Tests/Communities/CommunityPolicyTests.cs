@@ -5,9 +5,11 @@ using StoreSync.Core.Proto;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Reconciliation;
 using StoreSync.Storage;
+using StoreSync.Storage.Query;
 using StoreSync.Storage.Tests;
 using StoreSync.Waku.Communities;
 using StoreSync.Waku.Ingress;
+using StoreSync.Waku.Store;
 
 namespace StoreSync.Waku.Tests.Communities;
 

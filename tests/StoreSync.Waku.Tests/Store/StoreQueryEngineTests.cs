@@ -2,9 +2,13 @@ using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
 using StoreSync.Storage;
+using StoreSync.Storage.Query;
+using StoreSync.Storage.Tests;
+using StoreSync.Waku.Store;
 
-namespace StoreSync.Storage.Tests;
+namespace StoreSync.Waku.Tests.Store;
 
+/// <summary>The engine's answers to Store v3 requests, as nwaku gives them on the wire.</summary>
 public sealed class StoreQueryEngineTests : IDisposable
 {
     const string Pubsub = "/waku/2/rs/1/0";

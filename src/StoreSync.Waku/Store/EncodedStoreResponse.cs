@@ -2,7 +2,7 @@ using System.Buffers;
 using Google.Protobuf;
 using StoreSync.Core.Proto;
 
-namespace StoreSync.Storage.Query;
+namespace StoreSync.Waku.Store;
 
 /// <summary>A Store v3 response in its protobuf encoding, in a pooled buffer: dispose it once written.</summary>
 public sealed class EncodedStoreResponse : IDisposable
