@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
+using StoreSync.Waku.Proto;
 using StoreSync.Libp2p.Bandwidth;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
+using StoreSync.Waku.Proto;
 using StoreSync.Storage;
 using StoreSync.Storage.Query;
 using StoreSync.Waku.Store;

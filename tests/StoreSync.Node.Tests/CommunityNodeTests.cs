@@ -7,6 +7,7 @@ using System.Text.RegularExpressions;
 using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
+using StoreSync.Waku.Proto;
 using StoreSync.Libp2p;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;

@@ -2,6 +2,7 @@ using System.Text;
 using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
+using StoreSync.Waku.Proto;
 using StoreSync.Node.Import;
 
 namespace StoreSync.Node.Tests;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
+using StoreSync.Waku.Proto;
 using StoreSync.Node.Json;
 
 namespace StoreSync.Node.Tests;

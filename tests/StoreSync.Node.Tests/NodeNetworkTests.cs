@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Google.Protobuf;
 using StoreSync.Core;
-using StoreSync.Core.Proto;
+using StoreSync.Waku.Proto;
 using StoreSync.Storage;
 using StoreSync.Waku.LightPush;
 using StoreSync.Waku.Store;

@@ -5,6 +5,7 @@ using System.Text.Json;
 using StoreSync.Core;
 using StoreSync.Storage;
 using static StoreSync.Node.Tests.NodeTestPeers;
+using StoreSync.Waku.Proto;
 
 namespace StoreSync.Node.Tests;
 
@@ -69,8 +70,8 @@ public sealed class NodeProcessTests : IDisposable
         {
             // Cluster from the file; shards from the flag, which replaced the environment's list, which replaced the file's.
             await using var client = Client();
-            var metadata = StoreSync.Core.Proto.WakuMetadataResponse.Parser.ParseFrom(await RawAsync(client, node.Multiaddr,
-                StoreSync.Waku.Metadata.MetadataProtocol.ProtocolId, Framed(new StoreSync.Core.Proto.WakuMetadataRequest { ClusterId = 16 }.ToByteArray()), true, ct));
+            var metadata = StoreSync.Waku.Proto.WakuMetadataResponse.Parser.ParseFrom(await RawAsync(client, node.Multiaddr,
+                StoreSync.Waku.Metadata.MetadataProtocol.ProtocolId, Framed(new StoreSync.Waku.Proto.WakuMetadataRequest { ClusterId = 16 }.ToByteArray()), true, ct));
             Assert.Equal(16u, metadata.ClusterId);
             Assert.Equal([4u], metadata.ShardsPacked);
 

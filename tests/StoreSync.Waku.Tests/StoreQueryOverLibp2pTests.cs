@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
+using StoreSync.Waku.Proto;
 using StoreSync.Libp2p;
 using StoreSync.Storage;
 using StoreSync.Storage.Query;

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
+using StoreSync.Waku.Proto;
 using StoreSync.Reconciliation;
 using StoreSync.Simulations.Engine;
 using StoreSync.Simulations.Scenarios;

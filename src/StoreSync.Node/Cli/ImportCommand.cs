@@ -4,6 +4,7 @@ using StoreSync.Core;
 using StoreSync.Node.Import;
 using StoreSync.Node.Json;
 using StoreSync.Storage;
+using StoreSync.Waku.Proto;
 
 namespace StoreSync.Node.Cli;
 

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Google.Protobuf;
 using StoreSync.Core;
-using StoreSync.Core.Proto;
+using StoreSync.Waku.Proto;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;

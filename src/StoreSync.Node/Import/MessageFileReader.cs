@@ -3,7 +3,7 @@ using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using Google.Protobuf;
 using StoreSync.Core;
-using StoreSync.Core.Proto;
+using StoreSync.Waku.Proto;
 using StoreSync.Core.Wire;
 using StoreSync.Node.Json;
 

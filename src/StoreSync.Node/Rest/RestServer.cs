@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using StoreSync.Core.Proto;
+using StoreSync.Waku.Proto;
 using StoreSync.Node.Communities;
 using StoreSync.Node.Hosting;
 using StoreSync.Node.Json;

@@ -2,7 +2,7 @@ using System.Globalization;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Http;
 using StoreSync.Core;
-using StoreSync.Core.Proto;
+using StoreSync.Waku.Proto;
 
 namespace StoreSync.Node.Rest;
 

@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using StoreSync.Core.Proto;
+using StoreSync.Waku.Proto;
 
 namespace StoreSync.Waku.Metadata;
 

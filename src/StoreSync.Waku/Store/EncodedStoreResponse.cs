@@ -1,6 +1,6 @@
 using System.Buffers;
 using Google.Protobuf;
-using StoreSync.Core.Proto;
+using StoreSync.Waku.Proto;
 
 namespace StoreSync.Waku.Store;
 

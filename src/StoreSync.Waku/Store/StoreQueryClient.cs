@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using StoreSync.Core.Proto;
+using StoreSync.Waku.Proto;
 using StoreSync.Libp2p;
 using StoreSync.Libp2p.Bandwidth;
 using StoreSync.Libp2p.Host;

@@ -1,4 +1,4 @@
-using StoreSync.Core.Proto;
+using StoreSync.Waku.Proto;
 using StoreSync.Storage.Query;
 
 namespace StoreSync.Waku.Store;

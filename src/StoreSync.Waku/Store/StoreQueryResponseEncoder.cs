@@ -3,6 +3,7 @@ using System.Text;
 using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
+using StoreSync.Waku.Proto;
 using StoreSync.Core.Wire;
 using StoreSync.Storage.Query;
 

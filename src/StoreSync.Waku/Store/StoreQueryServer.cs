@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
-using StoreSync.Core.Proto;
+using StoreSync.Waku.Proto;
 using StoreSync.Storage;
 using StoreSync.Storage.Query;
 using StoreSync.Waku.Communities;

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Net.Http.Json;
 using System.Text.Json;
 using StoreSync.Core;
-using StoreSync.Core.Proto;
+using StoreSync.Waku.Proto;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Noise;

@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Microsoft.Extensions.Logging.Abstractions;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
+using StoreSync.Waku.Proto;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Reconciliation;
 using StoreSync.Storage;

@@ -3,7 +3,7 @@ using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Google.Protobuf;
 using StoreSync.Core;
-using StoreSync.Core.Proto;
+using StoreSync.Waku.Proto;
 using StoreSync.Storage;
 using StoreSync.Storage.Query;
 using StoreSync.Storage.Tests;
