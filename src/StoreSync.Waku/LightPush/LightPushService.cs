@@ -6,10 +6,9 @@ using StoreSync.Waku.Governor;
 
 namespace StoreSync.Waku.LightPush;
 
-/// <summary>Serves light push v3 and legacy v2 on a host: one request, one response, then FIN.</summary>
+/// <summary>Serves light push v3 and legacy v2 on a host through <see cref="RequestResponseHandler"/>.</summary>
 /// <remarks>A request larger than <see cref="LightPushServer.MaxRequestBytes"/> or cut short is answered 400 (v3) or
-/// unsuccessful with the reason (legacy), without reading the rest; one that
-/// stalls (see <see cref="RequestReader"/>) gets its stream reset. Each case is logged with the reason.
+/// unsuccessful with the reason (legacy), without reading the rest.
 /// Light push is realtime ingest: never paced; its bytes are charged to the governor's global buckets so history yields.</remarks>
 public sealed class LightPushService(LightPushServer server, int maxMessageBytes, ILogger<LightPushService> logger, WakuMetrics? metrics = null,
     IResourceGovernor? governor = null)
@@ -18,43 +17,43 @@ public sealed class LightPushService(LightPushServer server, int maxMessageBytes
 
     public void Attach(Libp2pHost host)
     {
-        host.SetStreamHandler(LightPushServer.ProtocolIdV3, (s, ct) => HandleAsync(s, v3: true, ct));
-        host.SetStreamHandler(LightPushServer.ProtocolIdLegacy, (s, ct) => HandleAsync(s, v3: false, ct));
+        int maxRequestBytes = LightPushServer.MaxRequestBytes(maxMessageBytes);
+        var v3 = new Responder(server, maxRequestBytes, metrics, _governor, v3: true);
+        var legacy = new Responder(server, maxRequestBytes, metrics, _governor, v3: false);
+        host.SetStreamHandler(LightPushServer.ProtocolIdV3, (s, ct) => RequestResponseHandler.HandleAsync(s, v3, logger, ct));
+        host.SetStreamHandler(LightPushServer.ProtocolIdLegacy, (s, ct) => RequestResponseHandler.HandleAsync(s, legacy, logger, ct));
     }
 
-    async Task HandleAsync(Libp2pStream stream, bool v3, CancellationToken ct)
+    sealed class Responder(LightPushServer server, int maxRequestBytes, WakuMetrics? metrics, IResourceGovernor governor, bool v3) : IRequestResponder<IMessage>
     {
-        var peer = stream.RemotePeer.ToString();
-        IMessage response;
-        try
+        public string Name => "light push";
+
+        public int MaxRequestBytes => maxRequestBytes;
+
+        public IMessage Answer(byte[] request, Libp2pStream stream)
         {
-            var request = await RequestReader.ReadAsync(stream, LightPushServer.MaxRequestBytes(maxMessageBytes), ct).ConfigureAwait(false);
             metrics?.BytesIn.Add(request.Length, new KeyValuePair<string, object?>("protocol", "lightpush"));
-            _governor.RealtimeIn(request.Length);
-            response = v3 ? server.AnswerV3(request, peer) : server.AnswerLegacy(request, peer);
+            governor.RealtimeIn(request.Length);
+            var peer = stream.RemotePeer.ToString();
+            return v3 ? server.AnswerV3(request, peer) : server.AnswerLegacy(request, peer);
         }
-        catch (Exception e) when (e is InvalidDataException or Core.Wire.ProtocolViolationException or EndOfStreamException)
+
+        public IMessage Unreadable(string reason, Libp2pStream stream) =>
+            v3 ? server.UnreadableV3(reason) : server.UnreadableLegacy(reason);
+
+        public async ValueTask WriteAsync(Libp2pStream stream, IMessage response, CancellationToken ct)
         {
-            logger.LogInformation("Unreadable light push from {Peer}: {Reason}", peer, e.Message);
-            response = v3 ? server.UnreadableV3(e.Message) : server.UnreadableLegacy(e.Message);
+            var bytes = response.ToByteArray();
+            governor.RealtimeOut(bytes.Length);
+            await LengthPrefixed.WriteAsync(stream, bytes, ct).ConfigureAwait(false);
+            metrics?.BytesOut.Add(bytes.Length, new KeyValuePair<string, object?>("protocol", "lightpush"));
         }
-        catch (StreamIdleException)
-        {
-            stream.Reset(); // an idle stream at shutdown: nothing was asked, nothing is lost
-            return;
-        }
-        catch (TimeoutException e)
-        {
-            logger.LogInformation("Light push from {Peer} abandoned: {Reason}; resetting the stream", peer, e.Message);
-            stream.Reset();
-            return;
-        }
-        var bytes = response.ToByteArray();
-        _governor.RealtimeOut(bytes.Length);
-        await LengthPrefixed.WriteAsync(stream, bytes, ct).ConfigureAwait(false);
-        metrics?.BytesOut.Add(bytes.Length, new KeyValuePair<string, object?>("protocol", "lightpush"));
-        await stream.CloseWriteAsync(ct).ConfigureAwait(false);
+
         // Answered first, so the peer learns why; then cut off (it is refused until its points decay).
-        if (server.ShouldDisconnect(peer)) await stream.Connection.CloseAsync("penalised: too many bad messages").ConfigureAwait(false);
+        public async ValueTask AfterResponseAsync(Libp2pStream stream)
+        {
+            if (server.ShouldDisconnect(stream.RemotePeer.ToString()))
+                await stream.Connection.CloseAsync("penalised: too many bad messages").ConfigureAwait(false);
+        }
     }
 }

@@ -12,32 +12,37 @@ namespace StoreSync.Waku.Metadata;
 /// node gains nothing by refusing them; spec/node.md says so.</remarks>
 public sealed class MetadataService(MetadataProtocol protocol, ILogger<MetadataService> logger)
 {
+    readonly Responder _responder = new(protocol, logger);
+
     public void Attach(Libp2pHost host)
     {
         host.SetStreamHandler(MetadataProtocol.ProtocolId, HandleAsync);
         if (protocol.ChecksPeers) host.PeerConnected += connection => _ = CheckPeerAsync(connection);
     }
 
-    async Task HandleAsync(Libp2pStream stream, CancellationToken ct)
+    Task HandleAsync(Libp2pStream stream, CancellationToken ct) => RequestResponseHandler.HandleAsync(stream, _responder, logger, ct);
+
+    /// <summary>Answers every request, readable or not, with our metadata; a differing cluster is only logged (the check on
+    /// connect decides).</summary>
+    sealed class Responder(MetadataProtocol protocol, ILogger logger) : IRequestResponder<byte[]>
     {
-        try
+        public string Name => "metadata request";
+
+        public int MaxRequestBytes => MetadataProtocol.MaxMessageBytes;
+
+        public LogLevel RefusalLevel => LogLevel.Debug;
+
+        public byte[] Answer(byte[] request, Libp2pStream stream)
         {
-            var request = MetadataProtocol.TryParseRequest(await RequestReader.ReadAsync(stream, MetadataProtocol.MaxMessageBytes, ct).ConfigureAwait(false));
-            if (request is not null && request.HasClusterId && request.ClusterId != protocol.ClusterId)
-                logger.LogInformation("Peer {Peer} announces cluster {Cluster}", stream.RemotePeer, request.ClusterId);
+            var parsed = MetadataProtocol.TryParseRequest(request);
+            if (parsed is not null && parsed.HasClusterId && parsed.ClusterId != protocol.ClusterId)
+                logger.LogInformation("Peer {Peer} announces cluster {Cluster}", stream.RemotePeer, parsed.ClusterId);
+            return protocol.CreateResponse().ToByteArray();
         }
-        catch (Exception e) when (e is InvalidDataException or Core.Wire.ProtocolViolationException or EndOfStreamException)
-        {
-            logger.LogDebug("Metadata request from {Peer} unreadable: {Reason}", stream.RemotePeer, e.Message);
-        }
-        catch (Exception e) when (e is TimeoutException or StreamIdleException)
-        {
-            logger.LogDebug("Metadata stream from {Peer} given up: {Reason}", stream.RemotePeer, e.Message);
-            stream.Reset();
-            return;
-        }
-        await LengthPrefixed.WriteAsync(stream, protocol.CreateResponse().ToByteArray(), ct).ConfigureAwait(false);
-        await stream.CloseWriteAsync(ct).ConfigureAwait(false);
+
+        public byte[] Unreadable(string reason, Libp2pStream stream) => protocol.CreateResponse().ToByteArray();
+
+        public ValueTask WriteAsync(Libp2pStream stream, byte[] response, CancellationToken ct) => LengthPrefixed.WriteAsync(stream, response, ct);
     }
 
     async Task CheckPeerAsync(Connection connection)
