@@ -1,10 +1,10 @@
 using System.Diagnostics;
-using StoreSync.Interop.Tests.Libp2p;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
 using StoreSync.Libp2p.Noise;
-using StoreSync.Libp2p.Tests.Host;
+using StoreSync.Testing.Interop;
+using StoreSync.Testing.Libp2p;
 
 namespace StoreSync.Benchmarks;
 

@@ -7,8 +7,8 @@ using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
 using StoreSync.Libp2p.Noise;
-using StoreSync.Node.Tests;
 using StoreSync.Storage;
+using StoreSync.Testing.Node;
 using StoreSync.Waku.Store;
 
 namespace StoreSync.Benchmarks;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using StoreSync.Core;
 using Xunit.Abstractions;
+using StoreSync.Testing.Node;
 
 namespace StoreSync.Node.Tests;
 

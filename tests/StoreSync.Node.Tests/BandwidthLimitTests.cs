@@ -8,6 +8,7 @@ using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
 using StoreSync.Libp2p.Noise;
+using StoreSync.Testing.Node;
 using StoreSync.Waku.Store;
 using Xunit.Abstractions;
 using StoreSync.Waku;

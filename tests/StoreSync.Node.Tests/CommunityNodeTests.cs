@@ -13,6 +13,8 @@ using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
 using StoreSync.Libp2p.Noise;
+using StoreSync.Testing.Libp2p;
+using StoreSync.Testing.Node;
 using StoreSync.Waku.Communities;
 using StoreSync.Waku.LightPush;
 using StoreSync.Waku.Store;
@@ -69,10 +71,8 @@ public sealed class CommunityNodeTests : IDisposable
     static async Task<uint> LightPush(Libp2pHost client, RunningNode node, WakuMessage message)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await using var stream = await client.NewStreamAsync(node.Address, LightPushServer.ProtocolIdV3, timeout.Token);
-        await LengthPrefixed.WriteAsync(stream, new LightpushRequest { RequestId = "lp", PubsubTopic = P0, Message = message }.ToByteArray(), timeout.Token);
-        await stream.CloseWriteAsync(timeout.Token);
-        return LightpushResponse.Parser.ParseFrom(await LengthPrefixed.ReadAsync(stream, 1 << 20, timeout.Token)).StatusCode;
+        var request = new LightpushRequest { RequestId = "lp", PubsubTopic = P0, Message = message };
+        return LightpushResponse.Parser.ParseFrom(await RequestResponse.RoundTripAsync(client, node.Address, LightPushServer.ProtocolIdV3, request, timeout.Token)).StatusCode;
     }
 
     [Fact]

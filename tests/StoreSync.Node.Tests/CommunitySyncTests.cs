@@ -5,6 +5,7 @@ using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
 using StoreSync.Libp2p.Identity;
+using StoreSync.Testing.Node;
 using StoreSync.Waku.Communities;
 
 namespace StoreSync.Node.Tests;

@@ -7,6 +7,7 @@ using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Waku.Proto;
 using StoreSync.Storage;
+using StoreSync.Testing.Node;
 using StoreSync.Waku.LightPush;
 using StoreSync.Waku.Store;
 using static StoreSync.Node.Tests.NodeTestPeers;

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using StoreSync.Core;
 using StoreSync.Storage;
+using StoreSync.Testing.Node;
 using static StoreSync.Node.Tests.NodeTestPeers;
 using StoreSync.Waku.Proto;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using StoreSync.Core;
 using Xunit.Abstractions;
+using StoreSync.Testing.Node;
 
 namespace StoreSync.Node.Tests;
 

@@ -2,6 +2,7 @@ using RocksDbSharp;
 using StoreSync.Core;
 using StoreSync.Storage;
 using StoreSync.Storage.Query;
+using StoreSync.Testing.Storage;
 
 namespace StoreSync.Storage.Tests;
 

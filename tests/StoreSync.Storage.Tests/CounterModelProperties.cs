@@ -3,6 +3,7 @@ using FsCheck.Xunit;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
 using StoreSync.Storage;
+using StoreSync.Testing.Storage;
 
 namespace StoreSync.Storage.Tests;
 

@@ -2,6 +2,7 @@ using FsCheck;
 using FsCheck.Xunit;
 using StoreSync.Core;
 using StoreSync.Storage;
+using StoreSync.Testing.Storage;
 using Row = StoreSync.Storage.Tests.RetentionModel.Row;
 
 namespace StoreSync.Storage.Tests;

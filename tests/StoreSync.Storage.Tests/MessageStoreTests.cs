@@ -2,6 +2,7 @@ using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Storage;
 using StoreSync.Storage.Query;
+using StoreSync.Testing.Storage;
 
 namespace StoreSync.Storage.Tests;
 

@@ -4,6 +4,7 @@ using FsCheck.Xunit;
 using StoreSync.Core;
 using StoreSync.Storage;
 using StoreSync.Storage.Query;
+using StoreSync.Testing.Storage;
 
 namespace StoreSync.Storage.Tests;
 

@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using StoreSync.Storage.Query;
+using StoreSync.Testing.Storage;
 
 namespace StoreSync.Storage.Tests;
 

@@ -6,12 +6,13 @@ using StoreSync.Libp2p;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
-using StoreSync.Libp2p.Tests.Host;
 using StoreSync.Reconciliation;
 using StoreSync.Reconciliation.Native;
 using StoreSync.Reconciliation.Nwaku;
 using StoreSync.Storage;
-using StoreSync.Storage.Tests;
+using StoreSync.Testing;
+using StoreSync.Testing.Libp2p;
+using StoreSync.Testing.Storage;
 using StoreSync.Waku.Peers;
 using StoreSync.Waku.Sync;
 
@@ -73,13 +74,13 @@ public sealed class ByzantinePeerTests : IAsyncLifetime
         await oversized.WriteAsync(prefix.AsMemory(0, n), Timeout);
         await oversized.WriteAsync(new byte[] { 1, 2, 3 }, Timeout);
         await DrainAsync(oversized);
-        await SyncOverLibp2pTests.WaitUntil(() => _node.Ended.Count == 1, "the node ended the first session");
+        await Polling.WaitUntil(() => _node.Ended.Count == 1, "the node ended the first session");
         Assert.Equal(PeerPenalties.PointsFor(PenaltyReason.OversizedFrame), _node.Penalties.ScoreOf(Attacker));
 
         var garbage = await _attacker.NewStreamAsync(_node.PeerId, NwakuReconciliation.ProtocolId, Timeout);
         await LengthPrefixed.WriteAsync(garbage, new byte[] { 0x01, 0x05, 0xff, 0xff }, Timeout); // a topic longer than the frame
         await DrainAsync(garbage);
-        await SyncOverLibp2pTests.WaitUntil(() => _node.Ended.Count == 2, "the node ended the second session");
+        await Polling.WaitUntil(() => _node.Ended.Count == 2, "the node ended the second session");
         Assert.False(_node.Penalties.IsBanned(Attacker));
 
         // 10 + 5 points so far; a bad protocol version costs 5 more and reaches the threshold of 20.
@@ -88,11 +89,11 @@ public sealed class ByzantinePeerTests : IAsyncLifetime
             var badVersion = await _attacker.NewStreamAsync(_node.PeerId, NativeReconciliation.ProtocolId, Timeout);
             await LengthPrefixed.WriteAsync(badVersion, new byte[] { 0x07, 0x00 }, Timeout);
             await DrainAsync(badVersion);
-            await SyncOverLibp2pTests.WaitUntil(() => _node.Ended.Count == 3 + i, "the node ended the session");
+            await Polling.WaitUntil(() => _node.Ended.Count == 3 + i, "the node ended the session");
         }
 
-        await SyncOverLibp2pTests.WaitUntil(() => _node.Penalties.IsBanned(Attacker), "the attacker is banned");
-        await SyncOverLibp2pTests.WaitUntil(() => _attacker.FindConnection(_node.PeerId) is null && _node.Host.FindConnection(Attacker) is null, "the connection is closed");
+        await Polling.WaitUntil(() => _node.Penalties.IsBanned(Attacker), "the attacker is banned");
+        await Polling.WaitUntil(() => _attacker.FindConnection(_node.PeerId) is null && _node.Host.FindConnection(Attacker) is null, "the connection is closed");
 
         // A banned peer that dials again is dropped as soon as the handshake tells who it is.
         try
@@ -116,7 +117,7 @@ public sealed class ByzantinePeerTests : IAsyncLifetime
         catch (IOException) { }
         await DrainAsync(transfer);
 
-        await SyncOverLibp2pTests.WaitUntil(() => _node.Penalties.ScoreOf(Attacker) == PeerPenalties.PointsFor(PenaltyReason.OversizedFrame), "the oversized frame is penalised");
+        await Polling.WaitUntil(() => _node.Penalties.ScoreOf(Attacker) == PeerPenalties.PointsFor(PenaltyReason.OversizedFrame), "the oversized frame is penalised");
         AssertStoreUntouched();
     }
 
@@ -144,7 +145,7 @@ public sealed class ByzantinePeerTests : IAsyncLifetime
         catch (Exception e) when (e is IOException or EndOfStreamException) { }
 
         Assert.InRange(rounds, 1, SyncLimits.Default.MaxRounds);
-        await SyncOverLibp2pTests.WaitUntil(() => _node.Ended.Count == 1, "the node ended the session");
+        await Polling.WaitUntil(() => _node.Ended.Count == 1, "the node ended the session");
         Assert.False(_node.Ended[0].Completed);
         Assert.Contains("more than", _node.Ended[0].Error);
         Assert.Equal(PeerPenalties.PointsFor(PenaltyReason.ProtocolViolation), _node.Penalties.ScoreOf(Attacker));
@@ -173,7 +174,7 @@ public sealed class ByzantinePeerTests : IAsyncLifetime
         // Every split narrows the nodes and the node settles small ones by listing its items, so the liar cannot keep it going:
         // the session ends within the round cap, the liar is told nothing it could push, and nothing is stored.
         Assert.InRange(frames, 1, SyncLimits.Default.MaxRounds + 1);
-        await SyncOverLibp2pTests.WaitUntil(() => _node.Ended.Count == 1, "the node ended the session");
+        await Polling.WaitUntil(() => _node.Ended.Count == 1, "the node ended the session");
         Assert.Equal(0, _node.Ended[0].ToReceive);
         Assert.InRange(_node.Ended[0].FramesReceived, 1, SyncLimits.Default.MaxRounds);
         AssertStoreUntouched();
@@ -211,7 +212,7 @@ public sealed class ByzantinePeerTests : IAsyncLifetime
         var stream = await _attacker.NewStreamAsync(_node.PeerId, NativeReconciliation.ProtocolId, Timeout);
         var session = new NativeReconciliation(new SyncScope([Topic], []), _ => attackerItems, Start, Now + 1);
         await DriveAsync(stream, session, initiator: true);
-        await SyncOverLibp2pTests.WaitUntil(() => _node.Ended.Count == 1, "the node ended the session");
+        await Polling.WaitUntil(() => _node.Ended.Count == 1, "the node ended the session");
         Assert.Equal(3, _node.Ended[0].ToReceive);
 
         var transfer = await _attacker.NewStreamAsync(_node.PeerId, TransferProtocol.ProtocolId, Timeout);
@@ -225,7 +226,7 @@ public sealed class ByzantinePeerTests : IAsyncLifetime
 
         int expected = 2 * PeerPenalties.PointsFor(PenaltyReason.UnannouncedMessage) + PeerPenalties.PointsFor(PenaltyReason.InvalidMessage)
             + PeerPenalties.PointsFor(PenaltyReason.MalformedFrame);
-        await SyncOverLibp2pTests.WaitUntil(() => _node.Penalties.ScoreOf(Attacker) >= expected, "every bad push is penalised");
+        await Polling.WaitUntil(() => _node.Penalties.ScoreOf(Attacker) >= expected, "every bad push is penalised");
         Assert.False(_node.Penalties.IsBanned(Attacker));
         Assert.True(_node.Store.Store.Contains(MessageHash.Compute(Topic, honest)));
         Assert.False(_node.Store.Store.Contains(MessageHash.Compute(Topic, altered)));
@@ -241,8 +242,8 @@ public sealed class ByzantinePeerTests : IAsyncLifetime
                 await LengthPrefixed.WriteAsync(more, TransferProtocol.Encode(Topic, TempStore.Message("/app/1/x/proto", Now - rng.Next(1, 1000) * 1_000_000L, $"forged {i}")), Timeout);
         }
         catch (IOException) { }
-        await SyncOverLibp2pTests.WaitUntil(() => _node.Penalties.IsBanned(Attacker), "the forger is banned");
-        await SyncOverLibp2pTests.WaitUntil(() => _node.Host.FindConnection(Attacker) is null, "the forger is disconnected");
+        await Polling.WaitUntil(() => _node.Penalties.IsBanned(Attacker), "the forger is banned");
+        await Polling.WaitUntil(() => _node.Host.FindConnection(Attacker) is null, "the forger is disconnected");
         AssertStoreUntouched(extra: 1);
     }
 }

@@ -7,7 +7,8 @@ using StoreSync.Libp2p;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
-using StoreSync.Libp2p.Tests.Host;
+using StoreSync.Testing;
+using StoreSync.Testing.Libp2p;
 using StoreSync.Waku.LightPush;
 using StoreSync.Waku.Metadata;
 using StoreSync.Waku;
@@ -17,14 +18,6 @@ namespace StoreSync.Waku.Tests;
 public class LightPushAndMetadataTests
 {
     static CancellationToken Timeout => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
-
-    static async Task<byte[]> RoundTrip(WakuNodeFixture node, string protocol, IMessage request)
-    {
-        await using var stream = await node.Client.NewStreamAsync(node.Address, protocol, Timeout);
-        await LengthPrefixed.WriteAsync(stream, request.ToByteArray(), Timeout);
-        await stream.CloseWriteAsync(Timeout);
-        return await LengthPrefixed.ReadAsync(stream, 1 << 20, Timeout);
-    }
 
     static WakuMessage Fresh(string payload) => new WakuMessage
     {
@@ -36,19 +29,19 @@ public class LightPushAndMetadataTests
     {
         await using var node = await WakuNodeFixture.StartAsync();
         var message = Fresh("v3");
-        var ok = LightpushResponse.Parser.ParseFrom(await RoundTrip(node, LightPushServer.ProtocolIdV3,
-            new LightpushRequest { RequestId = "r1", PubsubTopic = "/waku/2/rs/1/0", Message = message }));
+        var ok = LightpushResponse.Parser.ParseFrom(await node.RoundTripAsync(LightPushServer.ProtocolIdV3,
+            new LightpushRequest { RequestId = "r1", PubsubTopic = "/waku/2/rs/1/0", Message = message }, Timeout));
         Assert.Equal((200u, "r1"), (ok.StatusCode, ok.RequestId));
         Assert.True(node.Store.Store.Contains(MessageHash.Compute("/waku/2/rs/1/0", message)));
 
-        var wrongTopic = LightpushResponse.Parser.ParseFrom(await RoundTrip(node, LightPushServer.ProtocolIdV3,
-            new LightpushRequest { RequestId = "r2", PubsubTopic = "/waku/2/rs/1/7", Message = Fresh("x") }));
+        var wrongTopic = LightpushResponse.Parser.ParseFrom(await node.RoundTripAsync(LightPushServer.ProtocolIdV3,
+            new LightpushRequest { RequestId = "r2", PubsubTopic = "/waku/2/rs/1/7", Message = Fresh("x") }, Timeout));
         Assert.Equal(WakuStatus.UnsupportedPubsubTopic, wrongTopic.StatusCode);
 
         var invalid = Fresh("y");
         invalid.ContentTopic = "not a topic";
-        var refused = LightpushResponse.Parser.ParseFrom(await RoundTrip(node, LightPushServer.ProtocolIdV3,
-            new LightpushRequest { RequestId = "r3", PubsubTopic = "/waku/2/rs/1/0", Message = invalid }));
+        var refused = LightpushResponse.Parser.ParseFrom(await node.RoundTripAsync(LightPushServer.ProtocolIdV3,
+            new LightpushRequest { RequestId = "r3", PubsubTopic = "/waku/2/rs/1/0", Message = invalid }, Timeout));
         Assert.Equal(WakuStatus.InvalidMessage, refused.StatusCode);
         Assert.Contains("content topic", refused.StatusDesc);
     }
@@ -58,8 +51,8 @@ public class LightPushAndMetadataTests
     {
         await using var node = await WakuNodeFixture.StartAsync();
         var message = Fresh("legacy");
-        var rpc = PushRpc.Parser.ParseFrom(await RoundTrip(node, LightPushServer.ProtocolIdLegacy,
-            new PushRpc { RequestId = "l1", Request = new PushRequest { PubsubTopic = "/waku/2/rs/1/1", Message = message } }));
+        var rpc = PushRpc.Parser.ParseFrom(await node.RoundTripAsync(LightPushServer.ProtocolIdLegacy,
+            new PushRpc { RequestId = "l1", Request = new PushRequest { PubsubTopic = "/waku/2/rs/1/1", Message = message } }, Timeout));
         Assert.True(rpc.Response.IsSuccess);
         Assert.Equal("l1", rpc.RequestId);
         Assert.True(node.Store.Store.Contains(MessageHash.Compute("/waku/2/rs/1/1", message)));
@@ -69,7 +62,7 @@ public class LightPushAndMetadataTests
     public async Task Metadata_is_served_and_a_peer_of_another_cluster_is_dropped()
     {
         await using var node = await WakuNodeFixture.StartAsync(clusterId: 1);
-        var response = WakuMetadataResponse.Parser.ParseFrom(await RoundTrip(node, MetadataProtocol.ProtocolId, new WakuMetadataRequest { ClusterId = 1 }));
+        var response = WakuMetadataResponse.Parser.ParseFrom(await node.RoundTripAsync(MetadataProtocol.ProtocolId, new WakuMetadataRequest { ClusterId = 1 }, Timeout));
         Assert.Equal(1u, response.ClusterId);
         Assert.Equal([0u, 1u], response.Shards);
 
@@ -88,7 +81,7 @@ public class LightPushAndMetadataTests
     [Fact]
     public async Task A_relay_peer_with_no_shard_in_common_is_dropped_and_a_light_client_on_other_shards_is_kept()
     {
-        var logs = new StoreSync.Libp2p.Tests.CollectingLoggerFactory();
+        var logs = new CollectingLoggerFactory();
         await using var node = new Libp2pHost(IdentityKey.Generate(KeyType.Secp256k1), new HostOptions { Security = new PlaintextSecurity() });
         new MetadataService(new MetadataProtocol(1, [0, 1]), logs.CreateLogger<MetadataService>()).Attach(node);
         await node.StartAsync([Multiaddr.Parse("/ip4/127.0.0.1/tcp/0")], Timeout);

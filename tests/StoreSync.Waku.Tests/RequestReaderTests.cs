@@ -1,4 +1,4 @@
-using StoreSync.Libp2p.Tests;
+using StoreSync.Testing.Libp2p;
 
 namespace StoreSync.Waku.Tests;
 

@@ -5,7 +5,7 @@ using StoreSync.Waku.Proto;
 using StoreSync.Libp2p;
 using StoreSync.Storage;
 using StoreSync.Storage.Query;
-using StoreSync.Storage.Tests;
+using StoreSync.Testing.Storage;
 using StoreSync.Waku.Store;
 
 namespace StoreSync.Waku.Tests;

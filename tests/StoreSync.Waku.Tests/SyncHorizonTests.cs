@@ -3,7 +3,8 @@ using StoreSync.Core;
 using StoreSync.Core.Proto;
 using StoreSync.Reconciliation;
 using StoreSync.Storage;
-using StoreSync.Storage.Tests;
+using StoreSync.Testing;
+using StoreSync.Testing.Storage;
 using StoreSync.Waku.Sync;
 
 namespace StoreSync.Waku.Tests;
@@ -61,9 +62,9 @@ public sealed class SyncHorizonTests
         Assert.True(result.Completed, result.Error);
         // The pruned side's range is not cut at alpha's horizon (that was the bug: beta's older half never came) ...
         var beta = SyncOverLibp2pTests.HashesOf(BetaHistory);
-        await SyncOverLibp2pTests.WaitUntil(() => beta.IsSubsetOf(pruned.Hashes(Shard)), "the pruned node holds beta's whole history");
+        await Polling.WaitUntil(() => beta.IsSubsetOf(pruned.Hashes(Shard)), "the pruned node holds beta's whole history");
         // ... and what alpha evicted on purpose, pushed because the range covers it, is dropped message by message.
-        await SyncOverLibp2pTests.WaitUntil(() => belowHorizon.Count == 50, $"50 of alpha's evicted messages refused (so far {belowHorizon.Count})");
+        await Polling.WaitUntil(() => belowHorizon.Count == 50, $"50 of alpha's evicted messages refused (so far {belowHorizon.Count})");
         var kept = SyncOverLibp2pTests.HashesOf(AlphaHistory.Skip(50));
         Assert.True(pruned.Hashes(Shard).SetEquals([.. beta, .. kept]));
         Assert.Equal(0, pruned.Penalties.ScoreOf(full.PeerId));
@@ -89,7 +90,7 @@ public sealed class SyncHorizonTests
         Assert.True(beta.Completed, beta.Error);
         Assert.Equal((0, 100), (beta.ToSend, beta.ToReceive));
         var expected = SyncOverLibp2pTests.HashesOf([.. BetaHistory, .. AlphaHistory.Skip(50)]);
-        await SyncOverLibp2pTests.WaitUntil(() => pruned.Hashes(Shard).SetEquals(expected), "the pruned node holds beta's history and alpha's kept half");
+        await Polling.WaitUntil(() => pruned.Hashes(Shard).SetEquals(expected), "the pruned node holds beta's history and alpha's kept half");
 
         // The peer, as initiator of alpha's scope, is answered from the pruned node's alpha horizon too.
         var reverse = await full.Client.SyncAsync(pruned.PeerId, new SyncScope([Shard], [Alpha]), start, end, SyncModes.Native, Timeout);

@@ -2,7 +2,8 @@ using StoreSync.Core;
 using StoreSync.Core.Proto;
 using StoreSync.Reconciliation;
 using StoreSync.Storage;
-using StoreSync.Storage.Tests;
+using StoreSync.Testing;
+using StoreSync.Testing.Storage;
 using StoreSync.Waku.Sync;
 
 namespace StoreSync.Waku.Tests;
@@ -20,16 +21,6 @@ public sealed class SyncOverLibp2pTests
 
     internal static HashSet<MessageHash> HashesOf(IEnumerable<(string Pubsub, WakuMessage Message)> messages) =>
         messages.Select(m => MessageHash.Compute(m.Pubsub, m.Message)).ToHashSet();
-
-    internal static async Task WaitUntil(Func<bool> condition, string what, int seconds = 30)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"not within {seconds} s: {what}");
-            await Task.Delay(50);
-        }
-    }
 
     [Theory]
     [InlineData(SyncModes.Native, "native")]
@@ -56,8 +47,8 @@ public sealed class SyncOverLibp2pTests
         Assert.Equal(onlyA.Count, result.ToSend);
         Assert.Equal(onlyA.Count, result.Pushed);
         var union = HashesOf([.. shared, .. onlyA, .. onlyB]);
-        await WaitUntil(() => a.Hashes(Topic0).SetEquals(union) && b.Hashes(Topic0).SetEquals(union), "both stores hold the union");
-        await WaitUntil(() => b.Ended.Count == 1, "the responder's session ended");
+        await Polling.WaitUntil(() => a.Hashes(Topic0).SetEquals(union) && b.Hashes(Topic0).SetEquals(union), "both stores hold the union");
+        await Polling.WaitUntil(() => b.Ended.Count == 1, "the responder's session ended");
         var responder = b.Ended[0];
         Assert.Equal(onlyB.Count, responder.ToSend);
         Assert.Equal(onlyB.Count, responder.Pushed);
@@ -102,12 +93,12 @@ public sealed class SyncOverLibp2pTests
         long start = Now - TimeSpan.FromDays(40).Ticks * 100;
 
         var viaNwaku = await a.Client.SyncAsync(nwakuOnly.PeerId, scope, start, Now + 1, SyncModes.Any, TimeoutOn(a, nwakuOnly));
-        await WaitUntil(() => a.Hashes(Topic0).Count == 100, "the nwaku-mode peer's pushes arrived");
+        await Polling.WaitUntil(() => a.Hashes(Topic0).Count == 100, "the nwaku-mode peer's pushes arrived");
         var viaNative = await a.Client.SyncAsync(native.PeerId, scope, start, Now + 1, SyncModes.Any, TimeoutOn(a, native));
 
         Assert.Equal("nwaku", viaNwaku!.Mode.Name());
         Assert.Equal("native", viaNative!.Mode.Name());
-        await WaitUntil(() => nwakuOnly.Hashes(Topic0).Count == 100 && native.Hashes(Topic0).Count == 150 && a.Hashes(Topic0).Count == 150, "all transfers arrived");
+        await Polling.WaitUntil(() => nwakuOnly.Hashes(Topic0).Count == 100 && native.Hashes(Topic0).Count == 150 && a.Hashes(Topic0).Count == 150, "all transfers arrived");
     }
 
     CancellationToken TimeoutOn(SyncNode from, SyncNode to)
@@ -136,7 +127,7 @@ public sealed class SyncOverLibp2pTests
         foreach (var topic in SyncNode.Served)
         {
             var union = HashesOf(shared.Concat(onlyA).Concat(onlyB).Where(m => m.Pubsub == topic));
-            await WaitUntil(() => a.Hashes(topic).SetEquals(union) && b.Hashes(topic).SetEquals(union), $"{topic} converged");
+            await Polling.WaitUntil(() => a.Hashes(topic).SetEquals(union) && b.Hashes(topic).SetEquals(union), $"{topic} converged");
         }
     }
 
@@ -168,7 +159,7 @@ public sealed class SyncOverLibp2pTests
         foreach (var topic in SyncNode.Served)
         {
             HashSet<MessageHash> InScope(SyncNode n) => [.. n.Hashes(topic).Where(h => n.Store.Store.TryGet(h, out var m) && community.ContentTopics.Contains(m.Message.ContentTopic))];
-            await WaitUntil(() => InScope(a).SetEquals(InScope(b)), $"{topic}: the community's messages converged");
+            await Polling.WaitUntil(() => InScope(a).SetEquals(InScope(b)), $"{topic}: the community's messages converged");
         }
         var expected = HashesOf(onlyA.Concat(onlyB).Where(InCommunity));
         Assert.True(expected.IsSubsetOf(a.Hashes(Topic0).Concat(a.Hashes(Topic1)).ToHashSet()));
@@ -191,7 +182,7 @@ public sealed class SyncOverLibp2pTests
 
         Assert.True(result!.Completed, result.Error);
         Assert.Equal(2_000, result.ToReceive);
-        await WaitUntil(() => empty.Hashes(Topic0).SetEquals(HashesOf(history)), "the empty node received the whole history");
+        await Polling.WaitUntil(() => empty.Hashes(Topic0).SetEquals(HashesOf(history)), "the empty node received the whole history");
         Assert.Equal(2_000, empty.Indexes[Topic0].Count);
     }
 }

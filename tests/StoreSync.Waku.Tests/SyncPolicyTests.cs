@@ -1,5 +1,6 @@
 using StoreSync.Core;
 using StoreSync.Reconciliation;
+using StoreSync.Testing;
 using StoreSync.Waku.Communities;
 using StoreSync.Waku.Sync;
 
@@ -38,7 +39,7 @@ public sealed class SyncPolicyTests
         var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
 
         var refused = await a.Client.SyncAsync(b.PeerId, new SyncScope([Topic1], []), start, Now + 1, modes, cancel);
-        await SyncOverLibp2pTests.WaitUntil(() => b.Ended.Count == 1, "b ended the refused session");
+        await Polling.WaitUntil(() => b.Ended.Count == 1, "b ended the refused session");
         Assert.False(refused!.Completed);
         Assert.StartsWith("refused", b.Ended[0].Error);
         Assert.Equal(0, b.Penalties.ScoreOf(a.PeerId));
@@ -48,7 +49,7 @@ public sealed class SyncPolicyTests
         Assert.True(allowed!.Completed, allowed.Error);
         var visible = SyncOverLibp2pTests.HashesOf(onlyB0.Where(m => m.Message.ContentTopic != Hidden));
         Assert.NotEqual(visible.Count, onlyB0.Count); // some of b's messages are hidden
-        await SyncOverLibp2pTests.WaitUntil(() => b.Ended.Count == 2 && a.Hashes(Topic0).IsSupersetOf(visible), "the visible messages arrived");
+        await Polling.WaitUntil(() => b.Ended.Count == 2 && a.Hashes(Topic0).IsSupersetOf(visible), "the visible messages arrived");
         Assert.Equal(5 + visible.Count, a.Hashes(Topic0).Count);
         Assert.Equal(visible.Count, b.Ended[1].Pushed);
     }

@@ -1,12 +1,13 @@
+using Google.Protobuf;
 using Microsoft.Extensions.Logging.Abstractions;
 using StoreSync.Core;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
-using StoreSync.Libp2p.Tests.Host;
 using StoreSync.Storage;
 using StoreSync.Storage.Query;
-using StoreSync.Storage.Tests;
+using StoreSync.Testing.Libp2p;
+using StoreSync.Testing.Storage;
 using StoreSync.Waku.Communities;
 using StoreSync.Waku.Ingress;
 using StoreSync.Waku.Peers;
@@ -47,6 +48,10 @@ public sealed class WakuNodeFixture : IAsyncDisposable
         await fixture.Client.StartAsync([Multiaddr.Parse("/ip4/127.0.0.1/tcp/0")], default);
         return fixture;
     }
+
+    /// <summary>One request to the node's <paramref name="protocol"/> from the client host, and its response bytes.</summary>
+    public Task<byte[]> RoundTripAsync(string protocol, IMessage request, CancellationToken ct) =>
+        RequestResponse.RoundTripAsync(Client, Address, protocol, request, ct);
 
     public async ValueTask DisposeAsync()
     {

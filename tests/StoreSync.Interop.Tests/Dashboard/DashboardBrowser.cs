@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using StoreSync.Testing.Interop;
 
 namespace StoreSync.Interop.Tests.Dashboard;
 
@@ -11,15 +12,7 @@ public static class DashboardBrowser
     /// <summary>What the page showed: <c>data-value</c> of each figure by element id (or <c>community/class</c>) and its text.</summary>
     public sealed record Rendered(Dictionary<string, string> Values, Dictionary<string, string> Texts);
 
-    static string ScriptDirectory()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "tests", "Interop", "dashboard");
-            if (File.Exists(Path.Combine(candidate, "dashboard-check.mjs"))) return candidate;
-        }
-        throw new DirectoryNotFoundException("tests/Interop/dashboard/dashboard-check.mjs not found above " + AppContext.BaseDirectory);
-    }
+    static string ScriptDirectory() => InteropScripts.Directory("dashboard", "dashboard-check.mjs");
 
     /// <summary>Opens <paramref name="url"/>, screenshots it to <paramref name="screenshot"/>, performs <paramref name="actions"/>
     /// (pairs such as <c>--click</c>, <c>selector</c>); returns the figures before and after the actions.</summary>

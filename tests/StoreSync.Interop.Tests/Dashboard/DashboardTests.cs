@@ -6,7 +6,7 @@ using StoreSync.Waku.Proto;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Noise;
-using StoreSync.Node.Tests;
+using StoreSync.Testing.Node;
 using StoreSync.Waku.Store;
 using Xunit.Abstractions;
 

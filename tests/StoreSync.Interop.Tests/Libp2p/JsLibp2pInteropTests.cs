@@ -5,6 +5,7 @@ using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
 using StoreSync.Libp2p.Noise;
 using StoreSync.Libp2p.Ping;
+using StoreSync.Testing.Interop;
 
 namespace StoreSync.Interop.Tests.Libp2p;
 

@@ -1,23 +1,13 @@
 using System.Diagnostics;
 using System.Text.Json;
+using StoreSync.Testing.Interop;
 
 namespace StoreSync.Interop.Tests.Waku;
 
 /// <summary>Runs tests/Interop/waku/waku-client.mjs (@waku/sdk over TCP/Noise/Yamux) against a node; bounded in time.</summary>
 public static class JsWakuClient
 {
-    public static string ScriptDirectory
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "tests", "Interop", "waku");
-                if (File.Exists(Path.Combine(candidate, "waku-client.mjs"))) return candidate;
-            }
-            throw new DirectoryNotFoundException("tests/Interop/waku/waku-client.mjs not found above " + AppContext.BaseDirectory);
-        }
-    }
+    public static string ScriptDirectory => InteropScripts.Directory("waku", "waku-client.mjs");
 
     /// <summary>A message as js-waku reported it; <paramref name="Page"/> is the 1-based page js-waku's store generator yielded it in (0 for a push).</summary>
     public sealed record Message(string Hash, long Timestamp, string? ContentTopic, string? Payload, int Page = 0);

@@ -1,6 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using StoreSync.Node.Tests;
+using StoreSync.Testing.Node;
 
 namespace StoreSync.Interop.Tests.Waku;
 

@@ -7,6 +7,7 @@ using StoreSync.Libp2p.Noise;
 using StoreSync.Libp2p.Noise.Protos;
 using StoreSync.Libp2p.Multistream;
 using StoreSync.Libp2p.Yamux;
+using StoreSync.Testing;
 
 namespace StoreSync.Libp2p.Tests.Host;
 

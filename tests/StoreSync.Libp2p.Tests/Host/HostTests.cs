@@ -5,6 +5,7 @@ using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
 using StoreSync.Libp2p.Multistream;
 using StoreSync.Libp2p.Ping;
+using StoreSync.Testing;
 
 namespace StoreSync.Libp2p.Tests.Host;
 

@@ -4,6 +4,7 @@ using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
 using StoreSync.Libp2p.Multistream;
+using StoreSync.Testing.Libp2p;
 
 namespace StoreSync.Libp2p.Tests.Host;
 

@@ -2,6 +2,7 @@ using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
 using StoreSync.Libp2p.Noise;
+using StoreSync.Testing;
 
 namespace StoreSync.Libp2p.Tests.Host;
 

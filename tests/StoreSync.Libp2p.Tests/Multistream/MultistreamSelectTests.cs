@@ -1,4 +1,5 @@
 using StoreSync.Libp2p.Multistream;
+using StoreSync.Testing.Libp2p;
 
 namespace StoreSync.Libp2p.Tests.Multistream;
 

@@ -3,6 +3,7 @@ using Google.Protobuf;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Noise;
 using StoreSync.Libp2p.Noise.Protos;
+using StoreSync.Testing.Libp2p;
 
 namespace StoreSync.Libp2p.Tests.Noise;
 

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Noise;
 using Xunit.Abstractions;
+using StoreSync.Testing.Libp2p;
 
 namespace StoreSync.Libp2p.Tests.Noise;
 

@@ -1,5 +1,6 @@
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Noise;
+using StoreSync.Testing.Libp2p;
 using V = StoreSync.Libp2p.Tests.Noise.NoiseXxVector;
 
 namespace StoreSync.Libp2p.Tests.Noise;

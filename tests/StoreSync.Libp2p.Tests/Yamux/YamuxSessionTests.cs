@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using StoreSync.Libp2p.Yamux;
+using StoreSync.Testing.Libp2p;
 
 namespace StoreSync.Libp2p.Tests.Yamux;
 

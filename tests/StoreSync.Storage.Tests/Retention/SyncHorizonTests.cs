@@ -1,6 +1,7 @@
 using StoreSync.Core;
 using StoreSync.Reconciliation;
 using StoreSync.Storage.Retention;
+using StoreSync.Testing.Storage;
 using static StoreSync.Storage.Tests.EvictorTests;
 
 namespace StoreSync.Storage.Tests.Retention;

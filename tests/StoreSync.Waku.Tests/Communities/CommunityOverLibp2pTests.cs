@@ -4,6 +4,7 @@ using StoreSync.Core.Proto;
 using StoreSync.Waku.Proto;
 using StoreSync.Libp2p;
 using StoreSync.Libp2p.Identity;
+using StoreSync.Testing.Libp2p;
 using StoreSync.Waku.Communities;
 using StoreSync.Waku.LightPush;
 using StoreSync.Waku.Peers;
@@ -18,16 +19,8 @@ public class CommunityOverLibp2pTests
     const string P0 = "/waku/2/rs/1/0", Chat = "/chat/1/room/proto";
     static CancellationToken Timeout => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
 
-    static async Task<byte[]> RoundTrip(WakuNodeFixture node, string protocol, IMessage request)
-    {
-        await using var stream = await node.Client.NewStreamAsync(node.Address, protocol, Timeout);
-        await LengthPrefixed.WriteAsync(stream, request.ToByteArray(), Timeout);
-        await stream.CloseWriteAsync(Timeout);
-        return await LengthPrefixed.ReadAsync(stream, 1 << 20, Timeout);
-    }
-
     static async Task<LightpushResponse> Push(WakuNodeFixture node, WakuMessage message) =>
-        LightpushResponse.Parser.ParseFrom(await RoundTrip(node, LightPushServer.ProtocolIdV3, new LightpushRequest { RequestId = "r", PubsubTopic = P0, Message = message }));
+        LightpushResponse.Parser.ParseFrom(await node.RoundTripAsync(LightPushServer.ProtocolIdV3, new LightpushRequest { RequestId = "r", PubsubTopic = P0, Message = message }, Timeout));
 
     static WakuMessage Chatter(string text) => new() { Payload = ByteString.CopyFromUtf8(text), ContentTopic = Chat, Timestamp = Timestamp.Now() };
 
@@ -55,12 +48,12 @@ public class CommunityOverLibp2pTests
         Assert.Equal(WakuStatus.UnsupportedPubsubTopic, (await Push(node, elsewhere)).StatusCode);
 
         var query = new StoreQueryRequest { RequestId = "q", PubsubTopic = P0, ContentTopics = { Chat }, IncludeData = true };
-        var page = StoreQueryResponse.Parser.ParseFrom(await RoundTrip(node, StoreQueryServer.ProtocolId, query));
+        var page = StoreQueryResponse.Parser.ParseFrom(await node.RoundTripAsync(StoreQueryServer.ProtocolId, query, Timeout));
         Assert.Equal(WakuStatus.Success, page.StatusCode);
         Assert.Equal("signed", Assert.Single(page.Messages).Message.Payload.ToStringUtf8());
 
         policy.Configure([community with { OptedIn = false }], storeUnlisted: false);
-        var refused = StoreQueryResponse.Parser.ParseFrom(await RoundTrip(node, StoreQueryServer.ProtocolId, query));
+        var refused = StoreQueryResponse.Parser.ParseFrom(await node.RoundTripAsync(StoreQueryServer.ProtocolId, query, Timeout));
         Assert.Equal((WakuStatus.ServiceUnavailable, "q"), (refused.StatusCode, refused.RequestId));
         Assert.Contains("community chat is not served", refused.StatusDesc);
         Assert.Empty(refused.Messages);

@@ -7,7 +7,7 @@ using StoreSync.Libp2p.Identity;
 using StoreSync.Reconciliation;
 using StoreSync.Storage;
 using StoreSync.Storage.Query;
-using StoreSync.Storage.Tests;
+using StoreSync.Testing.Storage;
 using StoreSync.Waku.Communities;
 using StoreSync.Waku.Ingress;
 using StoreSync.Waku.Store;

@@ -4,8 +4,8 @@ using StoreSync.Core.Proto;
 using StoreSync.Waku.Proto;
 using StoreSync.Storage;
 using StoreSync.Storage.Query;
-using StoreSync.Storage.Tests;
 using StoreSync.Waku.Store;
+using StoreSync.Testing.Storage;
 
 namespace StoreSync.Waku.Tests.Store;
 

@@ -6,7 +6,7 @@ using StoreSync.Core;
 using StoreSync.Waku.Proto;
 using StoreSync.Storage;
 using StoreSync.Storage.Query;
-using StoreSync.Storage.Tests;
+using StoreSync.Testing.Storage;
 using StoreSync.Waku.Store;
 
 namespace StoreSync.Waku.Tests.Store;

@@ -3,7 +3,7 @@ using StoreSync.Core;
 using StoreSync.Core.Proto;
 using StoreSync.Storage;
 
-namespace StoreSync.Storage.Tests;
+namespace StoreSync.Testing.Storage;
 
 /// <summary>A real RocksDB store in a temp folder, deleted on dispose.</summary>
 public sealed class TempStore : IDisposable

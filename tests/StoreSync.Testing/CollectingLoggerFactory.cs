@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace StoreSync.Libp2p.Tests;
+namespace StoreSync.Testing;
 
 /// <summary>Keeps every formatted log line so tests can check that a refused peer was refused with a logged reason.</summary>
 public sealed class CollectingLoggerFactory : ILoggerFactory

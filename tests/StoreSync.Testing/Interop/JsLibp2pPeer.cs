@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace StoreSync.Interop.Tests.Libp2p;
+namespace StoreSync.Testing.Interop;
 
 /// <summary>A js-libp2p 3.x process (tests/Interop/libp2p/peer.mjs) on 127.0.0.1 port 0, driven by JSON lines; always killed on dispose.</summary>
 public sealed class JsLibp2pPeer : IAsyncDisposable
@@ -30,18 +30,7 @@ public sealed class JsLibp2pPeer : IAsyncDisposable
     public string Stderr => string.Join("\n", _stderr);
 
     /// <summary>The folder holding peer.mjs and its node_modules (installed by tests/run.sh with npm ci).</summary>
-    public static string ScriptDirectory
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "tests", "Interop", "libp2p");
-                if (File.Exists(Path.Combine(candidate, "peer.mjs"))) return candidate;
-            }
-            throw new DirectoryNotFoundException("tests/Interop/libp2p/peer.mjs not found above " + AppContext.BaseDirectory);
-        }
-    }
+    public static string ScriptDirectory => InteropScripts.Directory("libp2p", "peer.mjs");
 
     /// <param name="keyType">"ed25519" or "secp256k1".</param>
     public static async Task<JsLibp2pPeer> StartAsync(string keyType, CancellationToken ct)

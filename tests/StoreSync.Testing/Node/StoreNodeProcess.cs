@@ -6,7 +6,7 @@ using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using StoreSync.Libp2p.Multiformats;
 
-namespace StoreSync.Node.Tests;
+namespace StoreSync.Testing.Node;
 
 /// <summary>How to start a <see cref="StoreNodeProcess"/>.</summary>
 public sealed record StoreNodeSettings

@@ -1,8 +1,9 @@
 using Google.Protobuf;
+using StoreSync.Libp2p;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 
-namespace StoreSync.Libp2p.Tests.Host;
+namespace StoreSync.Testing.Libp2p;
 
 /// <summary>libp2p /plaintext/2.0.0 (Exchange{id, pubkey}), for testing the host without encryption. Never used by the node.</summary>
 public sealed class PlaintextSecurity : ISecurityProtocol

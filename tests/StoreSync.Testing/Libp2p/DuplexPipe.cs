@@ -1,13 +1,13 @@
 using System.IO.Pipelines;
 
-namespace StoreSync.Libp2p.Tests;
+namespace StoreSync.Testing.Libp2p;
 
 /// <summary>Two connected in-memory duplex streams (what one side writes, the other reads), with back-pressure.</summary>
 public static class DuplexPipe
 {
     public static (Stream A, Stream B) Create(long pauseWriterThreshold = 1 << 20)
     {
-        var options = new PipeOptions(pauseWriterThreshold: pauseWriterThreshold, resumeWriterThreshold: pauseWriterThreshold / 2);
+        var options = new PipeOptions(pauseWriterThreshold: pauseWriterThreshold, resumeWriterThreshold: pauseWriterThreshold / 2, useSynchronizationContext: false);
         var ab = new Pipe(options);
         var ba = new Pipe(options);
         return (new End(ba.Reader, ab.Writer), new End(ab.Reader, ba.Writer));
