@@ -21,7 +21,8 @@ public sealed class NodeNetworkTests
     [Fact]
     public async Task Metrics_scraped_from_a_real_node_count_its_libp2p_traffic()
     {
-        var ct = Timeout();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = timeout.Token;
         await using var node = await StoreNodeProcess.StartAsync(new StoreNodeSettings { Metrics = true, Args = ["--shard", "0", "--shard", "1"] });
         await using var client = Client();
         var push = new LightPushClient(client);
@@ -65,7 +66,8 @@ public sealed class NodeNetworkTests
     [Fact]
     public async Task Bad_input_gets_400_or_a_closed_stream_with_a_logged_reason_and_the_node_keeps_serving()
     {
-        var ct = Timeout();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = timeout.Token;
         await using var node = await StoreNodeProcess.StartAsync(new StoreNodeSettings { Rest = false, Args = ["--shard", "0"] });
         await using var bad = Client();
         var at = node.Multiaddr;
@@ -120,7 +122,8 @@ public sealed class NodeNetworkTests
     [Fact]
     public async Task Past_its_rate_a_peer_gets_429_at_once_while_another_peer_is_served()
     {
-        var ct = Timeout();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = timeout.Token;
         await using var node = await StoreNodeProcess.StartAsync(new StoreNodeSettings { Rest = false, Args = ["--shard", "0", "--rate-limit", "store:5/1s"] });
         await using var greedy = Client();
         await using var polite = Client();
@@ -158,7 +161,8 @@ public sealed class NodeNetworkTests
     [Fact]
     public async Task Sigterm_answers_the_light_pushes_in_flight_and_loses_none()
     {
-        var ct = Timeout(120);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var ct = timeout.Token;
         var data = Directory.CreateTempSubdirectory("storesync-drain-").FullName;
         try
         {

@@ -20,7 +20,8 @@ public sealed class NodeProcessTests : IDisposable
     [Fact]
     public async Task Rest_push_query_metrics_and_a_clean_sigterm()
     {
-        var ct = Timeout();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = timeout.Token;
         var data = Path.Combine(_dir, "data");
         await using (var node = await StoreNodeProcess.StartAsync(new StoreNodeSettings { DataDir = data, Metrics = true, Args = ["--shard", "0"] }))
         {
@@ -60,7 +61,8 @@ public sealed class NodeProcessTests : IDisposable
     [Fact]
     public async Task Settings_come_from_appsettings_then_environment_then_nwaku_named_flags_and_ctrl_c_stops_cleanly()
     {
-        var ct = Timeout();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = timeout.Token;
         var work = Path.Combine(_dir, "work");
         var data = Path.Combine(_dir, "data");
         Directory.CreateDirectory(work);
@@ -109,7 +111,8 @@ public sealed class NodeProcessTests : IDisposable
     [Fact]
     public async Task A_static_node_is_kept_connected_and_the_node_key_survives_a_restart()
     {
-        var ct = Timeout(90);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var ct = timeout.Token;
         await using var b = await StoreNodeProcess.StartAsync(new StoreNodeSettings { Args = ["--shard", "0"] });
         var aData = Path.Combine(_dir, "a");
         string firstId;
@@ -131,7 +134,8 @@ public sealed class NodeProcessTests : IDisposable
     [Fact]
     public async Task Rest_peerAddr_queries_another_node_over_libp2p()
     {
-        var ct = Timeout();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = timeout.Token;
         await using var remote = await StoreNodeProcess.StartAsync(new StoreNodeSettings { Args = ["--shard", "0"] });
         await using var local = await StoreNodeProcess.StartAsync(new StoreNodeSettings { Args = ["--shard", "0"] });
         using var toRemote = new HttpClient { BaseAddress = remote.Rest, Timeout = TimeSpan.FromSeconds(30) };

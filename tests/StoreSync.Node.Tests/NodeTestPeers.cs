@@ -19,8 +19,6 @@ internal static class NodeTestPeers
 
     public static Libp2pHost Client() => new(IdentityKey.Generate(KeyType.Ed25519), new HostOptions { Security = new NoiseSecurity() });
 
-    public static CancellationToken Timeout(int seconds = 60) => new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token;
-
     public static WakuMessage Message(string text, string contentTopic = "/app/1/chat/proto") =>
         new() { Payload = ByteString.CopyFromUtf8(text), ContentTopic = contentTopic, Timestamp = Timestamp.Now() };
 

@@ -25,7 +25,8 @@ public sealed class ByzantinePeerTests : IAsyncLifetime
     const string Topic = "/waku/2/rs/1/0";
     static readonly long Now = Timestamp.Now();
     static readonly long Start = Now - TimeSpan.FromDays(40).Ticks * 100;
-    static CancellationToken Timeout => new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
+    readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(60));
+    CancellationToken Timeout => _timeout.Token;
     SyncNode _node = null!;
     Libp2pHost _attacker = null!;
     List<(string Pubsub, WakuMessage Message)> _history = [];
@@ -43,6 +44,7 @@ public sealed class ByzantinePeerTests : IAsyncLifetime
     {
         await _attacker.DisposeAsync();
         await _node.DisposeAsync();
+        _timeout.Dispose();
     }
 
     PeerId Attacker => _attacker.PeerId;
@@ -54,7 +56,7 @@ public sealed class ByzantinePeerTests : IAsyncLifetime
     }
 
     /// <summary>Reads until the node ends the stream (FIN or reset); returns the frames it sent.</summary>
-    static async Task<int> DrainAsync(Libp2pStream stream)
+    async Task<int> DrainAsync(Libp2pStream stream)
     {
         int frames = 0;
         try
@@ -181,7 +183,7 @@ public sealed class ByzantinePeerTests : IAsyncLifetime
     }
 
     /// <summary>Runs an engine over a raw stream until either side stops; returns the frames received.</summary>
-    static async Task<int> DriveAsync(Libp2pStream stream, ReconciliationSession session, bool initiator)
+    async Task<int> DriveAsync(Libp2pStream stream, ReconciliationSession session, bool initiator)
     {
         int frames = 0;
         try

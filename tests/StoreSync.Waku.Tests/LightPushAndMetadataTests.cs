@@ -15,9 +15,12 @@ using StoreSync.Waku;
 
 namespace StoreSync.Waku.Tests;
 
-public class LightPushAndMetadataTests
+public class LightPushAndMetadataTests : IDisposable
 {
-    static CancellationToken Timeout => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
+    readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(30));
+    CancellationToken Timeout => _timeout.Token;
+
+    public void Dispose() => _timeout.Dispose();
 
     static WakuMessage Fresh(string payload) => new WakuMessage
     {

@@ -3,10 +3,13 @@ using StoreSync.Testing.Libp2p;
 namespace StoreSync.Waku.Tests;
 
 /// <summary>The two phases of reading a request: an idle stream may wait long, a started request must finish soon.</summary>
-public class RequestReaderTests
+public class RequestReaderTests : IDisposable
 {
     static readonly TimeSpan Short = TimeSpan.FromMilliseconds(300), Long = TimeSpan.FromSeconds(30);
-    static CancellationToken Timeout => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
+    readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(30));
+    CancellationToken Timeout => _timeout.Token;
+
+    public void Dispose() => _timeout.Dispose();
 
     [Fact]
     public async Task A_request_sent_after_a_pause_is_read_whole_and_nothing_after_it()

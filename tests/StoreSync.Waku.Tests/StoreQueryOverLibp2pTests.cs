@@ -13,7 +13,8 @@ namespace StoreSync.Waku.Tests;
 /// <summary>Our Store v3 client against our server over a real libp2p connection, for every query shape.</summary>
 public sealed class StoreQueryOverLibp2pTests : IAsyncLifetime
 {
-    static CancellationToken Timeout => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
+    readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(30));
+    CancellationToken Timeout => _timeout.Token;
     WakuNodeFixture _node = null!;
     StoreQueryClient _client = null!;
     List<(string Pubsub, WakuMessage Message)> _messages = [];
@@ -28,7 +29,11 @@ public sealed class StoreQueryOverLibp2pTests : IAsyncLifetime
         _node.Store.Store.Ingest(_messages.Select(m => new IngestItem(m.Pubsub, m.Message)).ToList());
     }
 
-    public async Task DisposeAsync() => await _node.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await _node.DisposeAsync();
+        _timeout.Dispose();
+    }
 
     static IEnumerable<StoreQueryRequest> Shapes()
     {

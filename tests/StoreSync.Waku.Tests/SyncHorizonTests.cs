@@ -11,12 +11,15 @@ namespace StoreSync.Waku.Tests;
 
 /// <summary>Retention horizons in sync (spec/sync.md §4): two communities on one shard with different limits; sessions and transfers
 /// judge each message by its own community's horizon, so one community's eviction never drops the other's history.</summary>
-public sealed class SyncHorizonTests
+public sealed class SyncHorizonTests : IDisposable
 {
     static readonly string Shard = SyncNode.Served[0];
     const string Alpha = "/alpha/1/chat/proto", Beta = "/beta/1/chat/proto";
     static readonly long Old = Timestamp.Now() - TimeSpan.FromDays(10).Ticks * 100;
-    static CancellationToken Timeout => new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
+    readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(60));
+    CancellationToken Timeout => _timeout.Token;
+
+    public void Dispose() => _timeout.Dispose();
 
     // alpha keeps its newest 50 messages, beta up to 10 000: alpha's horizon lies in the middle of beta's history.
     static RetentionConfiguration Retention => new([
@@ -30,7 +33,7 @@ public sealed class SyncHorizonTests
     static readonly List<(string, WakuMessage)> AlphaHistory = History(Alpha, 0), BetaHistory = History(Beta, 1);
 
     /// <summary>A node that held alpha's 100 messages and evicted the 50 oldest, and a peer that holds both communities' history.</summary>
-    static async Task<(SyncNode Pruned, SyncNode Full)> StartPairAsync()
+    async Task<(SyncNode Pruned, SyncNode Full)> StartPairAsync()
     {
         var pruned = await SyncNode.StartAsync(AlphaHistory, retention: Retention);
         Assert.Equal(50, pruned.Evictor!.Evict().Messages);

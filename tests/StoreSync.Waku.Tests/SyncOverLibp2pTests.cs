@@ -9,11 +9,14 @@ using StoreSync.Waku.Sync;
 namespace StoreSync.Waku.Tests;
 
 /// <summary>Two real hosts over loopback with real RocksDB stores reconcile in both modes and end with the union, exchanging exactly the difference.</summary>
-public sealed class SyncOverLibp2pTests
+public sealed class SyncOverLibp2pTests : IDisposable
 {
     static readonly string Topic0 = SyncNode.Served[0], Topic1 = SyncNode.Served[1];
     static readonly long Now = Timestamp.Now();
-    static CancellationToken Timeout => new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
+    readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(60));
+    CancellationToken Timeout => _timeout.Token;
+
+    public void Dispose() => _timeout.Dispose();
 
     internal static List<(string Pubsub, WakuMessage Message)> Messages(Random rng, int count, string pubsub, string tag) =>
         Enumerable.Range(0, count).Select(i => (pubsub, TempStore.Message($"/app/1/c{rng.Next(3)}/proto",

@@ -36,7 +36,8 @@ public sealed class SyncPolicyTests
         await using var b = await SyncNode.StartAsync([.. onlyB0, .. onlyB1], policy: new Policy());
         a.Host.AddAddress(b.PeerId, b.Address);
         long start = Now - TimeSpan.FromDays(40).Ticks * 100;
-        var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var cancel = timeout.Token;
 
         var refused = await a.Client.SyncAsync(b.PeerId, new SyncScope([Topic1], []), start, Now + 1, modes, cancel);
         await Polling.WaitUntil(() => b.Ended.Count == 1, "b ended the refused session");

@@ -15,8 +15,6 @@ public class JsLibp2pInteropTests
     const string Echo = "/storesync/test/echo/1.0.0";
     static readonly TimeSpan Step = TimeSpan.FromSeconds(30);
 
-    static CancellationToken Timeout(int seconds = 120) => new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token;
-
     static async Task<Libp2pHost> StartHostAsync(KeyType keyType, CancellationToken ct)
     {
         var host = new Libp2pHost(IdentityKey.Generate(keyType), new HostOptions { Security = new NoiseSecurity() });
@@ -57,7 +55,8 @@ public class JsLibp2pInteropTests
     [InlineData(KeyType.Secp256k1, "ed25519")]
     public async Task Js_dials_us_pings_identifies_and_echoes(KeyType ours, string theirs)
     {
-        var ct = Timeout();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var ct = timeout.Token;
         await using var host = await StartHostAsync(ours, ct);
         await using var js = await JsLibp2pPeer.StartAsync(theirs, ct);
         var connected = new TaskCompletionSource<Connection>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -107,7 +106,8 @@ public class JsLibp2pInteropTests
     [InlineData(KeyType.Ed25519, "secp256k1")]
     public async Task We_dial_js_ping_identify_and_echo(KeyType ours, string theirs)
     {
-        var ct = Timeout();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var ct = timeout.Token;
         await using var host = await StartHostAsync(ours, ct);
         await using var js = await JsLibp2pPeer.StartAsync(theirs, ct);
         var address = Multiaddr.Parse(js.Addresses[0]);
@@ -141,7 +141,8 @@ public class JsLibp2pInteropTests
     [Fact]
     public async Task Thirty_two_concurrent_streams_each_way_on_one_connection()
     {
-        var ct = Timeout(180);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(180));
+        var ct = timeout.Token;
         await using var host = await StartHostAsync(KeyType.Ed25519, ct);
         await using var js = await JsLibp2pPeer.StartAsync("ed25519", ct);
         var connection = await host.DialAsync(Multiaddr.Parse(js.Addresses[0]), ct);
@@ -163,7 +164,8 @@ public class JsLibp2pInteropTests
     [Fact]
     public async Task A_js_disconnect_is_reported_with_a_reason()
     {
-        var ct = Timeout();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var ct = timeout.Token;
         await using var host = await StartHostAsync(KeyType.Ed25519, ct);
         await using var js = await JsLibp2pPeer.StartAsync("ed25519", ct);
         var gone = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);

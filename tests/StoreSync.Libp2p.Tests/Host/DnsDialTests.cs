@@ -10,7 +10,8 @@ public class DnsDialTests
     [InlineData("/dns/localhost", "/ip4/127.0.0.1/tcp/0")]
     public async Task A_dns_address_is_resolved_and_dialed_with_the_peer_checked(string name, string listen)
     {
-        var ct = TestHosts.Timeout();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var ct = timeout.Token;
         await using var server = await TestHosts.StartAsync(listen: listen);
         await using var client = await TestHosts.StartAsync();
         var port = server.ListenAddresses[0].ToTcpDialTarget().Port;

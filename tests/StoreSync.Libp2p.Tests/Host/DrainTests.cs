@@ -11,7 +11,8 @@ public class DrainTests
     [Fact]
     public async Task Drain_finishes_running_handlers_and_refuses_new_streams_and_connections()
     {
-        var ct = TestHosts.Timeout();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var ct = timeout.Token;
         var requestStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = await TestHosts.StartAsync();
         // Reads a request, waits for the rest of it (the client sends it only once the drain has begun), answers "done".
@@ -53,7 +54,8 @@ public class DrainTests
     [Fact]
     public async Task Drain_gives_up_after_its_timeout_and_reports_what_still_runs()
     {
-        var ct = TestHosts.Timeout();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var ct = timeout.Token;
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = await TestHosts.StartAsync();
         server.SetStreamHandler(Slow, async (s, c) => { started.TrySetResult(); await Task.Delay(Timeout.Infinite, c); });

@@ -15,23 +15,29 @@ namespace StoreSync.Libp2p.Tests.Host;
 /// <remarks>Not parallel with other tests: one test lowers the yamux write-stall timeout, and the memory bound reads process-wide counters.</remarks>
 [Collection(nameof(HostBadInputTests))]
 [CollectionDefinition(nameof(HostBadInputTests), DisableParallelization = true)]
-public class HostBadInputTests
+public class HostBadInputTests : IDisposable
 {
+    readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(30));
+    CancellationToken Timeout => _timeout.Token;
     static ISecurityProtocol Security => TestHosts.Security;
+
+    public void Dispose() => _timeout.Dispose();
 
     static async Task<(Libp2pHost Server, Libp2pHost Client, Connection Good, CollectingLoggerFactory Logs)> SetupAsync(HostOptions? options = null)
     {
         var logs = new CollectingLoggerFactory();
         var server = await TestHosts.StartAsync(options ?? TestHosts.Options with { HandshakeTimeout = TimeSpan.FromSeconds(2) }, logs: logs);
         var client = await TestHosts.StartAsync();
-        var good = await client.DialAsync(server.ListenAddresses[0], TestHosts.Timeout());
-        await good.Identified.WaitAsync(TestHosts.Timeout());
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var good = await client.DialAsync(server.ListenAddresses[0], timeout.Token);
+        await good.Identified.WaitAsync(timeout.Token);
         return (server, client, good, logs);
     }
 
     static async Task AssertStillServesAsync(Libp2pHost server, Libp2pHost client, Connection good)
     {
-        var ct = TestHosts.Timeout();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var ct = timeout.Token;
         Assert.False(good.IsClosed);
         Assert.True(await good.PingAsync(ct) >= TimeSpan.Zero);
         await using var stream = await good.NewStreamAsync(TestHosts.EchoProtocol, ct);
@@ -53,9 +59,9 @@ public class HostBadInputTests
         var (server, client, good, logs) = await SetupAsync();
         await using (server) await using (client)
         {
-            await using var raw = await RawPeer.ConnectAsync(server.ListenAddresses[0], TestHosts.Timeout());
-            await raw.Stream.WriteAsync(RandomNumberGenerator.GetBytes(4096), TestHosts.Timeout());
-            Assert.True(await raw.WaitClosedAsync(TestHosts.Timeout(10)));
+            await using var raw = await RawPeer.ConnectAsync(server.ListenAddresses[0], Timeout);
+            await raw.Stream.WriteAsync(RandomNumberGenerator.GetBytes(4096), Timeout);
+            Assert.True(await raw.WaitClosedAsync(TimeSpan.FromSeconds(10)));
             Assert.Contains("during its handshake", await logs.WaitForAsync("multistream", TimeSpan.FromSeconds(10)));
             await AssertStillServesAsync(server, client, good);
         }
@@ -67,9 +73,9 @@ public class HostBadInputTests
         var (server, client, good, logs) = await SetupAsync();
         await using (server) await using (client)
         {
-            await using var raw = await RawPeer.ConnectAsync(server.ListenAddresses[0], TestHosts.Timeout());
-            await raw.Stream.WriteAsync(new byte[] { 0xff, 0xff, 0x03 }, TestHosts.Timeout()); // announces a 64 KiB line
-            Assert.True(await raw.WaitClosedAsync(TestHosts.Timeout(10)));
+            await using var raw = await RawPeer.ConnectAsync(server.ListenAddresses[0], Timeout);
+            await raw.Stream.WriteAsync(new byte[] { 0xff, 0xff, 0x03 }, Timeout); // announces a 64 KiB line
+            Assert.True(await raw.WaitClosedAsync(TimeSpan.FromSeconds(10)));
             await logs.WaitForAsync("during its handshake", TimeSpan.FromSeconds(10));
             await AssertStillServesAsync(server, client, good);
         }
@@ -81,11 +87,11 @@ public class HostBadInputTests
         var (server, client, good, logs) = await SetupAsync();
         await using (server) await using (client)
         {
-            await using var raw = await RawPeer.ConnectAsync(server.ListenAddresses[0], TestHosts.Timeout());
-            await MultistreamSelect.SelectAsync(raw.Stream, [Security.ProtocolId], TestHosts.Timeout());
+            await using var raw = await RawPeer.ConnectAsync(server.ListenAddresses[0], Timeout);
+            await MultistreamSelect.SelectAsync(raw.Stream, [Security.ProtocolId], Timeout);
             // Announces a longer first message (Noise: u16 0x2000; plaintext: uvarint 0x20) and sends only 3 bytes of it.
-            await raw.Stream.WriteAsync(new byte[] { 0x20, 0x00, 1, 2, 3 }, TestHosts.Timeout());
-            Assert.True(await raw.WaitClosedAsync(TestHosts.Timeout(15)));
+            await raw.Stream.WriteAsync(new byte[] { 0x20, 0x00, 1, 2, 3 }, Timeout);
+            Assert.True(await raw.WaitClosedAsync(TimeSpan.FromSeconds(15)));
             await logs.WaitForAsync("handshake not completed within 2 s", TimeSpan.FromSeconds(10));
             await AssertStillServesAsync(server, client, good);
         }
@@ -98,9 +104,9 @@ public class HostBadInputTests
         await using (server) await using (client)
         {
             var silent = new List<RawPeer>();
-            for (int i = 0; i < 3; i++) silent.Add(await RawPeer.ConnectAsync(server.ListenAddresses[0], TestHosts.Timeout()));
+            for (int i = 0; i < 3; i++) silent.Add(await RawPeer.ConnectAsync(server.ListenAddresses[0], Timeout));
             await logs.WaitForAsync("handshakes already pending", TimeSpan.FromSeconds(10));
-            foreach (var s in silent) Assert.True(await s.WaitClosedAsync(TestHosts.Timeout(15)));
+            foreach (var s in silent) Assert.True(await s.WaitClosedAsync(TimeSpan.FromSeconds(15)));
             await logs.WaitForAsync("handshake not completed", TimeSpan.FromSeconds(10));
             foreach (var s in silent) await s.DisposeAsync();
             await AssertStillServesAsync(server, client, good);
@@ -115,7 +121,8 @@ public class HostBadInputTests
         var (server, client, good, logs) = await SetupAsync();
         await using (server) await using (client)
         {
-            var ct = TestHosts.Timeout();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            var ct = timeout.Token;
             await using var raw = await RawPeer.ConnectAsync(server.ListenAddresses[0], ct);
             await MultistreamSelect.SelectAsync(raw.Stream, [NoiseHandshake.ProtocolId], ct);
             // A well-formed XX initiator whose msg3 payload signs a different static key than the one it uses.
@@ -130,7 +137,7 @@ public class HostBadInputTests
                 IdentitySig = ByteString.CopyFrom(key.Sign([.. "noise-libp2p-static-key:"u8, .. X25519KeyPair.Generate().Public])),
             }.ToByteArray();
             await WriteNoiseFrameAsync(raw.Stream, message.AsSpan(0, state.WriteMessage3(forged, message)).ToArray(), ct);
-            Assert.True(await raw.WaitClosedAsync(TestHosts.Timeout(10)));
+            Assert.True(await raw.WaitClosedAsync(TimeSpan.FromSeconds(10)));
             Assert.Contains("during its handshake", await logs.WaitForAsync("identity signature does not verify", TimeSpan.FromSeconds(10)));
             Assert.DoesNotContain(server.Connections, c => c.RemotePeer == key.PeerId);
             await AssertStillServesAsync(server, client, good);
@@ -161,7 +168,8 @@ public class HostBadInputTests
         var (server, client, good, logs) = await SetupAsync(TestHosts.Options with { StreamNegotiationTimeout = TimeSpan.FromSeconds(1) });
         await using (server) await using (client)
         {
-            var ct = TestHosts.Timeout();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            var ct = timeout.Token;
             await using var raw = await RawPeer.ConnectAsync(server.ListenAddresses[0], ct);
             await raw.UpgradeAsync(Security, ct);
             // Opens stream 1 and never sends a multistream header on it.
@@ -204,12 +212,12 @@ public class HostBadInputTests
         var (server, client, good, logs) = await SetupAsync();
         await using (server) await using (client)
         {
-            await using var raw = await RawPeer.ConnectAsync(server.ListenAddresses[0], TestHosts.Timeout());
-            await raw.UpgradeAsync(Security, TestHosts.Timeout());
+            await using var raw = await RawPeer.ConnectAsync(server.ListenAddresses[0], Timeout);
+            await raw.UpgradeAsync(Security, Timeout);
             long before = GC.GetTotalAllocatedBytes(precise: true);
-            await raw.Stream.WriteAsync(Frame(YamuxFrameType.Data, YamuxFlags.Syn, 1, 0xffff_fff0), TestHosts.Timeout());
-            await raw.Stream.FlushAsync(TestHosts.Timeout());
-            Assert.True(await raw.WaitClosedAsync(TestHosts.Timeout(10)));
+            await raw.Stream.WriteAsync(Frame(YamuxFrameType.Data, YamuxFlags.Syn, 1, 0xffff_fff0), Timeout);
+            await raw.Stream.FlushAsync(Timeout);
+            Assert.True(await raw.WaitClosedAsync(TimeSpan.FromSeconds(10)));
             Assert.True(GC.GetTotalAllocatedBytes(precise: true) - before < 64 << 20, "a 4 GiB frame header must not cause a large allocation");
             await logs.WaitForAsync("larger than the receive window", TimeSpan.FromSeconds(10));
             await AssertStillServesAsync(server, client, good);
@@ -224,19 +232,19 @@ public class HostBadInputTests
         {
             // A handler that never reads: nothing is credited back, so the window we granted is all the peer may send.
             server.SetStreamHandler("/storesync/test/hold/1.0.0", (_, c) => Task.Delay(System.Threading.Timeout.Infinite, c));
-            await using var raw = await RawPeer.ConnectAsync(server.ListenAddresses[0], TestHosts.Timeout());
-            await raw.UpgradeAsync(Security, TestHosts.Timeout());
+            await using var raw = await RawPeer.ConnectAsync(server.ListenAddresses[0], Timeout);
+            await raw.UpgradeAsync(Security, Timeout);
             var negotiation = new byte[256];
             int length = MultistreamMessage.Encode(negotiation, MultistreamSelect.ProtocolId);
             length += MultistreamMessage.Encode(negotiation.AsSpan(length), "/storesync/test/hold/1.0.0");
             var open = Frame(YamuxFrameType.Data, YamuxFlags.Syn, 1, (uint)length, length);
             negotiation.AsSpan(0, length).CopyTo(open.AsSpan(YamuxFrameHeader.Size));
-            await raw.Stream.WriteAsync(open, TestHosts.Timeout());
+            await raw.Stream.WriteAsync(open, Timeout);
             int window = TestHosts.Options.Yamux.ReceiveWindow;
             for (int sent = 0; sent < window; sent += window / 2)
-                await raw.Stream.WriteAsync(Frame(YamuxFrameType.Data, YamuxFlags.None, 1, (uint)(window / 2), window / 2), TestHosts.Timeout());
-            await raw.Stream.FlushAsync(TestHosts.Timeout());
-            Assert.True(await raw.WaitClosedAsync(TestHosts.Timeout(10)));
+                await raw.Stream.WriteAsync(Frame(YamuxFrameType.Data, YamuxFlags.None, 1, (uint)(window / 2), window / 2), Timeout);
+            await raw.Stream.FlushAsync(Timeout);
+            Assert.True(await raw.WaitClosedAsync(TimeSpan.FromSeconds(10)));
             await logs.WaitForAsync("sent into a window of", TimeSpan.FromSeconds(10));
             await AssertStillServesAsync(server, client, good);
         }
@@ -252,8 +260,8 @@ public class HostBadInputTests
             var (server, client, good, logs) = await SetupAsync();
             await using (server) await using (client)
             {
-                await using var raw = await RawPeer.ConnectAsync(server.ListenAddresses[0], TestHosts.Timeout());
-                await raw.UpgradeAsync(Security, TestHosts.Timeout());
+                await using var raw = await RawPeer.ConnectAsync(server.ListenAddresses[0], Timeout);
+                await raw.UpgradeAsync(Security, Timeout);
                 // Each ping obliges the host to write an ACK; we never read them, so the socket buffers fill and its writer stalls.
                 var pings = new byte[YamuxFrameHeader.Size * 4096];
                 for (int i = 0; i < 4096; i++) new YamuxFrameHeader(YamuxFrameType.Ping, YamuxFlags.Syn, 0, (uint)i).Write(pings.AsSpan(i * YamuxFrameHeader.Size));

@@ -28,7 +28,8 @@ public class HostTests
     [InlineData("/ip6/::1/tcp/0", KeyType.Secp256k1)]
     public async Task Dial_identifies_both_sides_and_pings_both_ways(string listen, KeyType keyType)
     {
-        var ct = TestHosts.Timeout();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var ct = timeout.Token;
         await using var server = await TestHosts.StartAsync(listen: listen, keyType: keyType);
         await using var client = await TestHosts.StartAsync(listen: listen, keyType: keyType);
         var inbound = new TaskCompletionSource<Connection>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -63,7 +64,8 @@ public class HostTests
     [Fact]
     public async Task A_stream_reports_its_peer_and_protocol_and_echoes_16_MiB_with_half_close()
     {
-        var ct = TestHosts.Timeout(60);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = timeout.Token;
         await using var server = await TestHosts.StartAsync();
         await using var client = await TestHosts.StartAsync();
         var seen = new TaskCompletionSource<(PeerId, string)>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -86,7 +88,8 @@ public class HostTests
     [Fact]
     public async Task Thirty_two_concurrent_streams_on_one_connection()
     {
-        var ct = TestHosts.Timeout(60);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = timeout.Token;
         await using var server = await TestHosts.StartAsync();
         await using var client = await TestHosts.StartAsync();
         var connection = await client.DialAsync(server.ListenAddresses[0], ct);
@@ -104,7 +107,8 @@ public class HostTests
     [Fact]
     public async Task Dials_reuse_and_coalesce_unless_a_new_connection_is_forced()
     {
-        var ct = TestHosts.Timeout();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var ct = timeout.Token;
         await using var server = await TestHosts.StartAsync();
         await using var client = await TestHosts.StartAsync();
         var target = server.ListenAddresses[0];
@@ -119,7 +123,8 @@ public class HostTests
     [Fact]
     public async Task An_unsupported_protocol_is_refused_and_the_connection_stays()
     {
-        var ct = TestHosts.Timeout();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var ct = timeout.Token;
         await using var server = await TestHosts.StartAsync();
         await using var client = await TestHosts.StartAsync();
         var e = await Assert.ThrowsAsync<MultistreamException>(() => client.NewStreamAsync(server.ListenAddresses[0], "/nope/1.0.0", ct));
@@ -130,7 +135,8 @@ public class HostTests
     [Fact]
     public async Task Dialing_a_wrong_peer_id_fails()
     {
-        var ct = TestHosts.Timeout();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var ct = timeout.Token;
         await using var server = await TestHosts.StartAsync();
         await using var client = await TestHosts.StartAsync();
         var wrong = server.ListenAddresses[0].WithPeerId(IdentityKey.Generate(KeyType.Ed25519).PeerId);
@@ -141,7 +147,8 @@ public class HostTests
     [Fact]
     public async Task Disconnect_is_reported_on_both_sides_with_a_reason()
     {
-        var ct = TestHosts.Timeout();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var ct = timeout.Token;
         await using var server = await TestHosts.StartAsync();
         await using var client = await TestHosts.StartAsync();
         var serverGone = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -159,7 +166,8 @@ public class HostTests
     [Fact]
     public async Task Connections_beyond_the_limit_are_refused_with_a_logged_reason()
     {
-        var ct = TestHosts.Timeout();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var ct = timeout.Token;
         var logs = new CollectingLoggerFactory();
         await using var server = await TestHosts.StartAsync(TestHosts.Options with { MaxConnections = 1 }, logs: logs);
         await using var first = await TestHosts.StartAsync();
@@ -174,7 +182,8 @@ public class HostTests
     [Fact]
     public async Task An_idle_connection_is_closed()
     {
-        var ct = TestHosts.Timeout();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var ct = timeout.Token;
         await using var server = await TestHosts.StartAsync(TestHosts.Options with { IdleTimeout = TimeSpan.FromMilliseconds(300) });
         await using var client = await TestHosts.StartAsync(TestHosts.Options with { IdleTimeout = Timeout.InfiniteTimeSpan });
         var gone = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -187,7 +196,8 @@ public class HostTests
     [Fact]
     public async Task Inbound_streams_beyond_the_handler_limit_are_reset()
     {
-        var ct = TestHosts.Timeout();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var ct = timeout.Token;
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = await TestHosts.StartAsync(TestHosts.Options with { MaxInboundStreamsPerConnection = 4 });
         server.SetStreamHandler("/storesync/test/hold/1.0.0", async (_, c) => await release.Task.WaitAsync(c));
@@ -208,7 +218,8 @@ public class HostTests
     [Fact]
     public async Task Streams_beyond_the_per_connection_limit_are_reset_and_the_connection_stays()
     {
-        var ct = TestHosts.Timeout();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var ct = timeout.Token;
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = await TestHosts.StartAsync(TestHosts.Options with { MaxStreamsPerConnection = 3 });
         server.SetStreamHandler("/storesync/test/hold/1.0.0", async (_, c) => await release.Task.WaitAsync(c));
@@ -236,7 +247,8 @@ public class HostTests
     [Fact]
     public async Task Reset_reaches_the_peer()
     {
-        var ct = TestHosts.Timeout();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var ct = timeout.Token;
         var outcome = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = await TestHosts.StartAsync();
         server.SetStreamHandler("/storesync/test/read/1.0.0", async (s, c) =>

@@ -3,9 +3,12 @@ using StoreSync.Libp2p.Multiformats;
 
 namespace StoreSync.Libp2p.Tests.Host;
 
-public class LengthPrefixedTests
+public class LengthPrefixedTests : IDisposable
 {
-    static CancellationToken Timeout => TestHosts.Timeout(10);
+    readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(10));
+    CancellationToken Timeout => _timeout.Token;
+
+    public void Dispose() => _timeout.Dispose();
 
     [Fact]
     public async Task Round_trips_messages_back_to_back()

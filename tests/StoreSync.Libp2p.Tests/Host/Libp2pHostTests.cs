@@ -10,7 +10,8 @@ namespace StoreSync.Libp2p.Tests.Host;
 
 public sealed class Libp2pHostTests : IAsyncDisposable
 {
-    static CancellationToken Timeout => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
+    readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(30));
+    CancellationToken Timeout => _timeout.Token;
     const string Echo = "/test/echo/1.0.0";
     readonly List<Libp2pHost> _hosts = [];
 
@@ -30,9 +31,10 @@ public sealed class Libp2pHostTests : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         foreach (var h in _hosts) await h.DisposeAsync();
+        _timeout.Dispose();
     }
 
-    static async Task<byte[]> EchoAsync(Libp2pStream stream, byte[] data)
+    async Task<byte[]> EchoAsync(Libp2pStream stream, byte[] data)
     {
         var reader = Task.Run(async () => { var m = new MemoryStream(); await stream.CopyToAsync(m, Timeout); return m.ToArray(); });
         await stream.WriteAsync(data, Timeout);

@@ -39,6 +39,13 @@ internal sealed class RawPeer : IAsyncDisposable
     }
 
     /// <summary>Reads and discards until the host closes the connection; false if it is still open when <paramref name="ct"/> fires.</summary>
+    /// <summary>Whether the remote closes the connection within <paramref name="within"/>.</summary>
+    public async Task<bool> WaitClosedAsync(TimeSpan within)
+    {
+        using var bound = new CancellationTokenSource(within);
+        return await WaitClosedAsync(bound.Token);
+    }
+
     public async Task<bool> WaitClosedAsync(CancellationToken ct)
     {
         var buffer = new byte[16 * 1024];

@@ -17,15 +17,14 @@ internal static class TestHosts
     /// <summary>Default options with the test security; adjust with <c>with { … }</c>.</summary>
     public static HostOptions Options => new() { Security = Security };
 
-    public static CancellationToken Timeout(int seconds = 30) => new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token;
-
     public static async Task<Libp2pHost> StartAsync(HostOptions? options = null, KeyType keyType = KeyType.Ed25519,
         CollectingLoggerFactory? logs = null, string listen = "/ip4/127.0.0.1/tcp/0")
     {
         options ??= Options;
         var host = new Libp2pHost(IdentityKey.Generate(keyType), options, logs);
         host.SetStreamHandler(EchoProtocol, EchoAsync);
-        await host.StartAsync([Multiaddr.Parse(listen)], Timeout());
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await host.StartAsync([Multiaddr.Parse(listen)], timeout.Token);
         return host;
     }
 

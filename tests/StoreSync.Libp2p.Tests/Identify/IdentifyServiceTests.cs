@@ -10,7 +10,8 @@ public class IdentifyServiceTests
     [Fact]
     public async Task An_identify_message_above_the_limit_closes_the_connection_as_invalid()
     {
-        var ct = TestHosts.Timeout();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var ct = timeout.Token;
         await using var liar = await TestHosts.StartAsync();
         liar.SetStreamHandler(IdentifyProtocol.ProtocolId, async (stream, c) =>
         {
@@ -31,7 +32,8 @@ public class IdentifyServiceTests
     [Fact]
     public async Task A_peer_without_identify_keeps_its_connection()
     {
-        var ct = TestHosts.Timeout();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var ct = timeout.Token;
         await using var quiet = await TestHosts.StartAsync();
         quiet.RemoveStreamHandler(IdentifyProtocol.ProtocolId);
         await using var asker = await TestHosts.StartAsync();

@@ -3,9 +3,12 @@ using StoreSync.Testing.Libp2p;
 
 namespace StoreSync.Libp2p.Tests.Multistream;
 
-public class MultistreamSelectTests
+public class MultistreamSelectTests : IDisposable
 {
-    static CancellationToken Timeout => new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token;
+    readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(10));
+    CancellationToken Timeout => _timeout.Token;
+
+    public void Dispose() => _timeout.Dispose();
 
     [Theory]
     [InlineData("/multistream/1.0.0", "132f6d756c746973747265616d2f312e302e300a")]

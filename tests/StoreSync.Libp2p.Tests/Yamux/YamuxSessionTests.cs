@@ -6,7 +6,8 @@ namespace StoreSync.Libp2p.Tests.Yamux;
 
 public sealed class YamuxSessionTests : IAsyncDisposable
 {
-    static CancellationToken Timeout => new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token;
+    readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(20));
+    CancellationToken Timeout => _timeout.Token;
     readonly YamuxSession _client, _server;
     readonly Stream _clientTransport, _serverTransport;
 
@@ -23,6 +24,7 @@ public sealed class YamuxSessionTests : IAsyncDisposable
     {
         await _client.DisposeAsync();
         await _server.DisposeAsync();
+        _timeout.Dispose();
     }
 
     [Theory]

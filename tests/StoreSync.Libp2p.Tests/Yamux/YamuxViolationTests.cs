@@ -4,9 +4,12 @@ using StoreSync.Testing.Libp2p;
 namespace StoreSync.Libp2p.Tests.Yamux;
 
 /// <summary>A misbehaving raw peer ends only its own session, with a reason, in bounded time and memory.</summary>
-public class YamuxViolationTests
+public class YamuxViolationTests : IDisposable
 {
-    static CancellationToken Timeout => new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token;
+    readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(20));
+    CancellationToken Timeout => _timeout.Token;
+
+    public void Dispose() => _timeout.Dispose();
 
     static byte[] Frame(YamuxFrameType type, YamuxFlags flags, uint id, uint length, int payload = 0)
     {
@@ -15,9 +18,9 @@ public class YamuxViolationTests
         return bytes;
     }
 
-    static Task<string> SessionEndsWith(params byte[][] frames) => SessionEndsWith(false, frames);
+    Task<string> SessionEndsWith(params byte[][] frames) => SessionEndsWith(false, frames);
 
-    static async Task<string> SessionEndsWith(bool thenHangUp, params byte[][] frames)
+    async Task<string> SessionEndsWith(bool thenHangUp, params byte[][] frames)
     {
         var (raw, mine) = DuplexPipe.Create(pauseWriterThreshold: 64 << 20);
         var session = new YamuxSession(mine, isClient: false);

@@ -14,12 +14,15 @@ using StoreSync.Waku;
 namespace StoreSync.Waku.Tests.Communities;
 
 /// <summary>Light push and Store v3 over real libp2p connections with a community policy: status codes, authorship, penalties.</summary>
-public class CommunityOverLibp2pTests
+public class CommunityOverLibp2pTests : IDisposable
 {
     const string P0 = "/waku/2/rs/1/0", Chat = "/chat/1/room/proto";
-    static CancellationToken Timeout => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
+    readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(30));
+    CancellationToken Timeout => _timeout.Token;
 
-    static async Task<LightpushResponse> Push(WakuNodeFixture node, WakuMessage message) =>
+    public void Dispose() => _timeout.Dispose();
+
+    async Task<LightpushResponse> Push(WakuNodeFixture node, WakuMessage message) =>
         LightpushResponse.Parser.ParseFrom(await node.RoundTripAsync(LightPushServer.ProtocolIdV3, new LightpushRequest { RequestId = "r", PubsubTopic = P0, Message = message }, Timeout));
 
     static WakuMessage Chatter(string text) => new() { Payload = ByteString.CopyFromUtf8(text), ContentTopic = Chat, Timestamp = Timestamp.Now() };
