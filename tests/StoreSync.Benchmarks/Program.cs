@@ -7,6 +7,7 @@ public static class Program
     {
         ["storage"] = args => Task.FromResult(StorageBenchmark.Run(args)),
         ["libp2p"] = Libp2pBenchmark.RunAsync,
+        ["secure-channel"] = SecureChannelBenchmark.RunAsync,
         ["sync"] = args => Task.FromResult(SyncBenchmark.Run(args)),
         ["store-load"] = StoreLoadBenchmark.RunAsync,
         ["syncnet"] = SyncNetBenchmark.RunAsync,
