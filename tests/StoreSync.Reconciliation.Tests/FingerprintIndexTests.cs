@@ -1,6 +1,9 @@
+using FsCheck;
+using FsCheck.Fluent;
 using FsCheck.Xunit;
 using StoreSync.Core;
 using StoreSync.Reconciliation;
+using StoreSync.Testing;
 
 namespace StoreSync.Reconciliation.Tests;
 
@@ -9,35 +12,61 @@ public class FingerprintIndexTests
     static Fingerprint Naive(IEnumerable<SyncItem> items, SyncItem from, SyncItem to) =>
         items.Where(x => x >= from && x < to).Aggregate(Fingerprint.Empty, (f, x) => f.Add(x.Hash));
 
-    [Property(MaxTest = 60)]
-    public void Random_inserts_and_deletes_match_a_naive_model(int seed, byte blockBits, byte timeBits)
+    /// <summary>One insert, or a removal of the model's item at <see cref="Pick"/> (modulo its size); then, if any, range queries.</summary>
+    public sealed record Step(bool Remove, int Pick, SyncItem Item, (SyncItem From, SyncItem To)[] Queries);
+
+    /// <summary>A block size, a time span (small spans force equal timestamps) and the operations.</summary>
+    public sealed record IndexCase(int Block, long Span, Step[] Steps)
     {
-        var rng = new Random(seed);
-        int block = 4 << (blockBits % 4);
-        long span = 1L << (2 + timeBits % 20); // small spans force equal timestamps
-        var source = new MemorySyncItemSource(blockSize: block);
+        public override string ToString() => $"block {Block}, span {Span}, {Steps.Length} steps: " +
+            string.Join("; ", Steps.Take(20).Select(s => s.Remove ? $"remove #{s.Pick}" : $"insert {s.Item}")) + (Steps.Length > 20 ? "; ..." : "");
+    }
+
+    static Arbitrary<IndexCase> IndexCases()
+    {
+        static Gen<(SyncItem, SyncItem)> Query(long span) =>
+            from a in TestItems.Item(-1, span + 1)
+            from same in Gen.Choose(0, 3)
+            from other in TestItems.Item(-1, span + 1)
+            let b = same == 0 ? a : other
+            select b < a ? (b, a) : (a, b);
+        static Gen<Step> Step(long span) =>
+            from remove in Gen.Choose(0, 2)
+            from pick in Gen.Choose(0, int.MaxValue)
+            from item in TestItems.Item(0, span)
+            from queries in Gen.Frequency((24, Gen.Constant(Array.Empty<(SyncItem, SyncItem)>())), (1, Gen.ArrayOf(Query(span), 8)))
+            select new Step(remove == 0, pick, item, queries);
+        var cases =
+            from blockBits in Gen.Choose(0, 3)
+            from timeBits in Gen.Choose(0, 19)
+            let span = 1L << (2 + timeBits)
+            from steps in Gen.ArrayOf(Step(span), 600)
+            select new IndexCase(4 << blockBits, span, steps);
+        return Arb.From(cases, c => Shrinks.Removals(c.Steps).Select(steps => c with { Steps = steps }));
+    }
+
+    [Property(MaxTest = 60)]
+    public Property Random_inserts_and_deletes_match_a_naive_model() => Prop.ForAll(IndexCases(), c =>
+    {
+        var source = new MemorySyncItemSource(blockSize: c.Block);
         var model = new SortedSet<SyncItem>();
-        for (int op = 0; op < 600; op++)
+        foreach (var step in c.Steps)
         {
-            if (model.Count > 0 && rng.Next(3) == 0)
+            if (model.Count > 0 && step.Remove)
             {
-                var victim = model.ElementAt(rng.Next(model.Count));
+                var victim = model.ElementAt(step.Pick % model.Count);
                 Assert.True(source.Remove(victim));
                 model.Remove(victim);
             }
             else
             {
-                var item = TestItems.RandomItem(rng, 0, span);
-                Assert.Equal(model.Add(item), source.Insert(item));
+                Assert.Equal(model.Add(step.Item), source.Insert(step.Item));
             }
-            if (op % 25 == 0)
+            if (step.Queries.Length > 0)
             {
                 Assert.Equal(model.Count, source.Count);
-                for (int q = 0; q < 8; q++)
+                foreach (var (a, b) in step.Queries)
                 {
-                    var a = TestItems.RandomItem(rng, -1, span + 1);
-                    var b = rng.Next(4) == 0 ? a : TestItems.RandomItem(rng, -1, span + 1);
-                    if (b < a) (a, b) = (b, a);
                     Assert.Equal(Naive(model, a, b), source.GetFingerprint(a, b));
                     Assert.Equal(model.Count(x => x < a), source.Rank(a));
                 }
@@ -48,7 +77,7 @@ public class FingerprintIndexTests
         foreach (var item in model.ToList()) source.Remove(item);
         Assert.Equal(0, source.Count);
         Assert.Equal(Fingerprint.Empty, source.GetFingerprint(SyncItem.MinValue, SyncItem.MaxValue));
-    }
+    });
 
     [Fact]
     public void Rebuilt_and_reloaded_indexes_answer_like_the_incremental_one()

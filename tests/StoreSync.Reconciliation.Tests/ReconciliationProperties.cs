@@ -1,3 +1,5 @@
+using FsCheck;
+using FsCheck.Fluent;
 using FsCheck.Xunit;
 using StoreSync.Core;
 using StoreSync.Reconciliation;
@@ -78,18 +80,12 @@ public class ReconciliationProperties
     }
 
     [Property(MaxTest = 50)]
-    public void Native_random_pairs_meet_the_contract(int seed, byte shape)
-    {
-        var (a, b, span) = TestItems.Shaped(seed, shape);
-        AssertContract(Mode.Native, a, b, T0, T0 + span);
-    }
+    public Property Native_random_pairs_meet_the_contract() =>
+        Prop.ForAll(TestItems.Pairs(), pair => AssertContract(Mode.Native, pair.A, pair.B, T0, T0 + pair.Span));
 
     [Property(MaxTest = 50)]
-    public void Nwaku_random_pairs_meet_the_contract(int seed, byte shape)
-    {
-        var (a, b, span) = TestItems.Shaped(seed, shape);
-        AssertContract(Mode.Nwaku, a, b, T0, T0 + span);
-    }
+    public Property Nwaku_random_pairs_meet_the_contract() =>
+        Prop.ForAll(TestItems.Pairs(), pair => AssertContract(Mode.Nwaku, pair.A, pair.B, T0, T0 + pair.Span));
 
     static List<SyncItem> Items(int seed, int count, long lo, long hi)
     {

@@ -1,5 +1,8 @@
+using FsCheck;
+using FsCheck.Fluent;
 using StoreSync.Core;
 using StoreSync.Reconciliation;
+using StoreSync.Testing;
 
 namespace StoreSync.Reconciliation.Tests;
 
@@ -24,16 +27,47 @@ internal static class TestItems
         return (a, b);
     }
 
-    /// <summary>A random pair drawn by shape: empty, tiny or larger shared parts, 0/1/many extras per side, tiny or wide spans.</summary>
-    public static (List<SyncItem> A, List<SyncItem> B, long Span) Shaped(int seed, byte shape)
+    static readonly Gen<ulong> Word = Gen.Choose(int.MinValue, int.MaxValue).Select(i => (ulong)(uint)i);
+
+    /// <summary>Any 64-bit value.</summary>
+    public static readonly Gen<ulong> UInt64 = from hi in Word from lo in Word select hi << 32 | lo;
+
+    /// <summary>Any message hash.</summary>
+    public static readonly Gen<MessageHash> Hash = from a in UInt64 from b in UInt64 from c in UInt64 from d in UInt64 select new MessageHash(a, b, c, d);
+
+    /// <summary>A value in [<paramref name="lo"/>, <paramref name="hi"/>).</summary>
+    public static Gen<long> Between(long lo, long hi) => UInt64.Select(x => lo + (long)(x % (ulong)(hi - lo)));
+
+    /// <summary>An item with a timestamp in [<paramref name="lo"/>, <paramref name="hi"/>) and any hash.</summary>
+    public static Gen<SyncItem> Item(long lo, long hi) => from t in Between(lo, hi) from h in Hash select new SyncItem(t, h);
+
+    /// <summary>Two sets: the shared items and each side's extras, within [T0, T0 + Span).</summary>
+    public sealed record PairCase(SyncItem[] Shared, SyncItem[] OnlyA, SyncItem[] OnlyB, long Span)
     {
-        var rng = new Random(seed);
-        int shared = (shape % 4) switch { 0 => 0, 1 => rng.Next(5), 2 => rng.Next(300), _ => rng.Next(3000) };
-        int onlyA = (shape / 4 % 3) switch { 0 => 0, 1 => 1, _ => rng.Next(200) };
-        int onlyB = (shape / 12 % 3) switch { 0 => 0, 1 => 1, _ => rng.Next(200) };
-        long span = (shape / 36 % 3) switch { 0 => 4, 1 => 1000, _ => 3_600_000_000_000 }; // tiny spans force equal timestamps
-        var (a, b) = Pair(rng, shared, onlyA, onlyB, r => RandomItem(r, T0, T0 + span));
-        return (a, b, span);
+        public List<SyncItem> A => [.. Shared, .. OnlyA];
+        public List<SyncItem> B => [.. Shared, .. OnlyB];
+
+        public override string ToString() => Shared.Length + OnlyA.Length + OnlyB.Length <= 12
+            ? $"span {Span}; shared [{string.Join(", ", Shared)}]; only A [{string.Join(", ", OnlyA)}]; only B [{string.Join(", ", OnlyB)}]"
+            : $"span {Span}; {Shared.Length} shared, {OnlyA.Length} only in A, {OnlyB.Length} only in B";
+    }
+
+    /// <summary>Random pairs by shape: empty, tiny or larger shared parts, 0/1/many extras per side, tiny or wide spans;
+    /// a failure shrinks by dropping items.</summary>
+    public static Arbitrary<PairCase> Pairs()
+    {
+        static Gen<int> Extras() => Gen.Elements(0, 1, -1).SelectMany(n => n >= 0 ? Gen.Constant(n) : Gen.Choose(0, 199));
+        var pairs =
+            from shared in Gen.Elements(0, 4, 299, 2999).SelectMany(max => Gen.Choose(0, max))
+            from onlyA in Extras()
+            from onlyB in Extras()
+            from span in Gen.Elements(4L, 1000L, 3_600_000_000_000L) // tiny spans force equal timestamps
+            from items in Gen.ArrayOf(Item(T0, T0 + span), shared + onlyA + onlyB)
+            select new PairCase(items[..shared], items[shared..(shared + onlyA)], items[(shared + onlyA)..], span);
+        return Arb.From(pairs, c =>
+            Shrinks.Removals(c.OnlyA).Select(x => c with { OnlyA = x })
+                .Concat(Shrinks.Removals(c.OnlyB).Select(x => c with { OnlyB = x }))
+                .Concat(Shrinks.Removals(c.Shared).Select(x => c with { Shared = x })));
     }
 
     /// <summary>Runs a session to the end; returns the number of frames exchanged.</summary>
