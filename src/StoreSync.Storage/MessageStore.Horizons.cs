@@ -1,5 +1,6 @@
 // MessageStore's retention horizons (get, list, set); partial: setting one writes under the store's private lock into its meta family.
 using RocksDbSharp;
+using StoreSync.Storage.Retention;
 
 namespace StoreSync.Storage;
 

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using RocksDbSharp;
 using StoreSync.Core;
+using StoreSync.Storage.Retention;
 
 namespace StoreSync.Storage;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using StoreSync.Core;
 using StoreSync.Storage;
+using StoreSync.Storage.Retention;
 
 namespace StoreSync.Benchmarks;
 

@@ -4,6 +4,7 @@ using StoreSync.Node.Communities;
 using StoreSync.Node.Hosting;
 using StoreSync.Storage;
 using StoreSync.Waku.Communities;
+using StoreSync.Storage.Retention;
 
 namespace StoreSync.Node.Tests;
 

@@ -4,6 +4,7 @@ using StoreSync.Core;
 using StoreSync.Storage;
 using StoreSync.Testing.Storage;
 using Row = StoreSync.Storage.Tests.RetentionModel.Row;
+using StoreSync.Storage.Retention;
 
 namespace StoreSync.Storage.Tests;
 

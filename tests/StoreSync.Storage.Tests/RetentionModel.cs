@@ -1,6 +1,7 @@
 using StoreSync.Core;
 using StoreSync.Core.Proto;
 using StoreSync.Storage;
+using StoreSync.Storage.Retention;
 
 namespace StoreSync.Storage.Tests;
 

@@ -6,6 +6,7 @@ using StoreSync.Storage;
 using StoreSync.Testing;
 using StoreSync.Testing.Storage;
 using StoreSync.Waku.Sync;
+using StoreSync.Storage.Retention;
 
 namespace StoreSync.Waku.Tests;
 

@@ -2,6 +2,7 @@ using StoreSync.Simulations.Engine;
 using StoreSync.Simulations.Scenarios;
 using StoreSync.Simulations.Storage;
 using StoreSync.Storage;
+using StoreSync.Storage.Retention;
 
 namespace StoreSync.Simulations.Model;
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -26,6 +27,7 @@ public sealed class Libp2pHost : IAsyncDisposable
     readonly ConcurrentDictionary<PeerId, Multiaddr[]> _addressBook = new();
     readonly ConcurrentDictionary<string, Task<Connection>> _pendingDials = new(StringComparer.Ordinal);
     readonly CancellationTokenSource _stopping = new();
+    [SuppressMessage("Usage", "CA2213", Justification = "handlers may still read its token after disposal; it holds no timer")]
     readonly CancellationTokenSource _drainStarted = new();
     readonly List<Socket> _listeners = [];
     readonly List<Task> _loops = [];
@@ -86,7 +88,7 @@ public sealed class Libp2pHost : IAsyncDisposable
                 : [endPoint.Address];
             foreach (var ip in ips) bound.Add(Multiaddr.FromEndPoint(new IPEndPoint(ip, endPoint.Port)).WithPeerId(PeerId));
             _logger.LogInformation("Listening on {Address}", Multiaddr.FromEndPoint(endPoint));
-            lock (_loops) _loops.Add(Task.Run(() => AcceptLoopAsync(socket)));
+            lock (_loops) _loops.Add(Task.Run(() => AcceptLoopAsync(socket), CancellationToken.None)); // lives until disposal, not the start token
         }
         _listenAddresses = [.. _listenAddresses, .. bound];
         lock (_loops)
@@ -94,7 +96,7 @@ public sealed class Libp2pHost : IAsyncDisposable
             if (!_sweeping && Options.IdleTimeout != Timeout.InfiniteTimeSpan)
             {
                 _sweeping = true;
-                _loops.Add(Task.Run(IdleSweepLoopAsync));
+                _loops.Add(Task.Run(IdleSweepLoopAsync, CancellationToken.None));
             }
         }
         return Task.CompletedTask;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -23,10 +24,14 @@ public sealed class YamuxSession : IAsyncDisposable
     readonly Stream _transport;
     readonly bool _isClient;
     readonly ILogger _logger;
+    // Neither is disposed: streams of the session may still write (and fail on the closed transport) or read the token after
+    // the session ends; the semaphore never allocates its wait handle and the token source holds no timer.
+    [SuppressMessage("Usage", "CA2213", Justification = "outlived by the session's streams; holds no unmanaged resource")]
     readonly SemaphoreSlim _writeLock = new(1, 1);
     readonly ConcurrentDictionary<uint, YamuxStream> _streams = new();
     readonly ConcurrentDictionary<uint, (TaskCompletionSource<TimeSpan> Done, long Started)> _pings = new();
     readonly Channel<YamuxStream> _accepted;
+    [SuppressMessage("Usage", "CA2213", Justification = "outlived by the session's streams; holds no timer")]
     readonly CancellationTokenSource _closed = new();
     readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     uint _nextStreamId;

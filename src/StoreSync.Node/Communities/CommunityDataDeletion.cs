@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using StoreSync.Core;
 using StoreSync.Storage;
 using StoreSync.Waku.Communities;
+using StoreSync.Storage.Retention;
 
 namespace StoreSync.Node.Communities;
 

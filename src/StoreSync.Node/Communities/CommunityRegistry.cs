@@ -3,6 +3,7 @@ using StoreSync.Node.Hosting;
 using StoreSync.Storage;
 using StoreSync.Waku;
 using StoreSync.Waku.Communities;
+using StoreSync.Storage.Retention;
 
 namespace StoreSync.Node.Communities;
 

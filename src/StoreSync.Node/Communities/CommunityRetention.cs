@@ -1,5 +1,6 @@
 using StoreSync.Storage;
 using StoreSync.Waku.Communities;
+using StoreSync.Storage.Retention;
 
 namespace StoreSync.Node.Communities;
 

@@ -5,6 +5,7 @@ using StoreSync.Storage;
 using StoreSync.Waku.Communities;
 using StoreSync.Waku.Ingress;
 using StoreSync.Waku.Peers;
+using StoreSync.Storage.Retention;
 
 namespace StoreSync.Node.Communities;
 

@@ -1,4 +1,4 @@
-namespace StoreSync.Storage;
+namespace StoreSync.Storage.Retention;
 
 /// <summary>At most <see cref="MaxMessages"/> messages in the scope (nwaku's capacity policy).</summary>
 public sealed class CountRetentionPolicy : RetentionPolicy

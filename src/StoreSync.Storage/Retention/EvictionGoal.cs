@@ -1,4 +1,4 @@
-namespace StoreSync.Storage;
+namespace StoreSync.Storage.Retention;
 
 /// <summary>
 /// What eviction must free from one scope, oldest messages first: at least <see cref="Bytes"/> bytes and <see cref="Messages"/>

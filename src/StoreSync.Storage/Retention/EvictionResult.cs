@@ -1,4 +1,4 @@
-namespace StoreSync.Storage;
+namespace StoreSync.Storage.Retention;
 
 /// <summary>How far a running eviction or scope deletion is: reported after every committed chunk.</summary>
 public readonly record struct EvictionProgress(long Messages, long Bytes, int Chunks, TimeSpan Elapsed);

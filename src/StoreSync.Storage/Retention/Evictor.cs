@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using StoreSync.Core;
 using StoreSync.Reconciliation;
 
-namespace StoreSync.Storage;
+namespace StoreSync.Storage.Retention;
 
 /// <summary>
 /// Keeps a store within its retention limits: deletes the oldest messages of a scope first, in bounded atomic chunks, and

@@ -1,4 +1,4 @@
-namespace StoreSync.Storage;
+namespace StoreSync.Storage.Retention;
 
 /// <summary>Settings of an <see cref="Evictor"/>.</summary>
 public sealed record EvictorOptions

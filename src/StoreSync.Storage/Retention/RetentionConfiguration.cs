@@ -1,4 +1,4 @@
-namespace StoreSync.Storage;
+namespace StoreSync.Storage.Retention;
 
 /// <summary>
 /// The retention scopes of a store (disjoint: a message belongs to at most one) and the global byte limit over all of them.

@@ -1,7 +1,7 @@
 using StoreSync.Core;
 using StoreSync.Reconciliation;
 
-namespace StoreSync.Storage;
+namespace StoreSync.Storage.Retention;
 
 /// <summary>
 /// The newest message a scope evicted on purpose, in store order (timestamp, then hash): nothing at or below it is kept, and

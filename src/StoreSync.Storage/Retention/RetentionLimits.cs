@@ -1,4 +1,4 @@
-namespace StoreSync.Storage;
+namespace StoreSync.Storage.Retention;
 
 /// <summary>
 /// Limits of one scope and the global byte limit, as recorded with a horizon; null = no such limit. A configuration that is

@@ -1,4 +1,4 @@
-namespace StoreSync.Storage;
+namespace StoreSync.Storage.Retention;
 
 /// <summary>A retention rule for one scope (as nwaku's size, capacity and time policies): it says what of the scope must go.</summary>
 /// <remarks>

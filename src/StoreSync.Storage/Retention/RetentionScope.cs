@@ -1,6 +1,6 @@
 using StoreSync.Reconciliation;
 
-namespace StoreSync.Storage;
+namespace StoreSync.Storage.Retention;
 
 /// <summary>One pubsub topic of a retention scope and its content topics; an empty list means every content topic on it.</summary>
 public sealed record ScopeTopics(string PubsubTopic, IReadOnlyList<string> ContentTopics)

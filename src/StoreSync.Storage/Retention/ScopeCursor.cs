@@ -1,6 +1,6 @@
 using StoreSync.Reconciliation;
 
-namespace StoreSync.Storage;
+namespace StoreSync.Storage.Retention;
 
 /// <summary>
 /// The messages of a set of (pubsub, content) pairs, oldest first in (timestamp, hash) order: a merge of one <c>messages</c>

@@ -1,4 +1,4 @@
-namespace StoreSync.Storage;
+namespace StoreSync.Storage.Retention;
 
 /// <summary>
 /// Retention of one scope: its policies (none = no limit of its own) and its priority under the global limit — the global limit

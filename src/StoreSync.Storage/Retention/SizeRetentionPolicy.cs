@@ -1,4 +1,4 @@
-namespace StoreSync.Storage;
+namespace StoreSync.Storage.Retention;
 
 /// <summary>At most <see cref="MaxBytes"/> bytes (stored-form bytes, as the counters count them) in the scope.</summary>
 public sealed class SizeRetentionPolicy : RetentionPolicy

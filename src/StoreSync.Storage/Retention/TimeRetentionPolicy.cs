@@ -1,4 +1,4 @@
-namespace StoreSync.Storage;
+namespace StoreSync.Storage.Retention;
 
 /// <summary>No message older than <see cref="MaxAge"/> by its own timestamp (nwaku's time policy).</summary>
 public sealed class TimeRetentionPolicy : RetentionPolicy

@@ -7,7 +7,7 @@ namespace StoreSync.Waku.Communities;
 /// <remarks>
 /// A message (pubsub topic p, content topic c) belongs to the community when p is one of its pubsub topics and c is one of
 /// its content topics (an empty list: any content topic on those pubsub topics) or its control topic
-/// (<see cref="CommunityControl.ContentTopicFor"/>). spec/communities.md.
+/// (<see cref="CommunityControl.ContentTopicFor(ReadOnlySpan{byte})"/>). spec/communities.md.
 /// </remarks>
 public sealed record CommunityDefinition
 {

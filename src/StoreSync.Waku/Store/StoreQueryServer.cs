@@ -23,7 +23,7 @@ public sealed class StoreQueryServer(StoreQueryEngine engine, PerPeerRateLimiter
     public const string NotParsedRequestId = "not_parsed_requestId";
 
     /// <summary>Builds the encoded response to one encoded request from <paramref name="peer"/> (dispose it once written).</summary>
-    /// <remarks>Pages come from <see cref="StoreQueryEngine.ExecuteEncoded"/>: stored messages are copied into the response, not
+    /// <remarks>Pages come from <see cref="StoreQueryExecution.ExecuteEncoded"/>: stored messages are copied into the response, not
     /// parsed and serialised again.</remarks>
     public EncodedStoreResponse Answer(ReadOnlySpan<byte> requestBytes, string peer)
     {
