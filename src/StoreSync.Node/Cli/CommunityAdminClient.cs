@@ -1,16 +1,8 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Google.Protobuf;
-using StoreSync.Core;
-using StoreSync.Core.Proto;
-using StoreSync.Libp2p.Identity;
-using StoreSync.Node.Json;
-using StoreSync.Waku.Communities;
 
 namespace StoreSync.Node.Cli;
 

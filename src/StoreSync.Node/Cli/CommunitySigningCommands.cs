@@ -1,10 +1,6 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Net;
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
