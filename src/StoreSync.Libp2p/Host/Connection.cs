@@ -9,7 +9,7 @@ using StoreSync.Libp2p.Yamux;
 
 namespace StoreSync.Libp2p.Host;
 
-/// <summary>An upgraded connection to one peer (TCP + security + yamux): opens streams to it and runs handlers for its streams.</summary>
+/// <summary>An upgraded connection to one peer (TCP or WebSocket + security + yamux): opens streams to it and runs handlers for its streams.</summary>
 public sealed class Connection
 {
     readonly Libp2pHost _host;
@@ -39,10 +39,10 @@ public sealed class Connection
 
     public PublicKey RemotePublicKey { get; }
 
-    /// <summary>The peer's TCP address with its /p2p/ id.</summary>
+    /// <summary>The peer's transport address (TCP, with /ws or /wss for a WebSocket connection) with its /p2p/ id.</summary>
     public Multiaddr RemoteAddress { get; }
 
-    /// <summary>Our side's TCP address.</summary>
+    /// <summary>Our side's transport address.</summary>
     public Multiaddr LocalAddress { get; }
 
     /// <summary>True when the peer dialed us.</summary>

@@ -4,31 +4,44 @@ using Microsoft.Extensions.Logging;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
 using StoreSync.Libp2p.Multistream;
+using StoreSync.Libp2p.Transports;
+using StoreSync.Libp2p.WebSocket;
 using StoreSync.Libp2p.Yamux;
 
 namespace StoreSync.Libp2p.Host;
 
-/// <summary>Upgrades a TCP socket to a libp2p connection, in either direction: multistream → security → multistream → yamux.</summary>
+/// <summary>Upgrades a TCP socket to a libp2p connection, in either direction: the transport's own layers (none for /tcp; TLS and
+/// the HTTP upgrade for /ws and /wss) → multistream → security → multistream → yamux.</summary>
 internal sealed class ConnectionUpgrader(IdentityKey identity, ISecurityProtocol security, YamuxOptions yamuxOptions, TimeSpan handshakeTimeout,
-    ILoggerFactory loggerFactory)
+    WebSocketOptions webSocketOptions, ILoggerFactory loggerFactory)
 {
     /// <summary>An upgraded socket. The yamux session is not started, so the host can register the connection before its first frame.</summary>
     public readonly record struct Upgraded(YamuxSession Session, SecuredConnection Security, Multiaddr RemoteAddress, Multiaddr LocalAddress);
 
     /// <summary>Runs the whole upgrade within the handshake timeout. Takes ownership of the socket: it is closed when the upgrade fails.</summary>
+    /// <param name="kind">The listener's transport (inbound); a dial's comes from <paramref name="dialed"/>.</param>
+    /// <param name="dialed">The address a dial connects to (its Host header and TLS name); null inbound.</param>
     /// <param name="expected">The peer id a dial asked for; the peer must prove it.</param>
     /// <param name="stopping">The host's stop: cancels the upgrade without turning it into a timeout.</param>
-    /// <exception cref="TimeoutException">The handshake did not complete within the timeout.</exception>
-    public async Task<Upgraded> UpgradeAsync(Socket socket, bool inbound, PeerId? expected, CancellationToken stopping)
+    /// <exception cref="TimeoutException">The handshake (TLS and HTTP upgrade included) did not complete within the timeout.</exception>
+    public async Task<Upgraded> UpgradeAsync(Socket socket, TransportKind kind, TransportAddress? dialed, PeerId? expected, CancellationToken stopping)
     {
-        var remoteAddress = Multiaddr.FromEndPoint((IPEndPoint)socket.RemoteEndPoint!);
-        var localAddress = Multiaddr.FromEndPoint((IPEndPoint)socket.LocalEndPoint!);
-        var raw = new NetworkStream(socket, ownsSocket: true);
+        bool inbound = dialed is null;
+        var remoteAddress = TransportAddress.ToMultiaddr((IPEndPoint)socket.RemoteEndPoint!, kind);
+        var localAddress = TransportAddress.ToMultiaddr((IPEndPoint)socket.LocalEndPoint!, kind);
+        Stream raw = new NetworkStream(socket, ownsSocket: true);
         Stream secured = raw;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         timeout.CancelAfter(handshakeTimeout);
         try
         {
+            if (kind != TransportKind.Tcp)
+            {
+                raw = inbound
+                    ? await WebSocketTransport.AcceptAsync(raw, kind == TransportKind.SecureWebSocket, webSocketOptions, timeout.Token).ConfigureAwait(false)
+                    : await WebSocketTransport.ConnectAsync(raw, dialed!, webSocketOptions, timeout.Token).ConfigureAwait(false);
+                secured = raw;
+            }
             SecuredConnection connection;
             string[] securityProtocols = [security.ProtocolId];
             string[] muxers = [YamuxSession.ProtocolId];

@@ -23,7 +23,7 @@ public sealed record HostOptions
     /// <summary>Inbound streams whose handlers run at once on one connection; more are reset.</summary>
     public int MaxInboundStreamsPerConnection { get; init; } = 128;
 
-    /// <summary>From TCP connect/accept to a ready yamux session (security + muxer negotiation).</summary>
+    /// <summary>From TCP connect/accept to a ready yamux session (TLS and the HTTP upgrade of /ws and /wss, security, muxer negotiation).</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>multistream-select on a new stream; a peer that opens streams and never negotiates cannot pin them.</summary>
@@ -43,6 +43,9 @@ public sealed record HostOptions
 
     /// <summary>TCP listen backlog.</summary>
     public int ListenBacklog { get; init; } = 512;
+
+    /// <summary>Limits of /ws and /wss connections and the certificate a /wss listener presents.</summary>
+    public WebSocket.WebSocketOptions WebSocket { get; init; } = new();
 
     /// <summary>Yamux windows, frame size and keep-alive (MaxStreams is replaced by <see cref="MaxStreamsPerConnection"/>).</summary>
     public YamuxOptions Yamux { get; init; } = new();

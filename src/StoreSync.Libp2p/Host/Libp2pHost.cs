@@ -9,10 +9,11 @@ using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
 using StoreSync.Libp2p.Multistream;
 using StoreSync.Libp2p.Ping;
+using StoreSync.Libp2p.Transports;
 
 namespace StoreSync.Libp2p.Host;
 
-/// <summary>A libp2p host over TCP: listens and dials, keeps the connection set and the protocol handler table, dispatches
+/// <summary>A libp2p host over TCP and WebSocket (/ws, /wss): listens and dials, keeps the connection set and the protocol handler table, dispatches
 /// inbound streams to the handlers and enforces the connection manager's limits.</summary>
 /// <remarks>The upgrade of a socket is <see cref="ConnectionUpgrader"/>'s, identify is <see cref="IdentifyService"/>'s; ping is a handler.</remarks>
 public sealed class Libp2pHost : IAsyncDisposable
@@ -43,7 +44,7 @@ public sealed class Libp2pHost : IAsyncDisposable
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _logger = _loggerFactory.CreateLogger<Libp2pHost>();
         _upgrader = new ConnectionUpgrader(identity, options.Security, options.Yamux with { MaxStreams = options.MaxStreamsPerConnection },
-            options.HandshakeTimeout, _loggerFactory);
+            options.HandshakeTimeout, options.WebSocket, _loggerFactory);
         _identify = new IdentifyService(this, _logger);
         SetStreamHandler(IdentifyProtocol.ProtocolId, _identify.RespondAsync);
         SetStreamHandler(PingProtocol.ProtocolId, PingProtocol.HandleAsync);
@@ -72,7 +73,8 @@ public sealed class Libp2pHost : IAsyncDisposable
     /// <summary>Raised when identify of a connection succeeded.</summary>
     public event Action<Connection, IdentifyInfo>? PeerIdentified;
 
-    /// <summary>Binds every address (/ip4 or /ip6 + /tcp, port 0 allowed) and starts accepting connections.</summary>
+    /// <summary>Binds every address (/ip4 or /ip6 + /tcp, optionally + /ws or /wss; port 0 allowed) and starts accepting connections.</summary>
+    /// <exception cref="UnsupportedTransportException">An address of another shape, or /wss without <see cref="WebSocket.WebSocketOptions.Certificate"/>.</exception>
     public Task StartAsync(IEnumerable<Multiaddr> listenAddresses, CancellationToken ct)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
@@ -80,15 +82,18 @@ public sealed class Libp2pHost : IAsyncDisposable
         var bound = new List<Multiaddr>();
         foreach (var address in listenAddresses)
         {
-            var socket = TcpTransport.Listen(address, Options.ListenBacklog, Options.SocketBufferSize);
+            var target = TransportAddress.Parse(address);
+            if (target.Kind == TransportKind.SecureWebSocket && Options.WebSocket.Certificate is null)
+                throw new UnsupportedTransportException($"cannot listen on {address}: /wss needs a TLS certificate (HostOptions.WebSocket.Certificate)");
+            var socket = TcpTransport.Listen(target, Options.ListenBacklog, Options.SocketBufferSize);
             lock (_listeners) _listeners.Add(socket);
             var endPoint = (IPEndPoint)socket.LocalEndPoint!;
             var ips = endPoint.Address.Equals(IPAddress.Any) || endPoint.Address.Equals(IPAddress.IPv6Any)
                 ? TcpTransport.ExpandWildcard(endPoint.Address)
                 : [endPoint.Address];
-            foreach (var ip in ips) bound.Add(Multiaddr.FromEndPoint(new IPEndPoint(ip, endPoint.Port)).WithPeerId(PeerId));
-            _logger.LogInformation("Listening on {Address}", Multiaddr.FromEndPoint(endPoint));
-            lock (_loops) _loops.Add(Task.Run(() => AcceptLoopAsync(socket), CancellationToken.None)); // lives until disposal, not the start token
+            foreach (var ip in ips) bound.Add(TransportAddress.ToMultiaddr(new IPEndPoint(ip, endPoint.Port), target.Kind).WithPeerId(PeerId));
+            _logger.LogInformation("Listening on {Address}", TransportAddress.ToMultiaddr(endPoint, target.Kind));
+            lock (_loops) _loops.Add(Task.Run(() => AcceptLoopAsync(socket, target.Kind), CancellationToken.None)); // lives until disposal, not the start token
         }
         _listenAddresses = [.. _listenAddresses, .. bound];
         lock (_loops)
@@ -234,14 +239,15 @@ public sealed class Libp2pHost : IAsyncDisposable
         bool counted = true;
         try
         {
+            var target = TransportAddress.Parse(address);
             Socket socket;
             using (var connect = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
             {
                 connect.CancelAfter(Options.DialTimeout);
-                try { socket = await TcpTransport.DialAsync(address, Options.SocketBufferSize, connect.Token).ConfigureAwait(false); }
+                try { socket = await TcpTransport.DialAsync(target, Options.SocketBufferSize, connect.Token).ConfigureAwait(false); }
                 catch (OperationCanceledException) when (!_stopping.IsCancellationRequested) { throw new TimeoutException($"TCP connect to {address} timed out"); }
             }
-            var connection = await UpgradeAsync(socket, inbound: false, address.PeerId).ConfigureAwait(false);
+            var connection = await UpgradeAsync(socket, target.Kind, target, address.PeerId).ConfigureAwait(false);
             counted = false; // now owned by the connection
             AddAddress(connection.RemotePeer, address);
             return connection;
@@ -252,7 +258,7 @@ public sealed class Libp2pHost : IAsyncDisposable
         }
     }
 
-    async Task AcceptLoopAsync(Socket listener)
+    async Task AcceptLoopAsync(Socket listener, TransportKind kind)
     {
         while (!_stopping.IsCancellationRequested && !IsDraining)
         {
@@ -281,16 +287,16 @@ public sealed class Libp2pHost : IAsyncDisposable
                 socket.Dispose();
                 continue;
             }
-            _ = HandleInboundAsync(socket, remote);
+            _ = HandleInboundAsync(socket, kind, remote);
         }
     }
 
-    async Task HandleInboundAsync(Socket socket, string remote)
+    async Task HandleInboundAsync(Socket socket, TransportKind kind, string remote)
     {
         bool counted = true;
         try
         {
-            await UpgradeAsync(socket, inbound: true, expected: null).ConfigureAwait(false);
+            await UpgradeAsync(socket, kind, dialed: null, expected: null).ConfigureAwait(false);
             counted = false;
         }
         catch (Exception e)
@@ -305,9 +311,10 @@ public sealed class Libp2pHost : IAsyncDisposable
     }
 
     /// <summary>Upgrades the socket (<see cref="ConnectionUpgrader"/>), then registers and starts the connection. Takes ownership of the socket.</summary>
-    async Task<Connection> UpgradeAsync(Socket socket, bool inbound, PeerId? expected)
+    async Task<Connection> UpgradeAsync(Socket socket, TransportKind kind, TransportAddress? dialed, PeerId? expected)
     {
-        var (session, security, remoteAddress, localAddress) = await _upgrader.UpgradeAsync(socket, inbound, expected, _stopping.Token).ConfigureAwait(false);
+        bool inbound = dialed is null;
+        var (session, security, remoteAddress, localAddress) = await _upgrader.UpgradeAsync(socket, kind, dialed, expected, _stopping.Token).ConfigureAwait(false);
         var connection = new Connection(this, session, security, remoteAddress, localAddress, inbound, _loggerFactory.CreateLogger<Connection>());
         _connections[connection] = 0;
         session.Start();
@@ -371,6 +378,7 @@ public sealed class Libp2pHost : IAsyncDisposable
     {
         TimeoutException => e.Message,
         MultistreamException => "multistream-select: " + e.Message,
+        WebSocket.WebSocketHandshakeException => e.Message,
         _ => $"{e.GetType().Name}: {e.Message}",
     };
 

@@ -4,7 +4,7 @@ using StoreSync.Libp2p.Yamux;
 namespace StoreSync.Libp2p.Host;
 
 /// <summary>A negotiated stream to a peer: a yamux stream plus who is on the other end and which protocol it speaks.</summary>
-public sealed class Libp2pStream : Stream
+public sealed class Libp2pStream : DuplexStream
 {
     readonly YamuxStream _inner;
     int _closed;
@@ -40,19 +40,6 @@ public sealed class Libp2pStream : Stream
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => _inner.ReadAsync(buffer, ct);
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default) => _inner.WriteAsync(buffer, ct);
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => _inner.ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) => _inner.WriteAsync(buffer.AsMemory(offset, count), ct).AsTask();
-    public override Task FlushAsync(CancellationToken ct) => Task.CompletedTask;
-    public override void Flush() { }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("libp2p streams are read asynchronously");
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("libp2p streams are written asynchronously");
-    public override bool CanRead => true;
-    public override bool CanWrite => true;
-    public override bool CanSeek => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     /// <summary>Half-closes (FIN) if still open and releases the stream's slot in the connection.</summary>
     public override async ValueTask DisposeAsync()

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using StoreSync.Libp2p.Multiformats;
+using StoreSync.Libp2p.Transports;
 
 namespace StoreSync.Libp2p.Host;
 
@@ -9,11 +10,11 @@ namespace StoreSync.Libp2p.Host;
 internal static class TcpTransport
 {
     /// <summary>Binds and listens; port 0 picks a free port (read it back from the socket's LocalEndPoint).</summary>
-    public static Socket Listen(Multiaddr address, int backlog, int socketBufferSize)
+    public static Socket Listen(TransportAddress address, int backlog, int socketBufferSize)
     {
-        var (host, port, family) = address.ToTcpDialTarget();
+        var (host, port, family) = (address.Host, address.Port, address.Family);
         if (!IPAddress.TryParse(host, out var ip))
-            throw new UnsupportedTransportException($"cannot listen on {address}: a listen address needs an IP, not a DNS name");
+            throw new UnsupportedTransportException($"cannot listen on {host}: a listen address needs an IP, not a DNS name");
         var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -32,9 +33,9 @@ internal static class TcpTransport
     }
 
     /// <summary>Opens a TCP connection, resolving a DNS name first (every resolved address is tried in order).</summary>
-    public static async Task<Socket> DialAsync(Multiaddr address, int socketBufferSize, CancellationToken ct)
+    public static async Task<Socket> DialAsync(TransportAddress address, int socketBufferSize, CancellationToken ct)
     {
-        var (host, port, family) = address.ToTcpDialTarget();
+        var (host, port, family) = (address.Host, address.Port, address.Family);
         IPAddress[] candidates = IPAddress.TryParse(host, out var ip)
             ? [ip]
             : await Dns.GetHostAddressesAsync(host, family, ct).ConfigureAwait(false);

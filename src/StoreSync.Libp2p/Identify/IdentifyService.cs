@@ -54,9 +54,5 @@ internal sealed class IdentifyService(Libp2pHost host, ILogger logger)
         return info;
     }
 
-    static bool IsDialable(Multiaddr address)
-    {
-        try { address.ToTcpDialTarget(); return true; }
-        catch (UnsupportedTransportException) { return false; }
-    }
+    static bool IsDialable(Multiaddr address) => Transports.TransportAddress.TryParse(address, out _);
 }

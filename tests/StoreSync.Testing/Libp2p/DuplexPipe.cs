@@ -13,7 +13,7 @@ public static class DuplexPipe
         return (new End(ba.Reader, ab.Writer), new End(ab.Reader, ba.Writer));
     }
 
-    sealed class End(PipeReader reader, PipeWriter writer) : Stream
+    sealed class End(PipeReader reader, PipeWriter writer) : StoreSync.Libp2p.DuplexStream
     {
         readonly Stream _in = reader.AsStream();
         readonly Stream _out = writer.AsStream();
@@ -29,12 +29,5 @@ public static class DuplexPipe
             if (disposing) { writer.Complete(); reader.Complete(); }
             base.Dispose(disposing);
         }
-        public override bool CanRead => true;
-        public override bool CanWrite => true;
-        public override bool CanSeek => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }
