@@ -11,7 +11,7 @@ namespace StoreSync.Benchmarks;
 /// <remarks>
 /// Options: <c>--n 100000,1000000,10000000</c>, <c>--d 0,0.0001,0.001,0.01,0.1</c> (fractions of n), <c>--modes native,nwaku</c>,
 /// <c>--seed 1</c>, <c>--tuning Name=value,...</c> (a <see cref="NativeTuning"/> for both native peers), <c>--label text</c>,
-/// <c>--trace</c> (bytes per entry type), <c>--in-process</c> (no child process per row), <c>--layout uniform|clustered</c>,
+/// <c>--trace</c> (bytes per entry type), <c>--in-process</c> (no child process per row), <c>--layout uniform|clustered|newest</c>,
 /// <c>--ablation [--seeds 1,2,3]</c> (the native-mode ideas one by one, averaged over seeds). Items: timestamps spread over a
 /// day, random hashes; each store holds n items, d/2 of them its own. Every row runs in a fresh child process so its
 /// peak RSS is its own; it prints one markdown row and checks the outcome against the generated difference.
@@ -187,7 +187,8 @@ public static class SyncBenchmark
         // Check the outcome: each side must push exactly its own extras (native: and know what it gets).
         if (!sa.ToSend.SetEquals(onlyA) || !sb.ToSend.SetEquals(onlyB))
             throw new InvalidOperationException($"{mode}: wrong result ({sa.ToSend.Count}/{onlyA.Length}, {sb.ToSend.Count}/{onlyB.Length})");
-        if (mode == "native" && (!sa.ToReceive.SetEquals(onlyB) || !sb.ToReceive.SetEquals(onlyA)))
+        // Native: each side knows what will arrive, listed or (in its blind ranges, where it holds nothing) counted.
+        if (sa is NativeReconciliation ka && sb is NativeReconciliation kb && (!Announced(ka, onlyB) || !Announced(kb, onlyA)))
             throw new InvalidOperationException($"{mode}: incomplete knowledge of what will arrive");
         if (trace)
         {
@@ -201,6 +202,14 @@ public static class SyncBenchmark
         }
         // Round trips: frames in both directions; the last frame may travel alone (half a trip counts as one).
         return new Row((frames + 1) / 2, sa.BytesSent, sb.BytesSent, wallSeconds, cpuSeconds, peakRss);
+    }
+
+    static bool Announced(NativeReconciliation side, SyncItem[] peerExtras)
+    {
+        var blind = side.BlindRanges;
+        bool Blind(SyncItem x) => blind.Any(r => x >= r.From && x < r.To);
+        var listed = peerExtras.Where(x => !Blind(x)).ToArray();
+        return side.ToReceive.SetEquals(listed) && side.BlindCount == peerExtras.Length - listed.Length;
     }
 
     static long Reads(FingerprintIndex index) => index.Store is MergedSyncItems m ? m.Reads : -1;
@@ -224,6 +233,7 @@ public static class SyncBenchmark
                 nameof(NativeTuning.SingleDifferenceSearch) => t with { SingleDifferenceSearch = bool.Parse(v) },
                 nameof(NativeTuning.FixedFanout) => t with { FixedFanout = int.Parse(v, CultureInfo.InvariantCulture) },
                 nameof(NativeTuning.BounceBeforeItems) => t with { BounceBeforeItems = bool.Parse(v) },
+                nameof(NativeTuning.MissingEntries) => t with { MissingEntries = bool.Parse(v) },
                 _ => throw new ArgumentException($"unknown tuning {kv[0]}"),
             };
         }
@@ -233,14 +243,21 @@ public static class SyncBenchmark
     // Items in timestamp order by construction (no sort of 10^7 items) over about a day (the sync range is two days,
     // so every item is in it); d of them go to one side only, exactly d/2 to each side in random order. "uniform": the
     // differing items are scattered at random (the worst case for range reconciliation); "clustered": they come in runs
-    // of `run` consecutive items on one side (a peer that was offline for a while).
+    // of `run` consecutive items on one side (a peer that was offline for a while); "newest": B lacks A's newest d items.
     static (SyncItem[] Shared, SyncItem[] OnlyA, SyncItem[] OnlyB) Generate(long n, long d, int seed, string layout = "uniform", int run = 100)
     {
-        long total = n + d / 2;
+        long total = layout == "newest" ? n : n + d / 2;
         var rng = new Random(seed);
         long[] chosen;
         bool[] sideOfChosen;
-        if (layout == "clustered")
+        if (layout == "newest")
+        {
+            // B lacks the newest d of A's n items (a peer offline for the last while): one range B holds nothing of.
+            chosen = new long[d];
+            sideOfChosen = new bool[d];
+            for (long i = 0; i < d; i++) { chosen[i] = total - d + i; sideOfChosen[i] = true; }
+        }
+        else if (layout == "clustered")
         {
             long runs = Math.Max(d / run, d > 0 ? 1 : 0), slots = total / run;
             var starts = new HashSet<long>();

@@ -150,14 +150,17 @@ public class NativeReconciliationTests
 
     public static TheoryData<byte[], string> HostileSteps => new()
     {
-        { new byte[] { 1, 2, 6 }, "entry type" },                                   // type 6
-        { new byte[] { 1, 2 }.Concat(Enumerable.Repeat(new byte[] { 1, 0 }, 17).SelectMany(x => x)).ToArray(), "more entries" }, // 17 answers, 16 open nodes
-        { new byte[] { 1, 2, 1, 0 }, "cover" },                                      // 1 answer, 16 open nodes
-        { new byte[] { 1, 2, 2, 0xff, 0xff, 0x7f }, "fan-out" },                     // split into 2M children in 6 bytes
-        { new byte[] { 1, 2, 4, 0xff, 0xff, 0x3f }, "item count" },                  // a million extras announced
-        { new byte[] { 1, 2, 0, 0xff, 0x01 }, "done run" },                          // 255 nodes closed of 16
-        { new byte[] { 1, 0 }, "frame kind" },                                       // a second Open
-        { new byte[] { 9, 2 }, "version" },
+        { new byte[] { 2, 2, 7 }, "entry type" },                                   // type 7
+        { new byte[] { 2, 2 }.Concat(Enumerable.Repeat(new byte[] { 1, 0 }, 17).SelectMany(x => x)).ToArray(), "more entries" }, // 17 answers, 16 open nodes
+        { new byte[] { 2, 2, 1, 0 }, "cover" },                                      // 1 answer, 16 open nodes
+        { new byte[] { 2, 2, 2, 0xff, 0xff, 0x7f }, "fan-out" },                     // split into 2M children in 6 bytes
+        { new byte[] { 2, 2, 4, 0xff, 0xff, 0x3f }, "item count" },                  // a million extras announced
+        { new byte[] { 2, 2, 0, 0xff, 0x01 }, "done run" },                          // 255 nodes closed of 16
+        { new byte[] { 2, 2, 6, 0x05 }, "Missing for a node we hold items in" },    // "you hold nothing here": b does
+        { new byte[] { 2, 2, 6, 0x00 }, "missing count" },                           // Missing with no items
+        { new byte[] { 2, 2, 6, 0x81, 0x80, 0x80, 0x01 }, "missing count" },         // 2^21 + 1 > MaxItemsPerSet
+        { new byte[] { 2, 0 }, "frame kind" },                                       // a second Open
+        { new byte[] { 1, 2 }, "version" },                                          // a 1.0.0 frame
     };
 
     [Theory]
@@ -166,9 +169,11 @@ public class NativeReconciliationTests
     {
         var rng = new Random(9);
         var items = Enumerable.Range(0, 5000).Select(_ => TestItems.RandomItem(rng, T0, T0 + Hour)).ToList();
-        var a = new NativeReconciliation(SyncScope.All, _ => new MemorySyncItemSource(items.Take(4000)), T0, T0 + Hour);
+        // a sends its root as one Fingerprint (not split in Open), so b's answer splits it into 16 slices: 16 open nodes.
+        var a = new NativeReconciliation(SyncScope.All, _ => new MemorySyncItemSource(items.Take(4000)), T0, T0 + Hour, long.MinValue, null,
+            new NativeTuning { LargeNode = 1 << 20 });
         var b = new NativeReconciliation(SyncScope.All, _ => new MemorySyncItemSource(items.Skip(1000)));
-        b.Receive(a.Initiate()); // b splits the root into 16 slices: 16 open nodes
+        b.Receive(a.Initiate());
         Assert.False(b.IsFinished);
         var error = Assert.Throws<SyncProtocolException>(() => b.Receive(frame));
         Assert.Contains(what, error.Message);

@@ -14,9 +14,10 @@ namespace StoreSync.Reconciliation.Tests;
 /// </summary>
 /// <remarks>
 /// What each mode guarantees (spec/sync.md §2.1, §3): both modes report every side's ToSend exactly, so applying the pushes
-/// gives both the union. Native mode also reports ToReceive exactly. nwaku mode's own rule answers "I hold nothing here"
-/// with an empty reconciled item set, after which the peer pushes without telling: there ToReceive is exactly the peer's
-/// extras outside the side's <see cref="NwakuReconciliation.BlindRanges"/>, and the extras inside them are in the peer's ToSend.
+/// gives both the union. A range where a side holds nothing is pushed to it without a list in both modes: its ToReceive is
+/// exactly the peer's extras outside its blind ranges (<see cref="NwakuReconciliation.BlindRanges"/>,
+/// <see cref="NativeReconciliation.BlindRanges"/>), and the extras inside them are in the peer's ToSend. Native mode also tells
+/// how many come there (<see cref="NativeReconciliation.BlindCount"/>) and never calls a range blind where the side holds items.
 /// </remarks>
 public class ReconciliationProperties
 {
@@ -57,8 +58,8 @@ public class ReconciliationProperties
         Assert.True(sb.ToSend.SetEquals(bOnly), $"B to send: expected {bOnly.Count}, got {sb.ToSend.Count}");
         if (mode == Mode.Native)
         {
-            Assert.True(sa.ToReceive.SetEquals(bOnly), $"A to receive: expected {bOnly.Count}, got {sa.ToReceive.Count}");
-            Assert.True(sb.ToReceive.SetEquals(aOnly), $"B to receive: expected {aOnly.Count}, got {sb.ToReceive.Count}");
+            TestItems.AssertKnows((NativeReconciliation)sa, bOnly, setA, "A");
+            TestItems.AssertKnows((NativeReconciliation)sb, aOnly, setB, "B");
         }
         else
         {
@@ -87,6 +88,14 @@ public class ReconciliationProperties
     public Property Nwaku_random_pairs_meet_the_contract() =>
         Prop.ForAll(TestItems.Pairs(), pair => AssertContract(Mode.Nwaku, pair.A, pair.B, T0, T0 + pair.Span));
 
+    [Property(MaxTest = 50)]
+    public Property Native_pairs_where_one_side_lacks_a_whole_range_meet_the_contract() =>
+        Prop.ForAll(TestItems.GapPairs(), pair => AssertContract(Mode.Native, pair.A, pair.B, T0, T0 + pair.Span));
+
+    [Property(MaxTest = 50)]
+    public Property Nwaku_pairs_where_one_side_lacks_a_whole_range_meet_the_contract() =>
+        Prop.ForAll(TestItems.GapPairs(), pair => AssertContract(Mode.Nwaku, pair.A, pair.B, T0, T0 + pair.Span));
+
     static List<SyncItem> Items(int seed, int count, long lo, long hi)
     {
         var rng = new Random(seed);
@@ -114,7 +123,7 @@ public class ReconciliationProperties
     [
         "both empty", "one side empty", "identical", "disjoint", "one item only", "one item differs on each side",
         "one extra item among many", "equal timestamps", "equal timestamps and first hash words", "minimum and maximum timestamps",
-        "items on the range bounds",
+        "items on the range bounds", "one side lacks the newest part", "one side lacks a middle part and differs elsewhere",
     ];
 
     static (List<SyncItem> A, List<SyncItem> B, long Start, long End) Case(string name)
@@ -160,6 +169,14 @@ public class ReconciliationProperties
                 var b = new List<SyncItem> { At(T0), At(T0 + Hour), At(T0 + 1) };
                 return (a, b, T0, T0 + Hour);
             }
+            case "one side lacks the newest part": return (many, many.Where(x => x.Timestamp < T0 + Hour * 9 / 10).ToList(), T0, T0 + Hour);
+            case "one side lacks a middle part and differs elsewhere":
+            {
+                bool Middle(SyncItem x) => x.Timestamp >= T0 + Hour / 3 && x.Timestamp < T0 + Hour / 2;
+                var extra = Items(8, 40, T0, T0 + Hour);
+                return (many.Where((_, i) => i % 97 != 0).Concat(extra.Where(x => !Middle(x)).Take(20)).ToList(),
+                        many.Where(x => !Middle(x)).Concat(extra.Skip(20)).ToList(), T0, T0 + Hour);
+            }
             default: throw new ArgumentException(name);
         }
     }
@@ -180,6 +197,24 @@ public class ReconciliationProperties
         var rng = new Random(6);
         var (a, b) = TestItems.Pair(rng, 100_000, 60, 40, r => TestItems.RandomItem(r, T0, T0 + 24 * Hour));
         AssertContract(mode, a, b, T0, T0 + 24 * Hour);
+    }
+
+    [Fact]
+    public void Native_mode_costs_a_few_bytes_for_a_range_one_side_lacks_entirely()
+    {
+        // B lacks A's newest 2,000 of 50,000 items: A says "Missing, k items" for the ranges B holds nothing of instead of
+        // listing 2,000 × ~37 bytes; B learns the ranges and the count, and A pushes them all.
+        var rng = new Random(10);
+        var a = Enumerable.Range(0, 50_000).Select(_ => TestItems.RandomItem(rng, T0, T0 + Hour)).Distinct().Order().ToList();
+        var b = a.Take(a.Count - 2000).ToList();
+        var (sa, sb) = Run(Mode.Native, a, b, T0, T0 + Hour);
+        var nb = (NativeReconciliation)sb;
+        Assert.Equal(2000, sa.ToSend.Count);
+        // Only the node on the range's edge, where B holds some items, is resolved item by item.
+        Assert.True(sb.ToReceive.Count < 50, $"{sb.ToReceive.Count} listed");
+        Assert.Equal(2000, nb.BlindCount + sb.ToReceive.Count);
+        Assert.True(sa.BytesSent + sb.BytesSent <= 2048, $"{sa.BytesSent} + {sb.BytesSent} bytes");
+        AssertContract(Mode.Native, a, b, T0, T0 + Hour);
     }
 
     [Fact]

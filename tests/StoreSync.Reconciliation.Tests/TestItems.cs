@@ -2,6 +2,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using StoreSync.Core;
 using StoreSync.Reconciliation;
+using StoreSync.Reconciliation.Native;
 using StoreSync.Testing;
 
 namespace StoreSync.Reconciliation.Tests;
@@ -54,20 +55,53 @@ internal static class TestItems
 
     /// <summary>Random pairs by shape: empty, tiny or larger shared parts, 0/1/many extras per side, tiny or wide spans;
     /// a failure shrinks by dropping items.</summary>
-    public static Arbitrary<PairCase> Pairs()
-    {
-        static Gen<int> Extras() => Gen.Elements(0, 1, -1).SelectMany(n => n >= 0 ? Gen.Constant(n) : Gen.Choose(0, 199));
-        var pairs =
+    public static Arbitrary<PairCase> Pairs() => Arb.From(PairGen, c =>
+            Shrinks.Removals(c.OnlyA).Select(x => c with { OnlyA = x })
+                .Concat(Shrinks.Removals(c.OnlyB).Select(x => c with { OnlyB = x }))
+                .Concat(Shrinks.Removals(c.Shared).Select(x => c with { Shared = x })));
+
+    static Gen<int> Extras() => Gen.Elements(0, 1, -1).SelectMany(n => n >= 0 ? Gen.Constant(n) : Gen.Choose(0, 199));
+
+    static readonly Gen<PairCase> PairGen =
             from shared in Gen.Elements(0, 4, 299, 2999).SelectMany(max => Gen.Choose(0, max))
             from onlyA in Extras()
             from onlyB in Extras()
             from span in Gen.Elements(4L, 1000L, 3_600_000_000_000L) // tiny spans force equal timestamps
             from items in Gen.ArrayOf(Item(T0, T0 + span), shared + onlyA + onlyB)
             select new PairCase(items[..shared], items[shared..(shared + onlyA)], items[(shared + onlyA)..], span);
-        return Arb.From(pairs, c =>
-            Shrinks.Removals(c.OnlyA).Select(x => c with { OnlyA = x })
-                .Concat(Shrinks.Removals(c.OnlyB).Select(x => c with { OnlyB = x }))
-                .Concat(Shrinks.Removals(c.Shared).Select(x => c with { Shared = x })));
+
+    /// <summary>Native mode: a side knows exactly what will arrive, listed in ToReceive or, in its blind ranges (where it holds
+    /// nothing of its own), counted.</summary>
+    public static void AssertKnows(NativeReconciliation side, IReadOnlySet<SyncItem> peerExtras, IReadOnlySet<SyncItem> own, string name)
+    {
+        bool Blind(SyncItem x) => side.BlindRanges.Any(r => x >= r.From && x < r.To);
+        Assert.False(own.Any(Blind), $"{name} holds items in a range it was told it lacks entirely");
+        var listed = peerExtras.Where(x => !Blind(x)).ToHashSet();
+        Assert.True(side.ToReceive.SetEquals(listed), $"{name} to receive: expected {listed.Count} listed, got {side.ToReceive.Count}");
+        Assert.Equal(peerExtras.Count - listed.Count, side.BlindCount);
+    }
+
+    /// <summary>Pairs where one side lacks every item of a random time range (a node that was offline), on top of the
+    /// random differences of <see cref="Pairs"/>.</summary>
+    public static Arbitrary<PairCase> GapPairs()
+    {
+        var gaps =
+            from c in PairGen
+            from x in Between(0, c.Span)
+            from y in Between(0, c.Span)
+            from aLacks in Gen.Elements(false, true)
+            select Gap(c, T0 + Math.Min(x, y), T0 + Math.Max(x, y) + 1, aLacks);
+        return Arb.From(gaps);
+    }
+
+    static PairCase Gap(PairCase c, long lo, long hi, bool aLacks)
+    {
+        bool In(SyncItem x) => x.Timestamp >= lo && x.Timestamp < hi;
+        var lost = c.Shared.Where(In).ToArray();
+        var shared = c.Shared.Where(x => !In(x)).ToArray();
+        return aLacks
+            ? c with { Shared = shared, OnlyA = c.OnlyA.Where(x => !In(x)).ToArray(), OnlyB = [.. c.OnlyB, .. lost] }
+            : c with { Shared = shared, OnlyA = [.. c.OnlyA, .. lost], OnlyB = c.OnlyB.Where(x => !In(x)).ToArray() };
     }
 
     /// <summary>Runs a session to the end; returns the number of frames exchanged.</summary>
@@ -100,7 +134,12 @@ internal static class TestItems
         var bOnly = setB.Except(setA).ToHashSet();
         Assert.True(aOnly.SetEquals(sa.ToSend), $"A to send: expected {aOnly.Count}, got {sa.ToSend.Count}");
         Assert.True(bOnly.SetEquals(sb.ToSend), $"B to send: expected {bOnly.Count}, got {sb.ToSend.Count}");
-        if (bothLearn)
+        if (bothLearn && sa is NativeReconciliation na && sb is NativeReconciliation nb)
+        {
+            AssertKnows(na, bOnly, setA, "A");
+            AssertKnows(nb, aOnly, setB, "B");
+        }
+        else if (bothLearn)
         {
             Assert.True(bOnly.SetEquals(sa.ToReceive), $"A to receive: expected {bOnly.Count}, got {sa.ToReceive.Count}");
             Assert.True(aOnly.SetEquals(sb.ToReceive), $"B to receive: expected {aOnly.Count}, got {sb.ToReceive.Count}");

@@ -210,9 +210,11 @@ public sealed class ByzantinePeerTests : IAsyncLifetime
         var announced = new[] { genuine, honest, invalid }.Select(m => new SyncItem(m.Timestamp, MessageHash.Compute(Topic, m)));
         var attackerItems = new MemorySyncItemSource(_history.Select(m => new SyncItem(m.Message.Timestamp, MessageHash.Compute(Topic, m.Message))).Concat(announced));
 
-        // A real native session: the node learns that it lacks exactly these three and expects them by transfer.
+        // A real native session: the node learns that it lacks exactly these three and expects them by transfer (listed: this
+        // peer never answers Missing, so nothing is accepted by range; that case is the next test).
         var stream = await _attacker.NewStreamAsync(_node.PeerId, NativeReconciliation.ProtocolId, Timeout);
-        var session = new NativeReconciliation(new SyncScope([Topic], []), _ => attackerItems, Start, Now + 1);
+        var session = new NativeReconciliation(new SyncScope([Topic], []), _ => attackerItems, Start, Now + 1, long.MinValue, null,
+            new NativeTuning { MissingEntries = false });
         await DriveAsync(stream, session, initiator: true);
         await Polling.WaitUntil(() => _node.Ended.Count == 1, "the node ended the session");
         Assert.Equal(3, _node.Ended[0].ToReceive);
@@ -247,5 +249,35 @@ public sealed class ByzantinePeerTests : IAsyncLifetime
         await Polling.WaitUntil(() => _node.Penalties.IsBanned(Attacker), "the forger is banned");
         await Polling.WaitUntil(() => _node.Host.FindConnection(Attacker) is null, "the forger is disconnected");
         AssertStoreUntouched(extra: 1);
+    }
+
+    [Fact]
+    public async Task Pushes_into_a_range_announced_as_missing_are_accepted_only_up_to_its_count_and_only_inside_it()
+    {
+        // The peer holds the node's history plus the three newest messages, where the node holds nothing: it answers Missing
+        // (count 3) instead of listing them, so the node accepts pushes there by range, at most three (spec/sync.md §5.3).
+        var newest = Enumerable.Range(1, 3).Select(i => TempStore.Message("/app/1/x/proto", Now - i * 1_000_000_000L, $"newest {i}")).ToList();
+        var attackerItems = new MemorySyncItemSource(_history.Select(m => m.Message).Concat(newest).Select(m => new SyncItem(m.Timestamp, MessageHash.Compute(Topic, m))));
+        var stream = await _attacker.NewStreamAsync(_node.PeerId, NativeReconciliation.ProtocolId, Timeout);
+        var session = new NativeReconciliation(new SyncScope([Topic], []), _ => attackerItems, Start, Now + 1);
+        await DriveAsync(stream, session, initiator: true);
+        await Polling.WaitUntil(() => _node.Ended.Count == 1, "the node ended the session");
+        Assert.Equal(3, _node.Ended[0].ToReceive);
+        Assert.True(_node.Ended[0].BytesReceived + _node.Ended[0].BytesSent < 1024, "counted, not listed");
+
+        var transfer = await _attacker.NewStreamAsync(_node.PeerId, TransferProtocol.ProtocolId, Timeout);
+        var oneTooMany = TempStore.Message("/app/1/x/proto", Now - 1_500_000_000, "a fourth one in the range");
+        var outside = TempStore.Message("/app/1/x/proto", Start + 1, "outside every announced range");
+        foreach (var m in newest.Append(oneTooMany).Append(outside))
+            await LengthPrefixed.WriteAsync(transfer, TransferProtocol.Encode(Topic, m), Timeout);
+        await transfer.CloseWriteAsync(Timeout);
+
+        int expected = 2 * PeerPenalties.PointsFor(PenaltyReason.UnannouncedMessage);
+        await Polling.WaitUntil(() => _node.Penalties.ScoreOf(Attacker) >= expected, "the two pushes beyond the announcement are penalised");
+        Assert.All(newest, m => Assert.True(_node.Store.Store.Contains(MessageHash.Compute(Topic, m))));
+        Assert.False(_node.Store.Store.Contains(MessageHash.Compute(Topic, oneTooMany)));
+        Assert.False(_node.Store.Store.Contains(MessageHash.Compute(Topic, outside)));
+        AssertStoreUntouched(extra: 3);
+        Assert.Equal(expected, _node.Penalties.ScoreOf(Attacker));
     }
 }

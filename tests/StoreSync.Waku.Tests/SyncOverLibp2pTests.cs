@@ -188,4 +188,30 @@ public sealed class SyncOverLibp2pTests : IDisposable
         await Polling.WaitUntil(() => empty.Hashes(Topic0).SetEquals(HashesOf(history)), "the empty node received the whole history");
         Assert.Equal(2_000, empty.Indexes[Topic0].Count);
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_side_that_lacks_the_newest_messages_is_told_only_their_number_and_accepts_their_pushes(bool lackerInitiates)
+    {
+        // B lacks A's newest 600 of 2,000: native mode answers the ranges B holds nothing of with "Missing, k" (a few bytes)
+        // instead of listing them, and B accepts A's pushes there by range (spec/sync.md §3.2 rule 1, §5.3), either role.
+        var rng = new Random(18);
+        var history = Messages(rng, 2_000, Topic0, "h").OrderBy(m => m.Message.Timestamp).ToList();
+        await using var a = await SyncNode.StartAsync(history);
+        await using var b = await SyncNode.StartAsync(history.Take(1_400));
+        var (initiator, responder) = lackerInitiates ? (b, a) : (a, b);
+        initiator.Host.AddAddress(responder.PeerId, responder.Address);
+
+        var result = await initiator.Client.SyncAsync(responder.PeerId, new SyncScope([Topic0], []), long.MinValue + 1, Now + 1, SyncModes.Native, Timeout);
+
+        Assert.True(result!.Completed, result.Error);
+        Assert.Equal(lackerInitiates ? 0 : 600, result.ToSend);
+        Assert.True(result.BytesSent + result.BytesReceived <= 4096, $"{result.BytesSent} + {result.BytesReceived} bytes of reconciliation");
+        await Polling.WaitUntil(() => b.Hashes(Topic0).SetEquals(HashesOf(history)), "B received the newest messages");
+        await Polling.WaitUntil(() => responder.Ended.Count == 1, "the responder's session ended");
+        var lacker = lackerInitiates ? result : responder.Ended[0];
+        Assert.Equal(600, lacker.ToReceive); // counted, not listed
+        Assert.Equal(0, a.Penalties.PointsOf(b.PeerId.ToString()) + b.Penalties.PointsOf(a.PeerId.ToString())); // no push was refused as unannounced
+    }
 }

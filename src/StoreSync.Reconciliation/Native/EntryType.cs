@@ -6,7 +6,7 @@ public enum EntryType : byte
     /// <summary>varint run: that many consecutive nodes agree (or are settled); closes them.</summary>
     Done = 0,
 
-    /// <summary>varint count, then (if count &gt; 0) the 8-byte keyed fingerprint; the peer must answer it.</summary>
+    /// <summary>varint count, then (if count &gt; 0) the keyed fingerprint; the peer must answer it.</summary>
     Fingerprint = 1,
 
     /// <summary>varint m, then m child fingerprints (count, fp) over m equal position slices; opens the children.</summary>
@@ -20,4 +20,7 @@ public enum EntryType : byte
 
     /// <summary>The answer to Items: varint k, k items the peer lacks, then one bit per listed item we lack; closes the node.</summary>
     ItemsReply = 5,
+
+    /// <summary>varint k: you hold nothing here and lack all k of my items, which I push without listing them; closes the node.</summary>
+    Missing = 6,
 }

@@ -4,6 +4,9 @@ namespace StoreSync.Reconciliation.Native;
 /// (spec/sync.md §3.2 rule 6, §3.5).</summary>
 internal readonly struct FanoutEstimator
 {
+    /// <summary>Most differences a count difference alone is taken to mean when nothing better is known.</summary>
+    const double FewNodesDifferences = 8;
+
     readonly NativeTuning _tuning;
 
     FanoutEstimator(NativeTuning tuning, double density, bool confirmed)
@@ -64,16 +67,24 @@ internal readonly struct FanoutEstimator
         else
         {
             double delta = Math.Abs(cR - cL), expected;
-            if (double.IsNaN(Density)) expected = Math.Max(delta * delta, 2);
+            // A node differing by δ in count holds at least |δ| differences, but they may be one run missing on one side (one
+            // place to isolate): with evidence from agreeing siblings, or with too few nodes to pool, δ counts for at most 8.
+            double floor = delta;
+            if (double.IsNaN(Density))
+            {
+                // One node's δ² says little (δ² ≈ D² for a run on one side): a moderate split, the next frame pools better.
+                expected = Math.Min(Math.Max(delta * delta, 2), FewNodesDifferences);
+                floor = Math.Min(delta, FewNodesDifferences);
+            }
             else if (Confirmed)
             {
                 // Places expected in a node known to differ: λ / (1 − e^−λ) for λ expected over all nodes of its size.
                 double lambda = Density * size;
                 expected = lambda < 1e-9 ? 1 : lambda / (1 - Math.Exp(-lambda));
+                floor = Math.Min(delta, FewNodesDifferences);
             }
             else expected = Density * size;
-            // A node differing by δ in count holds at least |δ| differences, whatever the estimate says.
-            m = (long)Math.Ceiling(_tuning.SlicesPerDifference * Math.Max(expected, delta));
+            m = (long)Math.Ceiling(_tuning.SlicesPerDifference * Math.Max(expected, floor));
             if (!Confirmed) m = Math.Min(m, _tuning.UnconfirmedFanoutCap);
             if (size >= _tuning.LargeNode) m = Math.Max(m, _tuning.MinFanoutLarge);
         }

@@ -4,7 +4,7 @@ using StoreSync.Core;
 
 namespace StoreSync.Reconciliation.Native;
 
-/// <summary>A session of StoreSync's own /storesync/reconciliation/1.0.0, initiator or responder (spec/sync.md §3).</summary>
+/// <summary>A session of StoreSync's own /storesync/reconciliation/2.0.0, initiator or responder (spec/sync.md §3).</summary>
 /// <remarks>
 /// Both sides keep the same ordered list of open nodes (position ranges); every frame answers, in order, the
 /// nodes the peer's previous frame opened, so bounds never travel. A differing node is resolved directly
@@ -20,8 +20,10 @@ namespace StoreSync.Reconciliation.Native;
 /// </remarks>
 public sealed class NativeReconciliation : ReconciliationSession
 {
-    public const string ProtocolId = "/storesync/reconciliation/1.0.0";
-    public const byte Version = 1;
+    /// <summary>Version 2 (Open carries the root's first split, the Missing entry): not compatible with 1.0.0, so it has its own
+    /// multistream id and a 1.0.0 peer falls back to nwaku mode (spec/sync.md §3.6).</summary>
+    public const string ProtocolId = "/storesync/reconciliation/2.0.0";
+    public const byte Version = 2;
 
     /// <summary>Default of <see cref="NativeTuning.ItemsThreshold"/>.</summary>
     public const int ItemsThreshold = 2;
@@ -54,7 +56,8 @@ public sealed class NativeReconciliation : ReconciliationSession
     readonly long _start, _end, _horizon;
     readonly bool _initiator;
     readonly NativeTuning _tuning;
-    readonly long[] _entryBytes = new long[6], _entryCounts = new long[6];
+    readonly long[] _entryBytes = new long[7], _entryCounts = new long[7];
+    readonly List<BlindRange> _blind = [];
     readonly List<SyncItem> _extras = [], _received = [], _found = [];
     readonly EntryCodec _codec = new();
     LocalSide? _local;
@@ -97,6 +100,13 @@ public sealed class NativeReconciliation : ReconciliationSession
     /// <summary>The lower time bound both sides agreed on (max of the requested start and both horizons).</summary>
     public long AgreedStart { get; private set; }
 
+    /// <summary>Ranges where we hold nothing and the peer pushes its items without listing them (Missing entries, spec/sync.md
+    /// §3.2 rule 1), adjacent ones merged: their items are not in <see cref="ReconciliationSession.ToReceive"/>.</summary>
+    public IReadOnlyList<BlindRange> BlindRanges => _blind;
+
+    /// <summary>Items the peer announced in <see cref="BlindRanges"/> (their counts summed).</summary>
+    public long BlindCount { get; private set; }
+
     /// <summary>Bytes this session wrote in entries of <paramref name="type"/> (frame headers not included).</summary>
     public long EntryBytesSent(EntryType type) => _entryBytes[(int)type];
 
@@ -136,14 +146,33 @@ public sealed class NativeReconciliation : ReconciliationSession
             w.Byte((byte)_codec.Width);
             var fp = source.GetFingerprint(root.From, root.To);
             int at = w.Length;
-            w.Byte((byte)EntryType.Fingerprint);
-            _codec.WriteFingerprint(ref w, fp);
-            Account(EntryType.Fingerprint, at, w);
-            _open.Add(root);
+            int m = OpenFanout(fp.Count, root);
+            if (m >= 2)
+            {
+                // A large root is split at once: a whole round trip saved, and the responder's first frame already has
+                // m samples to size its splits from (spec/sync.md §3.2).
+                WriteSplit(ref w, root, m, _open);
+                Account(EntryType.Split, at, w);
+            }
+            else
+            {
+                w.Byte((byte)EntryType.Fingerprint);
+                _codec.WriteFingerprint(ref w, fp);
+                Account(EntryType.Fingerprint, at, w);
+                _open.Add(root);
+            }
             _opened = true;
             return Sent(w.ToArray())!;
         }
         finally { w.Dispose(); }
+    }
+
+    // The Open frame's root is split when it holds at least LargeNode items (0: sent as one Fingerprint).
+    int OpenFanout(long count, OpenNode root)
+    {
+        if (count < _tuning.LargeNode) return 0;
+        UInt128 span = root.Hi - root.Lo;
+        return span < (UInt128)_tuning.MinFanoutLarge ? 0 : _tuning.MinFanoutLarge;
     }
 
     protected override byte[]? Process(ReadOnlySpan<byte> frame)
@@ -155,21 +184,35 @@ public sealed class NativeReconciliation : ReconciliationSession
         var w = new FrameWriter(Limits.MaxFrameBytes);
         try
         {
-            bool rootReopened = false;
             if (!_opened)
             {
                 if (_initiator || kind != FrameKind.Open) throw new SyncProtocolException("a session starts with an Open frame");
-                rootReopened = ReadOpen(ref r, ref w);
+                var reopened = ReadOpen(ref r, ref w);
                 _opened = true;
                 if (_local is null) { IsFinished = true; return w.ToArray(); } // disjoint topics: Accept with no entries
+                if (reopened is { } root)
+                {
+                    // Our horizon moved the root's lower bound: the peer's entries describe another range. They are checked,
+                    // then both sides continue with the one new root, answered by our Fingerprint of it.
+                    SurveyEntries(frame[r.Position..]);
+                    Bounce(ref w, new Pending { Node = root, LocalCount = _local.Fingerprint(root).Count, LocalFp = _codec.Keyed(_local.Fingerprint(root)) }, _spareOpen);
+                    _open.Clear();
+                    (_open, _spareOpen) = (_spareOpen, _open);
+                    return w.ToArray();
+                }
             }
             else if (_initiator && MessagesReceived == 1)
             {
                 if (kind != FrameKind.Accept) throw new SyncProtocolException("the responder answers with Accept");
                 long agreed = (long)r.Varint("agreed start");
                 if (agreed < AgreedStart || agreed > Math.Max(_end, AgreedStart)) throw new SyncProtocolException("agreed start outside the request");
+                if (agreed != AgreedStart)
+                {
+                    // The responder's horizon moved the root: whatever Open opened is replaced by the new root alone.
+                    _open.Clear();
+                    _open.Add(new OpenNode(PositionOf(agreed), PositionOf(Math.Max(_end, agreed))));
+                }
                 AgreedStart = agreed;
-                _open[0] = _open[0] with { Lo = PositionOf(agreed) };
                 w.Byte(Version);
                 w.Byte((byte)FrameKind.Step);
             }
@@ -181,8 +224,8 @@ public sealed class NativeReconciliation : ReconciliationSession
             }
 
             var entries = frame[r.Position..];
-            var survey = SurveyEntries(entries, rootReopened);
-            var next = AnswerEntries(entries, survey, rootReopened, ref w);
+            var survey = SurveyEntries(entries);
+            var next = AnswerEntries(entries, survey, ref w);
             (_open, _spareOpen) = (next, _open);
             (_listed, _spareListed) = (_spareListed, _listed);
             if (survey.Tasks == 0)
@@ -197,8 +240,9 @@ public sealed class NativeReconciliation : ReconciliationSession
         finally { w.Dispose(); }
     }
 
-    // Reads the Open frame's header, writes the Accept header; true when our horizon moved the root's lower bound.
-    bool ReadOpen(ref FrameReader r, ref FrameWriter w)
+    // Reads the Open frame's header, writes the Accept header and opens the requested root; returns the new root when our
+    // horizon moved its lower bound.
+    OpenNode? ReadOpen(ref FrameReader r, ref FrameWriter w)
     {
         var pubsub = r.Topics("pubsub topic");
         var content = r.Topics("content topic");
@@ -215,15 +259,15 @@ public sealed class NativeReconciliation : ReconciliationSession
         w.Byte(Version);
         w.Byte((byte)FrameKind.Accept);
         w.Varint((ulong)AgreedStart);
-        if (scope is null) return false;
+        if (scope is null) return null;
         _local = new LocalSide(_sources(scope));
-        _open.Add(new OpenNode(PositionOf(AgreedStart), PositionOf(end)));
-        return AgreedStart != requested;
+        _open.Add(new OpenNode(PositionOf(requested), PositionOf(end)));
+        return AgreedStart != requested ? new OpenNode(PositionOf(AgreedStart), PositionOf(end)) : null;
     }
 
     // Pass 1: checks every entry against the open nodes and the limits (nothing is changed before the whole frame is
     // known to be valid) and computes our summary of every node the peer asks us to answer.
-    Survey SurveyEntries(ReadOnlySpan<byte> entries, bool rootReopened)
+    Survey SurveyEntries(ReadOnlySpan<byte> entries)
     {
         var survey = _survey;
         survey.Clear();
@@ -245,7 +289,7 @@ public sealed class NativeReconciliation : ReconciliationSession
                 {
                     var (count, fp) = _codec.ReadFingerprint(ref r);
                     var local = _local!.Fingerprint(node);
-                    survey.Record(rootReopened ? -1 : count, fp, local.Count, _codec.Keyed(local));
+                    survey.Record(count, fp, local.Count, _codec.Keyed(local));
                     break;
                 }
                 case EntryType.Split:
@@ -273,6 +317,12 @@ public sealed class NativeReconciliation : ReconciliationSession
                 case EntryType.Extras:
                     EntryCodec.SkipItems(ref r, node, Limits.MaxItemsPerSet);
                     break;
+                case EntryType.Missing:
+                    // Only for a node where we said we hold nothing: otherwise our items there would never be compared.
+                    // An honest peer sends Missing only for a node it could list (≤ MaxItemsPerSet items).
+                    if (r.Varint("missing count") - 1 >= (ulong)Limits.MaxItemsPerSet) throw new SyncProtocolException("missing count out of range");
+                    if (_local!.Fingerprint(node).Count != 0) throw new SyncProtocolException("Missing for a node we hold items in");
+                    break;
                 case EntryType.ItemsReply:
                     EntryCodec.SkipItems(ref r, node, Limits.MaxItemsPerSet);
                     if (node.SentStart < 0) throw new SyncProtocolException("an item reply for a node we did not list");
@@ -290,7 +340,7 @@ public sealed class NativeReconciliation : ReconciliationSession
     }
 
     // Pass 2: the same entries again (already validated), now changing state and writing the answer.
-    ChunkedList<OpenNode> AnswerEntries(ReadOnlySpan<byte> entries, Survey survey, bool rootReopened, ref FrameWriter w)
+    ChunkedList<OpenNode> AnswerEntries(ReadOnlySpan<byte> entries, Survey survey, ref FrameWriter w)
     {
         var estimator = FanoutEstimator.Of(survey, _tuning);
         var next = _spareOpen;
@@ -311,7 +361,7 @@ public sealed class NativeReconciliation : ReconciliationSession
                 {
                     var (count, fp) = _codec.ReadFingerprint(ref r);
                     // Only the Open frame's root is a first look; any other Fingerprint entry hands back a node we answered.
-                    var p = new Pending { Node = node, RemoteCount = rootReopened ? -1 : count, RemoteFp = fp, Fresh = !_initiator && MessagesReceived == 1 };
+                    var p = new Pending { Node = node, RemoteCount = count, RemoteFp = fp, Fresh = !_initiator && MessagesReceived == 1 };
                     AnswerNode(ref p, survey, task++, estimator, ref unsettled, ref doneRun, ref w, next);
                     break;
                 }
@@ -341,6 +391,9 @@ public sealed class NativeReconciliation : ReconciliationSession
                     Account(EntryType.ItemsReply, start, w);
                     break;
                 }
+                case EntryType.Missing:
+                    AddBlind(node, (long)r.Varint("missing count"));
+                    break;
                 case EntryType.Extras:
                 case EntryType.ItemsReply:
                     // One store read per announced item: do we already hold it?
@@ -380,18 +433,24 @@ public sealed class NativeReconciliation : ReconciliationSession
         int at = w.Length;
         // The order matters: each rule hands the node to the side that can settle it, and no pair of rules
         // can bounce a node back and forth (spec/sync.md §3.2).
-        if (cR < 0)
+        if (cR == 0 && local.TryReadAll(node, Limits.MaxItemsPerSet, out var all))
         {
-            // Our horizon moved the root's lower bound: the peer's root fingerprint covers another range.
-            Bounce(ref w, t, next);
+            // The peer holds nothing here: it need not learn which items come, they come anyway (a few bytes, not a list).
+            foreach (var x in all) NeedsFromUs(x);
+            var type = _tuning.MissingEntries ? EntryType.Missing : EntryType.Extras;
+            if (_tuning.MissingEntries)
+            {
+                w.Byte((byte)EntryType.Missing);
+                w.Varint((ulong)all.Count);
+            }
+            else EntryCodec.WriteItems(ref w, EntryType.Extras, node, all);
+            Account(type, at, w);
             return;
         }
-        if (cR == 0)
+        if (cL == 0)
         {
-            if (!local.TryReadAll(node, Limits.MaxItemsPerSet, out var all)) throw new SyncProtocolException("node too large to send");
-            foreach (var x in all) NeedsFromUs(x);
-            EntryCodec.WriteItems(ref w, EntryType.Extras, node, all);
-            Account(EntryType.Extras, at, w);
+            // We hold nothing here: our empty summary makes the peer answer Missing (rule 1), whoever handed the node to whom.
+            Bounce(ref w, t, next);
             return;
         }
         if (_tuning.SingleDifferenceSearch && cL == cR + 1 && cL <= SearchLimit && local.FindSingle(node, cL, t.RemoteFp, _codec) is { } single)
@@ -419,7 +478,7 @@ public sealed class NativeReconciliation : ReconciliationSession
             foreach (var x in mine) _spareListed.Add(x);
             return;
         }
-        if (t.Fresh && ((_tuning.SingleDifferenceSearch && cR == cL + 1) || cR <= itemsThreshold))
+        if (t.Fresh && ((_tuning.SingleDifferenceSearch && cR == cL + 1) || (cR > 0 && cR <= itemsThreshold)))
         {
             // The peer is better placed: it holds the one extra item, or so few items it will list them. Only a node
             // seen for the first time is handed over: one handed back to us is listed or split here, so no two
@@ -434,16 +493,30 @@ public sealed class NativeReconciliation : ReconciliationSession
             Bounce(ref w, t, next);
             return;
         }
+        WriteSplit(ref w, node, (int)m, next);
+        Account(EntryType.Split, at, w);
+    }
+
+    // A Split entry: the fan-out, then our (count, fp) of each of the m slices, which it opens.
+    void WriteSplit(ref FrameWriter w, OpenNode node, int m, ChunkedList<OpenNode> next)
+    {
         w.Byte((byte)EntryType.Split);
         w.Varint((ulong)m);
-        var fps = local.Children(node, (int)m);
-        var slices = new Slices(node, (int)m);
+        var fps = _local!.Children(node, m);
+        var slices = new Slices(node, m);
         for (int i = 0; i < m; i++)
         {
             _codec.WriteFingerprint(ref w, fps[i]);
             next.Add(slices[i]);
         }
-        Account(EntryType.Split, at, w);
+    }
+
+    // A Missing entry for a node of ours: its items come by transfer, unlisted. Consecutive nodes merge into one range.
+    void AddBlind(OpenNode node, long count)
+    {
+        BlindCount += count;
+        if (_blind.Count > 0 && _blind[^1].To == node.From) _blind[^1] = _blind[^1] with { To = node.To, Count = _blind[^1].Count + count };
+        else _blind.Add(new BlindRange(node.From, node.To, count));
     }
 
     void Bounce(ref FrameWriter w, in Pending t, ChunkedList<OpenNode> next)

@@ -35,6 +35,9 @@ public sealed record NativeTuning
     /// <summary>On a fresh node where the peer holds exactly one more item, hand the node back (9 bytes) before listing our few items in full.</summary>
     public bool BounceBeforeItems { get; init; } = true;
 
+    /// <summary>Answer a node the peer holds nothing of with Missing (its count) rather than Extras (every item listed).</summary>
+    public bool MissingEntries { get; init; } = true;
+
     /// <summary>Fingerprint width the initiator asks for in its Open frame (4–8 bytes); the responder follows it.</summary>
     public int FingerprintBytes { get; init; } = 6;
 

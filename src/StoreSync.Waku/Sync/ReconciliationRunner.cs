@@ -5,6 +5,7 @@ using StoreSync.Libp2p;
 using StoreSync.Libp2p.Bandwidth;
 using StoreSync.Libp2p.Host;
 using StoreSync.Reconciliation;
+using StoreSync.Reconciliation.Native;
 using StoreSync.Storage;
 using StoreSync.Storage.Sync;
 using StoreSync.Waku.Communities;
@@ -137,7 +138,11 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
         }
 
         // What we lack is pushed by the peer (and checked against this); what it lacks we push, unless it broke the protocol.
-        if (!violated && !refused) lease.Expect(session.ToReceive);
+        if (!violated && !refused)
+        {
+            lease.Expect(session.ToReceive);
+            if (session is NativeReconciliation native) AllowBlind(lease, native, agreed?.Scope);
+        }
         if (!violated && !refused && !ct.IsCancellationRequested)
         {
             if (pushed is null) sender.Enqueue(session.ToSend);
@@ -159,7 +164,7 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
             BytesSent = bytesOut,
             BytesReceived = bytesIn,
             ToSend = session.ToSend.Count,
-            ToReceive = session.ToReceive.Count,
+            ToReceive = session.ToReceive.Count + (int)Math.Min(Unlisted(session), int.MaxValue),
             Pushed = sender.Sent,
             TransferBytesSent = sender.BytesSent,
             Duration = Stopwatch.GetElapsedTime(started),
@@ -169,6 +174,30 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
         try { SessionEnded?.Invoke(result); }
         catch (Exception e) { logger.LogError(e, "A session-ended handler threw"); }
         return result;
+    }
+
+    /// <summary>Most windows one native session opens for its blind ranges; more ranges are grouped, in order, into this many.</summary>
+    const int MaxBlindWindows = 64;
+
+    static long Unlisted(ReconciliationSession session) => session is NativeReconciliation native ? native.BlindCount : 0;
+
+    // Native mode's Missing entries tell a side that holds nothing in a range only how many messages come there, not their hashes
+    // (spec/sync.md §3.2 rule 1): accept that many pushes in the range's time span, as nwaku mode's windows do.
+    static void AllowBlind(SyncSessions.SessionLease lease, NativeReconciliation session, SyncScope? scope)
+    {
+        var blind = session.BlindRanges;
+        if (blind.Count == 0) return;
+        int groups = Math.Min(blind.Count, MaxBlindWindows);
+        for (int g = 0; g < groups; g++)
+        {
+            int first = (int)((long)g * blind.Count / groups), last = (int)((long)(g + 1) * blind.Count / groups) - 1;
+            long count = 0;
+            for (int i = first; i <= last; i++) count += blind[i].Count;
+            var to = blind[last].To;
+            // A bound inside a timestamp (hash bytes set) still admits that whole nanosecond.
+            long end = to == SyncItem.At(to.Timestamp) || to.Timestamp == long.MaxValue ? to.Timestamp : to.Timestamp + 1;
+            lease.AllowWindow(scope?.PubsubTopics, blind[first].From.Timestamp, end, count);
+        }
     }
 
     // One frame's fingerprints and item reads share one RocksDB snapshot and iterator instead of one each (spec/sync.md §5.2).

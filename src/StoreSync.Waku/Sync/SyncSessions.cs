@@ -226,12 +226,12 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
         }
     }
 
-    void Allow(SessionLease lease, IReadOnlyCollection<string>? pubsubTopics, long start, long end)
+    void Allow(SessionLease lease, IReadOnlyCollection<string>? pubsubTopics, long start, long end, long count)
     {
         lock (_lock)
         {
             var topics = pubsubTopics is null || pubsubTopics.Count == 0 ? null : new HashSet<string>(pubsubTopics, StringComparer.Ordinal);
-            lease.State.Windows.Add(new Window(lease, topics, start, end) { Remaining = _limits.MaxDifferencesPerSession });
+            lease.State.Windows.Add(new Window(lease, topics, start, end) { Remaining = (int)Math.Min(count, _limits.MaxDifferencesPerSession) });
         }
     }
 
@@ -298,8 +298,10 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
         /// <summary>The peer will push these (they were found missing here).</summary>
         public void Expect(IEnumerable<SyncItem> items) => _owner.Expect(this, items);
 
-        /// <summary>The peer may push unannounced messages of these pubsub topics (null = any) with start ≤ timestamp &lt; end.</summary>
-        public void AllowWindow(IReadOnlyCollection<string>? pubsubTopics, long start, long end) => _owner.Allow(this, pubsubTopics, start, end);
+        /// <summary>The peer may push unannounced messages of these pubsub topics (null = any) with start ≤ timestamp &lt; end, at
+        /// most <paramref name="count"/> of them (and at most the per-session difference cap).</summary>
+        public void AllowWindow(IReadOnlyCollection<string>? pubsubTopics, long start, long end, long count = long.MaxValue) =>
+            _owner.Allow(this, pubsubTopics, start, end, count);
 
         /// <summary>Claims the push of <paramref name="hash"/> to the peer for this session; false when another running session
         /// has it queued already (it is on its way: pushing it again would only spend bandwidth).</summary>

@@ -5,7 +5,9 @@ using StoreSync.Reconciliation.Native;
 namespace StoreSync.Reconciliation.Tests.Native;
 
 /// <summary>Pins the exact bytes of native-mode frames for a fixed item set and a fixed nonce (spec/sync.md §3.2).</summary>
-/// <remarks>A change here is a wire change: a peer running the previous code would no longer agree on the frames.</remarks>
+/// <remarks>A change in the format (field layout, entry types, version) breaks peers running the previous code; a change in
+/// the local policy (which entry a side picks) only changes these bytes, peers of either policy still reconcile. Either way
+/// the bytes here are updated on purpose, with the reason in the commit.</remarks>
 public class NativeFrameGoldenTests
 {
     const long T0 = TestItems.T0;
@@ -20,13 +22,15 @@ public class NativeFrameGoldenTests
         return new SyncItem(T0 + i * Second, new MessageHash(x, x ^ 0xFF, x >> 3, ~x));
     }
 
-    static (List<byte[]> Frames, NativeReconciliation A, NativeReconciliation B) Run()
+    static (List<byte[]> Frames, NativeReconciliation A, NativeReconciliation B) Run() => Run(i => i is not (7 or 23), null);
+
+    static (List<byte[]> Frames, NativeReconciliation A, NativeReconciliation B) Run(Func<int, bool> bHolds, NativeTuning? tuning)
     {
         var a = Enumerable.Range(0, 40).Select(Item).ToList();
-        var b = a.Where((_, i) => i is not (7 or 23)).Append(Item(45)).ToList();
+        var b = a.Where((_, i) => bHolds(i)).Append(Item(45)).ToList();
         var sa = new MemorySyncItemSource(a);
         var sb = new MemorySyncItemSource(b);
-        var initiator = new NativeReconciliation(Scope, _ => sa, T0, T0 + 100 * Second) { Nonce = Nonce };
+        var initiator = new NativeReconciliation(Scope, _ => sa, T0, T0 + 100 * Second, long.MinValue, null, tuning) { Nonce = Nonce };
         var responder = new NativeReconciliation(Scope, _ => sb);
         var frames = new List<byte[]>();
         byte[]? frame = initiator.Initiate();
@@ -51,6 +55,27 @@ public class NativeFrameGoldenTests
     }
 
     [Fact]
+    public void An_open_split_and_a_missing_range_match_the_pinned_bytes()
+    {
+        // The initiator splits its root in Open (a root of ≥ 16 items here; ≥ 1024 by default); B lacks items 30–39 and holds
+        // item 45, which A lacks. Nodes where one side holds nothing are answered "Missing, k items" instead of a list.
+        var (frames, a, b) = Run(i => i is not (7 or 23) and not (>= 30 and <= 39), new NativeTuning { LargeNode = 16 });
+        var hex = frames.Select(Convert.ToHexStringLower).ToList();
+        Assert.Equal(GoldenSplitAndMissing, hex);
+        Assert.Equal(new[] { 7, 23, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39 }.Select(Item).ToHashSet(), a.ToSend.ToHashSet());
+        Assert.Equal([Item(45)], b.ToSend);
+        Assert.Equal(new[] { 7, 23 }.Select(Item).ToHashSet(), b.ToReceive.ToHashSet());
+        Assert.Empty(a.ToReceive);
+        // B: one range (four adjacent nodes merged) around items 30–39, holding none of its own; A: the slice holding item 45.
+        var blindB = Assert.Single(b.BlindRanges);
+        Assert.Equal(10, blindB.Count);
+        Assert.True(blindB.From > Item(29) && blindB.From <= Item(30) && blindB.To > Item(39) && blindB.To <= Item(45));
+        var blindA = Assert.Single(a.BlindRanges);
+        Assert.Equal(1, blindA.Count);
+        Assert.True(blindA.From > Item(39) && blindA.From <= Item(45) && blindA.To > Item(45));
+    }
+
+    [Fact]
     public void A_fixed_nonce_makes_frames_reproducible()
     {
         var first = Run().Frames.Select(Convert.ToHexStringLower);
@@ -61,14 +86,25 @@ public class NativeFrameGoldenTests
     static readonly string[] Golden =
     [
         // Open: topic, start, end, horizon, nonce, width 6, the root's Fingerprint
-        "010001102f77616b752f322f72732f31362f3332008080a8b1e39fe7cb1780d083f5d7a2e7cb1780808080808080808001efcdab89674523010601285aa628a26d4f",
+        "020001102f77616b752f322f72732f31362f3332008080a8b1e39fe7cb1780d083f5d7a2e7cb1780808080808080808001efcdab89674523010601285aa628a26d4f",
         // Accept: agreed start, the root handed back (a Fingerprint, rule 3)
-        "01018080a8b1e39fe7cb1701276be2dbb20a2c",
+        "02018080a8b1e39fe7cb1701276be2dbb20a2c",
         // Step: the initiator splits the root into 4 slices
-        "010202041946ae6e2106cd0f801a4136f5bc0000",
+        "020202041946ae6e2106cd0f801a4136f5bc0000",
         // Step: the responder answers the 4 children
-        "0102020804d95feb5b979603a7f4c2cd966c02b2e53db4a6d703b8be26fdcf5e03b82853f670cf0310950d3372fa0397d441237e540251ae9e86bc1304018090dfc04a6df7df54df624bc66df7df54df624b390dbefbea9bec4978920820ab209db4390002",
+        "0202020804d95feb5b979603a7f4c2cd966c02b2e53db4a6d703b8be26fdcf5e03b82853f670cf0310950d3372fa0397d441237e540251ae9e86bc1304018090dfc04a6df7df54df624bc66df7df54df624b390dbefbea9bec4978920820ab209db4390002",
         // Step: the initiator settles what is left (the last frame)
-        "01020002040180afd0e502f1bbcdcbfa53e0a8f1bbcdcbfa53e0571e3779b97f4a7c150e44323405ac1f5700040401c0c6b89804d5336963eefba1f8d5336963eefba1071aa66d2c7ddf743f2acc969c11045e07",
+        "02020002040180afd0e502f1bbcdcbfa53e0a8f1bbcdcbfa53e0571e3779b97f4a7c150e44323405ac1f5700040401c0c6b89804d5336963eefba1f8d5336963eefba1071aa66d2c7ddf743f2acc969c11045e07",
+    ];
+
+    static readonly string[] GoldenSplitAndMissing =
+    [
+        // Open as above, the root's entry a Split into 16 slices of 6.25 s (count, fp each; 00 = empty)
+        "020001102f77616b752f322f72732f31362f3332008080a8b1e39fe7cb1780d083f5d7a2e7cb1780808080808080808001efcdab8967452301060210070b72f5b4b0cf065993c97e90a0062000c3bf0355060838b8ce63ce07fd806c75e93006219e4020d05a02520c36d700c0000000000000000000",
+        // Accept: Done 1; slice 1 handed back (B holds one item fewer, rule 3); Done 1; slice 3 handed back; slice 4 split into
+        // 8; slices 5 and 6 Fingerprint(0) (B holds nothing there); slice 7 Missing 1 (A holds nothing, B has item 45); Done 8
+        "02018080a8b1e39fe7cb170001010597e54c61eaba000101051c5a3a187e6b0208014795b9ea31c201bbe053419b2801e50c34bab3f0012f559e7f57ba00018b2e02515e9800000100010006010008",
+        // Step: Extras [item 7], Extras [item 23] (rule 2), Done 6, then Missing 1, 1, 6, 2 for the nodes B holds nothing in
+        "0202040180afd0e502f1bbcdcbfa53e0a8f1bbcdcbfa53e0571e3779b97f4a7c150e44323405ac1f57040180b5c7ea0fd5336963eefba1f8d5336963eefba1071aa66d2c7ddf743f2acc969c11045e0700060601060106060602",
     ];
 }
