@@ -32,7 +32,7 @@ public sealed class FingerprintIndex : ISyncItemSource
 
     // One scratch buffer per thread for the block scans, not one per index: a node keeps an index per scope, and a
     // small scope must not pay 5 KB for it.
-    [ThreadStatic] static SyncItem[]? t_scratch;
+    [ThreadStatic] static SyncItem[]? _scratch;
 
     readonly IOrderedSyncItems _store;
     readonly int _blockSize;
@@ -52,8 +52,8 @@ public sealed class FingerprintIndex : ISyncItemSource
     {
         get
         {
-            var s = t_scratch;
-            if (s is null || s.Length < 2 * _blockSize + 2) t_scratch = s = new SyncItem[Math.Max(2 * _blockSize + 2, 2 * DefaultBlockSize + 2)];
+            var s = _scratch;
+            if (s is null || s.Length < 2 * _blockSize + 2) _scratch = s = new SyncItem[Math.Max(2 * _blockSize + 2, 2 * DefaultBlockSize + 2)];
             return s;
         }
     }

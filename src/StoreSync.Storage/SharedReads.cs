@@ -13,7 +13,7 @@ namespace StoreSync.Storage;
 /// </remarks>
 public sealed class SharedReads : IDisposable
 {
-    [ThreadStatic] static SharedReads? t_current;
+    [ThreadStatic] static SharedReads? _current;
 
     readonly MessageStore _store;
     readonly SharedReads? _outer;
@@ -25,14 +25,14 @@ public sealed class SharedReads : IDisposable
     internal SharedReads(MessageStore store)
     {
         _store = store;
-        _outer = t_current;
-        t_current = this;
+        _outer = _current;
+        _current = this;
     }
 
     /// <summary>The innermost open shared reads of <paramref name="store"/> on this thread, or null.</summary>
     public static SharedReads? Current(MessageStore store)
     {
-        for (var s = t_current; s is not null; s = s._outer)
+        for (var s = _current; s is not null; s = s._outer)
             if (!s._disposed && ReferenceEquals(s._store, store)) return s;
         return null;
     }
@@ -81,6 +81,6 @@ public sealed class SharedReads : IDisposable
         Refresh();
         if (Environment.CurrentManagedThreadId != _threadId)
             throw new InvalidOperationException("shared reads were disposed on another thread than the one that opened them (across an await?)");
-        if (ReferenceEquals(t_current, this)) t_current = _outer;
+        if (ReferenceEquals(_current, this)) _current = _outer;
     }
 }

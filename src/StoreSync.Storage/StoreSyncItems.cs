@@ -1,4 +1,3 @@
-using StoreSync.Core;
 using StoreSync.Reconciliation;
 
 namespace StoreSync.Storage;

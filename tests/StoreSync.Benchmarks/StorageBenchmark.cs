@@ -2,9 +2,9 @@ using System.Diagnostics;
 using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
-using StoreSync.Waku.Proto;
 using StoreSync.Storage;
 using StoreSync.Storage.Query;
+using StoreSync.Waku.Proto;
 using StoreSync.Waku.Store;
 
 namespace StoreSync.Benchmarks;
@@ -33,7 +33,7 @@ public static class StorageBenchmark
     {
         int messages = Option(args, "--messages", 1_000_000), synced = Option(args, "--synced", 100_000), queries = Option(args, "--queries", 2_000);
         int payloadBytes = Option(args, "--payload-bytes", 1024);
-        ProgressEvery = Option(args, "--progress", 0);
+        _progressEvery = Option(args, "--progress", 0);
         var random = new Random(Option(args, "--seed", 42));
         long t0 = Timestamp.Now() - messages * 1_000_000L;
 
@@ -177,7 +177,7 @@ public static class StorageBenchmark
                 inStore.Stop();
                 batch.Clear();
             }
-            if (ProgressEvery > 0 && (i + 1) % ProgressEvery == 0)
+            if (_progressEvery > 0 && (i + 1) % _progressEvery == 0)
                 Console.WriteLine($"  {i + 1:N0} messages, {watch.Elapsed.TotalSeconds:N0} s, {(i + 1) / watch.Elapsed.TotalSeconds:N0} messages/s so far, RSS {RssMiB():N0} MiB, peak {PeakRssMiB():N0} MiB, load {LoadAverage()}; {store.GetMemoryUsage()}");
         }
         double seconds = watch.Elapsed.TotalSeconds;
@@ -240,7 +240,7 @@ public static class StorageBenchmark
     const int NoiseBytes = 16 << 20;
 
     /// <summary>Messages between progress lines during ingest (<c>--progress N</c>; 0 = none).</summary>
-    static int ProgressEvery;
+    static int _progressEvery;
 
     static void Pages(MessageStore store, int queries, int topics, long t0, int messages, Random random, int limit, bool objects)
     {

@@ -2,13 +2,13 @@ using System.Diagnostics;
 using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
-using StoreSync.Waku.Proto;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
 using StoreSync.Libp2p.Noise;
 using StoreSync.Storage;
 using StoreSync.Testing.Node;
+using StoreSync.Waku.Proto;
 using StoreSync.Waku.Store;
 
 namespace StoreSync.Benchmarks;

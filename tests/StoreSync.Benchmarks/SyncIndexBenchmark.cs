@@ -5,7 +5,6 @@ using StoreSync.Core.Proto;
 using StoreSync.Reconciliation;
 using StoreSync.Storage;
 using StoreSync.Storage.Sync;
-using StoreSync.Waku.Sync;
 
 namespace StoreSync.Benchmarks;
 

@@ -1,5 +1,4 @@
 using Google.Protobuf;
-using StoreSync.Core;
 using StoreSync.Core.Proto;
 
 namespace StoreSync.Core.Tests;

@@ -2,8 +2,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using StoreSync.Core;
-using Xunit.Abstractions;
 using StoreSync.Testing.Node;
+using Xunit.Abstractions;
 
 namespace StoreSync.Node.Tests;
 

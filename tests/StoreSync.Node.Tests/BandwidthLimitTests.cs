@@ -3,15 +3,15 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using StoreSync.Core;
-using StoreSync.Waku.Proto;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
 using StoreSync.Libp2p.Noise;
 using StoreSync.Testing.Node;
+using StoreSync.Waku;
+using StoreSync.Waku.Proto;
 using StoreSync.Waku.Store;
 using Xunit.Abstractions;
-using StoreSync.Waku;
 
 namespace StoreSync.Node.Tests;
 

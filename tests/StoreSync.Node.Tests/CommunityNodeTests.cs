@@ -1,24 +1,21 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
-using StoreSync.Waku.Proto;
-using StoreSync.Libp2p;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
 using StoreSync.Libp2p.Noise;
 using StoreSync.Testing.Libp2p;
 using StoreSync.Testing.Node;
+using StoreSync.Waku;
 using StoreSync.Waku.Communities;
 using StoreSync.Waku.LightPush;
+using StoreSync.Waku.Proto;
 using StoreSync.Waku.Store;
-using StoreSync.Waku;
 
 namespace StoreSync.Node.Tests;
 

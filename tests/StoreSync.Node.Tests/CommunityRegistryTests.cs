@@ -3,8 +3,8 @@ using StoreSync.Libp2p.Identity;
 using StoreSync.Node.Communities;
 using StoreSync.Node.Hosting;
 using StoreSync.Storage;
-using StoreSync.Waku.Communities;
 using StoreSync.Storage.Retention;
+using StoreSync.Waku.Communities;
 
 namespace StoreSync.Node.Tests;
 

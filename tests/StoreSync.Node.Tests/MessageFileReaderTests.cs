@@ -2,8 +2,8 @@ using System.Text;
 using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
-using StoreSync.Waku.Proto;
 using StoreSync.Node.Import;
+using StoreSync.Waku.Proto;
 
 namespace StoreSync.Node.Tests;
 

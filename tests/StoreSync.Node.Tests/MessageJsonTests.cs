@@ -3,8 +3,8 @@ using System.Text.Json;
 using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
-using StoreSync.Waku.Proto;
 using StoreSync.Node.Json;
+using StoreSync.Waku.Proto;
 
 namespace StoreSync.Node.Tests;
 

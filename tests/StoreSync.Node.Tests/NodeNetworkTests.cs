@@ -1,17 +1,14 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Http.Json;
 using System.Net.Sockets;
-using System.Text.Json;
 using Google.Protobuf;
 using StoreSync.Core;
-using StoreSync.Waku.Proto;
 using StoreSync.Storage;
 using StoreSync.Testing.Node;
+using StoreSync.Waku;
 using StoreSync.Waku.LightPush;
+using StoreSync.Waku.Proto;
 using StoreSync.Waku.Store;
 using static StoreSync.Node.Tests.NodeTestPeers;
-using StoreSync.Waku;
 
 namespace StoreSync.Node.Tests;
 

@@ -1,12 +1,11 @@
-using Google.Protobuf;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Storage;
 using StoreSync.Testing.Node;
 using static StoreSync.Node.Tests.NodeTestPeers;
-using StoreSync.Waku.Proto;
 
 namespace StoreSync.Node.Tests;
 

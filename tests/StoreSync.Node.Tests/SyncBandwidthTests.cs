@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
 using StoreSync.Core;
-using Xunit.Abstractions;
 using StoreSync.Testing.Node;
+using Xunit.Abstractions;
 
 namespace StoreSync.Node.Tests;
 

@@ -2,7 +2,6 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using StoreSync.Core;
-using StoreSync.Reconciliation;
 using StoreSync.Testing;
 
 namespace StoreSync.Reconciliation.Tests;

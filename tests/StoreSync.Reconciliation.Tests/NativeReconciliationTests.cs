@@ -1,7 +1,5 @@
-using FsCheck.Xunit;
 using StoreSync.Core;
 using StoreSync.Core.Wire;
-using StoreSync.Reconciliation;
 using StoreSync.Reconciliation.Native;
 
 namespace StoreSync.Reconciliation.Tests;

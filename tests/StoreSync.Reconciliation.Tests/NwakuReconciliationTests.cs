@@ -1,6 +1,4 @@
-using FsCheck.Xunit;
 using StoreSync.Core;
-using StoreSync.Reconciliation;
 using StoreSync.Reconciliation.Nwaku;
 
 namespace StoreSync.Reconciliation.Tests;

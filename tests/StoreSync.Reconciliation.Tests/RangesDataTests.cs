@@ -1,5 +1,4 @@
 using StoreSync.Core;
-using StoreSync.Reconciliation;
 using StoreSync.Reconciliation.Nwaku;
 
 namespace StoreSync.Reconciliation.Tests;

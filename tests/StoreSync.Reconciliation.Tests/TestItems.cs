@@ -1,7 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
 using StoreSync.Core;
-using StoreSync.Reconciliation;
 using StoreSync.Reconciliation.Native;
 using StoreSync.Testing;
 

@@ -1,7 +1,6 @@
 using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
-using StoreSync.Storage;
 using StoreSync.Storage.Retention;
 
 namespace StoreSync.Storage.CrashWriter;

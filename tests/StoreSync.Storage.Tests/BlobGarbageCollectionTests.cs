@@ -1,5 +1,3 @@
-using StoreSync.Core;
-using StoreSync.Storage;
 using StoreSync.Testing.Storage;
 
 namespace StoreSync.Storage.Tests;

@@ -1,6 +1,4 @@
-using Google.Protobuf;
 using StoreSync.Core;
-using StoreSync.Storage;
 using StoreSync.Storage.Query;
 using StoreSync.Testing.Storage;
 

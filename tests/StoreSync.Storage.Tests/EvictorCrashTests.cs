@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using StoreSync.Core;
-using StoreSync.Storage;
 
 namespace StoreSync.Storage.Tests;
 

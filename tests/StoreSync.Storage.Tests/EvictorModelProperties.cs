@@ -1,10 +1,9 @@
 using FsCheck;
 using FsCheck.Xunit;
 using StoreSync.Core;
-using StoreSync.Storage;
+using StoreSync.Storage.Retention;
 using StoreSync.Testing.Storage;
 using Row = StoreSync.Storage.Tests.RetentionModel.Row;
-using StoreSync.Storage.Retention;
 
 namespace StoreSync.Storage.Tests;
 

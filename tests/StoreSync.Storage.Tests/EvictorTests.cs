@@ -1,6 +1,5 @@
 using StoreSync.Core;
 using StoreSync.Reconciliation;
-using StoreSync.Storage;
 using StoreSync.Storage.Retention;
 using StoreSync.Testing.Storage;
 using Row = StoreSync.Storage.Tests.RetentionModel.Row;

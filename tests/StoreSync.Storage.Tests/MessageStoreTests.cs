@@ -1,6 +1,5 @@
 using Google.Protobuf;
 using StoreSync.Core;
-using StoreSync.Storage;
 using StoreSync.Storage.Query;
 using StoreSync.Testing.Storage;
 

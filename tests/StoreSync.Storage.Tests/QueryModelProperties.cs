@@ -2,7 +2,6 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using StoreSync.Core;
-using StoreSync.Storage;
 using StoreSync.Storage.Query;
 using StoreSync.Testing.Storage;
 

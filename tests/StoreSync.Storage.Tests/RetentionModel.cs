@@ -1,6 +1,5 @@
 using StoreSync.Core;
 using StoreSync.Core.Proto;
-using StoreSync.Storage;
 using StoreSync.Storage.Retention;
 
 namespace StoreSync.Storage.Tests;

@@ -2,7 +2,6 @@ using FsCheck;
 using FsCheck.Xunit;
 using StoreSync.Core;
 using StoreSync.Reconciliation;
-using StoreSync.Storage;
 using StoreSync.Testing.Storage;
 
 namespace StoreSync.Storage.Tests;

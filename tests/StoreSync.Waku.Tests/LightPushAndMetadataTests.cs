@@ -1,9 +1,7 @@
-using Microsoft.Extensions.Logging;
 using Google.Protobuf;
+using Microsoft.Extensions.Logging;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
-using StoreSync.Waku.Proto;
-using StoreSync.Libp2p;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
@@ -11,11 +9,11 @@ using StoreSync.Testing;
 using StoreSync.Testing.Libp2p;
 using StoreSync.Waku.LightPush;
 using StoreSync.Waku.Metadata;
-using StoreSync.Waku;
+using StoreSync.Waku.Proto;
 
 namespace StoreSync.Waku.Tests;
 
-public class LightPushAndMetadataTests : IDisposable
+public sealed class LightPushAndMetadataTests : IDisposable
 {
     readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(30));
     CancellationToken Timeout => _timeout.Token;

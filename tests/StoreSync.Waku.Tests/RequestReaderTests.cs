@@ -3,7 +3,7 @@ using StoreSync.Testing.Libp2p;
 namespace StoreSync.Waku.Tests;
 
 /// <summary>The two phases of reading a request: an idle stream may wait long, a started request must finish soon.</summary>
-public class RequestReaderTests : IDisposable
+public sealed class RequestReaderTests : IDisposable
 {
     static readonly TimeSpan Short = TimeSpan.FromMilliseconds(300), Long = TimeSpan.FromSeconds(30);
     readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(30));

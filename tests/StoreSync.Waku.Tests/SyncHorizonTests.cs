@@ -3,10 +3,10 @@ using StoreSync.Core;
 using StoreSync.Core.Proto;
 using StoreSync.Reconciliation;
 using StoreSync.Storage;
+using StoreSync.Storage.Retention;
 using StoreSync.Testing;
 using StoreSync.Testing.Storage;
 using StoreSync.Waku.Sync;
-using StoreSync.Storage.Retention;
 
 namespace StoreSync.Waku.Tests;
 

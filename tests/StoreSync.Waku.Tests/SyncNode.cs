@@ -4,7 +4,6 @@ using StoreSync.Core.Proto;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
-using StoreSync.Reconciliation;
 using StoreSync.Storage;
 using StoreSync.Storage.Retention;
 using StoreSync.Storage.Sync;

@@ -4,15 +4,14 @@ using StoreSync.Core;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
-using StoreSync.Storage;
 using StoreSync.Storage.Query;
 using StoreSync.Testing.Libp2p;
 using StoreSync.Testing.Storage;
 using StoreSync.Waku.Communities;
 using StoreSync.Waku.Ingress;
-using StoreSync.Waku.Peers;
 using StoreSync.Waku.LightPush;
 using StoreSync.Waku.Metadata;
+using StoreSync.Waku.Peers;
 using StoreSync.Waku.RateLimiting;
 using StoreSync.Waku.Store;
 

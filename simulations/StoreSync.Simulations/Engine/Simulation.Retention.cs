@@ -1,7 +1,6 @@
 using StoreSync.Reconciliation;
 using StoreSync.Simulations.Model;
 using StoreSync.Simulations.Scenarios;
-using StoreSync.Storage;
 using StoreSync.Storage.Retention;
 
 namespace StoreSync.Simulations.Engine;

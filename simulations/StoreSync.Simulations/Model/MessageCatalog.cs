@@ -1,10 +1,10 @@
 using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
-using StoreSync.Waku.Proto;
 using StoreSync.Reconciliation;
 using StoreSync.Simulations.Engine;
 using StoreSync.Simulations.Scenarios;
+using StoreSync.Waku.Proto;
 
 namespace StoreSync.Simulations.Model;
 

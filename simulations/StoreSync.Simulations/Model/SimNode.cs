@@ -1,7 +1,6 @@
 using StoreSync.Simulations.Engine;
 using StoreSync.Simulations.Scenarios;
 using StoreSync.Simulations.Storage;
-using StoreSync.Storage;
 using StoreSync.Storage.Retention;
 
 namespace StoreSync.Simulations.Model;

@@ -1,5 +1,4 @@
 using StoreSync.Core.Wire;
-using StoreSync.Libp2p.Multiformats;
 
 namespace StoreSync.Libp2p.Identity;
 

@@ -4,8 +4,8 @@ using Org.BouncyCastle.Crypto.EC;
 using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Crypto.Signers;
 using Org.BouncyCastle.Math.EC;
-using ECPoint = Org.BouncyCastle.Math.EC.ECPoint;
 using BigInteger = Org.BouncyCastle.Math.BigInteger;
+using ECPoint = Org.BouncyCastle.Math.EC.ECPoint;
 
 namespace StoreSync.Libp2p.Identity;
 

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text;
 using StoreSync.Core.Wire;
-using StoreSync.Libp2p.Multiformats;
 
 namespace StoreSync.Libp2p.Multistream;
 

@@ -2,9 +2,7 @@ using System.CommandLine;
 using Spectre.Console;
 using StoreSync.Core;
 using StoreSync.Node.Import;
-using StoreSync.Node.Json;
 using StoreSync.Storage;
-using StoreSync.Waku.Proto;
 
 namespace StoreSync.Node.Cli;
 

@@ -2,17 +2,16 @@ using System.CommandLine;
 using System.Text.Json;
 using Google.Protobuf;
 using StoreSync.Core;
-using StoreSync.Waku.Proto;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
 using StoreSync.Libp2p.Noise;
-using StoreSync.Waku;
-using StoreSync.Waku.Store;
-using StoreSync.Node.Import;
 using StoreSync.Node.Json;
 using StoreSync.Storage;
 using StoreSync.Storage.Query;
+using StoreSync.Waku;
+using StoreSync.Waku.Proto;
+using StoreSync.Waku.Store;
 
 namespace StoreSync.Node.Cli;
 

@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Logging;
 using StoreSync.Core;
 using StoreSync.Storage;
-using StoreSync.Waku.Communities;
 using StoreSync.Storage.Retention;
+using StoreSync.Waku.Communities;
 
 namespace StoreSync.Node.Communities;
 

@@ -1,7 +1,6 @@
 using System.Diagnostics.Metrics;
 using StoreSync.Storage;
 using StoreSync.Waku.Communities;
-using StoreSync.Storage.Retention;
 
 namespace StoreSync.Node.Communities;
 

@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Logging;
 using StoreSync.Node.Hosting;
 using StoreSync.Storage;
+using StoreSync.Storage.Retention;
 using StoreSync.Waku;
 using StoreSync.Waku.Communities;
-using StoreSync.Storage.Retention;
 
 namespace StoreSync.Node.Communities;
 

@@ -1,6 +1,5 @@
-using StoreSync.Storage;
-using StoreSync.Waku.Communities;
 using StoreSync.Storage.Retention;
+using StoreSync.Waku.Communities;
 
 namespace StoreSync.Node.Communities;
 

@@ -2,10 +2,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using StoreSync.Storage;
+using StoreSync.Storage.Retention;
 using StoreSync.Waku.Communities;
 using StoreSync.Waku.Ingress;
 using StoreSync.Waku.Peers;
-using StoreSync.Storage.Retention;
 
 namespace StoreSync.Node.Communities;
 

@@ -1,20 +1,22 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using System.Diagnostics.Metrics;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using StoreSync.Core;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Noise;
-using StoreSync.Node.Governor;
 using StoreSync.Node.Communities;
+using StoreSync.Node.Governor;
 using StoreSync.Node.Rest;
 using StoreSync.Storage;
+using StoreSync.Storage.Query;
 using StoreSync.Storage.Retention;
 using StoreSync.Storage.Sync;
 using StoreSync.Waku;
+using StoreSync.Waku.Communities;
 using StoreSync.Waku.Governor;
 using StoreSync.Waku.Ingress;
 using StoreSync.Waku.LightPush;
@@ -22,9 +24,7 @@ using StoreSync.Waku.Metadata;
 using StoreSync.Waku.Peers;
 using StoreSync.Waku.RateLimiting;
 using StoreSync.Waku.Store;
-using StoreSync.Storage.Query;
 using StoreSync.Waku.Sync;
-using StoreSync.Waku.Communities;
 
 namespace StoreSync.Node.Hosting;
 

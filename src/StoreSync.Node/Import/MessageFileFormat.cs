@@ -1,4 +1,3 @@
-using StoreSync.Waku.Proto;
 namespace StoreSync.Node.Import;
 
 /// <summary>The import file formats: newline-delimited JSON, or varint-length-delimited WakuMessageKeyValue protobufs.</summary>

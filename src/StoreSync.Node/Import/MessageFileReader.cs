@@ -3,9 +3,9 @@ using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using Google.Protobuf;
 using StoreSync.Core;
-using StoreSync.Waku.Proto;
 using StoreSync.Core.Wire;
 using StoreSync.Node.Json;
+using StoreSync.Waku.Proto;
 
 namespace StoreSync.Node.Import;
 

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
-using StoreSync.Core;
 
 namespace StoreSync.Reconciliation.Native;
 

@@ -1,5 +1,3 @@
-using StoreSync.Core;
-
 namespace StoreSync.Reconciliation.Nwaku;
 
 /// <summary>A session of /vac/waku/reconciliation/1.0.0 behaving as nwaku ≥ 0.37 does, initiator or responder.</summary>

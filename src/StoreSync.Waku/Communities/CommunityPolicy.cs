@@ -3,10 +3,10 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
-using StoreSync.Waku.Proto;
 using StoreSync.Reconciliation;
 using StoreSync.Storage.Query;
 using StoreSync.Waku.Ingress;
+using StoreSync.Waku.Proto;
 
 namespace StoreSync.Waku.Communities;
 

@@ -1,9 +1,9 @@
 using Google.Protobuf;
 using StoreSync.Core.Proto;
-using StoreSync.Waku.Proto;
 using StoreSync.Libp2p;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Multiformats;
+using StoreSync.Waku.Proto;
 
 namespace StoreSync.Waku.LightPush;
 

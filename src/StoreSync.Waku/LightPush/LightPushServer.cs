@@ -1,9 +1,9 @@
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using StoreSync.Core.Proto;
-using StoreSync.Waku.Proto;
 using StoreSync.Waku.Ingress;
 using StoreSync.Waku.Peers;
+using StoreSync.Waku.Proto;
 using StoreSync.Waku.RateLimiting;
 
 namespace StoreSync.Waku.LightPush;

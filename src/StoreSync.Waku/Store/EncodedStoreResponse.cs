@@ -8,17 +8,15 @@ namespace StoreSync.Waku.Store;
 public sealed class EncodedStoreResponse : IDisposable
 {
     byte[]? _buffer;
-    readonly int length;
-    readonly uint statusCode;
-    readonly int messageCount;
+    readonly int _length;
     readonly bool _pooled;
 
     internal EncodedStoreResponse(byte[] buffer, int length, uint statusCode, int messageCount, bool pooled = true)
     {
         _buffer = buffer;
-        this.length = length;
-        this.statusCode = statusCode;
-        this.messageCount = messageCount;
+        _length = length;
+        StatusCode = statusCode;
+        MessageCount = messageCount;
         _pooled = pooled;
     }
 
@@ -29,11 +27,11 @@ public sealed class EncodedStoreResponse : IDisposable
         return new EncodedStoreResponse(bytes, bytes.Length, statusCode, 0, pooled: false);
     }
 
-    public ReadOnlyMemory<byte> Bytes => (_buffer ?? throw new ObjectDisposedException(nameof(EncodedStoreResponse))).AsMemory(0, length);
+    public ReadOnlyMemory<byte> Bytes => (_buffer ?? throw new ObjectDisposedException(nameof(EncodedStoreResponse))).AsMemory(0, _length);
 
-    public uint StatusCode => statusCode;
+    public uint StatusCode { get; }
 
-    public int MessageCount => messageCount;
+    public int MessageCount { get; }
 
     /// <summary>The pubsub topic all rows with data share, or null (no data, or rows of several pubsub topics).</summary>
     public string? PubsubTopic { get; init; }

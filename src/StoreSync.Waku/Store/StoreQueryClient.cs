@@ -1,10 +1,10 @@
 using Google.Protobuf;
-using StoreSync.Waku.Proto;
 using StoreSync.Libp2p;
 using StoreSync.Libp2p.Bandwidth;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Multiformats;
 using StoreSync.Waku.Governor;
+using StoreSync.Waku.Proto;
 
 namespace StoreSync.Waku.Store;
 

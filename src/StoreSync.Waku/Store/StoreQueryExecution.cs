@@ -1,5 +1,5 @@
-using StoreSync.Waku.Proto;
 using StoreSync.Storage.Query;
+using StoreSync.Waku.Proto;
 
 namespace StoreSync.Waku.Store;
 

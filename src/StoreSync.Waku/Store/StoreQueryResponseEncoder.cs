@@ -2,10 +2,9 @@ using System.Buffers;
 using System.Text;
 using Google.Protobuf;
 using StoreSync.Core;
-using StoreSync.Core.Proto;
-using StoreSync.Waku.Proto;
 using StoreSync.Core.Wire;
 using StoreSync.Storage.Query;
+using StoreSync.Waku.Proto;
 
 namespace StoreSync.Waku.Store;
 

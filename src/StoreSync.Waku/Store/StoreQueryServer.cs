@@ -1,10 +1,9 @@
 using System.Diagnostics;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
-using StoreSync.Waku.Proto;
-using StoreSync.Storage;
 using StoreSync.Storage.Query;
 using StoreSync.Waku.Communities;
+using StoreSync.Waku.Proto;
 using StoreSync.Waku.RateLimiting;
 
 namespace StoreSync.Waku.Store;

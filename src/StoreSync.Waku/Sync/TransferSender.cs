@@ -1,6 +1,6 @@
 using System.Threading.Channels;
-using StoreSync.Core;
 using Microsoft.Extensions.Logging;
+using StoreSync.Core;
 using StoreSync.Libp2p;
 using StoreSync.Libp2p.Bandwidth;
 using StoreSync.Libp2p.Host;

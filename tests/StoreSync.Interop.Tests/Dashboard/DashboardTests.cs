@@ -2,11 +2,11 @@ using System.Buffers.Binary;
 using System.Net.Http.Json;
 using System.Text.Json;
 using StoreSync.Core;
-using StoreSync.Waku.Proto;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Noise;
 using StoreSync.Testing.Node;
+using StoreSync.Waku.Proto;
 using StoreSync.Waku.Store;
 using Xunit.Abstractions;
 

@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using StoreSync.Libp2p.Host;
 
 namespace StoreSync.Libp2p.Tests.Host;
 

@@ -3,9 +3,9 @@ using System.Security.Cryptography;
 using Google.Protobuf;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
+using StoreSync.Libp2p.Multistream;
 using StoreSync.Libp2p.Noise;
 using StoreSync.Libp2p.Noise.Protos;
-using StoreSync.Libp2p.Multistream;
 using StoreSync.Libp2p.Yamux;
 using StoreSync.Testing;
 
@@ -15,7 +15,7 @@ namespace StoreSync.Libp2p.Tests.Host;
 /// <remarks>Not parallel with other tests: one test lowers the yamux write-stall timeout, and the memory bound reads process-wide counters.</remarks>
 [Collection(nameof(HostBadInputTests))]
 [CollectionDefinition(nameof(HostBadInputTests), DisableParallelization = true)]
-public class HostBadInputTests : IDisposable
+public sealed class HostBadInputTests : IDisposable
 {
     readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(30));
     CancellationToken Timeout => _timeout.Token;

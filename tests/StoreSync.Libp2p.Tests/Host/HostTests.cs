@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identify;
 using StoreSync.Libp2p.Identity;
-using StoreSync.Libp2p.Multiformats;
 using StoreSync.Libp2p.Multistream;
 using StoreSync.Libp2p.Ping;
 using StoreSync.Testing;

@@ -1,9 +1,8 @@
 using StoreSync.Core.Wire;
-using StoreSync.Libp2p.Multiformats;
 
 namespace StoreSync.Libp2p.Tests.Host;
 
-public class LengthPrefixedTests : IDisposable
+public sealed class LengthPrefixedTests : IDisposable
 {
     readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(10));
     CancellationToken Timeout => _timeout.Token;

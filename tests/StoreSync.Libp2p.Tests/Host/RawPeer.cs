@@ -38,7 +38,6 @@ internal sealed class RawPeer : IAsyncDisposable
         Stream = secured.Stream;
     }
 
-    /// <summary>Reads and discards until the host closes the connection; false if it is still open when <paramref name="ct"/> fires.</summary>
     /// <summary>Whether the remote closes the connection within <paramref name="within"/>.</summary>
     public async Task<bool> WaitClosedAsync(TimeSpan within)
     {
@@ -46,6 +45,7 @@ internal sealed class RawPeer : IAsyncDisposable
         return await WaitClosedAsync(bound.Token);
     }
 
+    /// <summary>Reads and discards until the host closes the connection; false if it is still open when <paramref name="ct"/> fires.</summary>
     public async Task<bool> WaitClosedAsync(CancellationToken ct)
     {
         var buffer = new byte[16 * 1024];

@@ -1,4 +1,3 @@
-using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identify;
 using StoreSync.Libp2p.Tests.Host;
 

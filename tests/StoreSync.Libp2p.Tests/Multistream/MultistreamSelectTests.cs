@@ -3,7 +3,7 @@ using StoreSync.Testing.Libp2p;
 
 namespace StoreSync.Libp2p.Tests.Multistream;
 
-public class MultistreamSelectTests : IDisposable
+public sealed class MultistreamSelectTests : IDisposable
 {
     readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(10));
     CancellationToken Timeout => _timeout.Token;

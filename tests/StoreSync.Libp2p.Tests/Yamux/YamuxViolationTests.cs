@@ -4,7 +4,7 @@ using StoreSync.Testing.Libp2p;
 namespace StoreSync.Libp2p.Tests.Yamux;
 
 /// <summary>A misbehaving raw peer ends only its own session, with a reason, in bounded time and memory.</summary>
-public class YamuxViolationTests : IDisposable
+public sealed class YamuxViolationTests : IDisposable
 {
     readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(20));
     CancellationToken Timeout => _timeout.Token;

@@ -1,5 +1,4 @@
 using StoreSync.Core;
-using StoreSync.Reconciliation;
 using StoreSync.Reconciliation.Native;
 
 namespace StoreSync.Reconciliation.Tests.Native;

@@ -1,5 +1,4 @@
 using StoreSync.Core;
-using StoreSync.Core.Proto;
 using StoreSync.Reconciliation;
 using StoreSync.Storage.Sync;
 using StoreSync.Testing.Storage;

@@ -1,8 +1,8 @@
 using StoreSync.Core;
 using StoreSync.Core.Proto;
 using StoreSync.Reconciliation;
-using StoreSync.Storage.Sync;
 using StoreSync.Storage.Retention;
+using StoreSync.Storage.Sync;
 using StoreSync.Testing.Storage;
 
 namespace StoreSync.Storage.Tests.Sync;

@@ -26,7 +26,7 @@ public static class DuplexPipe
         public override void Flush() => _out.Flush();
         protected override void Dispose(bool disposing)
         {
-            if (disposing) { writer.Complete(); reader.Complete(); }
+            if (disposing) { _out.Dispose(); _in.Dispose(); } // the pipe streams complete their writer and reader
             base.Dispose(disposing);
         }
     }

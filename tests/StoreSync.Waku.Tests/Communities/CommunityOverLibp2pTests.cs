@@ -1,20 +1,17 @@
 using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
-using StoreSync.Waku.Proto;
-using StoreSync.Libp2p;
 using StoreSync.Libp2p.Identity;
-using StoreSync.Testing.Libp2p;
 using StoreSync.Waku.Communities;
 using StoreSync.Waku.LightPush;
 using StoreSync.Waku.Peers;
+using StoreSync.Waku.Proto;
 using StoreSync.Waku.Store;
-using StoreSync.Waku;
 
 namespace StoreSync.Waku.Tests.Communities;
 
 /// <summary>Light push and Store v3 over real libp2p connections with a community policy: status codes, authorship, penalties.</summary>
-public class CommunityOverLibp2pTests : IDisposable
+public sealed class CommunityOverLibp2pTests : IDisposable
 {
     const string P0 = "/waku/2/rs/1/0", Chat = "/chat/1/room/proto";
     readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(30));

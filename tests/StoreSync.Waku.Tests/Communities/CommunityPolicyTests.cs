@@ -2,14 +2,13 @@ using Google.Protobuf;
 using Microsoft.Extensions.Logging.Abstractions;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
-using StoreSync.Waku.Proto;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Reconciliation;
-using StoreSync.Storage;
 using StoreSync.Storage.Query;
 using StoreSync.Testing.Storage;
 using StoreSync.Waku.Communities;
 using StoreSync.Waku.Ingress;
+using StoreSync.Waku.Proto;
 using StoreSync.Waku.Store;
 
 namespace StoreSync.Waku.Tests.Communities;

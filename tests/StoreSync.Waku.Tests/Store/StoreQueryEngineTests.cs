@@ -1,11 +1,11 @@
 using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
-using StoreSync.Waku.Proto;
 using StoreSync.Storage;
 using StoreSync.Storage.Query;
-using StoreSync.Waku.Store;
 using StoreSync.Testing.Storage;
+using StoreSync.Waku.Proto;
+using StoreSync.Waku.Store;
 
 namespace StoreSync.Waku.Tests.Store;
 

@@ -3,10 +3,10 @@ using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Google.Protobuf;
 using StoreSync.Core;
-using StoreSync.Waku.Proto;
 using StoreSync.Storage;
 using StoreSync.Storage.Query;
 using StoreSync.Testing.Storage;
+using StoreSync.Waku.Proto;
 using StoreSync.Waku.Store;
 
 namespace StoreSync.Waku.Tests.Store;

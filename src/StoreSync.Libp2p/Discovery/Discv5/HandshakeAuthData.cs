@@ -6,26 +6,26 @@ namespace StoreSync.Libp2p.Discovery.Discv5;
 /// </summary>
 public readonly ref struct HandshakeAuthData
 {
-    readonly ReadOnlySpan<byte> authData;
+    readonly ReadOnlySpan<byte> _authData;
 
-    HandshakeAuthData(ReadOnlySpan<byte> authData) => this.authData = authData;
+    HandshakeAuthData(ReadOnlySpan<byte> authData) => _authData = authData;
 
     /// <summary>Reads authdata that <see cref="IsWellFormed"/> accepted.</summary>
     public static HandshakeAuthData Read(ReadOnlySpan<byte> authData) =>
         IsWellFormed(authData) ? new HandshakeAuthData(authData) : throw new FormatException("malformed handshake authdata");
 
-    public ReadOnlySpan<byte> SourceId => authData[..Discv5Limits.NodeIdLength];
+    public ReadOnlySpan<byte> SourceId => _authData[..Discv5Limits.NodeIdLength];
 
-    public ReadOnlySpan<byte> IdSignature => authData.Slice(Discv5Limits.HandshakeAuthDataHeadLength, SignatureSize);
+    public ReadOnlySpan<byte> IdSignature => _authData.Slice(Discv5Limits.HandshakeAuthDataHeadLength, SignatureSize);
 
-    public ReadOnlySpan<byte> EphemeralPublicKey => authData.Slice(Discv5Limits.HandshakeAuthDataHeadLength + SignatureSize, KeySize);
+    public ReadOnlySpan<byte> EphemeralPublicKey => _authData.Slice(Discv5Limits.HandshakeAuthDataHeadLength + SignatureSize, KeySize);
 
     /// <summary>The sender's RLP node record, or empty when it judged ours recent enough.</summary>
-    public ReadOnlySpan<byte> Record => authData[(Discv5Limits.HandshakeAuthDataHeadLength + SignatureSize + KeySize)..];
+    public ReadOnlySpan<byte> Record => _authData[(Discv5Limits.HandshakeAuthDataHeadLength + SignatureSize + KeySize)..];
 
-    int SignatureSize => authData[Discv5Limits.NodeIdLength];
+    int SignatureSize => _authData[Discv5Limits.NodeIdLength];
 
-    int KeySize => authData[Discv5Limits.NodeIdLength + 1];
+    int KeySize => _authData[Discv5Limits.NodeIdLength + 1];
 
     /// <summary>Whether the sizes fit: the head is present and the signature and key end inside the authdata.</summary>
     public static bool IsWellFormed(ReadOnlySpan<byte> authData)

@@ -8,26 +8,26 @@ namespace StoreSync.Libp2p.Discovery.Rlp;
 /// </summary>
 public ref struct RlpReader
 {
-    ReadOnlySpan<byte> rest;
+    ReadOnlySpan<byte> _rest;
 
-    public RlpReader(ReadOnlySpan<byte> encoded) => rest = encoded;
+    public RlpReader(ReadOnlySpan<byte> encoded) => _rest = encoded;
 
     /// <summary>Whether another item follows.</summary>
-    public readonly bool HasMore => !rest.IsEmpty;
+    public readonly bool HasMore => !_rest.IsEmpty;
 
     /// <summary>What is left unread.</summary>
-    public readonly ReadOnlySpan<byte> Remaining => rest;
+    public readonly ReadOnlySpan<byte> Remaining => _rest;
 
     /// <summary>Whether the next item is a list.</summary>
-    public readonly bool NextIsList => !rest.IsEmpty && rest[0] >= 0xC0;
+    public readonly bool NextIsList => !_rest.IsEmpty && _rest[0] >= 0xC0;
 
     /// <summary>The next item's content if it is a byte string.</summary>
     public ReadOnlySpan<byte> ReadBytes()
     {
-        var (isList, headerLength, contentLength) = Header(rest);
+        var (isList, headerLength, contentLength) = Header(_rest);
         if (isList) throw new RlpException("expected an RLP byte string, found a list");
-        var content = rest.Slice(headerLength, contentLength);
-        rest = rest[(headerLength + contentLength)..];
+        var content = _rest.Slice(headerLength, contentLength);
+        _rest = _rest[(headerLength + contentLength)..];
         return content;
     }
 
@@ -45,26 +45,26 @@ public ref struct RlpReader
     /// <summary>A reader over the next item's elements if it is a list.</summary>
     public RlpReader ReadList()
     {
-        var (isList, headerLength, contentLength) = Header(rest);
+        var (isList, headerLength, contentLength) = Header(_rest);
         if (!isList) throw new RlpException("expected an RLP list, found a byte string");
-        var content = rest.Slice(headerLength, contentLength);
-        rest = rest[(headerLength + contentLength)..];
+        var content = _rest.Slice(headerLength, contentLength);
+        _rest = _rest[(headerLength + contentLength)..];
         return new RlpReader(content);
     }
 
     /// <summary>The next item's whole encoding, header included (an embedded record kept as received).</summary>
     public ReadOnlySpan<byte> ReadEncoded()
     {
-        var (_, headerLength, contentLength) = Header(rest);
-        var encoded = rest[..(headerLength + contentLength)];
-        rest = rest[encoded.Length..];
+        var (_, headerLength, contentLength) = Header(_rest);
+        var encoded = _rest[..(headerLength + contentLength)];
+        _rest = _rest[encoded.Length..];
         return encoded;
     }
 
     /// <summary>Refuses trailing bytes after the items a caller expected.</summary>
     public readonly void EnsureEnd()
     {
-        if (!rest.IsEmpty) throw new RlpException($"{rest.Length} unexpected bytes after the RLP items");
+        if (!_rest.IsEmpty) throw new RlpException($"{_rest.Length} unexpected bytes after the RLP items");
     }
 
     /// <summary>The total length of the single item at the start of <paramref name="encoded"/>.</summary>

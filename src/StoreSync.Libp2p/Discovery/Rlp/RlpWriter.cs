@@ -9,17 +9,17 @@ namespace StoreSync.Libp2p.Discovery.Rlp;
 /// </summary>
 public sealed class RlpWriter
 {
-    byte[] buffer;
-    int length;
+    byte[] _buffer;
+    int _length;
 
-    public RlpWriter(int capacity = 256) => buffer = new byte[Math.Max(16, capacity)];
+    public RlpWriter(int capacity = 256) => _buffer = new byte[Math.Max(16, capacity)];
 
     /// <summary>The bytes written so far.</summary>
-    public ReadOnlySpan<byte> Written => buffer.AsSpan(0, length);
+    public ReadOnlySpan<byte> Written => _buffer.AsSpan(0, _length);
 
     public byte[] ToArray() => Written.ToArray();
 
-    public void Reset() => length = 0;
+    public void Reset() => _length = 0;
 
     public void WriteBytes(ReadOnlySpan<byte> bytes)
     {
@@ -46,19 +46,19 @@ public sealed class RlpWriter
     /// <summary>Opens a list; pass the result to <see cref="EndList"/> once its items are written.</summary>
     public int BeginList()
     {
-        int start = length;
+        int start = _length;
         Grow(1);
         return start;
     }
 
     public void EndList(int start)
     {
-        int contentLength = length - start - 1;
+        int contentLength = _length - start - 1;
         int headerLength = HeaderLength(contentLength);
         if (headerLength > 1)
         {
             Grow(headerLength - 1);
-            buffer.AsSpan(start + 1, contentLength).CopyTo(buffer.AsSpan(start + headerLength));
+            _buffer.AsSpan(start + 1, contentLength).CopyTo(_buffer.AsSpan(start + headerLength));
         }
         WriteHeaderAt(start, 0xC0, contentLength);
     }
@@ -69,7 +69,7 @@ public sealed class RlpWriter
 
     void WriteHeader(byte offset, int contentLength)
     {
-        int start = length;
+        int start = _length;
         Grow(HeaderLength(contentLength));
         WriteHeaderAt(start, offset, contentLength);
     }
@@ -78,19 +78,19 @@ public sealed class RlpWriter
     {
         if (contentLength <= 55)
         {
-            buffer[at] = (byte)(offset + contentLength);
+            _buffer[at] = (byte)(offset + contentLength);
             return;
         }
         int n = LengthOfLength(contentLength);
-        buffer[at] = (byte)(offset + 55 + n);
-        for (int i = 0; i < n; i++) buffer[at + 1 + i] = (byte)(contentLength >> (8 * (n - 1 - i)));
+        _buffer[at] = (byte)(offset + 55 + n);
+        for (int i = 0; i < n; i++) _buffer[at + 1 + i] = (byte)(contentLength >> (8 * (n - 1 - i)));
     }
 
     Span<byte> Grow(int count)
     {
-        if (length + count > buffer.Length) Array.Resize(ref buffer, Math.Max(buffer.Length * 2, length + count));
-        var span = buffer.AsSpan(length, count);
-        length += count;
+        if (_length + count > _buffer.Length) Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _length + count));
+        var span = _buffer.AsSpan(_length, count);
+        _length += count;
         return span;
     }
 }
