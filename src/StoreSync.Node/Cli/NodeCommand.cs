@@ -15,6 +15,11 @@ internal static class NodeCommand
         var pubsubTopics = new Option<string[]>("--pubsub-topic") { Description = "Named pubsub topic served, repeatable" };
         var listen = new Option<string?>("--listen-address") { Description = "IP address to listen on (default 0.0.0.0)" };
         var tcpPort = new Option<int?>("--tcp-port") { Description = "libp2p TCP port (default 60000)" };
+        var websocket = new Option<bool?>("--websocket-support") { Description = "Listen for libp2p over WebSocket too, for browsers (default false)" };
+        var websocketPort = new Option<int?>("--websocket-port") { Description = "WebSocket port (default 8000; 0 = any free port)" };
+        var websocketSecure = new Option<bool?>("--websocket-secure-support") { Description = "Serve /wss (TLS) instead of /ws on --websocket-port (default false)" };
+        var websocketKey = new Option<string?>("--websocket-secure-key-path") { Description = "PEM private key for /wss" };
+        var websocketCert = new Option<string?>("--websocket-secure-cert-path") { Description = "PEM certificate (chain) for /wss" };
         var keyFile = new Option<string?>("--node-key-file") { Description = "Identity key file, created if missing (default DATA-DIR/node.key)" };
         var staticNodes = new Option<string[]>("--staticnode") { Description = "Multiaddr of a peer to keep connected, repeatable" };
         var maxConnections = new Option<int?>("--max-connections") { Description = "Maximum libp2p connections (default 50)" };
@@ -41,7 +46,8 @@ internal static class NodeCommand
 
         var command = new Command("node", """
             Run a Waku store node on the local store (RocksDB under --data-dir, default ./data). It listens for libp2p
-            (TCP, Noise, Yamux) on --tcp-port (default 60000) and prints its multiaddr with /p2p/<peer id> on start; it serves
+            (TCP, Noise, Yamux) on --tcp-port (default 60000), with --websocket-support also over WebSocket (/ws, or /wss with
+            --websocket-secure-support) on --websocket-port, and prints each multiaddr with /p2p/<peer id> on start; it serves
             Store v3 queries, light push (v3 and legacy) and metadata there, to js-waku or any Waku client. REST API on
             127.0.0.1:8645 (GET /store/v3/messages, /health, /debug/v1/info, POST /lightpush/v3/message) and Prometheus
             metrics on 127.0.0.1:8008/metrics. Settings come from appsettings.json (section "StoreSync"), STORESYNC_*
@@ -50,7 +56,7 @@ internal static class NodeCommand
             runs with --staticnode peers and with every peer that announces it.
             """)
         {
-            config, clusterId, shards, pubsubTopics, listen, tcpPort, keyFile, staticNodes, maxConnections,
+            config, clusterId, shards, pubsubTopics, listen, tcpPort, websocket, websocketPort, websocketSecure, websocketKey, websocketCert, keyFile, staticNodes, maxConnections,
             rest, restAddress, restPort, metrics, metricsAddress, metricsPort, maxPage, rateLimits, uploadLimit, downloadLimit, maxMessageSize,
             storeSync, syncInterval, syncRange, syncJitter, syncHistory, syncPeers,
         };
@@ -75,6 +81,11 @@ internal static class NodeCommand
             Set(nameof(NodeOptions.PubsubTopics), pubsubTopics);
             Set(nameof(NodeOptions.ListenAddress), listen);
             Set(nameof(NodeOptions.TcpPort), tcpPort);
+            Set(nameof(NodeOptions.WebsocketSupport), websocket);
+            Set(nameof(NodeOptions.WebsocketPort), websocketPort);
+            Set(nameof(NodeOptions.WebsocketSecureSupport), websocketSecure);
+            Set(nameof(NodeOptions.WebsocketSecureKeyPath), websocketKey);
+            Set(nameof(NodeOptions.WebsocketSecureCertPath), websocketCert);
             Set(nameof(NodeOptions.NodeKeyFile), keyFile);
             Set(nameof(NodeOptions.StaticNodes), staticNodes);
             Set(nameof(NodeOptions.MaxConnections), maxConnections);

@@ -19,7 +19,7 @@ public sealed class NetworkService(Libp2pHost host, NodeOptions options, StoreQu
 
     public string PeerId => host.PeerId.ToString();
 
-    /// <summary>Dialable addresses: an unspecified listen IP (0.0.0.0, ::) is reported as the loopback address.</summary>
+    /// <summary>Dialable addresses (TCP, then /ws or /wss), each ending in /p2p/: an unspecified listen IP (0.0.0.0, ::) is reported as the loopback address.</summary>
     public IReadOnlyList<string> ListenAddresses => [.. host.ListenAddresses.Select(Dialable).Select(a => a.ToString())];
 
     public int ConnectedPeers => host.Connections.Count;
@@ -30,9 +30,7 @@ public sealed class NetworkService(Libp2pHost host, NodeOptions options, StoreQu
         lightPush.Attach(host);
         metadata.Attach(host);
         metrics.ObserveGauge("storesync_connected_peers", "{peer}", "Open libp2p connections", () => [new(host.Connections.Count)]);
-        var ip = System.Net.IPAddress.Parse(options.ListenAddress);
-        var listen = Multiaddr.FromEndPoint(new System.Net.IPEndPoint(ip, options.TcpPort));
-        await host.StartAsync([listen], cancellationToken).ConfigureAwait(false);
+        await host.StartAsync(NodeListenAddresses.For(options), cancellationToken).ConfigureAwait(false);
         foreach (var address in ListenAddresses)
         {
             // Printed on stdout (not only logged) so scripts and tests can read the address to dial.

@@ -22,6 +22,21 @@ public sealed class NodeOptions
     public string ListenAddress { get; set; } = "0.0.0.0";
     public int TcpPort { get; set; } = 60000;
 
+    /// <summary>Listen for libp2p over WebSocket too (nwaku's --websocket-support), on ListenAddress and <see cref="WebsocketPort"/>: what browsers dial.</summary>
+    public bool WebsocketSupport { get; set; }
+
+    /// <summary>The WebSocket port (nwaku's --websocket-port, default 8000 as there); 0 picks a free one.</summary>
+    public int WebsocketPort { get; set; } = 8000;
+
+    /// <summary>Serve /wss (TLS) instead of /ws on that port (nwaku's --websocket-secure-support): browsers refuse plain ws except to localhost.</summary>
+    public bool WebsocketSecureSupport { get; set; }
+
+    /// <summary>PEM private key of the /wss certificate (nwaku's --websocket-secure-key-path).</summary>
+    public string WebsocketSecureKeyPath { get; set; } = "";
+
+    /// <summary>PEM certificate (chain) /wss presents (nwaku's --websocket-secure-cert-path).</summary>
+    public string WebsocketSecureCertPath { get; set; } = "";
+
     /// <summary>File holding the node's identity key (libp2p PrivateKey protobuf); relative paths are under DataDir.</summary>
     public string NodeKeyFile { get; set; } = "node.key";
 
@@ -127,6 +142,25 @@ public sealed class NodeOptions
     public IEnumerable<string> ServedPubsubTopics() =>
         Shards.Select(s => PubsubTopic.ForShard(ClusterId, s)).Concat(PubsubTopics).Distinct(StringComparer.Ordinal);
 
+    IEnumerable<string> WebsocketErrors()
+    {
+        if (WebsocketPort is < 0 or > 65535) yield return $"WebsocketPort (--websocket-port) {WebsocketPort} is not a port number";
+        else if (WebsocketSupport && WebsocketPort != 0 && WebsocketPort == TcpPort)
+            yield return $"WebsocketPort (--websocket-port) {WebsocketPort} is also the TCP port (--tcp-port): each needs its own";
+        if (WebsocketSecureSupport && !WebsocketSupport)
+            yield return "WebsocketSecureSupport (--websocket-secure-support) requires --websocket-support=true";
+        if (!WebsocketSecureSupport) yield break;
+        foreach (var (name, flag, path) in new[]
+        {
+            (nameof(WebsocketSecureCertPath), "--websocket-secure-cert-path", WebsocketSecureCertPath),
+            (nameof(WebsocketSecureKeyPath), "--websocket-secure-key-path", WebsocketSecureKeyPath),
+        })
+        {
+            if (string.IsNullOrWhiteSpace(path)) yield return $"{name} ({flag}) is empty: --websocket-secure-support needs a PEM file";
+            else if (!File.Exists(path)) yield return $"{name} ({flag}) '{path}' does not exist";
+        }
+    }
+
     /// <summary>Every problem with the settings, each as a sentence naming the setting; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -138,6 +172,7 @@ public sealed class NodeOptions
             if (!PubsubTopic.TryValidate(t, out var e)) errors.Add($"PubsubTopics (--pubsub-topic): {e}");
         if (Shards.Count == 0 && PubsubTopics.Count == 0) errors.Add("no shard and no pubsub topic configured: the node would serve nothing");
         if (TcpPort is < 0 or > 65535) errors.Add($"TcpPort (--tcp-port) {TcpPort} is not a port number");
+        errors.AddRange(WebsocketErrors());
         if (RestPort is < 0 or > 65535) errors.Add($"RestPort (--rest-port) {RestPort} is not a port number");
         if (MetricsServerPort is < 0 or > 65535) errors.Add($"MetricsServerPort (--metrics-server-port) {MetricsServerPort} is not a port number");
         if (!System.Net.IPAddress.TryParse(ListenAddress, out _)) errors.Add($"ListenAddress (--listen-address) '{ListenAddress}' is not an IP address");

@@ -35,6 +35,7 @@ public static class StoreNodeHost
     {
         var errors = options.Validate();
         if (errors.Count > 0) throw new InvalidOperationException("invalid configuration:\n  " + string.Join("\n  ", errors));
+        var webSocket = NodeListenAddresses.WebSocket(options); // before anything is created, so a bad certificate is a configuration error
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = Directory.GetCurrentDirectory() });
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; })
@@ -67,7 +68,11 @@ public static class StoreNodeHost
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(keyFile))!);
         var identity = IdentityKey.LoadOrCreate(keyFile, KeyType.Secp256k1);
         builder.Services.AddSingleton(sp => new Libp2pHost(identity,
-            new StoreSync.Libp2p.Host.HostOptions { Security = new NoiseSecurity(), MaxConnections = options.MaxConnections, AgentVersion = "storesync/" + typeof(StoreNodeHost).Assembly.GetName().Version },
+            new StoreSync.Libp2p.Host.HostOptions
+            {
+                Security = new NoiseSecurity(), MaxConnections = options.MaxConnections, WebSocket = webSocket,
+                AgentVersion = "storesync/" + typeof(StoreNodeHost).Assembly.GetName().Version,
+            },
             sp.GetRequiredService<ILoggerFactory>()));
         // The registered PerPeerRateLimiter is the store's; light push has its own bucket per peer, so pushing does not use up queries.
         var (storeRate, storeBurst) = options.StoreRateLimit();

@@ -5,6 +5,7 @@ using StoreSync.Libp2p.Tests.Host;
 using StoreSync.Libp2p.Transports;
 using StoreSync.Libp2p.WebSocket;
 using StoreSync.Testing;
+using StoreSync.Testing.Libp2p;
 
 namespace StoreSync.Libp2p.Tests.WebSocket;
 

@@ -56,8 +56,14 @@ public sealed partial class StoreNodeProcess : IAsyncDisposable
     /// <summary>Everything the node wrote so far (stdout and stderr interleaved, at most 5,000 lines).</summary>
     public string Output => string.Join("\n", _output);
 
-    [GeneratedRegex(@"storesync node listening on (/ip4/127\.0\.0\.1/\S+)")]
+    /// <summary>The /ws or /wss multiaddr the node printed (with --websocket-support), with /p2p/; empty without.</summary>
+    public string WebSocketAddress { get; private set; } = "";
+
+    [GeneratedRegex(@"storesync node listening on (/ip4/127\.0\.0\.1/tcp/\d+/p2p/\S+)")]
     private static partial Regex ListenLine();
+
+    [GeneratedRegex(@"storesync node listening on (/ip4/127\.0\.0\.1/tcp/\d+/wss?/p2p/\S+)")]
+    private static partial Regex WebSocketListenLine();
 
     [GeneratedRegex(@"REST API listening on (http://\S+)")]
     private static partial Regex RestLine();
@@ -99,7 +105,10 @@ public sealed partial class StoreNodeProcess : IAsyncDisposable
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            while (node.Address.Length == 0 || (settings.Rest && node.Rest is null))
+            int flag = Array.IndexOf(settings.Args, "--websocket-support");
+            bool webSocket = settings.Args.Contains("--websocket-support=true")
+                || (flag >= 0 && (flag + 1 == settings.Args.Length || settings.Args[flag + 1] != "false"));
+            while (node.Address.Length == 0 || (settings.Rest && node.Rest is null) || (webSocket && node.WebSocketAddress.Length == 0))
             {
                 if (node._process.HasExited)
                 {
@@ -109,6 +118,7 @@ public sealed partial class StoreNodeProcess : IAsyncDisposable
                 foreach (var line in node._output)
                 {
                     if (ListenLine().Match(line) is { Success: true } m) node.Address = m.Groups[1].Value;
+                    if (WebSocketListenLine().Match(line) is { Success: true } w) node.WebSocketAddress = w.Groups[1].Value;
                     if (RestLine().Match(line) is { Success: true } r) node.Rest = new Uri(r.Groups[1].Value);
                 }
                 await Task.Delay(25, timeout.Token);

@@ -2,10 +2,10 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace StoreSync.Libp2p.Tests.WebSocket;
+namespace StoreSync.Testing.Libp2p;
 
 /// <summary>A self-signed certificate for 127.0.0.1 and localhost, written as PEM files the way an operator would have them.</summary>
-internal sealed class TestCertificate : IDisposable
+public sealed class TestCertificate : IDisposable
 {
     public TestCertificate()
     {
