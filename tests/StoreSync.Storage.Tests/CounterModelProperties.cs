@@ -2,6 +2,7 @@ using FsCheck;
 using FsCheck.Xunit;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
+using StoreSync.Testing;
 using StoreSync.Testing.Storage;
 
 namespace StoreSync.Storage.Tests;
@@ -27,10 +28,9 @@ public class CounterModelProperties
         $"{p.PubsubTopic}={p.Messages}/{p.Bytes}/{p.Oldest}/{p.Newest}[" +
         string.Join(",", p.ContentTopics.Where(c => c.Messages > 0).Select(c => $"{c.ContentTopic}={c.Messages}/{c.Bytes}/{c.Oldest}/{c.Newest}")) + "]"));
 
-    [Property(MaxTest = 40)]
-    public void Statistics_equal_the_model_after_every_operation(PositiveInt seed)
+    [Property(MaxTest = 40, Arbitrary = [typeof(ChoiceTapes)])]
+    public void Statistics_equal_the_model_after_every_operation(ChoiceTape random)
     {
-        var random = new Random(seed.Get);
         using var t = new TempStore();
         var model = new Dictionary<MessageHash, Row>();
         var offered = new List<Row>();

@@ -2,6 +2,7 @@ using FsCheck;
 using FsCheck.Xunit;
 using StoreSync.Core;
 using StoreSync.Storage.Retention;
+using StoreSync.Testing;
 using StoreSync.Testing.Storage;
 using Row = StoreSync.Storage.Tests.RetentionModel.Row;
 
@@ -25,7 +26,7 @@ public class EvictorModelProperties
         RetentionScope.Of("c", [P1], ["/b/1/x/proto", "/c/1/x/proto"]),
     ];
 
-    static RetentionConfiguration RandomConfiguration(Random r)
+    static RetentionConfiguration RandomConfiguration(ChoiceTape r)
     {
         var scopes = new List<ScopeRetention>();
         foreach (var scope in Scopes)
@@ -43,10 +44,9 @@ public class EvictorModelProperties
     static string Render(IEnumerable<KeyValuePair<string, (long Timestamp, MessageHash Hash, RetentionLimits Limits)>> horizons) =>
         string.Join(";", horizons.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => $"{h.Key}@{h.Value.Timestamp}/{h.Value.Hash}/{h.Value.Limits}"));
 
-    [Property(MaxTest = 40)]
-    public void The_store_keeps_what_the_naive_model_keeps(PositiveInt seed)
+    [Property(MaxTest = 40, Arbitrary = [typeof(ChoiceTapes)])]
+    public void The_store_keeps_what_the_naive_model_keeps(ChoiceTape r)
     {
-        var r = new Random(seed.Get);
         using var t = new TempStore();
         var clock = new ManualClock(DateTimeOffset.UnixEpoch.AddTicks(r.Next(0, 30)));
         int chunk = r.Next(1, 12);
