@@ -20,6 +20,9 @@ internal sealed class Secp256k1IdentityKey : IdentityKey
 
     public override KeyType Type => KeyType.Secp256k1;
 
+    /// <summary>The 32-byte scalar, for the discovery protocols that sign digests and agree keys with it (ENR v4, discv5).</summary>
+    internal ReadOnlySpan<byte> PrivateKeyBytes => _privateKey;
+
     public static Secp256k1IdentityKey Generate()
     {
         using var ecdsa = ECDsa.Create(ECCurve.CreateFromFriendlyName("secP256k1"));
