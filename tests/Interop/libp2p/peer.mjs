@@ -1,5 +1,8 @@
-// A js-libp2p 3.x peer (TCP, Noise, Yamux, identify, ping) driven by JSON lines on stdin; used by the C# interop
-// tests and the libp2p benchmark. Usage: node --import ./withresolvers-polyfill.mjs peer.mjs [--key ed25519|secp256k1]
+// A js-libp2p 3.x peer (TCP and WebSocket, Noise, Yamux, identify, ping) driven by JSON lines on stdin; used by the C#
+// interop tests and the libp2p benchmark. Usage:
+//   node --experimental-websocket --import ./withresolvers-polyfill.mjs peer.mjs [--key ed25519|secp256k1] [--ws]
+// It always dials /tcp, /ws and /wss; with --ws it listens on /ws too (after its /tcp address). Dialing WebSocket uses
+// the runtime's global WebSocket, which Node 20 exposes only with --experimental-websocket (Node 22 by default).
 // First stdout line: {"event":"listening","peerId":…,"addrs":[…]}. Each command {"id":n,"cmd":…} gets one reply line
 // {"id":n,"ok":true,…} or {"id":n,"ok":false,"error":…}. The process exits when stdin closes.
 import { createHash, randomBytes } from 'node:crypto'
@@ -10,6 +13,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
+import { webSockets } from '@libp2p/websockets'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 
@@ -20,11 +24,15 @@ const STREAM_LIMITS = { maxInboundStreams: 256, maxOutboundStreams: 256 }
 const keyArg = process.argv.indexOf('--key')
 const keyType = keyArg > 0 ? process.argv[keyArg + 1] : 'ed25519'
 const privateKey = await generateKeyPair(keyType === 'secp256k1' ? 'secp256k1' : 'Ed25519')
+const listenWs = process.argv.includes('--ws')
+if (typeof WebSocket === 'undefined') throw new Error('no global WebSocket: run node 20 with --experimental-websocket')
 
 const node = await createLibp2p({
   privateKey,
-  addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-  transports: [tcp()],
+  addresses: { listen: ['/ip4/127.0.0.1/tcp/0', ...(listenWs ? ['/ip4/127.0.0.1/tcp/0/ws'] : [])] },
+  // @libp2p/websockets 10.x dials and listens on both /ws and /wss (the older `filters` option, whose default refused
+  // plain /ws outside browsers, is gone).
+  transports: [tcp(), webSockets()],
   connectionEncrypters: [noise()],
   streamMuxers: [yamux()],
   // Benchmarks open connections back to back; js otherwise rate-limits inbound connections per host.

@@ -9,19 +9,24 @@ using StoreSync.Testing.Interop;
 
 namespace StoreSync.Interop.Tests.Libp2p;
 
-/// <summary>Our host against js-libp2p 3.x over TCP + Noise + Yamux, in both directions and with both key types.</summary>
+/// <summary>Our host against js-libp2p 3.x over TCP + Noise + Yamux, in both directions and with both key types; and the
+/// same over /ws against @libp2p/websockets (js dials our /ws listener, we dial a js /ws listener).</summary>
 public class JsLibp2pInteropTests
 {
     const string Echo = "/storesync/test/echo/1.0.0";
     static readonly TimeSpan Step = TimeSpan.FromSeconds(30);
 
-    static async Task<Libp2pHost> StartHostAsync(KeyType keyType, CancellationToken ct)
+    static async Task<Libp2pHost> StartHostAsync(KeyType keyType, CancellationToken ct, string transport = "tcp")
     {
         var host = new Libp2pHost(IdentityKey.Generate(keyType), new HostOptions { Security = new NoiseSecurity() });
         host.SetStreamHandler(Echo, EchoAsync);
-        await host.StartAsync([Multiaddr.Parse("/ip4/127.0.0.1/tcp/0")], ct);
+        await host.StartAsync([Multiaddr.Parse(transport == "ws" ? "/ip4/127.0.0.1/tcp/0/ws" : "/ip4/127.0.0.1/tcp/0")], ct);
         return host;
     }
+
+    /// <summary>js's listen address of that transport (js always listens on /tcp; on /ws too when asked).</summary>
+    static Multiaddr JsAddress(JsLibp2pPeer js, string transport) =>
+        Multiaddr.Parse(js.Addresses.Single(a => a.Contains("/ws/", StringComparison.Ordinal) == (transport == "ws")));
 
     static async Task EchoAsync(Libp2pStream stream, CancellationToken ct)
     {
@@ -50,14 +55,16 @@ public class JsLibp2pInteropTests
     }
 
     [Theory]
-    [InlineData(KeyType.Ed25519, "ed25519")]
-    [InlineData(KeyType.Secp256k1, "secp256k1")]
-    [InlineData(KeyType.Secp256k1, "ed25519")]
-    public async Task Js_dials_us_pings_identifies_and_echoes(KeyType ours, string theirs)
+    [InlineData(KeyType.Ed25519, "ed25519", "tcp")]
+    [InlineData(KeyType.Secp256k1, "secp256k1", "tcp")]
+    [InlineData(KeyType.Secp256k1, "ed25519", "tcp")]
+    [InlineData(KeyType.Secp256k1, "ed25519", "ws")]
+    [InlineData(KeyType.Ed25519, "secp256k1", "ws")]
+    public async Task Js_dials_us_pings_identifies_and_echoes(KeyType ours, string theirs, string transport)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         var ct = timeout.Token;
-        await using var host = await StartHostAsync(ours, ct);
+        await using var host = await StartHostAsync(ours, ct, transport);
         await using var js = await JsLibp2pPeer.StartAsync(theirs, ct);
         var connected = new TaskCompletionSource<Connection>(TaskCreationOptions.RunContinuationsAsynchronously);
         host.PeerConnected += c => { if (c.RemotePeer.ToString() == js.PeerId) connected.TrySetResult(c); };
@@ -69,6 +76,7 @@ public class JsLibp2pInteropTests
         Assert.Equal("/yamux/1.0.0", dial["multiplexer"]!.GetValue<string>());
         var connection = await connected.Task.WaitAsync(ct);
         Assert.True(connection.IsInbound);
+        Assert.Equal(transport == "ws", connection.LocalAddress.ToString().EndsWith("/ws", StringComparison.Ordinal));
 
         var rtt = await js.RunAsync("ping", new { addr = address }, Step, ct);
         Assert.True(rtt["rtt"]!.GetValue<double>() >= 0);
@@ -101,20 +109,22 @@ public class JsLibp2pInteropTests
     }
 
     [Theory]
-    [InlineData(KeyType.Ed25519, "ed25519")]
-    [InlineData(KeyType.Secp256k1, "secp256k1")]
-    [InlineData(KeyType.Ed25519, "secp256k1")]
-    public async Task We_dial_js_ping_identify_and_echo(KeyType ours, string theirs)
+    [InlineData(KeyType.Ed25519, "ed25519", "tcp")]
+    [InlineData(KeyType.Secp256k1, "secp256k1", "tcp")]
+    [InlineData(KeyType.Ed25519, "secp256k1", "tcp")]
+    [InlineData(KeyType.Secp256k1, "ed25519", "ws")]
+    public async Task We_dial_js_ping_identify_and_echo(KeyType ours, string theirs, string transport)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         var ct = timeout.Token;
-        await using var host = await StartHostAsync(ours, ct);
-        await using var js = await JsLibp2pPeer.StartAsync(theirs, ct);
-        var address = Multiaddr.Parse(js.Addresses[0]);
+        await using var host = await StartHostAsync(ours, ct, transport);
+        await using var js = await JsLibp2pPeer.StartAsync(theirs, ct, listenWebSocket: transport == "ws");
+        var address = JsAddress(js, transport);
 
         var connection = await host.DialAsync(address, ct);
         Assert.Equal(js.PeerId, connection.RemotePeer.ToString());
         Assert.False(connection.IsInbound);
+        Assert.Equal(address, connection.RemoteAddress);
         Assert.True(await connection.PingAsync(ct) >= TimeSpan.Zero);
 
         var info = await connection.Identified.WaitAsync(ct);

@@ -33,7 +33,8 @@ public sealed class JsLibp2pPeer : IAsyncDisposable
     public static string ScriptDirectory => InteropScripts.Directory("libp2p", "peer.mjs");
 
     /// <param name="keyType">"ed25519" or "secp256k1".</param>
-    public static async Task<JsLibp2pPeer> StartAsync(string keyType, CancellationToken ct)
+    /// <param name="listenWebSocket">Also listen on /ws (listed after the /tcp address); the peer dials /ws and /wss either way.</param>
+    public static async Task<JsLibp2pPeer> StartAsync(string keyType, CancellationToken ct, bool listenWebSocket = false)
     {
         var dir = ScriptDirectory;
         if (!Directory.Exists(Path.Combine(dir, "node_modules", "libp2p")))
@@ -46,7 +47,9 @@ public sealed class JsLibp2pPeer : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { "--import", "./withresolvers-polyfill.mjs", "peer.mjs", "--key", keyType }) start.ArgumentList.Add(a);
+        // Node 20 exposes the WebSocket that js-libp2p dials with only behind this flag (Node 22 accepts it and has it anyway).
+        foreach (var a in new[] { "--experimental-websocket", "--import", "./withresolvers-polyfill.mjs", "peer.mjs", "--key", keyType }) start.ArgumentList.Add(a);
+        if (listenWebSocket) start.ArgumentList.Add("--ws");
         var process = Process.Start(start) ?? throw new InvalidOperationException("node did not start");
         var stderr = new ConcurrentQueue<string>();
         _ = Task.Run(async () =>
