@@ -19,13 +19,13 @@ for dir in tests/Interop/*/; do
   fi
 done
 
-# Headless Chromium for the dashboard test: Debian's packages (a test tool's own browser download cannot work here).
+# Headless Chromium for the dashboard and browser (js-waku over /ws) tests: Debian's packages (a test tool's own browser download cannot work here).
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   echo "installing Debian packages chromium and chromium-driver"
   { DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver; } \
     > "$results/apt.log" 2>&1 || { echo "installing chromium failed (see $results/apt.log)"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 fi
-# Tests keep what a person would look at (the dashboard screenshot) here. Not STORESYNC_*: the node reads those as settings.
+# Tests keep what a person would look at (the dashboard and browser screenshots) here. Not STORESYNC_*: the node reads those as settings.
 export TEST_ARTIFACTS_DIR="$results/artifacts"
 
 dotnet build StoreSync.sln -c Release 2>&1 | grep -E 'error|warn|Warn|Error|Elapsed' | sort -u

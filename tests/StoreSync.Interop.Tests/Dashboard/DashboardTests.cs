@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net.Http.Json;
 using System.Text.Json;
 using StoreSync.Core;
@@ -20,25 +19,7 @@ public sealed class DashboardTests(ITestOutputHelper output)
     const int PeerMessages = 5;
     static readonly string[] SyncFlags = ["--store-sync-interval", "2", "--store-sync-history-interval", "4", "--store-sync-relay-jitter", "0"];
 
-    static string ArtifactsDirectory()
-    {
-        var dir = Environment.GetEnvironmentVariable("TEST_ARTIFACTS_DIR") is { Length: > 0 } configured
-            ? configured : Path.Combine(AppContext.BaseDirectory, "artifacts");
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
-
     static long Total(JsonElement direction) => direction.GetProperty("historyBytes").GetInt64() + direction.GetProperty("realtimeBytes").GetInt64();
-
-    /// <summary>Checks the file is a PNG of the viewport's width with enough content not to be a blank page.</summary>
-    static (int Width, int Height) CheckPng(string path)
-    {
-        var bytes = File.ReadAllBytes(path);
-        Assert.True(bytes.Length > 20_000, $"screenshot is only {bytes.Length} bytes");
-        Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }, bytes[..8]);
-        Assert.Equal("IHDR", System.Text.Encoding.ASCII.GetString(bytes, 12, 4));
-        return (BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)), BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20)));
-    }
 
     [Fact]
     public async Task The_page_renders_the_nodes_figures_and_its_controls_change_the_node()
@@ -93,7 +74,7 @@ public sealed class DashboardTests(ITestOutputHelper output)
             Assert.Equal(25 + PeerMessages, served);
         }
 
-        var screenshot = Path.Combine(ArtifactsDirectory(), "dashboard.png");
+        var screenshot = Path.Combine(TestArtifacts.Directory(), "dashboard.png");
         var (before, after) = await DashboardBrowser.RunAsync(new Uri(node.Rest, "/dashboard?interval=500"), screenshot,
             "--fill", "#global-upload-limit=2048", "--click", "#global-limits-apply", "--wait-text", "#global-limits-result=limits set",
             "--fill", "tr[data-community=\"chat\"] input[name=maxMiB]=5", "--click", "tr[data-community=\"chat\"] form.storage-limit button",
@@ -136,7 +117,7 @@ public sealed class DashboardTests(ITestOutputHelper output)
         Assert.Contains("1 peer;", before.Texts["chat/sync-state"]);
         Assert.Contains($"fetched {chatSync.GetProperty("itemsFetched").GetInt64()}", before.Texts["chat/sync-state"]);
 
-        var (width, height) = CheckPng(screenshot);
+        var (width, height) = TestArtifacts.CheckPng(screenshot);
         output.WriteLine($"screenshot {screenshot}: {width}x{height}, {new FileInfo(screenshot).Length} bytes");
         Assert.Equal(1280, width);
         Assert.True(height >= 600);
