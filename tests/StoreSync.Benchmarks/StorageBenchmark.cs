@@ -74,7 +74,7 @@ public static class StorageBenchmark
                 if (Array.IndexOf(args, "--warm-page-cache") >= 0) WarmPageCache(Path.Combine(dir, "a"));
                 bool objects = Array.IndexOf(args, "--object-pages") >= 0;
                 Console.WriteLine(objects ? "pages as response objects (Execute: REST, CLI)" : "pages encoded (ExecuteEncoded: what the node sends over libp2p)");
-                foreach (int limit in new[] { 20, 100 })
+                foreach (int limit in queries > 0 ? new[] { 20, 100 } : [])
                 {
                     Pages(store, queries, 1, t0, messages, random, limit, objects);
                     Pages(store, queries, 3, t0, messages, random, limit, objects);

@@ -174,10 +174,17 @@ public static class SyncBenchmark
         int frames = 1;
         var (to, from) = (sb, sa);
         var sizes = new List<int> { frame.Length };
+        var perFrame = new List<string>();
         while (frame is not null)
         {
+            long[] entriesBefore = trace && to is NativeReconciliation tb ? Enum.GetValues<EntryType>().Select(tb.EntriesSent).ToArray() : [];
+            long[] bytesBefore = trace && to is NativeReconciliation tb2 ? Enum.GetValues<EntryType>().Select(tb2.EntryBytesSent).ToArray() : [];
             frame = to.Receive(frame);
             if (frame is not null) { frames++; sizes.Add(frame.Length); }
+            if (frame is not null && trace && to is NativeReconciliation ta)
+                perFrame.Add($"  frame {frames}: " + string.Join(", ", Enum.GetValues<EntryType>()
+                    .Select(t => (t, n: ta.EntriesSent(t) - entriesBefore[(int)t], b: ta.EntryBytesSent(t) - bytesBefore[(int)t]))
+                    .Where(x => x.n > 0).Select(x => $"{x.t} {x.n:N0} ({x.b:N0} B)")));
             if (Environment.GetEnvironmentVariable("SYNC_LIVE") is not null) Console.Error.WriteLine($"  live after frame {frames}: {GC.GetTotalMemory(true) >> 20} MiB, RSS {ProcStatus("VmRSS") >> 20} MiB");
             (to, from) = (from, to);
         }
@@ -195,6 +202,7 @@ public static class SyncBenchmark
             Console.Error.WriteLine($"  allocated during sync: {(GC.GetTotalAllocatedBytes(precise: true) - allocated) >> 20:N0} MiB; collections gen0/1/2: " +
                 $"{GC.CollectionCount(0) - gcs[0]}/{GC.CollectionCount(1) - gcs[1]}/{GC.CollectionCount(2) - gcs[2]}");
             Console.Error.WriteLine($"  frames: {string.Join(' ', sizes)}");
+            foreach (var line in perFrame) Console.Error.WriteLine(line);
             if (a is FingerprintIndex ia && b is FingerprintIndex ib) Console.Error.WriteLine($"  store reads: A {Reads(ia)} B {Reads(ib)}");
             if (sa is NativeReconciliation na && sb is NativeReconciliation nb)
                 foreach (var type in Enum.GetValues<EntryType>())
@@ -233,6 +241,15 @@ public static class SyncBenchmark
                 nameof(NativeTuning.SingleDifferenceSearch) => t with { SingleDifferenceSearch = bool.Parse(v) },
                 nameof(NativeTuning.FixedFanout) => t with { FixedFanout = int.Parse(v, CultureInfo.InvariantCulture) },
                 nameof(NativeTuning.BounceBeforeItems) => t with { BounceBeforeItems = bool.Parse(v) },
+                nameof(NativeTuning.TargetRoundTrips) => t with { TargetRoundTrips = int.Parse(v, CultureInfo.InvariantCulture) },
+                nameof(NativeTuning.ClosingSlicesPerDifference) => t with { ClosingSlicesPerDifference = double.Parse(v, CultureInfo.InvariantCulture) },
+                nameof(NativeTuning.ClosingListLimit) => t with { ClosingListLimit = int.Parse(v, CultureInfo.InvariantCulture) },
+                nameof(NativeTuning.PairSearch) => t with { PairSearch = bool.Parse(v) },
+                nameof(NativeTuning.PreClosingHandBackLimit) => t with { PreClosingHandBackLimit = int.Parse(v, CultureInfo.InvariantCulture) },
+                nameof(NativeTuning.PlanLeafItems) => t with { PlanLeafItems = int.Parse(v, CultureInfo.InvariantCulture) },
+                nameof(NativeTuning.PlanGrowth) => t with { PlanGrowth = int.Parse(v, CultureInfo.InvariantCulture) },
+                nameof(NativeTuning.HandBackMaxDifferences) => t with { HandBackMaxDifferences = double.Parse(v, CultureInfo.InvariantCulture) },
+                nameof(NativeTuning.UnconfirmedSlicesPerDifference) => t with { UnconfirmedSlicesPerDifference = double.Parse(v, CultureInfo.InvariantCulture) },
                 nameof(NativeTuning.MissingEntries) => t with { MissingEntries = bool.Parse(v) },
                 _ => throw new ArgumentException($"unknown tuning {kv[0]}"),
             };

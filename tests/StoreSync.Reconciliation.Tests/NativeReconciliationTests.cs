@@ -113,6 +113,8 @@ public class NativeReconciliationTests
             NativeTuning.Default,
             new NativeTuning { FingerprintBytes = 4, FixedFanout = 16, BounceBeforeItems = false },
             new NativeTuning { FingerprintBytes = 8, SlicesPerDifference = 1, ItemsThreshold = 8, SingleDifferenceSearch = false },
+            new NativeTuning { TargetRoundTrips = 3, PairSearch = true, UnconfirmedSlicesPerDifference = 3, ClosingListLimit = 64 },
+            new NativeTuning { TargetRoundTrips = 2, PairSearch = true, LargeNode = 64, ClosingListLimit = 4, PlanLeafItems = 1 },
         };
         foreach (var ta in tunings)
             foreach (var tb in tunings)

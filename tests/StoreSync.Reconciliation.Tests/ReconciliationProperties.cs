@@ -25,15 +25,19 @@ public class ReconciliationProperties
 
     public enum Mode { Native, Nwaku }
 
-    static (ReconciliationSession A, ReconciliationSession B) Run(Mode mode, IEnumerable<SyncItem> a, IEnumerable<SyncItem> b, long start, long end)
+    /// <summary>A frame plan short enough that small random pairs reach its closing frame, with the pair search on.</summary>
+    static readonly NativeTuning Planned = new() { TargetRoundTrips = 2, PairSearch = true, LargeNode = 16, ClosingListLimit = 8, PlanLeafItems = 2 };
+
+    static (ReconciliationSession A, ReconciliationSession B) Run(Mode mode, IEnumerable<SyncItem> a, IEnumerable<SyncItem> b, long start, long end,
+        NativeTuning? tuning = null)
     {
         var sa = new MemorySyncItemSource(a);
         var sb = new MemorySyncItemSource(b);
         ReconciliationSession ia, rb;
         if (mode == Mode.Native)
         {
-            ia = new NativeReconciliation(SyncScope.All, _ => sa, start, end);
-            rb = new NativeReconciliation(SyncScope.All, _ => sb);
+            ia = new NativeReconciliation(SyncScope.All, _ => sa, start, end, long.MinValue, null, tuning);
+            rb = new NativeReconciliation(SyncScope.All, _ => sb, 0, 0, long.MinValue, null, tuning);
         }
         else
         {
@@ -46,9 +50,9 @@ public class ReconciliationProperties
     }
 
     /// <summary>The whole contract for one pair, in the mode's own terms.</summary>
-    static void AssertContract(Mode mode, IEnumerable<SyncItem> a, IEnumerable<SyncItem> b, long start, long end)
+    static void AssertContract(Mode mode, IEnumerable<SyncItem> a, IEnumerable<SyncItem> b, long start, long end, NativeTuning? tuning = null)
     {
-        var (sa, sb) = Run(mode, a, b, start, end);
+        var (sa, sb) = Run(mode, a, b, start, end, tuning);
         var setA = a.Where(x => x.Timestamp >= start && x.Timestamp < end).ToHashSet();
         var setB = b.Where(x => x.Timestamp >= start && x.Timestamp < end).ToHashSet();
         var aOnly = setA.Except(setB).ToHashSet();
@@ -82,6 +86,14 @@ public class ReconciliationProperties
     [Property(MaxTest = 50)]
     public Property Native_random_pairs_meet_the_contract() =>
         Prop.ForAll(TestItems.Pairs(), pair => AssertContract(Mode.Native, pair.A, pair.B, T0, T0 + pair.Span));
+
+    [Property(MaxTest = 50)]
+    public Property Native_random_pairs_meet_the_contract_under_a_frame_plan_with_the_pair_search() =>
+        Prop.ForAll(TestItems.Pairs(), pair => AssertContract(Mode.Native, pair.A, pair.B, T0, T0 + pair.Span, Planned));
+
+    [Property(MaxTest = 50)]
+    public Property Native_gap_pairs_meet_the_contract_under_a_frame_plan_with_the_pair_search() =>
+        Prop.ForAll(TestItems.GapPairs(), pair => AssertContract(Mode.Native, pair.A, pair.B, T0, T0 + pair.Span, Planned));
 
     [Property(MaxTest = 50)]
     public Property Nwaku_random_pairs_meet_the_contract() =>

@@ -9,9 +9,12 @@ internal readonly struct FanoutEstimator
 
     readonly NativeTuning _tuning;
 
-    FanoutEstimator(NativeTuning tuning, double density, bool confirmed)
+    readonly double _slicesPerDifference;
+
+    FanoutEstimator(NativeTuning tuning, double slicesPerDifference, double density, bool confirmed)
     {
         _tuning = tuning;
+        _slicesPerDifference = slicesPerDifference;
         Density = density;
         Confirmed = confirmed;
     }
@@ -31,12 +34,12 @@ internal readonly struct FanoutEstimator
     /// offline for an hour), so each node's δ²/count is capped at 8 × the frame's median before pooling and splits based
     /// on it are capped (<see cref="NativeTuning.UnconfirmedFanoutCap"/>); spec/sync.md §3.5 has the measurements.
     /// </remarks>
-    public static FanoutEstimator Of(Survey survey, NativeTuning tuning)
+    public static FanoutEstimator Of(Survey survey, NativeTuning tuning, double slicesPerDifference)
     {
         if (tuning.AgreementDensity && survey.Unsaturated >= 16 && survey.Unsaturated >= survey.Saturated && survey.ClusterItems > 0)
-            return new(tuning, survey.Clusters / survey.ClusterItems, true);
+            return new(tuning, slicesPerDifference, survey.Clusters / survey.ClusterItems, true);
         int k = survey.Mismatched;
-        if (k < 8) return new(tuning, double.NaN, false);
+        if (k < 8) return new(tuning, slicesPerDifference, double.NaN, false);
         // The median of up to 1024 evenly spaced samples is plenty for a cap.
         int samples = Math.Min(k, 1024);
         var ratios = new double[samples];
@@ -54,12 +57,23 @@ internal readonly struct FanoutEstimator
             squares += Math.Min(survey.Squares[i], cap * size);
             sizes += size;
         }
-        return new(tuning, squares / sizes, false);
+        return new(tuning, slicesPerDifference, squares / sizes, false);
+    }
+
+    /// <summary>Differences expected in a differing node of <paramref name="size"/> items (NaN: nothing to go on).</summary>
+    public double Expected(long size)
+    {
+        if (double.IsNaN(Density)) return double.NaN;
+        double lambda = Density * size;
+        if (!Confirmed) return lambda;
+        return lambda < 1e-9 ? 1 : lambda / (1 - Math.Exp(-lambda));
     }
 
     /// <summary>The fan-out for a node where we hold <paramref name="cL"/> items and the peer <paramref name="cR"/>;
     /// below 2 when <paramref name="budget"/> (nodes the frame may still open) leaves no room for children.</summary>
-    public long Fanout(long cL, long cR, UInt128 span, int budget)
+    /// <param name="maxChildItems">Largest child the frame plan allows (0: no plan), so that a node is small enough to be
+    /// listed by the closing frame whatever the estimate said.</param>
+    public long Fanout(long cL, long cR, UInt128 span, int budget, long maxChildItems = 0)
     {
         long size = Math.Max(cL, cR);
         long m;
@@ -84,9 +98,11 @@ internal readonly struct FanoutEstimator
                 floor = Math.Min(delta, FewNodesDifferences);
             }
             else expected = Density * size;
-            m = (long)Math.Ceiling(_tuning.SlicesPerDifference * Math.Max(expected, floor));
+            double slices = !Confirmed && !double.IsNaN(Density) && _tuning.UnconfirmedSlicesPerDifference > 0 ? _tuning.UnconfirmedSlicesPerDifference : _slicesPerDifference;
+            m = (long)Math.Ceiling(slices * Math.Max(expected, floor));
             if (!Confirmed) m = Math.Min(m, _tuning.UnconfirmedFanoutCap);
             if (size >= _tuning.LargeNode) m = Math.Max(m, _tuning.MinFanoutLarge);
+            if (maxChildItems > 0) m = Math.Max(m, (size + maxChildItems - 1) / maxChildItems);
         }
         m = Math.Clamp(m, 2, Math.Min(NativeReconciliation.MaxFanout, 2 * size));
         if ((UInt128)m > span) m = (long)span;

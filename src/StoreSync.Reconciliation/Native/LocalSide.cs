@@ -71,6 +71,29 @@ internal sealed class LocalSide(ISyncItemSource source)
         return _fps;
     }
 
+    /// <summary>The node holds exactly two extra local items: finds x, y with fp(local ⊖ x ⊖ y) = the peer's fingerprint
+    /// (C(n, 2) candidates, so only for nodes of at most <see cref="NativeReconciliation.PairSearchLimit"/> items).</summary>
+    public (SyncItem X, SyncItem Y)? FindPair(OpenNode node, long localCount, ulong remoteFp, EntryCodec codec)
+    {
+        var scratch = _scratch;
+        scratch.Clear();
+        if (!source.ReadAll(node.From, node.To, scratch, NativeReconciliation.PairSearchLimit)) return null;
+        var items = CollectionsMarshal.AsSpan(scratch);
+        var xor = Reconciliation.Fingerprint.Of(items).Xor;
+        (SyncItem, SyncItem)? found = null;
+        for (int i = 0; i < items.Length; i++)
+        {
+            var without = xor.Xor(items[i].Hash);
+            for (int j = i + 1; j < items.Length; j++)
+            {
+                if (codec.Keyed(without.Xor(items[j].Hash), localCount - 2) != remoteFp) continue;
+                if (found is not null) return null; // two candidates: let splitting decide
+                found = (items[i], items[j]);
+            }
+        }
+        return found;
+    }
+
     /// <summary>The node holds exactly one extra local item: finds x with fp(local ⊖ x) = the peer's fingerprint.</summary>
     public SyncItem? FindSingle(OpenNode node, long localCount, ulong remoteFp, EntryCodec codec)
     {

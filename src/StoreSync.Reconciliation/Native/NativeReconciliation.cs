@@ -17,7 +17,7 @@ namespace StoreSync.Reconciliation.Native;
 /// The pieces: <see cref="EntryCodec"/> (entry fields), <see cref="Survey"/> (pass 1), <see cref="FanoutEstimator"/>
 /// (split sizes), <see cref="Slices"/> (cutting a node), <see cref="LocalSide"/> (our side of a node).
 /// </remarks>
-public sealed class NativeReconciliation : ReconciliationSession
+public sealed partial class NativeReconciliation : ReconciliationSession
 {
     /// <summary>Version 2 (Open carries the root's first split, the Missing entry): not compatible with 1.0.0, so it has its own
     /// multistream id and a 1.0.0 peer falls back to nwaku mode (spec/sync.md §3.6).</summary>
@@ -40,6 +40,13 @@ public sealed class NativeReconciliation : ReconciliationSession
 
     /// <summary>Largest node scanned for the single-difference search; larger ones are split instead.</summary>
     public const int SearchLimit = 1 << 16;
+
+    /// <summary>Largest node searched for two extra items (rule 2): C(256, 2) = 32,640 candidates.</summary>
+    public const int PairSearchLimit = 256;
+
+    /// <summary>Pair-search candidates one frame may test; past it, nodes are split instead, so a peer cannot make a frame
+    /// cost more than ~2^22 fingerprint mixes (tens of milliseconds) whatever it sends.</summary>
+    public const long PairSearchBudget = 1L << 22;
 
     /// <summary>A node the peer's frame asks us to answer: what it said, and our summary from the survey.</summary>
     struct Pending
@@ -66,6 +73,7 @@ public sealed class NativeReconciliation : ReconciliationSession
     ChunkedList<SyncItem> _listed = new(), _spareListed = new();
     readonly Survey _survey = new();
     bool _opened;
+    long _pairSearchSpent; // candidates tested in the frame being answered
 
     /// <summary>Creates an initiator (give <paramref name="start"/> &lt; <paramref name="end"/>) or a responder (leave them 0).</summary>
     /// <param name="horizon">Oldest timestamp this node keeps on purpose; nothing older is reconciled.</param>
@@ -117,6 +125,9 @@ public sealed class NativeReconciliation : ReconciliationSession
         _entryBytes[(int)type] += w.Length - startLength;
         _entryCounts[(int)type]++;
     }
+
+    // The frame plan (spec/sync.md §3.2) for the frame this side writes next, counting Open as 1.
+    FramePlan Plan => new(_tuning, 2 * MessagesReceived + (_initiator ? 1 : 0));
 
     static UInt128 PositionOf(long timestamp) => SyncItem.At(timestamp).Position;
 
@@ -341,7 +352,9 @@ public sealed class NativeReconciliation : ReconciliationSession
     // Pass 2: the same entries again (already validated), now changing state and writing the answer.
     ChunkedList<OpenNode> AnswerEntries(ReadOnlySpan<byte> entries, Survey survey, ref FrameWriter w)
     {
-        var estimator = FanoutEstimator.Of(survey, _tuning);
+        _pairSearchSpent = 0;
+        var plan = Plan;
+        var estimator = FanoutEstimator.Of(survey, _tuning, plan.PreClosing ? _tuning.ClosingSlicesPerDifference : _tuning.SlicesPerDifference);
         var next = _spareOpen;
         next.Clear();
         _spareListed.Clear(); // receives the items we list in this answer
@@ -410,149 +423,5 @@ public sealed class NativeReconciliation : ReconciliationSession
         }
         FlushDone(ref w, ref doneRun);
         return next;
-    }
-
-    void AnswerNode(ref Pending p, Survey survey, int task, in FanoutEstimator estimator, ref int unsettled, ref int doneRun, ref FrameWriter w, ChunkedList<OpenNode> next)
-    {
-        p.LocalCount = survey.Counts[task];
-        p.LocalFp = survey.Fps[task];
-        if (p.RemoteCount == p.LocalCount && p.RemoteFp == p.LocalFp) { doneRun++; return; }
-        unsettled--;
-        FlushDone(ref w, ref doneRun);
-        // Every other unsettled node may need one node of its own; splits share what is left of the peer's limit.
-        AnswerFingerprint(ref p, estimator, Limits.MaxRangesPerMessage - next.Count - unsettled, _tuning.ItemsThreshold, ref w, next);
-    }
-
-    /// <param name="budget">Nodes this answer may open without the frame exceeding the peer's limit on open nodes.</param>
-    void AnswerFingerprint(ref Pending t, in FanoutEstimator estimator, int budget, int itemsThreshold, ref FrameWriter w, ChunkedList<OpenNode> next)
-    {
-        var local = _local!;
-        long cL = t.LocalCount, cR = t.RemoteCount;
-        var node = t.Node;
-        int at = w.Length;
-        // The order matters: each rule hands the node to the side that can settle it, and no pair of rules
-        // can bounce a node back and forth (spec/sync.md §3.2).
-        if (cR == 0 && local.TryReadAll(node, Limits.MaxItemsPerSet, out var all))
-        {
-            // The peer holds nothing here: it need not learn which items come, they come anyway (a few bytes, not a list).
-            foreach (var x in all) NeedsFromUs(x);
-            var type = _tuning.MissingEntries ? EntryType.Missing : EntryType.Extras;
-            if (_tuning.MissingEntries)
-            {
-                w.Byte((byte)EntryType.Missing);
-                w.Varint((ulong)all.Count);
-            }
-            else EntryCodec.WriteItems(ref w, EntryType.Extras, node, all);
-            Account(type, at, w);
-            return;
-        }
-        if (cL == 0)
-        {
-            // We hold nothing here: our empty summary makes the peer answer Missing (rule 1), whoever handed the node to whom.
-            Bounce(ref w, t, next);
-            return;
-        }
-        if (_tuning.SingleDifferenceSearch && cL == cR + 1 && cL <= SearchLimit && local.FindSingle(node, cL, t.RemoteFp, _codec) is { } single)
-        {
-            NeedsFromUs(single);
-            _found.Clear();
-            _found.Add(single);
-            EntryCodec.WriteItems(ref w, EntryType.Extras, node, _found);
-            Account(EntryType.Extras, at, w);
-            return;
-        }
-        if (_tuning.BounceBeforeItems && _tuning.SingleDifferenceSearch && t.Fresh && cR == cL + 1 && budget >= 1)
-        {
-            // The peer probably holds the one extra item: 9 bytes let it find it, cheaper than listing ours.
-            Bounce(ref w, t, next);
-            return;
-        }
-        UInt128 span = node.Hi - node.Lo;
-        if (cL <= itemsThreshold || span < 2)
-        {
-            if (!local.TryReadAll(node, Limits.MaxItemsPerSet, out var mine)) throw new SyncProtocolException("node too large to send");
-            EntryCodec.WriteItems(ref w, EntryType.Items, node, mine);
-            Account(EntryType.Items, at, w);
-            next.Add(node with { SentStart = _spareListed.Count, SentCount = mine.Count });
-            foreach (var x in mine) _spareListed.Add(x);
-            return;
-        }
-        if (t.Fresh && ((_tuning.SingleDifferenceSearch && cR == cL + 1) || (cR > 0 && cR <= itemsThreshold)))
-        {
-            // The peer is better placed: it holds the one extra item, or so few items it will list them. Only a node
-            // seen for the first time is handed over: one handed back to us is listed or split here, so no two
-            // policies (the peer's may differ) can pass a node back and forth.
-            Bounce(ref w, t, next);
-            return;
-        }
-        long m = estimator.Fanout(cL, cR, span, budget);
-        if (m < 2)
-        {
-            // No room for children in this frame: hand the node back; it is split in a later frame.
-            Bounce(ref w, t, next);
-            return;
-        }
-        WriteSplit(ref w, node, (int)m, next);
-        Account(EntryType.Split, at, w);
-    }
-
-    // A Split entry: the fan-out, then our (count, fp) of each of the m slices, which it opens.
-    void WriteSplit(ref FrameWriter w, OpenNode node, int m, ChunkedList<OpenNode> next)
-    {
-        w.Byte((byte)EntryType.Split);
-        w.Varint((ulong)m);
-        var fps = _local!.Children(node, m);
-        var slices = new Slices(node, m);
-        for (int i = 0; i < m; i++)
-        {
-            _codec.WriteFingerprint(ref w, fps[i]);
-            next.Add(slices[i]);
-        }
-    }
-
-    // A Missing entry for a node of ours: its items come by transfer, unlisted. Consecutive nodes merge into one range.
-    void AddBlind(OpenNode node, long count)
-    {
-        BlindCount += count;
-        if (_blind.Count > 0 && _blind[^1].To == node.From) _blind[^1] = _blind[^1] with { To = node.To, Count = _blind[^1].Count + count };
-        else _blind.Add(new BlindRange(node.From, node.To, count));
-    }
-
-    void Bounce(ref FrameWriter w, in Pending t, ChunkedList<OpenNode> next)
-    {
-        int at = w.Length;
-        w.Byte((byte)EntryType.Fingerprint);
-        _codec.WriteKeyed(ref w, t.LocalCount, t.LocalFp);
-        Account(EntryType.Fingerprint, at, w);
-        next.Add(t.Node);
-    }
-
-    // Compares the peer's full item list of a node with ours: marks the positions of theirs that we lack.
-    // in <paramref name="lacking"/> the positions of theirs that we lack (true if any); ours the peer lacks go to _extras.
-    bool Merge(OpenNode node, List<SyncItem> theirs, byte[] lacking)
-    {
-        if (!_local!.TryReadAll(node, Limits.MaxItemsPerSet, out var local)) throw new SyncProtocolException("node too large to compare");
-        var extras = _extras;
-        extras.Clear();
-        bool lacks = false;
-        int i = 0, j = 0;
-        while (i < theirs.Count || j < local.Count)
-        {
-            int c = i == theirs.Count ? 1 : j == local.Count ? -1 : theirs[i].CompareTo(local[j]);
-            if (c < 0) { lacking[i >> 3] |= (byte)(1 << (i & 7)); lacks = true; WeNeed(theirs[i++]); }
-            else if (c > 0) { NeedsFromUs(local[j]); extras.Add(local[j++]); }
-            else { i++; j++; }
-        }
-        return lacks;
-    }
-
-    void FlushDone(ref FrameWriter w, ref int run)
-    {
-        if (run == 0) return;
-        int at = w.Length;
-        w.Byte((byte)EntryType.Done);
-        w.Varint((ulong)run);
-        Account(EntryType.Done, at, w);
-        run = 0;
     }
 }

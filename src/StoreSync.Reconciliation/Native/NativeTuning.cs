@@ -38,6 +38,37 @@ public sealed record NativeTuning
     /// <summary>Answer a node the peer holds nothing of with Missing (its count) rather than Extras (every item listed).</summary>
     public bool MissingEntries { get; init; } = true;
 
+    /// <summary>Round trips the session aims at (0: no plan, every frame splits as it likes). Frames 1 … 2R − 2 may split; the
+    /// one before them splits finer (<see cref="ClosingSlicesPerDifference"/>), and frame 2R − 1 opens nothing the peer
+    /// cannot close in frame 2R: it lists what it would have split (spec/sync.md §3.2, "the frame plan").</summary>
+    public int TargetRoundTrips { get; init; }
+
+    /// <summary>Slices per expected difference in the last frame that may split: its children are listed when not settled at once.</summary>
+    public double ClosingSlicesPerDifference { get; init; } = 4;
+
+    /// <summary>Largest node (our items) the closing frame lists instead of splitting; a larger one is split and costs frames.</summary>
+    public int ClosingListLimit { get; init; } = 32;
+
+    /// <summary>Largest child of a split in the last frame that may split (the plan's leaves, listed when not settled at once).</summary>
+    public int PlanLeafItems { get; init; } = 4;
+
+    /// <summary>How much larger the plan lets children be per frame that may still split after this one.</summary>
+    public int PlanGrowth { get; init; } = 8;
+
+    /// <summary>Under a frame plan, a node expected to hold more differences than this is split instead of handed back.</summary>
+    public double HandBackMaxDifferences { get; init; } = 1.5;
+
+    /// <summary>Slices per expected difference while the density is estimated from count differences alone (0: as
+    /// <see cref="SlicesPerDifference"/>).</summary>
+    public double UnconfirmedSlicesPerDifference { get; init; }
+
+    /// <summary>Resolve a node whose counts differ by two by finding the two extra items (small nodes only).</summary>
+    public bool PairSearch { get; init; }
+
+    /// <summary>Largest node (the peer's count) handed back in the last frame that may split: a bigger one is split there, since
+    /// a failed search in the closing frame would list it whole.</summary>
+    public int PreClosingHandBackLimit { get; init; } = 8;
+
     /// <summary>Fingerprint width the initiator asks for in its Open frame (4–8 bytes); the responder follows it.</summary>
     public int FingerprintBytes { get; init; } = 6;
 
@@ -51,6 +82,12 @@ public sealed record NativeTuning
         if (FingerprintBytes is < NativeReconciliation.MinFingerprintBytes or > 8) throw new ArgumentOutOfRangeException(nameof(FingerprintBytes));
         if (LargeNode < 2) throw new ArgumentOutOfRangeException(nameof(LargeNode));
         if (ItemsThreshold is < 0 or > 64) throw new ArgumentOutOfRangeException(nameof(ItemsThreshold));
+        if (TargetRoundTrips is < 0 or > 32) throw new ArgumentOutOfRangeException(nameof(TargetRoundTrips));
+        if (!(ClosingSlicesPerDifference > 0 && ClosingSlicesPerDifference <= 64)) throw new ArgumentOutOfRangeException(nameof(ClosingSlicesPerDifference));
+        if (ClosingListLimit is < 0 or > 1 << 16) throw new ArgumentOutOfRangeException(nameof(ClosingListLimit));
+        if (!(HandBackMaxDifferences > 0)) throw new ArgumentOutOfRangeException(nameof(HandBackMaxDifferences));
+        if (PlanLeafItems < 1) throw new ArgumentOutOfRangeException(nameof(PlanLeafItems));
+        if (PlanGrowth < 2) throw new ArgumentOutOfRangeException(nameof(PlanGrowth));
         if (FixedFanout is < 0 or 1 or > NativeReconciliation.MaxFanout) throw new ArgumentOutOfRangeException(nameof(FixedFanout));
     }
 }
