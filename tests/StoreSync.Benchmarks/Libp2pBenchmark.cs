@@ -8,68 +8,91 @@ using StoreSync.Testing.Libp2p;
 
 namespace StoreSync.Benchmarks;
 
-/// <summary>One TCP + Noise + Yamux stream over loopback (MB/s, CPU seconds per MB) and handshakes per second,
-/// for our host and, as the reference, js-libp2p 3.x on the same machine.</summary>
-/// <remarks>Options: <c>--mib N</c> bytes per transfer (default 1024), <c>--handshakes N</c> (default 300),
+/// <summary>One Noise + Yamux stream over loopback TCP and over WebSocket (/ws) (MB/s, CPU seconds per MB) and handshakes per
+/// second, for our host and, as the reference, js-libp2p 3.x (@libp2p/tcp, @libp2p/websockets) on the same machine, in one run.</summary>
+/// <remarks>Options: <c>--mib N</c> bytes per transfer (default 1024), <c>--runs N</c> C# transfers per transport (default 3),
+/// <c>--handshakes N</c> (default 300),
 /// <c>--no-js</c> skips the js reference. CPU is the sum over both ends (both hosts share our process; js runs two processes).</remarks>
 public static class Libp2pBenchmark
 {
     const string Sink = "/storesync/test/sink/1.0.0";
+    static readonly string[] Transports = ["tcp", "ws"];
 
     public static async Task<int> RunAsync(string[] args)
     {
-        int mib = Option(args, "--mib", 1024), handshakes = Option(args, "--handshakes", 300);
+        int mib = Option(args, "--mib", 1024), handshakes = Option(args, "--handshakes", 300), runs = Option(args, "--runs", 3);
         bool js = !args.Contains("--no-js");
-        using var overall = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        using var overall = new CancellationTokenSource(TimeSpan.FromMinutes(20));
         var ct = overall.Token;
-        Console.WriteLine($"libp2p benchmark: {mib} MiB per transfer, {handshakes} handshakes, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+        Console.WriteLine($"libp2p benchmark: {mib} MiB per transfer (best of {runs} for C# -> C#), {handshakes} handshakes, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 
+        // Best of --runs, TCP and WebSocket interleaved, so that neither gains from running later (JIT tiers, a neighbour's load).
+        var ours = new Dictionary<string, double>();
         foreach (var (name, security) in new (string, Func<ISecurityProtocol>)[] { ("noise", () => new NoiseSecurity()), ("plaintext", () => new PlaintextSecurity()) })
         {
             await using var server = await StartAsync(security(), ct);
             await using var client = await StartAsync(security(), ct);
-            var target = server.ListenAddresses[0];
-            await TransferAsync(client, target, 64, ct); // warm-up: JIT, connection, windows
-            var (seconds, cpu) = await MeasureAsync(() => TransferAsync(client, target, mib, ct));
-            Report($"C# -> C#  {name,-9} 1 stream", mib, seconds, cpu);
+            var transports = name == "noise" ? Transports : ["tcp"];
+            foreach (var transport in transports) await TransferAsync(client, Listening(server, transport), 64, ct); // warm-up: JIT, connection, windows
+            for (int run = 0; run < runs; run++)
+                foreach (var transport in transports)
+                {
+                    var target = Listening(server, transport);
+                    var (seconds, cpu) = await MeasureAsync(() => TransferAsync(client, target, mib, ct));
+                    double rate = Report($"C# -> C#  {name,-9} {transport,-3} 1 stream", mib, seconds, cpu);
+                    ours[$"{name} {transport}"] = Math.Max(rate, ours.GetValueOrDefault($"{name} {transport}"));
+                }
             if (name != "noise") continue;
-            var (hs, hsCpu) = await MeasureAsync(() => HandshakesAsync(client, target, handshakes, ct));
-            Console.WriteLine($"C# -> C#  noise     handshakes: {handshakes / hs:N0}/s ({hsCpu / handshakes * 1000:N2} ms CPU each, identify included)");
+            foreach (var transport in transports)
+            {
+                var (hs, hsCpu) = await MeasureAsync(() => HandshakesAsync(client, Listening(server, transport), handshakes, ct));
+                Console.WriteLine($"C# -> C#  noise     {transport,-3} handshakes: {handshakes / hs:N0}/s ({hsCpu / handshakes * 1000:N2} ms CPU each, identify included)");
+            }
         }
+        Console.WriteLine($"C# -> C#  noise     best of {runs}: tcp {ours["noise tcp"]:N0} MB/s, ws {ours["noise ws"]:N0} MB/s; " +
+            $"ws/tcp = {ours["noise ws"] / ours["noise tcp"]:P0} (target >= 70 %)");
 
         if (!js) return 0;
-        await using (var jsServer = await JsLibp2pPeer.StartAsync("ed25519", ct))
+        await using (var jsServer = await JsLibp2pPeer.StartAsync("ed25519", ct, listenWebSocket: true))
         await using (var jsClient = await JsLibp2pPeer.StartAsync("ed25519", ct))
+        await using (var host = await StartAsync(new NoiseSecurity(), ct))
         {
-            var address = jsServer.Addresses[0];
             var step = TimeSpan.FromMinutes(5);
-            await jsClient.RunAsync("sink", new { addr = address, size = 64 << 20 }, step, ct);
-            var before = await JsCpuAsync([jsServer, jsClient], ct);
-            var sink = await jsClient.RunAsync("sink", new { addr = address, size = (long)mib << 20 }, step, ct);
-            var cpu = await JsCpuAsync([jsServer, jsClient], ct) - before;
-            Report("js -> js  noise     1 stream", mib, sink["ms"]!.GetValue<double>() / 1000, cpu);
-            before = await JsCpuAsync([jsServer, jsClient], ct);
-            var hs = await jsClient.RunAsync("handshakes", new { addr = address, count = handshakes }, step, ct);
-            cpu = await JsCpuAsync([jsServer, jsClient], ct) - before;
-            Console.WriteLine($"js -> js  noise     handshakes: {handshakes / (hs["ms"]!.GetValue<double>() / 1000):N0}/s ({cpu / handshakes * 1000:N2} ms CPU each, identify included)");
+            foreach (var transport in Transports)
+            {
+                var address = jsServer.Addresses.Single(a => a.Contains("/ws/", StringComparison.Ordinal) == (transport == "ws"));
+                await jsClient.RunAsync("sink", new { addr = address, size = 64 << 20 }, step, ct);
+                var before = await JsCpuAsync([jsServer, jsClient], ct);
+                var sink = await jsClient.RunAsync("sink", new { addr = address, size = (long)mib << 20 }, step, ct);
+                var cpu = await JsCpuAsync([jsServer, jsClient], ct) - before;
+                double jsRate = Report($"js -> js  noise     {transport,-3} 1 stream", mib, sink["ms"]!.GetValue<double>() / 1000, cpu);
+                Console.WriteLine($"C# -> C#  noise     {transport,-3} vs js -> js: {ours[$"noise {transport}"] / jsRate:P0}");
+                before = await JsCpuAsync([jsServer, jsClient], ct);
+                var hs = await jsClient.RunAsync("handshakes", new { addr = address, count = handshakes }, step, ct);
+                cpu = await JsCpuAsync([jsServer, jsClient], ct) - before;
+                Console.WriteLine($"js -> js  noise     {transport,-3} handshakes: {handshakes / (hs["ms"]!.GetValue<double>() / 1000):N0}/s ({cpu / handshakes * 1000:N2} ms CPU each, identify included)");
 
-            // Mixed pairs: each side's implementation against the other's.
-            await using var host = await StartAsync(new NoiseSecurity(), ct);
-            var jsTarget = Multiaddr.Parse(address);
-            await TransferAsync(host, jsTarget, 64, ct);
-            var (s1, _) = await MeasureAsync(() => TransferAsync(host, jsTarget, mib, ct));
-            Report("C# -> js  noise     1 stream", mib, s1, double.NaN);
-            var toUs = await jsClient.RunAsync("sink", new { addr = host.ListenAddresses[0].ToString(), size = (long)mib << 20 }, step, ct);
-            Report("js -> C#  noise     1 stream", mib, toUs["ms"]!.GetValue<double>() / 1000, double.NaN);
+                // Mixed pairs: each side's implementation against the other's.
+                var jsTarget = Multiaddr.Parse(address);
+                await TransferAsync(host, jsTarget, 64, ct);
+                var (s1, _) = await MeasureAsync(() => TransferAsync(host, jsTarget, mib, ct));
+                Report($"C# -> js  noise     {transport,-3} 1 stream", mib, s1, double.NaN);
+                var toUs = await jsClient.RunAsync("sink", new { addr = Listening(host, transport).ToString(), size = (long)mib << 20 }, step, ct);
+                Report($"js -> C#  noise     {transport,-3} 1 stream", mib, toUs["ms"]!.GetValue<double>() / 1000, double.NaN);
+            }
         }
         return 0;
     }
+
+    /// <summary>The host's /tcp or /ws listen address.</summary>
+    static Multiaddr Listening(Libp2pHost host, string transport) =>
+        host.ListenAddresses.Single(a => a.ToString().Contains("/ws/", StringComparison.Ordinal) == (transport == "ws"));
 
     static async Task<Libp2pHost> StartAsync(ISecurityProtocol security, CancellationToken ct)
     {
         var host = new Libp2pHost(IdentityKey.Generate(KeyType.Ed25519), new HostOptions { Security = security, MaxConnections = 10_000 });
         host.SetStreamHandler(Sink, SinkAsync);
-        await host.StartAsync([Multiaddr.Parse("/ip4/127.0.0.1/tcp/0")], ct);
+        await host.StartAsync([Multiaddr.Parse("/ip4/127.0.0.1/tcp/0"), Multiaddr.Parse("/ip4/127.0.0.1/tcp/0/ws")], ct);
         return host;
     }
 
@@ -130,11 +153,13 @@ public static class Libp2pBenchmark
         return total;
     }
 
-    static void Report(string what, int mib, double seconds, double cpu)
+    /// <summary>Prints the line and returns the MB/s.</summary>
+    static double Report(string what, int mib, double seconds, double cpu)
     {
         double mb = mib * 1.048576;
         var cpuText = double.IsNaN(cpu) ? "" : $", {cpu / mb * 1000:N2} ms CPU per MB ({cpu:N1} s CPU, both ends)";
         Console.WriteLine($"{what}: {mb / seconds:N0} MB/s ({mib} MiB in {seconds:N2} s){cpuText}");
+        return mb / seconds;
     }
 
     static int Option(string[] args, string name, int fallback)
