@@ -16,6 +16,7 @@ public static class Program
             StatsCommand.Create(),
             CheckCommand.Create(),
             CommunityCommand.Create(),
+            BackfillCommand.Create(),
         };
         try
         {

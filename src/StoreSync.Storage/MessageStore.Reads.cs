@@ -25,6 +25,21 @@ public sealed partial class MessageStore
         return true;
     }
 
+    /// <summary>Reads messages by hash as they are stored (the WakuMessage bytes of their stored form, never parsed), with their
+    /// topics, all from one snapshot: what sync transfer sends. An entry is null for a hash no longer stored.</summary>
+    public StoredBytes?[] GetStoredBytes(ReadOnlySpan<MessageHash> hashes)
+    {
+        var found = new StoredBytes?[hashes.Length];
+        using var view = OpenView();
+        for (int i = 0; i < hashes.Length; i++)
+        {
+            if (!view.TryLocate(hashes[i], out var location)) continue;
+            var value = view.GetMessageBytes(location) ?? throw new StoreCorruptionException($"hash index points at a missing message {hashes[i]}");
+            found[i] = new StoredBytes(hashes[i], _topics.PubsubName(location.PubsubId), _topics.ContentName(location.ContentId), location.Timestamp, value);
+        }
+        return found;
+    }
+
     internal static WakuMessage ParseStored(ReadOnlySpan<byte> value, in MessageHash hash)
     {
         try { return WakuMessage.Parser.ParseFrom(value).WithPayloadPresent(); }

@@ -16,6 +16,9 @@ public readonly record struct IngestResult(int Inserted, int Duplicates, IReadOn
 /// <summary>A stored message with its hash and pubsub topic.</summary>
 public sealed record StoredMessage(MessageHash Hash, string PubsubTopic, WakuMessage Message);
 
+/// <summary>A stored message as stored: its hash, topics, timestamp and the protobuf bytes of its stored form (unparsed).</summary>
+public sealed record StoredBytes(MessageHash Hash, string PubsubTopic, string ContentTopic, long Timestamp, byte[] Message);
+
 /// <summary>One message added to or removed from the store, as observers see it: topics by name and by store id, bytes of the stored form.</summary>
 public readonly record struct StoreChange(string PubsubTopic, string ContentTopic, long Timestamp, MessageHash Hash, long Bytes, uint PubsubId, uint ContentId);
 

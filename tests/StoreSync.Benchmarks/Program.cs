@@ -11,6 +11,7 @@ public static class Program
         ["sync"] = args => Task.FromResult(SyncBenchmark.Run(args)),
         ["store-load"] = StoreLoadBenchmark.RunAsync,
         ["syncnet"] = SyncNetBenchmark.RunAsync,
+        ["backfill"] = BackfillBenchmark.RunAsync,
         ["syncindex"] = args => Task.FromResult(SyncIndexBenchmark.Run(args)),
         ["retention"] = args => Task.FromResult(RetentionBenchmark.Run(args)),
         ["index"] = args => Task.FromResult(FingerprintIndexBenchmark.Run(args)),

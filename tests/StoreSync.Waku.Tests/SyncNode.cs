@@ -32,6 +32,8 @@ public sealed class SyncNode : IAsyncDisposable
     public MessageIngress Ingress { get; }
     public ReconciliationRunner Runner { get; }
     public StoreSyncClient Client { get; }
+    public TransferService Transfer { get; }
+    public SyncHorizon Horizon { get; }
     /// <summary>The store's retention (null: keeps everything); its horizons are the sync horizons.</summary>
     public Evictor? Evictor { get; }
     public PeerId PeerId => Host.PeerId;
@@ -51,7 +53,8 @@ public sealed class SyncNode : IAsyncDisposable
         Runner = new ReconciliationRunner(Host, Store.Store, Penalties, SyncMetrics, NullLogger<ReconciliationRunner>.Instance, limits, policy);
         Runner.SessionEnded += r => { lock (_ended) _ended.Add(r); };
         var service = new ReconciliationService(Indexes, Runner, Sessions, Penalties, horizon, SyncMetrics, NullLogger<ReconciliationService>.Instance);
-        var transfer = new TransferService(Ingress, Store.Store, Sessions, Penalties, horizon, SyncMetrics, MessageValidator.DefaultMaxMessageBytes,
+        Horizon = horizon;
+        var transfer = Transfer = new TransferService(Ingress, Store.Store, Sessions, Penalties, horizon, SyncMetrics, MessageValidator.DefaultMaxMessageBytes,
             NullLogger<TransferService>.Instance, limits);
         Client = new StoreSyncClient(Host, Indexes, Runner, Sessions, horizon);
         service.Attach(Host);

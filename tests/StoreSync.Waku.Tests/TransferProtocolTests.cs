@@ -1,6 +1,9 @@
 using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
+using StoreSync.Libp2p;
+using StoreSync.Storage;
+using StoreSync.Testing.Storage;
 using StoreSync.Waku.Sync;
 
 namespace StoreSync.Waku.Tests;
@@ -42,5 +45,36 @@ public sealed class TransferProtocolTests
         Assert.Throws<InvalidDataException>(() => TransferProtocol.Decode(Convert.FromHexString("0a0e2f77616b752f322f72732f312f30")));
         Assert.Throws<InvalidDataException>(() => TransferProtocol.Decode(Convert.FromHexString("12040a026869")));
         Assert.Throws<InvalidDataException>(() => TransferProtocol.Decode(Convert.FromHexString("0a0e2f77616b752f322f72732f312f3012210a026869"))); // truncated
+    }
+
+    [Fact]
+    public void A_frame_built_from_the_stored_bytes_is_byte_for_byte_the_encoding_of_the_parsed_message()
+    {
+        using var t = new TempStore();
+        WakuMessage[] messages =
+        [
+            new() { Payload = ByteString.CopyFromUtf8("hi"), ContentTopic = "/app/1/chat/proto", Timestamp = T0 },
+            new() { ContentTopic = "/app/1/chat/proto", Timestamp = T0 + 1 },                                  // no payload at all
+            new() { Payload = ByteString.CopyFrom(new byte[300]), ContentTopic = "/app/1/chat/proto", Timestamp = T0 + 2, Version = 1,
+                    Meta = ByteString.CopyFromUtf8("meta"), Ephemeral = false, RateLimitProof = ByteString.CopyFrom([1, 2, 3]) },
+        ];
+        string[] topics = ["/waku/2/rs/1/0", "/waku/2/rs/16/" + new string('7', 200)];
+        var items = messages.SelectMany(m => topics.Select(p => new IngestItem(p, m))).ToList();
+        t.Store.Ingest(items);
+        var hashes = items.Select(i => MessageHash.Compute(i.PubsubTopic, i.Message)).ToArray();
+        var stored = t.Store.GetStoredBytes(hashes);
+        for (int i = 0; i < hashes.Length; i++)
+        {
+            Assert.True(t.Store.TryGet(hashes[i], out var parsed));
+            var body = TransferProtocol.Encode(parsed.PubsubTopic, parsed.Message);
+            var expected = new byte[LengthPrefixed.WireSize(body.Length)];
+            int at = Core.Wire.Varint.Write(expected, (ulong)body.Length);
+            body.CopyTo(expected.AsSpan(at));
+            var frame = new byte[TransferProtocol.StoredWireSize(stored[i]!.PubsubTopic, stored[i]!.Message.Length)];
+            Assert.Equal(frame.Length, TransferProtocol.WriteStored(frame, stored[i]!.PubsubTopic, stored[i]!.Message));
+            Assert.Equal(Convert.ToHexStringLower(expected), Convert.ToHexStringLower(frame));
+            Assert.Equal(parsed.Message.ContentTopic, stored[i]!.ContentTopic);
+        }
+        Assert.Null(t.Store.GetStoredBytes([MessageHash.Zero])[0]);
     }
 }

@@ -139,6 +139,10 @@ public sealed class NodeOptions
     /// <summary>Peers synced at the same time.</summary>
     public int StoreSyncMaxConcurrentPeers { get; set; } = 2;
 
+    /// <summary>Set by <c>storesync backfill</c> (multiaddrs of the peers it fills from): the node runs that one swarm backfill
+    /// and no sync schedule of its own (spec/sync.md §5.7).</summary>
+    public List<string> BackfillPeers { get; set; } = [];
+
     public IEnumerable<string> ServedPubsubTopics() =>
         Shards.Select(s => PubsubTopic.ForShard(ClusterId, s)).Concat(PubsubTopics).Distinct(StringComparer.Ordinal);
 

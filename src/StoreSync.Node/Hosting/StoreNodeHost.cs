@@ -25,6 +25,7 @@ using StoreSync.Waku.Peers;
 using StoreSync.Waku.RateLimiting;
 using StoreSync.Waku.Store;
 using StoreSync.Waku.Sync;
+using StoreSync.Waku.Sync.Backfill;
 
 namespace StoreSync.Node.Hosting;
 
@@ -103,8 +104,11 @@ public static class StoreNodeHost
             sp.GetRequiredService<ILogger<TransferService>>(), governor: sp.GetRequiredService<IResourceGovernor>()));
         builder.Services.AddSingleton<SyncFiguresSource>();
         builder.Services.AddSingleton<IFiguresSource>(sp => sp.GetRequiredService<SyncFiguresSource>());
+        builder.Services.AddSingleton<IFiguresSource>(sp => new BackfillFiguresSource(sp.GetRequiredService<BackfillRegistry>()));
         builder.Services.AddSingleton<StoreSyncClient>();
+        builder.Services.AddSingleton<BackfillRegistry>();
         builder.Services.AddSingleton<StoreSyncService>();
+        builder.Services.AddSingleton<BackfillRunner>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StoreSyncService>());
         builder.Services.AddSingleton<NetworkService>();
         builder.Services.AddSingleton<INodeInfo>(sp => sp.GetRequiredService<NetworkService>());

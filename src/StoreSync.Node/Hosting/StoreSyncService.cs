@@ -9,6 +9,7 @@ using StoreSync.Storage.Sync;
 using StoreSync.Waku.Communities;
 using StoreSync.Waku.Peers;
 using StoreSync.Waku.Sync;
+using StoreSync.Waku.Sync.Backfill;
 
 namespace StoreSync.Node.Hosting;
 
@@ -17,9 +18,13 @@ namespace StoreSync.Node.Hosting;
 /// <remarks>The hosted service only starts, stops, wires and logs; what is synced with whom and when is the schedule's.</remarks>
 public sealed class StoreSyncService(Libp2pHost host, NodeOptions options, SyncIndexes indexes, ReconciliationService reconciliation,
     TransferService transfer, PeerPenalties penalties, StoreSyncClient client, SyncMetrics metrics,
-    ILogger<StoreSyncService> logger, ICommunityPolicy? policy = null, SyncHorizon? horizon = null) : IHostedService
+    ILogger<StoreSyncService> logger, ICommunityPolicy? policy = null, SyncHorizon? horizon = null, BackfillRegistry? backfills = null) : IHostedService
 {
     SyncSchedule? _schedule;
+    bool _started;
+
+    /// <summary>The scopes the node syncs now (empty while store sync is off or not started).</summary>
+    public IEnumerable<Reconciliation.SyncScope> ScopesToSync() => _schedule?.ScopesToSync() ?? [];
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -43,8 +48,28 @@ public sealed class StoreSyncService(Libp2pHost host, NodeOptions options, SyncI
             () => indexes.AllIndexes.Select(i => IndexMeasurement(i, i.MemoryBytes)));
         metrics.ObserveGauge("storesync_sync_index_build_seconds", "s", "Time the sync indexes took to build at start-up", () => [new(indexes.BuildTime.TotalSeconds)]);
         metrics.ObserveGauge("storesync_sync_peers", "{peer}", "Peers the node reconciles with", () => [new(schedule.PeerCount)]);
+        if (backfills is not null)
+        {
+            // Per backfill (one per community or pubsub topic the node fills: a bounded label set).
+            static KeyValuePair<string, object?> Name(BackfillReport r) => new("backfill", r.Name);
+            metrics.ObserveGauge("storesync_backfill_fraction", "1", "Done fraction of each swarm backfill (by messages once estimated, else by slices)",
+                () => backfills.Reports.Select(r => new Measurement<double>(r.Fraction, Name(r))));
+            metrics.ObserveGauge("storesync_backfill_remaining_messages", "{message}", "Messages a swarm backfill estimates are still to fetch",
+                () => backfills.Reports.Where(r => r.RemainingMessages is not null).Select(r => new Measurement<double>(r.RemainingMessages!.Value, Name(r))));
+            metrics.ObserveGauge("storesync_backfill_fetched_messages", "{message}", "Messages a swarm backfill has fetched (all runs)",
+                () => backfills.Reports.Select(r => new Measurement<double>(r.Messages, Name(r))));
+            metrics.ObserveGauge("storesync_backfill_fetched_bytes", "By", "Transfer bytes a swarm backfill has received (all runs)",
+                () => backfills.Reports.Select(r => new Measurement<double>(r.Bytes, Name(r))));
+        }
         reconciliation.Attach(host);
         transfer.Attach(host);
+        _schedule = schedule;
+        // `storesync backfill` runs one swarm backfill and no schedule: the schedule's own sessions would fetch the same slices.
+        if (options.BackfillPeers.Count > 0)
+        {
+            logger.LogInformation("Store sync: a one-shot swarm backfill from {Peers} peers, no sync schedule", options.BackfillPeers.Count);
+            return;
+        }
 
         var statics = new List<PeerId>();
         foreach (var text in options.StaticNodes)
@@ -54,7 +79,7 @@ public sealed class StoreSyncService(Libp2pHost host, NodeOptions options, SyncI
             statics.Add(peer);
         }
         schedule.Start(statics);
-        _schedule = schedule;
+        _started = true;
     }
 
     /// <summary>The node's <c>--store-sync-*</c> options as the schedule takes them.</summary>
@@ -74,6 +99,6 @@ public sealed class StoreSyncService(Libp2pHost host, NodeOptions options, SyncI
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_schedule is not null) await _schedule.StopAsync().ConfigureAwait(false);
+        if (_schedule is not null && _started) await _schedule.StopAsync().ConfigureAwait(false);
     }
 }

@@ -34,6 +34,41 @@ public sealed class MessageIngress(MessageStore store, MessageValidator validato
         return new IngressResult(IngressRejection.None, hash, result.Inserted == 0, "");
     }
 
+    /// <summary>Validates messages whose hash the caller has just computed from them (sync transfer re-hashes every frame) and
+    /// stores the accepted ones in one store batch: one write for many messages, the same checks as <see cref="Accept"/>.</summary>
+    /// <returns>One result per item, in order. A new message the store's own filter refused (at or below its retention horizon,
+    /// a race with eviction) is reported as a duplicate, never stored.</returns>
+    public IngressResult[] AcceptBatch(IReadOnlyList<(string PubsubTopic, WakuMessage Message, MessageHash Hash)> items, string source = "")
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var results = new IngressResult[items.Count];
+        var batch = new List<IngestItem>(items.Count);
+        var admitted = new List<int>(items.Count);
+        for (int i = 0; i < items.Count; i++)
+        {
+            var (pubsubTopic, message, hash) = items[i];
+            message.WithPayloadPresent();
+            if (!validator.TryValidate(pubsubTopic, message, out var error)) results[i] = Reject(error, IngressRejection.Invalid, source);
+            else if (!servedTopics.Serves(pubsubTopic)) results[i] = Reject($"pubsub topic {pubsubTopic} is not served by this node", IngressRejection.UnservedTopic, source);
+            else if (admission?.Admit(pubsubTopic, message, hash, source) is { Accepted: false } refused) results[i] = Reject(refused.Error, refused.Rejection, source);
+            else
+            {
+                batch.Add(new IngestItem(pubsubTopic, message));
+                admitted.Add(i);
+            }
+        }
+        if (batch.Count == 0) return results;
+        var stored = store.Ingest(batch);
+        var inserted = stored.InsertedHashes.ToHashSet();
+        foreach (int i in admitted)
+        {
+            bool isNew = inserted.Remove(items[i].Hash);
+            if (isNew) metrics.MessagesStored.Add(1, new KeyValuePair<string, object?>("pubsub_topic", items[i].PubsubTopic));
+            results[i] = new IngressResult(IngressRejection.None, items[i].Hash, !isNew, "");
+        }
+        return results;
+    }
+
     IngressResult Reject(string error, IngressRejection rejection, string source)
     {
         metrics.MessagesRejected.Add(1, new KeyValuePair<string, object?>("reason", rejection.ToString()));

@@ -2,6 +2,7 @@ using Google.Protobuf;
 using StoreSync.Libp2p;
 using StoreSync.Libp2p.Bandwidth;
 using StoreSync.Libp2p.Host;
+using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
 using StoreSync.Waku.Governor;
 using StoreSync.Waku.Proto;
@@ -17,7 +18,20 @@ public sealed class StoreQueryClient(Libp2pHost host, IResourceGovernor? governo
 
     public async Task<StoreQueryResponse> QueryAsync(Multiaddr peer, StoreQueryRequest request, CancellationToken ct)
     {
-        await using var stream = await host.NewStreamAsync(peer, StoreQueryServer.ProtocolId, ct).ConfigureAwait(false);
+        var stream = await host.NewStreamAsync(peer, StoreQueryServer.ProtocolId, ct).ConfigureAwait(false);
+        return await ExchangeAsync(stream, peer.ToString(), request, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>As <see cref="QueryAsync(Multiaddr, StoreQueryRequest, CancellationToken)"/>, to a peer whose address the host knows.</summary>
+    public async Task<StoreQueryResponse> QueryAsync(PeerId peer, StoreQueryRequest request, CancellationToken ct)
+    {
+        var stream = await host.NewStreamAsync(peer, StoreQueryServer.ProtocolId, ct).ConfigureAwait(false);
+        return await ExchangeAsync(stream, peer.ToString(), request, ct).ConfigureAwait(false);
+    }
+
+    async Task<StoreQueryResponse> ExchangeAsync(Libp2pStream opened, string peer, StoreQueryRequest request, CancellationToken ct)
+    {
+        await using var stream = opened;
         Stream io = stream;
         if (governor is not null)
         {

@@ -24,6 +24,13 @@ public sealed class ReconciliationService(SyncIndexes indexes, ReconciliationRun
         var peer = stream.RemotePeer;
         var mode = SyncModeNames.OfProtocol(stream.Protocol);
         if (penalties.IsBanned(peer)) { stream.Reset(); return; }
+        if (sessions.IsHeld(peer))
+        {
+            metrics.Sessions.Add(1, SyncMetrics.Tag("mode", mode.Name()), SyncMetrics.Tag("role", "responder"), SyncMetrics.Tag("outcome", SyncSessionOutcome.Refused.Name()));
+            logger.LogInformation("Declining a reconciliation session from {Peer}: a swarm backfill fetches from it now", peer);
+            stream.Reset();
+            return;
+        }
         using var lease = sessions.TryBegin(peer, inbound: true);
         if (lease is null)
         {

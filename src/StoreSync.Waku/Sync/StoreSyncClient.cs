@@ -19,7 +19,10 @@ public enum SyncModes
 }
 
 /// <summary>Starts reconciliation sessions with a peer (native proposed first, nwaku as the fallback) and runs them to the end, transfers included.</summary>
-public sealed class StoreSyncClient(Libp2pHost host, SyncIndexes indexes, ReconciliationRunner runner, SyncSessions sessions, SyncHorizon horizon)
+/// <remarks>With the <paramref name="transfer"/> service, a caller that awaits the peer's pushes also waits until the receiver has
+/// written them (it stores them in batches a little after they arrive), so it sees the store after them.</remarks>
+public sealed class StoreSyncClient(Libp2pHost host, SyncIndexes indexes, ReconciliationRunner runner, SyncSessions sessions, SyncHorizon horizon,
+    TransferService? transfer = null)
 {
     /// <summary>Reconciles <paramref name="scope"/> over [start, end) with <paramref name="peer"/>, starting no earlier than the scope's retention horizon.</summary>
     /// <returns>The session's figures; null when a session with that peer could not start (too many running, or nothing to reconcile).</returns>
@@ -35,7 +38,12 @@ public sealed class StoreSyncClient(Libp2pHost host, SyncIndexes indexes, Reconc
     /// <summary>As the other overload; with <paramref name="awaitTransfer"/> it returns only once the peer has pushed what the
     /// session found missing here (or nothing came for <see cref="TransferQuiet"/>), so the caller sees the store after it
     /// (backfill walks one time window at a time).</summary>
-    public async Task<SyncSessionResult?> SyncAsync(PeerId peer, SyncScope scope, long start, long end, SyncModes modes, bool awaitTransfer, CancellationToken ct)
+    public Task<SyncSessionResult?> SyncAsync(PeerId peer, SyncScope scope, long start, long end, SyncModes modes, bool awaitTransfer, CancellationToken ct) =>
+        SyncAsync(peer, scope, start, end, modes, awaitTransfer ? TransferQuiet : null, ct);
+
+    /// <summary>As the other overloads; with <paramref name="awaitQuiet"/> it waits for the peer's pushes until they stop for
+    /// that long (<see cref="SyncSessionResult.TransferArrived"/> says whether all came).</summary>
+    public async Task<SyncSessionResult?> SyncAsync(PeerId peer, SyncScope scope, long start, long end, SyncModes modes, TimeSpan? awaitQuiet, CancellationToken ct)
     {
         long from = Math.Max(start, horizon.StartOf(scope));
         if (from >= end) return null;
@@ -63,8 +71,12 @@ public sealed class StoreSyncClient(Libp2pHost host, SyncIndexes indexes, Reconc
                 lease.AllowWindow(scope.PubsubTopics, from, end);
             }
             var result = await runner.RunAsync(stream, session, lease, initiator: true, ct, agreed).ConfigureAwait(false);
-            if (awaitTransfer && result.Completed && result.ToReceive > 0)
-                await lease.WaitDeliveredAsync(result.ToReceive, TransferQuiet, ct).ConfigureAwait(false);
+            if (awaitQuiet is { } quiet && (result.Completed || result.DifferenceCapReached) && result.ToReceive > 0)
+            {
+                bool arrived = await lease.WaitDeliveredAsync(result.ToReceive, quiet, ct).ConfigureAwait(false);
+                if (transfer is not null) arrived &= await transfer.WhenStoredAsync(peer, quiet, ct).ConfigureAwait(false);
+                result = result with { TransferArrived = arrived };
+            }
             return result;
         }
     }

@@ -21,6 +21,8 @@ public sealed class SyncMetrics : IDisposable
         ItemsFetched = _meter.CreateCounter<long>("storesync_sync_items_fetched", "{message}", "Messages received by transfer and newly stored");
         ItemsSent = _meter.CreateCounter<long>("storesync_sync_items_sent", "{message}", "Messages pushed to peers by transfer");
         TransferRejected = _meter.CreateCounter<long>("storesync_sync_transfer_rejected", "{message}", "Pushed messages not stored, by reason");
+        BackfillMessages = _meter.CreateCounter<long>("storesync_backfill_messages", "{message}", "Messages a swarm backfill fetched and stored");
+        BackfillBytes = _meter.CreateCounter<long>("storesync_backfill_bytes", "By", "Transfer bytes a swarm backfill received");
         SessionDuration = _meter.CreateHistogram<double>("storesync_sync_session_duration", "s", "Wall time of a reconciliation session and its transfers",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300] });
     }
@@ -35,6 +37,8 @@ public sealed class SyncMetrics : IDisposable
     public Counter<long> ItemsSent { get; }
     public Counter<long> TransferRejected { get; }
     public Histogram<double> SessionDuration { get; }
+    public Counter<long> BackfillMessages { get; }
+    public Counter<long> BackfillBytes { get; }
 
     /// <summary>Registers an observable gauge (index sizes, build time, peers in sync) read at export time.</summary>
     public void ObserveGauge(string name, string unit, string description, Func<IEnumerable<Measurement<double>>> observe) =>

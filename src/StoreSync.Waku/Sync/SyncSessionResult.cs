@@ -44,6 +44,10 @@ public sealed record SyncSessionResult
 
     public TimeSpan Duration { get; init; }
 
+    /// <summary>With <c>awaitTransfer</c>: whether everything the session found missing here arrived (false: the peer's pushes
+    /// went quiet first, a slow or stopped peer); null when nothing was awaited.</summary>
+    public bool? TransferArrived { get; init; }
+
     /// <summary>The scope the session agreed on, when the caller asked for it (<see cref="AgreedScope"/>); null = unknown.</summary>
     public SyncScope? Scope { get; init; }
 

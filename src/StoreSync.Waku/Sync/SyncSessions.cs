@@ -69,6 +69,29 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
         catch (TimeoutException) { }
     }
 
+    readonly System.Collections.Concurrent.ConcurrentDictionary<PeerId, int> _held = new();
+
+    /// <summary>While the returned handle lives, reconciliation sessions <paramref name="peer"/> starts with us are declined (a
+    /// swarm backfill fetches from it slice by slice: a whole-history session of the peer's own would push the same messages).</summary>
+    public IDisposable HoldInbound(PeerId peer)
+    {
+        _held.AddOrUpdate(peer, 1, (_, n) => n + 1);
+        return new Hold(this, peer);
+    }
+
+    /// <summary>Whether sessions the peer starts are declined now (<see cref="HoldInbound"/>).</summary>
+    public bool IsHeld(PeerId peer) => _held.TryGetValue(peer, out int n) && n > 0;
+
+    sealed class Hold(SyncSessions owner, PeerId peer) : IDisposable
+    {
+        int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) owner._held.AddOrUpdate(peer, 0, (_, n) => n - 1);
+        }
+    }
+
     /// <summary>Judges a pushed message by what sessions with its sender announced.</summary>
     public TransferVerdict Check(PeerId peer, string pubsubTopic, in MessageHash hash, long timestamp)
     {
@@ -246,7 +269,8 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
     }
 
     /// <summary>How often <see cref="SessionLease.WaitDeliveredAsync"/> looks at the deliveries.</summary>
-    static readonly TimeSpan DeliveryPoll = TimeSpan.FromMilliseconds(100);
+    /// <remarks>Short: a swarm backfill waits for each slice's pushes before the next peer's session on it.</remarks>
+    static readonly TimeSpan DeliveryPoll = TimeSpan.FromMilliseconds(10);
 
     async Task<bool> WaitDelivered(SessionLease lease, int count, TimeSpan quiet, CancellationToken ct)
     {

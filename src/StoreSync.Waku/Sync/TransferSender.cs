@@ -1,7 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using StoreSync.Core;
-using StoreSync.Libp2p;
 using StoreSync.Libp2p.Bandwidth;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
@@ -108,32 +107,67 @@ public sealed class TransferSender : IAsyncDisposable
         await _pump.ConfigureAwait(false);
     }
 
+    /// <summary>Messages read from the store in one snapshot, then framed.</summary>
+    public const int ReadChunk = 256;
+
+    /// <summary>Frames are gathered into writes of about this size: one yamux frame and one Noise frame carry many messages, and
+    /// the peer's yamux window (its download limit holding reads back) bounds what is in flight.</summary>
+    public const int WriteChunkBytes = 256 << 10;
+
+    // Each message travels as its stored bytes: read in chunks from one snapshot, framed without parsing (TransferProtocol.WriteStored),
+    // and written many frames per write. History upload is charged to each message's communities and the node, chunk by chunk.
     async Task PumpAsync(CancellationToken ct)
     {
         Libp2pStream? stream = null;
         ThrottledStream? paced = null;
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(WriteChunkBytes);
+        int used = 0, frames = 0;
+        string? pubsub = null, content = null;   // the scope of the frames gathered (pacing is by scope)
+        var hashes = new MessageHash[ReadChunk];
+
+        async Task FlushAsync()
+        {
+            if (used == 0) return;
+            stream ??= await _host.NewStreamAsync(_peer, TransferProtocol.ProtocolId, ct).ConfigureAwait(false);
+            paced ??= new ThrottledStream(stream, BandwidthChain.Unlimited, BandwidthChain.Unlimited);
+            paced.WriteChain = _governor.HistoryUpload(TrafficScope.Of(pubsub!, content!));
+            await paced.WriteAsync(buffer.AsMemory(0, used), ct).ConfigureAwait(false);
+            Sent += frames;
+            BytesSent += used;
+            _metrics.ItemsSent.Add(frames);
+            _metrics.Bytes.Add(used, SyncMetrics.Tag("protocol", "transfer"), SyncMetrics.Tag("direction", "out"));
+            used = frames = 0;
+        }
+
         try
         {
             await foreach (var batch in _batches.Reader.ReadAllAsync(ct).ConfigureAwait(false))
             {
-                foreach (var item in batch)
+                for (int offset = 0; offset < batch.Length; offset += ReadChunk)
                 {
-                    if (!_store.TryGet(item.Hash, out var stored)) { Release(item.Hash); continue; }
-                    if (_maySync is not null && !_maySync(stored.PubsubTopic, stored.Message.ContentTopic)) { Release(item.Hash); continue; }
-                    stream ??= await _host.NewStreamAsync(_peer, TransferProtocol.ProtocolId, ct).ConfigureAwait(false);
-                    var frame = TransferProtocol.Encode(stored.PubsubTopic, stored.Message);
-                    // History upload, charged to the message's communities and the node: paced chunk by chunk.
-                    paced ??= new ThrottledStream(stream, BandwidthChain.Unlimited, BandwidthChain.Unlimited);
-                    paced.WriteChain = _governor.HistoryUpload(TrafficScope.Of(stored.PubsubTopic, stored.Message.ContentTopic));
-                    await LengthPrefixed.WriteAsync(paced, frame, ct).ConfigureAwait(false);
-                    int wire = LengthPrefixed.WireSize(frame.Length);
-                    Sent++;
-                    BytesSent += wire;
-                    _metrics.ItemsSent.Add(1);
-                    _metrics.Bytes.Add(wire, SyncMetrics.Tag("protocol", "transfer"), SyncMetrics.Tag("direction", "out"));
-                    // The claim stays until the stream is done: a written frame may still wait in the peer's yamux window
-                    // (up to 1 MiB) while the peer's download limit holds its reads back.
+                    int n = Math.Min(ReadChunk, batch.Length - offset);
+                    for (int i = 0; i < n; i++) hashes[i] = batch[offset + i].Hash;
+                    var stored = _store.GetStoredBytes(hashes.AsSpan(0, n));
+                    for (int i = 0; i < n; i++)
+                    {
+                        if (stored[i] is not { } m || (_maySync is not null && !_maySync(m.PubsubTopic, m.ContentTopic))) { Release(hashes[i]); continue; }
+                        int size = TransferProtocol.StoredWireSize(m.PubsubTopic, m.Message.Length);
+                        if (used > 0 && (used + size > buffer.Length || !string.Equals(pubsub, m.PubsubTopic, StringComparison.Ordinal)
+                            || !string.Equals(content, m.ContentTopic, StringComparison.Ordinal)))
+                            await FlushAsync().ConfigureAwait(false);
+                        (pubsub, content) = (m.PubsubTopic, m.ContentTopic);
+                        if (size > buffer.Length)
+                        {
+                            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                            buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(size);
+                        }
+                        used += TransferProtocol.WriteStored(buffer.AsSpan(used), m.PubsubTopic, m.Message);
+                        frames++;
+                        // The claim stays until the stream is done: a written frame may still wait in the peer's yamux window
+                        // (up to 1 MiB) while the peer's download limit holds its reads back.
+                    }
                 }
+                await FlushAsync().ConfigureAwait(false);
             }
             if (stream is not null) await stream.CloseWriteAsync(ct).ConfigureAwait(false);
         }
@@ -143,6 +177,7 @@ public sealed class TransferSender : IAsyncDisposable
         }
         finally
         {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
             ReleaseAll();
             if (stream is not null) await stream.DisposeAsync().ConfigureAwait(false);
         }

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
@@ -12,6 +13,9 @@ using StoreSync.Waku.Ingress;
 using StoreSync.Waku.Peers;
 
 namespace StoreSync.Waku.Sync;
+
+/// <summary>What transfer streams from one peer have brought: frames received, messages newly stored, bytes on the wire.</summary>
+public readonly record struct TransferTotals(long Received, long Stored, long Bytes);
 
 /// <summary>Receives <c>/vac/waku/transfer/1.0.0</c> pushes: each message is re-hashed, checked against what reconciliation
 /// announced, and stored through <see cref="MessageIngress"/> (validation, served topic); bad data is penalised.</summary>
@@ -33,8 +37,49 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
     /// <summary>A long transfer (a node far behind) logs its progress every this many messages stored, and once at its end.</summary>
     public const int ProgressEvery = 10_000;
 
+    /// <summary>Frames read ahead of the store while a batch is written (bounded: the reader waits, and the peer's yamux window closes).</summary>
+    public const int MaxQueuedFrames = 1024;
+
+    /// <summary>Most frames and bytes one store batch takes: what has arrived while the previous batch was written, up to these.</summary>
+    public const int MaxBatchFrames = 512;
+
+    /// <inheritdoc cref="MaxBatchFrames"/>
+    public const int MaxBatchBytes = 8 << 20;
+
+    readonly System.Collections.Concurrent.ConcurrentDictionary<PeerId, PeerTotals> _totals = new();
+
+    sealed class PeerTotals
+    {
+        public long Received, Stored, Bytes;
+        public int Pending;
+    }
+
+    /// <summary>What transfer streams from <paramref name="peer"/> have brought since start: frames received, messages newly
+    /// stored, bytes on the wire.</summary>
+    public TransferTotals TotalsOf(PeerId peer) => _totals.TryGetValue(peer, out var t)
+        ? new TransferTotals(Interlocked.Read(ref t.Received), Interlocked.Read(ref t.Stored), Interlocked.Read(ref t.Bytes))
+        : default;
+
+    /// <summary>How often <see cref="WhenStoredAsync"/> looks.</summary>
+    static readonly TimeSpan StoredPoll = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>Waits until every frame received from <paramref name="peer"/> so far is judged and written (a batch is written
+    /// a little after its frames were announced-checked), or <paramref name="timeout"/> passed; true in the first case.</summary>
+    public async Task<bool> WhenStoredAsync(PeerId peer, TimeSpan timeout, CancellationToken ct)
+    {
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (_totals.TryGetValue(peer, out var t) && Volatile.Read(ref t.Pending) > 0)
+        {
+            if (Environment.TickCount64 > deadline) return false;
+            await Task.Delay(StoredPoll, ct).ConfigureAwait(false);
+        }
+        return true;
+    }
+
     public void Attach(Libp2pHost host) => host.SetStreamHandler(TransferProtocol.ProtocolId, HandleAsync);
 
+    // Two stages: this reader takes frames off the stream (paced by the download limit, which closes the yamux window on the
+    // sender) while the writer judges and stores what has arrived in batches, one store write per batch.
     internal async Task HandleAsync(Libp2pStream stream, CancellationToken ct)
     {
         var peer = stream.RemotePeer;
@@ -45,8 +90,11 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
             stream.Reset();
             return;
         }
-        int received = 0, stored = 0;
-        long bytes = 0;
+        var totals = _totals.GetOrAdd(peer, _ => new PeerTotals());
+        var queue = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(MaxQueuedFrames) { SingleReader = true, SingleWriter = true });
+        var count = new StreamCount();
+        var writing = Task.Run(() => WriteAsync(peer, queue, totals, count, ct), CancellationToken.None);
+        int queued = 0;
         try
         {
             while (true)
@@ -68,53 +116,125 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
                     {
                         penalties.Penalise(peer, PeerPenalties.ReasonFor(e), "transfer: " + e.Message);
                         stream.Reset();
-                        return;
+                        break;
                     }
                 }
-                if (frame is null) break;
-                received++;
+                if (frame is null || writing.IsCompleted) break;
                 int wire = LengthPrefixed.WireSize(frame.Length);
-                bytes += wire;
+                count.Received++;
+                count.Bytes += wire;
+                Interlocked.Increment(ref totals.Received);
+                Interlocked.Add(ref totals.Bytes, wire);
                 metrics.Bytes.Add(wire, SyncMetrics.Tag("protocol", "transfer"), SyncMetrics.Tag("direction", "in"));
-                long cpu = ThreadCpuTime.Now();
-                var receiving = ReceiveAsync(peer, frame, ct);
-                // Only a receive that finished on this thread can be measured by the thread clock (the rare wait for a session is not).
-                if (receiving.IsCompleted && cpu != 0) _governor.RecordCpu(TransferProtocol.ProtocolId, ScopeOf(frame), ThreadCpuTime.Now() - cpu);
-                var outcome = await receiving.ConfigureAwait(false);
+                Interlocked.Increment(ref totals.Pending);
+                queued++;
+                try { await queue.Writer.WriteAsync(frame, ct).ConfigureAwait(false); }
+                catch (ChannelClosedException) { Interlocked.Decrement(ref totals.Pending); queued--; break; }
                 // History download: holding the next read until the bytes are paid for closes the yamux window on the sender.
                 await _governor.HistoryDownload(ScopeOf(frame)).WaitAsync(wire, ct).ConfigureAwait(false);
-                if (outcome == Outcome.Stored && ++stored % ProgressEvery == 0)
-                    logger.LogInformation("Transfer from {Peer}: {Stored} messages fetched so far ({Received} received, {Bytes} B)", peer, stored, received, bytes);
-                if (outcome == Outcome.Banned) { stream.Reset(); return; }
             }
         }
         finally
         {
+            queue.Writer.TryComplete();
+            bool banned = await writing.ConfigureAwait(false);
+            if (banned) stream.Reset();
             sessions.CloseTransfer(peer);
-            if (received > 0)
-                logger.Log(stored > 0 ? LogLevel.Information : LogLevel.Debug, "Transfer from {Peer}: {Stored} messages fetched ({Received} received, {Bytes} B)",
-                    peer, stored, received, bytes);
+            if (count.Received > 0)
+                logger.Log(count.Stored > 0 ? LogLevel.Information : LogLevel.Debug, "Transfer from {Peer}: {Stored} messages fetched ({Received} received, {Bytes} B)",
+                    peer, count.Stored, count.Received, count.Bytes);
         }
     }
 
-    static TrafficScope ScopeOf(byte[] frame)
+    /// <summary>One stream's figures for its log lines (the reader counts frames, the writer what it stored).</summary>
+    sealed class StreamCount
     {
+        public int Received, Stored;
+        public long Bytes;
+    }
+
+    /// <returns>Whether the peer was banned (the stream is reset).</returns>
+    async Task<bool> WriteAsync(PeerId peer, Channel<byte[]> channel, PeerTotals totals, StreamCount count, CancellationToken ct)
+    {
+        var queue = channel.Reader;
+        var batch = new List<byte[]>(MaxBatchFrames);
         try
         {
-            var (pubsub, message) = TransferProtocol.Decode(frame);
-            return TrafficScope.Of(pubsub, message.ContentTopic);
+            while (await queue.WaitToReadAsync(ct).ConfigureAwait(false))
+            {
+                batch.Clear();
+                long bytes = 0;
+                while (batch.Count < MaxBatchFrames && bytes < MaxBatchBytes && queue.TryRead(out var frame))
+                {
+                    batch.Add(frame);
+                    bytes += frame.Length;
+                }
+                int stored;
+                bool banned;
+                try { (stored, banned) = await ReceiveBatchAsync(peer, batch, ct).ConfigureAwait(false); }
+                finally { Interlocked.Add(ref totals.Pending, -batch.Count); }
+                Interlocked.Add(ref totals.Stored, stored);
+                int before = count.Stored;
+                count.Stored += stored;
+                if (count.Stored / ProgressEvery > before / ProgressEvery)
+                    logger.LogInformation("Transfer from {Peer}: {Stored} messages fetched so far ({Received} received, {Bytes} B)", peer, count.Stored, count.Received, count.Bytes);
+                if (banned) return true;
+            }
         }
-        catch (InvalidDataException) { return TrafficScope.None; }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+        finally
+        {
+            // The reader must not wait on a full queue nobody reads any more; frames never judged (the stream was cancelled or
+            // the peer banned) are not pending any more.
+            channel.Writer.TryComplete();
+            while (queue.TryRead(out _)) Interlocked.Decrement(ref totals.Pending);
+        }
+        return false;
     }
+
+    static TrafficScope ScopeOf(byte[] frame) =>
+        TransferProtocol.TryPeekTopics(frame, out var pubsub, out var content) ? TrafficScope.Of(pubsub, content) : TrafficScope.None;
 
     enum Outcome { Stored, Known, Refused, Banned }
 
-    async Task<Outcome> ReceiveAsync(PeerId peer, byte[] frame, CancellationToken ct)
+    // Judges each frame as before (hash recomputed, announced, horizon, ingress checks), then stores what passed in one batch.
+    // CPU is booked per message, the batch's thread time shared out evenly (only when it ran on this thread without waiting).
+    async Task<(int Stored, bool Banned)> ReceiveBatchAsync(PeerId peer, List<byte[]> frames, CancellationToken ct)
+    {
+        long cpu = ThreadCpuTime.Now();
+        int thread = Environment.CurrentManagedThreadId;
+        var accepted = new List<(string PubsubTopic, WakuMessage Message, MessageHash Hash)>(frames.Count);
+        bool banned = false;
+        foreach (var frame in frames)
+        {
+            var (outcome, item) = await JudgeAsync(peer, frame, ct).ConfigureAwait(false);
+            if (outcome == Outcome.Banned) { banned = true; break; }
+            if (item is { } ok) accepted.Add(ok);
+        }
+        int stored = 0;
+        if (accepted.Count > 0)
+        {
+            var results = ingress.AcceptBatch(accepted, "sync transfer from " + peer);
+            for (int i = 0; i < results.Length && !banned; i++)
+            {
+                if (Settle(peer, accepted[i].PubsubTopic, accepted[i].Message, results[i]) is var o && o == Outcome.Stored) stored++;
+                else if (o == Outcome.Banned) banned = true;
+            }
+        }
+        if (cpu != 0 && thread == Environment.CurrentManagedThreadId && accepted.Count > 0)
+        {
+            long share = (ThreadCpuTime.Now() - cpu) / accepted.Count;
+            foreach (var (pubsub, message, _) in accepted) _governor.RecordCpu(TransferProtocol.ProtocolId, TrafficScope.Of(pubsub, message.ContentTopic), share);
+        }
+        return (stored, banned);
+    }
+
+    async Task<(Outcome, (string, WakuMessage, MessageHash)?)> JudgeAsync(PeerId peer, byte[] frame, CancellationToken ct)
     {
         string pubsub;
         WakuMessage message;
         try { (pubsub, message) = TransferProtocol.Decode(frame); }
-        catch (InvalidDataException e) { return Refuse(peer, "malformed", PenaltyReason.MalformedFrame, e.Message); }
+        catch (InvalidDataException e) { return (Refuse(peer, "malformed", PenaltyReason.MalformedFrame, e.Message), null); }
 
         var hash = MessageHash.Compute(pubsub, message);
         var verdict = sessions.Check(peer, pubsub, hash, message.Timestamp);
@@ -128,17 +248,21 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
         if (verdict == TransferVerdict.Unannounced && store.Contains(hash))
         {
             metrics.TransferRejected.Add(1, SyncMetrics.Tag("reason", "duplicate"));
-            return Outcome.Known;
+            return (Outcome.Known, null);
         }
         if (verdict == TransferVerdict.Unannounced)
-            return Refuse(peer, "unannounced", PenaltyReason.UnannouncedMessage, $"message {hash} on {pubsub} was never announced (forged, altered or unsolicited)");
+            return (Refuse(peer, "unannounced", PenaltyReason.UnannouncedMessage, $"message {hash} on {pubsub} was never announced (forged, altered or unsolicited)"), null);
         // The horizon of the message's own (pubsub, content) scope: a session over a whole shard spans several communities.
         if (horizon.IsEvicted(pubsub, message.ContentTopic, message.Timestamp, hash))
         {
             metrics.TransferRejected.Add(1, SyncMetrics.Tag("reason", "below_horizon"));
-            return Outcome.Refused;
+            return (Outcome.Refused, null);
         }
-        var result = ingress.Accept(pubsub, message, hash, "sync transfer from " + peer);
+        return (Outcome.Stored, (pubsub, message, hash));
+    }
+
+    Outcome Settle(PeerId peer, string pubsub, WakuMessage message, IngressResult result)
+    {
         if (!result.Accepted)
         {
             string metric = result.Rejection.ToString().ToLowerInvariant();

@@ -174,6 +174,12 @@ public sealed partial class StoreNodeProcess : IAsyncDisposable
         return await WaitForExitAsync();
     }
 
+    /// <summary>Kills the process at once (SIGKILL: a crash, a pulled plug).</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+    }
+
     public async Task<int> WaitForExitAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));

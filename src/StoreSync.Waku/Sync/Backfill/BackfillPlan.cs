@@ -85,6 +85,10 @@ public sealed class BackfillPlan<TPeer> where TPeer : notnull
     /// <summary>The peer's session over the slice completed and its transfer arrived: the slice holds nothing more from it.</summary>
     public void Complete(TPeer peer, int slice) => Release(peer, slice).Done[slice] = true;
 
+    /// <summary>The peer gives the slice back without having failed (its session stopped at the difference cap after fetching
+    /// part of it): it or another peer goes on with the rest.</summary>
+    public void Return(TPeer peer, int slice) => Release(peer, slice);
+
     /// <summary>Marks slices done with a peer without a session (resumed from persisted progress).</summary>
     public void MarkDone(TPeer peer, int slice)
     {
