@@ -61,6 +61,54 @@ public sealed class NodeWebSocketTests : IDisposable
     }
 
     [Fact]
+    public async Task Bad_websocket_input_on_a_live_node_is_refused_and_the_node_keeps_serving()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var ct = timeout.Token;
+        await using var node = await StoreNodeProcess.StartAsync(new StoreNodeSettings { Args = ["--shard", "0", "--websocket-support", "--websocket-port", "0"] });
+        var address = Multiaddr.Parse(node.WebSocketAddress);
+        await using var client = Client();
+        var push = new StoreSync.Waku.LightPush.LightPushClient(client);
+        int pushed = 0;
+        async Task StillServesAsync()
+        {
+            Assert.False(node.HasExited);
+            Assert.Equal(200u, (await push.PushAsync(address, Shard0, Message($"good {pushed++}"), ct)).StatusCode);
+        }
+        await StillServesAsync();
+
+        // An HTTP request that is not an upgrade, and a head over the 8 KiB bound: HTTP answers, then close.
+        await using (var raw = await RawWebSocketPeer.ConnectAsync(address, ct))
+        {
+            await raw.SendAsync("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", ct);
+            Assert.StartsWith("HTTP/1.1 426 ", await raw.ReadHeadAsync(ct));
+            Assert.True(await raw.WaitClosedAsync(TimeSpan.FromSeconds(10)));
+        }
+        await StillServesAsync();
+        await using (var raw = await RawWebSocketPeer.ConnectAsync(address, ct))
+        {
+            await raw.SendAsync("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: " + new string('a', 16 * 1024) + "\r\n\r\n", ct);
+            Assert.StartsWith("HTTP/1.1 431 ", await raw.ReadHeadAsync(ct));
+            Assert.True(await raw.WaitClosedAsync(TimeSpan.FromSeconds(10)));
+        }
+        await StillServesAsync();
+
+        // After a good upgrade: a text frame (1003) and a reserved opcode (1002), each closing only that connection.
+        foreach (var (frame, code) in new[] { (RawWebSocketPeer.Frame(0x81, "/multistream/1.0.0\n"u8), 1003), (RawWebSocketPeer.Frame(0x83, [1, 2, 3]), 1002) })
+        {
+            await using var raw = await RawWebSocketPeer.ConnectAsync(address, ct);
+            await raw.UpgradeAsync(ct);
+            await raw.SendAsync(frame, ct);
+            Assert.Equal(code, await raw.ReadUntilCloseAsync(ct));
+            Assert.True(await raw.WaitClosedAsync(TimeSpan.FromSeconds(10)));
+            await StillServesAsync();
+        }
+        await node.WaitForOutputAsync("a text message", ct); // the reason is logged
+        using var http = new HttpClient { BaseAddress = node.Rest, Timeout = TimeSpan.FromSeconds(20) };
+        Assert.Equal(pushed, JsonDocument.Parse(await http.GetStringAsync("/health", ct)).RootElement.GetProperty("storedMessages").GetInt64());
+    }
+
+    [Fact]
     public async Task Without_the_flag_the_node_listens_on_tcp_only()
     {
         await using var node = await StoreNodeProcess.StartAsync(new StoreNodeSettings { Args = ["--shard", "0"] });

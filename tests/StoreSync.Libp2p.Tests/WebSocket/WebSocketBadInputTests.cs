@@ -3,6 +3,7 @@ using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Tests.Host;
 using StoreSync.Libp2p.WebSocket;
 using StoreSync.Testing;
+using StoreSync.Testing.Libp2p;
 
 namespace StoreSync.Libp2p.Tests.WebSocket;
 

@@ -5,11 +5,11 @@ using System.Text;
 using StoreSync.Libp2p.Multiformats;
 using StoreSync.Libp2p.Transports;
 
-namespace StoreSync.Libp2p.Tests.WebSocket;
+namespace StoreSync.Testing.Libp2p;
 
 /// <summary>A hand-driven WebSocket client on a raw TCP socket: sends any HTTP head and any frame (masked or not, any
 /// opcode, any claimed length) and reads the server's answer and frames as bytes.</summary>
-internal sealed class RawWebSocketPeer : IAsyncDisposable
+public sealed class RawWebSocketPeer : IAsyncDisposable
 {
     readonly Socket _socket;
     readonly NetworkStream _stream;
@@ -55,8 +55,9 @@ internal sealed class RawWebSocketPeer : IAsyncDisposable
     {
         await SendAsync(UpgradeRequest(), ct);
         var head = await ReadHeadAsync(ct);
-        Assert.StartsWith("HTTP/1.1 101 ", head);
-        Assert.Contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", head); // RFC 6455 §1.3's example key and answer
+        // RFC 6455 §1.3's example key and answer.
+        if (!head.StartsWith("HTTP/1.1 101 ", StringComparison.Ordinal) || !head.Contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", StringComparison.Ordinal))
+            throw new InvalidDataException("no 101 with the RFC's accept value: " + head);
     }
 
     /// <summary>One frame: <paramref name="first"/> is the FIN/RSV/opcode byte; a claimed length other than the payload's may be written.</summary>
@@ -111,7 +112,7 @@ internal sealed class RawWebSocketPeer : IAsyncDisposable
         var header = new byte[2];
         if (!await ReadExactlyAsync(header, ct)) return null;
         long length = header[1] & 0x7f;
-        Assert.Equal(0, header[1] & 0x80); // a server never masks
+        if ((header[1] & 0x80) != 0) throw new InvalidDataException("a masked server frame (a server never masks)");
         if (length == 126)
         {
             var l = new byte[2];
@@ -124,7 +125,7 @@ internal sealed class RawWebSocketPeer : IAsyncDisposable
             if (!await ReadExactlyAsync(l, ct)) return null;
             length = (long)BinaryPrimitives.ReadUInt64BigEndian(l);
         }
-        Assert.InRange(length, 0, 16 * 1024 * 1024);
+        if (length is < 0 or > 16 * 1024 * 1024) throw new InvalidDataException($"a server frame of {length} bytes");
         var payload = new byte[length];
         if (!await ReadExactlyAsync(payload, ct)) return null;
         return (header[0] & 0x0f, (header[0] & 0x80) != 0, payload);
