@@ -23,45 +23,48 @@ public sealed class MessageValidator
 
     public static MessageValidator Default { get; } = new();
 
-    public bool TryValidate(string pubsubTopic, WakuMessage message, out string error)
+    public bool TryValidate(string pubsubTopic, WakuMessage message, out string error) => Check(pubsubTopic, message, out error) == MessageFault.None;
+
+    /// <summary>Like <see cref="TryValidate"/>, naming which rule failed (relay maps each to a gossipsub verdict).</summary>
+    public MessageFault Check(string pubsubTopic, WakuMessage message, out string error)
     {
-        if (!PubsubTopic.TryValidate(pubsubTopic, out error)) return false;
-        if (message is null) { error = "message is missing"; return false; }
-        if (!ContentTopic.TryValidate(message.ContentTopic, out error)) return false;
+        if (!PubsubTopic.TryValidate(pubsubTopic, out error)) return MessageFault.PubsubTopic;
+        if (message is null) { error = "message is missing"; return MessageFault.Missing; }
+        if (!ContentTopic.TryValidate(message.ContentTopic, out error)) return MessageFault.ContentTopic;
         int size = message.CalculateSize();
         if (size > MaxMessageBytes)
         {
             error = $"message is {size} bytes, above the limit of {MaxMessageBytes} bytes";
-            return false;
+            return MessageFault.TooLarge;
         }
         if (message.HasMeta && message.Meta.Length > MaxMetaBytes)
         {
             error = $"meta is {message.Meta.Length} bytes, above the limit of {MaxMetaBytes} bytes";
-            return false;
+            return MessageFault.MetaTooLong;
         }
         if (message.Ephemeral)
         {
             error = "message is ephemeral; ephemeral messages are not stored";
-            return false;
+            return MessageFault.Ephemeral;
         }
         if (!message.HasTimestamp || message.Timestamp == 0)
         {
             error = "message has no timestamp";
-            return false;
+            return MessageFault.Timestamp;
         }
         if (message.Timestamp < EarliestPlausibleTimestamp)
         {
             error = $"timestamp {message.Timestamp} is before 2015-01-01; Waku timestamps are nanoseconds since the Unix epoch";
-            return false;
+            return MessageFault.Timestamp;
         }
         long latest = Timestamp.Now(Clock) + (long)(MaxFutureSkew.TotalMilliseconds * Timestamp.NanosPerMillisecond);
         if (message.Timestamp > latest)
         {
             error = $"timestamp {Timestamp.Format(message.Timestamp)} is more than {MaxFutureSkew.TotalSeconds:0.###} s in the future";
-            return false;
+            return MessageFault.Timestamp;
         }
         error = "";
-        return true;
+        return MessageFault.None;
     }
 
     public void Validate(string pubsubTopic, WakuMessage message)

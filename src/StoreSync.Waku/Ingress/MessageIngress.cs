@@ -26,6 +26,22 @@ public sealed class MessageIngress(MessageStore store, MessageValidator validato
             return Reject($"hash mismatch: claimed {claimed}, recomputed {hash}", IngressRejection.HashMismatch, source);
         if (admission?.Admit(pubsubTopic, message, hash, source) is { Accepted: false } refused)
             return Reject(refused.Error, refused.Rejection, source);
+        return Store(pubsubTopic, message, hash, source);
+    }
+
+    /// <summary>The checks that follow validation (served topic, community policy) without storing, for relay, which
+    /// validates by its own rules and stores in batches (<see cref="Relay.RelayIngest"/>). Refusals are counted, logged at Debug.</summary>
+    public IngressResult Admit(string pubsubTopic, WakuMessage message, in MessageHash hash, string source)
+    {
+        if (!servedTopics.Serves(pubsubTopic))
+            return Reject($"pubsub topic {pubsubTopic} is not served by this node", IngressRejection.UnservedTopic, source, LogLevel.Debug);
+        if (admission?.Admit(pubsubTopic, message, hash, source) is { Accepted: false } refused)
+            return Reject(refused.Error, refused.Rejection, source, LogLevel.Debug);
+        return new IngressResult(IngressRejection.None, hash, false, "");
+    }
+
+    IngressResult Store(string pubsubTopic, WakuMessage message, in MessageHash hash, string source)
+    {
         var result = store.Ingest([new IngestItem(pubsubTopic, message)]);
         if (result.Refused > 0)
             return Reject($"message {hash} is at or below its community's retention horizon: it was evicted on purpose", IngressRejection.BelowRetentionHorizon, source);
@@ -69,10 +85,10 @@ public sealed class MessageIngress(MessageStore store, MessageValidator validato
         return results;
     }
 
-    IngressResult Reject(string error, IngressRejection rejection, string source)
+    IngressResult Reject(string error, IngressRejection rejection, string source, LogLevel level = LogLevel.Information)
     {
         metrics.MessagesRejected.Add(1, new KeyValuePair<string, object?>("reason", rejection.ToString()));
-        logger.LogInformation("Rejected a message from {Source}: {Reason}", source, error);
+        logger.Log(level, "Rejected a message from {Source}: {Reason}", source, error);
         return new IngressResult(rejection, default, false, error);
     }
 }
