@@ -49,6 +49,8 @@ public sealed class Discv5Node : IAsyncDisposable
         _localRecord = builder.Sign(key);
         Table = new KademliaTable(_localRecord.NodeId);
         _sessions = new SessionLayer(socket, key.PrivateKeyBytes, _localRecord.NodeId, () => LocalRecord, id => Table.Get(id), options.Time);
+        // In the table before anything runs, so a lookup made right after Start has somewhere to begin.
+        foreach (var boot in options.BootstrapNodes) Learn(boot);
         _sessions.MessageReceived += OnMessage;
         _sessions.SessionEstablished += OnSessionEstablished;
         _receiving = Task.Run(() => _sessions.RunAsync(_stop.Token));
@@ -377,7 +379,6 @@ public sealed class Discv5Node : IAsyncDisposable
     {
         try
         {
-            foreach (var boot in _options.BootstrapNodes) Learn(boot);
             await Task.WhenAll(_options.BootstrapNodes.Select(b => CheckAliveAsync(b))).ConfigureAwait(false);
             await LookupAsync(LocalId, ct).ConfigureAwait(false);
             var lastRefresh = _options.Time.GetTimestamp();
