@@ -5,7 +5,9 @@ using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
 using StoreSync.Libp2p.Noise;
 using StoreSync.Libp2p.Ping;
+using StoreSync.Libp2p.WebSocket;
 using StoreSync.Testing.Interop;
+using StoreSync.Testing.Libp2p;
 
 namespace StoreSync.Interop.Tests.Libp2p;
 
@@ -146,6 +148,31 @@ public class JsLibp2pInteropTests
         await using var stream = await host.NewStreamAsync(address, Echo, ct);
         Assert.Equal(js.PeerId, stream.RemotePeer.ToString());
         Assert.True(await EchoRoundTripAsync(stream, 16 << 20, ct));
+    }
+
+    [Fact]
+    public async Task Js_dials_our_wss_with_a_certificate_it_trusts_and_pings()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var ct = timeout.Token;
+        using var certificate = new TestCertificate();
+        var options = new HostOptions
+        {
+            Security = new NoiseSecurity(),
+            WebSocket = new WebSocketOptions { Certificate = WebSocketCertificate.LoadPem(certificate.CertificatePath, certificate.KeyPath) },
+        };
+        await using var host = new Libp2pHost(IdentityKey.Generate(KeyType.Secp256k1), options);
+        await host.StartAsync([Multiaddr.Parse("/ip4/127.0.0.1/tcp/0/wss")], ct);
+        await using var js = await JsLibp2pPeer.StartAsync("ed25519", ct, trustCertificate: certificate.CertificatePath);
+        var address = host.ListenAddresses.Single().ToString();
+        Assert.EndsWith($"/wss/p2p/{host.PeerId}", address);
+
+        var dial = await js.RunAsync("dial", new { addr = address }, Step, ct);
+        Assert.Equal(host.PeerId.ToString(), dial["remotePeer"]!.GetValue<string>());
+        Assert.Equal("/yamux/1.0.0", dial["multiplexer"]!.GetValue<string>());
+        Assert.True((await js.RunAsync("ping", new { addr = address }, Step, ct))["rtt"]!.GetValue<double>() >= 0);
+        var identify = await js.RunAsync("identify", new { peer = host.PeerId.ToString() }, Step, ct);
+        Assert.Equal("storesync/0.1", identify["agentVersion"]!.GetValue<string>());
     }
 
     [Fact]

@@ -26,12 +26,14 @@ public sealed class JsLibp2pPeer : IAsyncDisposable
 
     /// <param name="keyType">"ed25519" or "secp256k1".</param>
     /// <param name="listenWebSocket">Also listen on /ws (listed after the /tcp address); the peer dials /ws and /wss either way.</param>
-    public static async Task<JsLibp2pPeer> StartAsync(string keyType, CancellationToken ct, bool listenWebSocket = false)
+    /// <param name="trustCertificate">A PEM certificate js trusts beside the system's (NODE_EXTRA_CA_CERTS), for dialing a test /wss.</param>
+    public static async Task<JsLibp2pPeer> StartAsync(string keyType, CancellationToken ct, bool listenWebSocket = false, string? trustCertificate = null)
     {
         // Node 20 exposes the WebSocket that js-libp2p dials with only behind this flag (Node 22 accepts it and has it anyway).
         List<string> arguments = ["--experimental-websocket", "--import", "./withresolvers-polyfill.mjs", "peer.mjs", "--key", keyType];
         if (listenWebSocket) arguments.Add("--ws");
-        return new(await JsLinePeer.StartAsync(ScriptDirectory, arguments, "libp2p", ct));
+        var environment = trustCertificate is null ? null : new Dictionary<string, string> { ["NODE_EXTRA_CA_CERTS"] = trustCertificate };
+        return new(await JsLinePeer.StartAsync(ScriptDirectory, arguments, "libp2p", ct, environment));
     }
 
     /// <summary>Runs one command; throws with js's error text when it fails.</summary>

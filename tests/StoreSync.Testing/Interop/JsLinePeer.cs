@@ -29,8 +29,10 @@ public sealed class JsLinePeer : IAsyncDisposable
 
     public string Stderr => string.Join("\n", _stderr);
 
-    /// <summary>Runs <c>node <paramref name="arguments"/></c> in <paramref name="directory"/>, which must hold node_modules/<paramref name="requiredModule"/>.</summary>
-    public static async Task<JsLinePeer> StartAsync(string directory, IEnumerable<string> arguments, string requiredModule, CancellationToken ct)
+    /// <summary>Runs <c>node <paramref name="arguments"/></c> in <paramref name="directory"/>, which must hold node_modules/<paramref name="requiredModule"/>,
+    /// with <paramref name="environment"/> added to its environment.</summary>
+    public static async Task<JsLinePeer> StartAsync(string directory, IEnumerable<string> arguments, string requiredModule, CancellationToken ct,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         if (!Directory.Exists(Path.Combine(directory, "node_modules", requiredModule)))
             throw new InvalidOperationException($"{requiredModule} is not installed in {directory}: run tests/run.sh (it runs npm ci) or npm ci there");
@@ -43,6 +45,7 @@ public sealed class JsLinePeer : IAsyncDisposable
             UseShellExecute = false,
         };
         foreach (var a in arguments) start.ArgumentList.Add(a);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         var process = Process.Start(start) ?? throw new InvalidOperationException("node did not start");
         var stderr = new ConcurrentQueue<string>();
         _ = Task.Run(async () =>
