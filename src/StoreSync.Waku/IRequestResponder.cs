@@ -18,6 +18,9 @@ public interface IRequestResponder<TResponse>
 
     TResponse Answer(byte[] request, Libp2pStream stream);
 
+    /// <summary>The answer when it needs I/O beyond the store (light push waits for its relay publish); by default <see cref="Answer"/>.</summary>
+    ValueTask<TResponse> AnswerAsync(byte[] request, Libp2pStream stream, CancellationToken ct) => ValueTask.FromResult(Answer(request, stream));
+
     /// <summary>The answer to a request too large, cut short or malformed on the wire, so the peer learns why.</summary>
     TResponse Unreadable(string reason, Libp2pStream stream);
 

@@ -18,7 +18,7 @@ public static class RequestResponseHandler
         try
         {
             var request = await RequestReader.ReadAsync(stream, responder.MaxRequestBytes, ct).ConfigureAwait(false);
-            response = responder.Answer(request, stream);
+            response = await responder.AnswerAsync(request, stream, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is InvalidDataException or ProtocolViolationException or EndOfStreamException)
         {

@@ -32,7 +32,7 @@ public class MetadataProtocolTests
 
     [Theory]
     [InlineData("0801", false, true)]                // a light client without shards: no relay, kept
-    [InlineData("0801", true, false)]                // a relay peer without shards: nothing in common
+    [InlineData("0801", true, true)]                 // a js-waku relay node: lists no shards, kept
     [InlineData("08011a0120", true, false)]          // a relay peer on shard 32 only
     [InlineData("08011a020520", true, true)]         // a relay peer on shards 5 and 32: 5 in common
     [InlineData("08011a0120", false, true)]          // shard 32 but not relay: nwaku compares shards only for relay peers

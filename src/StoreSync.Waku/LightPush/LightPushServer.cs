@@ -5,13 +5,15 @@ using StoreSync.Waku.Ingress;
 using StoreSync.Waku.Peers;
 using StoreSync.Waku.Proto;
 using StoreSync.Waku.RateLimiting;
+using StoreSync.Waku.Relay;
 
 namespace StoreSync.Waku.LightPush;
 
-/// <summary>Light push, both versions js-waku speaks: pushed messages are validated, hashed and stored (a store node does not relay).</summary>
+/// <summary>Light push, both versions js-waku speaks: pushed messages are validated, hashed and stored, then (v3, when the node
+/// runs relay) published to relay as nwaku's light push service does, the answer naming the relay peers reached.</summary>
 /// <remarks>Requests are counted by status code in <c>storesync_lightpush_requests</c> when metrics are given.</remarks>
 public sealed class LightPushServer(MessageIngress ingress, PerPeerRateLimiter limiter, ILogger<LightPushServer> logger, WakuMetrics? metrics = null,
-    PeerPenalties? penalties = null)
+    PeerPenalties? penalties = null, WakuRelay? relay = null)
 {
     public const string ProtocolIdV3 = "/vac/waku/lightpush/3.0.0";
     public const string ProtocolIdLegacy = "/vac/waku/lightpush/2.0.0-beta1";
@@ -20,8 +22,31 @@ public sealed class LightPushServer(MessageIngress ingress, PerPeerRateLimiter l
     public static int MaxRequestBytes(int maxMessageBytes) => maxMessageBytes + 64 * 1024;
 
     /// <summary>Answers a v3 request (LightpushRequest → LightpushResponse).</summary>
-    public LightpushResponse AnswerV3(ReadOnlySpan<byte> requestBytes, string peer)
+    public LightpushResponse AnswerV3(ReadOnlySpan<byte> requestBytes, string peer) => AnswerV3(requestBytes, peer, out _);
+
+    /// <summary>Answers a v3 request and, once the message is stored, publishes it to relay: <c>relay_peer_count</c> is the
+    /// number of relay peers it was sent to (left unset when none: the message is stored all the same, which is what a store
+    /// node's 200 means; nwaku answers 505 there, having nothing else to offer).</summary>
+    public async ValueTask<LightpushResponse> AnswerV3Async(byte[] requestBytes, string peer, CancellationToken ct)
     {
+        var response = AnswerV3(requestBytes, peer, out var stored);
+        if (stored is not { } push || relay is null || !relay.CanPublish || !relay.Subscriptions.Contains(push.PubsubTopic)) return response;
+        try
+        {
+            int peers = await relay.PublishAsync(push.PubsubTopic, push.Message, ct).ConfigureAwait(false);
+            if (peers > 0) response.RelayPeerCount = (uint)peers;
+        }
+        catch (RelayPublishException e)
+        {
+            // Stored: the push succeeded for this node; relay refused it (already seen there, or no route). Say so in the log only.
+            logger.LogDebug("Light push from {Peer} stored, not relayed: {Reason}", peer, e.Reason);
+        }
+        return response;
+    }
+
+    LightpushResponse AnswerV3(ReadOnlySpan<byte> requestBytes, string peer, out (string PubsubTopic, WakuMessage Message)? stored)
+    {
+        stored = null;
         LightpushRequest request;
         try
         {
@@ -40,9 +65,9 @@ public sealed class LightPushServer(MessageIngress ingress, PerPeerRateLimiter l
         if (!request.HasPubsubTopic)
             return Set(response, WakuStatus.BadRequest, "pubsub_topic is required: this node does not derive shards from content topics (autosharding)");
         var result = Accept(request.PubsubTopic, request.Message, peer);
-        return result.Accepted
-            ? Set(response, WakuStatus.Success, WakuStatus.SuccessDescription)
-            : Set(response, StatusFor(result.Rejection), result.Error);
+        if (!result.Accepted) return Set(response, StatusFor(result.Rejection), result.Error);
+        stored = (request.PubsubTopic, request.Message);
+        return Set(response, WakuStatus.Success, WakuStatus.SuccessDescription);
     }
 
     /// <summary>421 for what this node does not take (topic, community): another node may; 420 for the message itself.</summary>

@@ -38,6 +38,14 @@ public sealed class LightPushService(LightPushServer server, int maxMessageBytes
             return v3 ? server.AnswerV3(request, peer) : server.AnswerLegacy(request, peer);
         }
 
+        public async ValueTask<IMessage> AnswerAsync(byte[] request, Libp2pStream stream, CancellationToken ct)
+        {
+            if (!v3) return Answer(request, stream);
+            metrics?.BytesIn.Add(request.Length, new KeyValuePair<string, object?>("protocol", "lightpush"));
+            governor.RealtimeIn(request.Length);
+            return await server.AnswerV3Async(request, stream.RemotePeer.ToString(), ct).ConfigureAwait(false);
+        }
+
         public IMessage Unreadable(string reason, Libp2pStream stream) =>
             v3 ? server.UnreadableV3(reason) : server.UnreadableLegacy(reason);
 

@@ -60,7 +60,8 @@ public sealed class MetadataProtocol(uint clusterId, IReadOnlyCollection<uint> s
         if (!response.HasClusterId) return new MetadataCheck(false, null, remoteShards, "peer sent no cluster id");
         if (response.ClusterId != clusterId)
             return new MetadataCheck(false, response.ClusterId, remoteShards, $"peer is on cluster {response.ClusterId}, this node on cluster {clusterId}");
-        if (remoteIsRelay && !remoteShards.Any(shards.Contains))
+        // js-waku nodes, relay ones too, list no shards ("only service nodes need to provide shards"): kept.
+        if (remoteIsRelay && remoteShards.Count > 0 && !remoteShards.Any(shards.Contains))
             return new MetadataCheck(false, response.ClusterId, remoteShards,
                 $"no shards in common: this node's [{string.Join(", ", shards)}], the relay peer's [{string.Join(", ", remoteShards)}]");
         return new MetadataCheck(true, response.ClusterId, remoteShards, "");

@@ -181,6 +181,27 @@ public sealed class WakuRelayTests : IDisposable
     }
 
     [Fact]
+    public async Task Light_push_v3_stores_then_publishes_to_relay_and_names_the_peers_reached()
+    {
+        var network = new InMemoryPubsubNetwork();
+        await using var service = new RelayTestNode(network);
+        await using var peer = new RelayTestNode(network);
+        var server = new StoreSync.Waku.LightPush.LightPushServer(service.Ingress, new StoreSync.Waku.RateLimiting.PerPeerRateLimiter(0, 1),
+            NullLogger<StoreSync.Waku.LightPush.LightPushServer>.Instance, relay: service.Relay);
+        var message = Fresh("pushed");
+        var request = new StoreSync.Waku.Proto.LightpushRequest { RequestId = "r1", PubsubTopic = P0, Message = message }.ToByteArray();
+        var response = await server.AnswerV3Async(request, "client", Timeout);
+        Assert.Equal((200u, 1u), (response.StatusCode, response.RelayPeerCount));
+        Assert.True(service.Has(P0, message)); // stored before the answer
+        await Polling.WaitUntil(() => peer.Has(P0, message), "the relay peer stores the pushed message");
+
+        // Pushed again: stored already, relay has seen it; still a success, no peers named.
+        var again = await server.AnswerV3Async(request, "client", Timeout);
+        Assert.Equal(200u, again.StatusCode);
+        Assert.False(again.HasRelayPeerCount);
+    }
+
+    [Fact]
     public async Task Group_commit_stores_in_few_batches_and_a_stop_loses_nothing_queued()
     {
         using var store = new StoreSync.Testing.Storage.TempStore();
