@@ -40,59 +40,87 @@ public sealed partial class MessageStore
     {
         lock (_writeLock)
         {
-            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
-            using var write = new WriteBatch();
-            var additions = _topics.BeginAdditions(write, _meta);
-            var deltas = new Dictionary<(uint, uint), TopicFigures>();
-            var seen = new HashSet<MessageHash>(batch.Count);
-            var inserted = new List<MessageHash>(batch.Count);
-            var changes = new List<StoreChange>(batch.Count);
-            var rows = new BatchRow[batch.Count];
-            var stored = new bool[batch.Count];
-            HashPresence.Find(_db, _hashes, _lookupOptions, prepared.Hashes, stored);
-            int duplicates = 0, refused = 0, count = 0;
-            for (int i = 0; i < batch.Count; i++)
-            {
-                var item = batch[i];
-                var hash = prepared.Hashes[i];
-                if (!seen.Add(hash) || stored[i])
-                {
-                    duplicates++;
-                    continue;
-                }
-                if (!Admits(item, hash))
-                {
-                    refused++;
-                    continue;
-                }
-                uint p = additions.Pubsub(item.PubsubTopic), c = additions.Content(item.Message.ContentTopic);
-                long ts = item.Message.Timestamp;
-                int length = prepared.Value(i).Length;
-                rows[count++] = new BatchRow(p, c, ts, hash, i);
-                deltas[(p, c)] = deltas.GetValueOrDefault((p, c)) + new TopicFigures(1, length);
-                inserted.Add(hash);
-                changes.Add(new StoreChange(item.PubsubTopic, item.Message.ContentTopic, ts, hash, length, p, c));
-            }
-            if (count > 0)
-            {
-                PutIndexed(write, rows.AsSpan(0, count), prepared);
-                var figures = _counters.Stage(deltas, write, _meta);
-                additions.Publish();
-                try
-                {
-                    _db.Write(write, _writeOptions);
-                }
-                catch
-                {
-                    additions.Rollback();
-                    throw;
-                }
-                _counters.Apply(figures);
-                _blobGarbage.AfterWrite(deleted: false);
-                _observers.Notify(changes, inserted: true);
-            }
-            return new IngestResult(inserted.Count, duplicates, inserted) { Refused = refused };
+            try { return WriteLocked(batch, prepared); }
+            finally { ReleaseIngestBatch(prepared.Bytes); }
         }
+    }
+
+    IngestResult WriteLocked(IReadOnlyList<IngestItem> batch, PreparedBatch prepared)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+        var write = IngestBatch();
+        var additions = _topics.BeginAdditions(write, _meta);
+        var deltas = new Dictionary<(uint, uint), TopicFigures>();
+        var seen = new HashSet<MessageHash>(batch.Count);
+        var inserted = new List<MessageHash>(batch.Count);
+        var changes = new List<StoreChange>(batch.Count);
+        var rows = new BatchRow[batch.Count];
+        var stored = new bool[batch.Count];
+        HashPresence.Find(_db, _hashes, _lookupOptions, prepared.Hashes, stored);
+        int duplicates = 0, refused = 0, count = 0;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            var item = batch[i];
+            var hash = prepared.Hashes[i];
+            if (!seen.Add(hash) || stored[i])
+            {
+                duplicates++;
+                continue;
+            }
+            if (!Admits(item, hash))
+            {
+                refused++;
+                continue;
+            }
+            uint p = additions.Pubsub(item.PubsubTopic), c = additions.Content(item.Message.ContentTopic);
+            long ts = item.Message.Timestamp;
+            int length = prepared.Value(i).Length;
+            rows[count++] = new BatchRow(p, c, ts, hash, i);
+            deltas[(p, c)] = deltas.GetValueOrDefault((p, c)) + new TopicFigures(1, length);
+            inserted.Add(hash);
+            changes.Add(new StoreChange(item.PubsubTopic, item.Message.ContentTopic, ts, hash, length, p, c));
+        }
+        if (count > 0)
+        {
+            PutIndexed(write, rows.AsSpan(0, count), prepared);
+            var figures = _counters.Stage(deltas, write, _meta);
+            additions.Publish();
+            try
+            {
+                _db.Write(write, _writeOptions);
+            }
+            catch
+            {
+                additions.Rollback();
+                throw;
+            }
+            _counters.Apply(figures);
+            _blobGarbage.AfterWrite(deleted: false);
+            _observers.Notify(changes, inserted: true);
+        }
+        return new IngestResult(inserted.Count, duplicates, inserted) { Refused = refused };
+    }
+
+    /// <summary>Largest write batch kept for the next ingest; a larger one (an import's big batch) is freed after use.</summary>
+    const long KeptIngestBatchBytes = 8L << 20;
+
+    // One RocksDB write batch reused by every ingest (under the write lock): its buffer keeps its capacity across Clear, so a
+    // batch of 1,000 messages no longer maps, faults in and unmaps a fresh 1.2 MB buffer (above glibc's mmap threshold, see
+    // MallocSettings) every time.
+    WriteBatch _ingestBatch = new();
+
+    WriteBatch IngestBatch()
+    {
+        _ingestBatch.Clear();
+        return _ingestBatch;
+    }
+
+    // After a large batch: give its buffer back rather than keep megabytes for the next small one.
+    void ReleaseIngestBatch(long valueBytes)
+    {
+        if (valueBytes <= KeptIngestBatchBytes || _disposed) return;
+        _ingestBatch.Dispose();
+        _ingestBatch = new WriteBatch();
     }
 
     /// <summary>Adds each new message's three entries to the batch, family by family, each in (about) ascending key order (<see cref="BatchOrders"/>).</summary>

@@ -208,6 +208,7 @@ public sealed partial class MessageStore : IDisposable
                 }
             }
             _db.Dispose();
+            _ingestBatch.Dispose();
         }
     }
 

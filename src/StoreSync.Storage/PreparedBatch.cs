@@ -26,6 +26,9 @@ internal sealed class PreparedBatch : IDisposable
         _values = values;
     }
 
+    /// <summary>Bytes of all stored forms together.</summary>
+    public long Bytes => _offsets[^1];
+
     public ReadOnlySpan<byte> Value(int index) => _values.AsSpan(_offsets[index], _offsets[index + 1] - _offsets[index]);
 
     public static PreparedBatch Prepare(IReadOnlyList<IngestItem> batch)
