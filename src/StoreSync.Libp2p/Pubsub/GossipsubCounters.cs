@@ -1,0 +1,14 @@
+namespace StoreSync.Libp2p.Pubsub;
+
+/// <summary>Running totals of a router since it started (a snapshot; read for metrics).</summary>
+public readonly record struct GossipsubCounters(
+    long MessagesReceived,
+    long MessagesAccepted,
+    long MessagesIgnored,
+    long MessagesRejected,
+    long Duplicates,
+    long FramesSent,
+    long FramesDropped,
+    long BytesReceived,
+    long BytesSent,
+    long GraylistedRpcs);
