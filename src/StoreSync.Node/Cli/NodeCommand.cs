@@ -20,6 +20,9 @@ internal static class NodeCommand
         var websocketSecure = new Option<bool?>("--websocket-secure-support") { Description = "Serve /wss (TLS) instead of /ws on --websocket-port (default false)" };
         var websocketKey = new Option<string?>("--websocket-secure-key-path") { Description = "PEM private key for /wss" };
         var websocketCert = new Option<string?>("--websocket-secure-cert-path") { Description = "PEM certificate (chain) for /wss" };
+        var discv5 = new Option<bool?>("--discv5-discovery") { Description = "Find peers and be found by discv5 over UDP (default false)" };
+        var discv5Port = new Option<int?>("--discv5-udp-port") { Description = "discv5 UDP port (default 9000; 0 = any free port)" };
+        var discv5Bootstrap = new Option<string[]>("--discv5-bootstrap-node") { Description = "Record (enr:...) discv5 starts from, repeatable" };
         var keyFile = new Option<string?>("--node-key-file") { Description = "Identity key file, created if missing (default DATA-DIR/node.key)" };
         var staticNodes = new Option<string[]>("--staticnode") { Description = "Multiaddr of a peer to keep connected, repeatable" };
         var maxConnections = new Option<int?>("--max-connections") { Description = "Maximum libp2p connections (default 50)" };
@@ -47,7 +50,8 @@ internal static class NodeCommand
         var command = new Command("node", """
             Run a Waku store node on the local store (RocksDB under --data-dir, default ./data). It listens for libp2p
             (TCP, Noise, Yamux) on --tcp-port (default 60000), with --websocket-support also over WebSocket (/ws, or /wss with
-            --websocket-secure-support) on --websocket-port, and prints each multiaddr with /p2p/<peer id> on start; it serves
+            --websocket-secure-support) on --websocket-port, and prints each multiaddr with /p2p/<peer id> on start (with
+            --discv5-discovery also its record, "storesync node enr enr:...", discv5 on --discv5-udp-port); it serves
             Store v3 queries, light push (v3 and legacy) and metadata there, to js-waku or any Waku client. REST API on
             127.0.0.1:8645 (GET /store/v3/messages, /health, /debug/v1/info, POST /lightpush/v3/message) and Prometheus
             metrics on 127.0.0.1:8008/metrics. Settings come from appsettings.json (section "StoreSync"), STORESYNC_*
@@ -56,7 +60,7 @@ internal static class NodeCommand
             runs with --staticnode peers and with every peer that announces it.
             """)
         {
-            config, clusterId, shards, pubsubTopics, listen, tcpPort, websocket, websocketPort, websocketSecure, websocketKey, websocketCert, keyFile, staticNodes, maxConnections,
+            config, clusterId, shards, pubsubTopics, listen, tcpPort, websocket, websocketPort, websocketSecure, websocketKey, websocketCert, discv5, discv5Port, discv5Bootstrap, keyFile, staticNodes, maxConnections,
             rest, restAddress, restPort, metrics, metricsAddress, metricsPort, maxPage, rateLimits, uploadLimit, downloadLimit, maxMessageSize,
             storeSync, syncInterval, syncRange, syncJitter, syncHistory, syncPeers,
         };
@@ -86,6 +90,9 @@ internal static class NodeCommand
             Set(nameof(NodeOptions.WebsocketSecureSupport), websocketSecure);
             Set(nameof(NodeOptions.WebsocketSecureKeyPath), websocketKey);
             Set(nameof(NodeOptions.WebsocketSecureCertPath), websocketCert);
+            Set(nameof(NodeOptions.Discv5Discovery), discv5);
+            Set(nameof(NodeOptions.Discv5UdpPort), discv5Port);
+            Set(nameof(NodeOptions.Discv5BootstrapNodes), discv5Bootstrap);
             Set(nameof(NodeOptions.NodeKeyFile), keyFile);
             Set(nameof(NodeOptions.StaticNodes), staticNodes);
             Set(nameof(NodeOptions.MaxConnections), maxConnections);

@@ -37,6 +37,15 @@ public sealed class NodeOptions
     /// <summary>PEM certificate (chain) /wss presents (nwaku's --websocket-secure-cert-path).</summary>
     public string WebsocketSecureCertPath { get; set; } = "";
 
+    /// <summary>Run discv5 (nwaku's --discv5-discovery): find peers and be found over UDP with the node's record.</summary>
+    public bool Discv5Discovery { get; set; }
+
+    /// <summary>The discv5 UDP port (nwaku's --discv5-udp-port, default 9000 as there); 0 picks a free one.</summary>
+    public int Discv5UdpPort { get; set; } = 9000;
+
+    /// <summary>Records (enr:…) discv5 starts from (nwaku's --discv5-bootstrap-node, repeatable).</summary>
+    public List<string> Discv5BootstrapNodes { get; set; } = [];
+
     /// <summary>File holding the node's identity key (libp2p PrivateKey protobuf); relative paths are under DataDir.</summary>
     public string NodeKeyFile { get; set; } = "node.key";
 
@@ -177,6 +186,10 @@ public sealed class NodeOptions
         if (Shards.Count == 0 && PubsubTopics.Count == 0) errors.Add("no shard and no pubsub topic configured: the node would serve nothing");
         if (TcpPort is < 0 or > 65535) errors.Add($"TcpPort (--tcp-port) {TcpPort} is not a port number");
         errors.AddRange(WebsocketErrors());
+        if (Discv5UdpPort is < 0 or > 65535) errors.Add($"Discv5UdpPort (--discv5-udp-port) {Discv5UdpPort} is not a port number");
+        foreach (var enr in Discv5BootstrapNodes)
+            if (!global::StoreSync.Libp2p.Discovery.Enr.EnrRecord.TryParse(enr, out _, out var why))
+                errors.Add($"Discv5BootstrapNodes (--discv5-bootstrap-node) '{enr}': {why}");
         if (RestPort is < 0 or > 65535) errors.Add($"RestPort (--rest-port) {RestPort} is not a port number");
         if (MetricsServerPort is < 0 or > 65535) errors.Add($"MetricsServerPort (--metrics-server-port) {MetricsServerPort} is not a port number");
         if (!System.Net.IPAddress.TryParse(ListenAddress, out _)) errors.Add($"ListenAddress (--listen-address) '{ListenAddress}' is not an IP address");

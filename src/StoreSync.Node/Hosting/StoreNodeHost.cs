@@ -113,6 +113,10 @@ public static class StoreNodeHost
         builder.Services.AddSingleton<NetworkService>();
         builder.Services.AddSingleton<INodeInfo>(sp => sp.GetRequiredService<NetworkService>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NetworkService>());
+        // discv5 after the network service: the record names the TCP port libp2p bound.
+        builder.Services.AddSingleton(identity);
+        builder.Services.AddSingleton<Discv5Service>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Discv5Service>());
         if (options.Rest)
         {
             builder.Services.AddSingleton<RestServer>();

@@ -24,7 +24,7 @@ namespace StoreSync.Node.Rest;
 /// <remarks><c>peerAddr</c> on a store query asks that node over libp2p (Store v3) through this node's host, as nwaku does.</remarks>
 public sealed class RestServer(NodeOptions options, StoreQueryEngine queries, MessageStore store, MessageIngress ingress, INodeInfo info,
     Libp2pHost host, ILoggerFactory loggerFactory, CommunityRegistry? communities = null, CommunityFiguresSource? communityFigures = null,
-    Governor.GovernorEndpoints? governor = null) : IHostedService, IAsyncDisposable
+    Governor.GovernorEndpoints? governor = null, Discv5Service? discovery = null) : IHostedService, IAsyncDisposable
 {
     const long MaxRequestBodyBytes = 1 << 20;
 
@@ -58,7 +58,7 @@ public sealed class RestServer(NodeOptions options, StoreQueryEngine queries, Me
     void Map(WebApplication app)
     {
         app.MapGet("/health", () => Results.Json(new { nodeHealth = "Ready", storedMessages = store.GetStatistics().Messages, connectedPeers = info.ConnectedPeers }));
-        app.MapGet("/debug/v1/info", () => Results.Json(new { peerId = info.PeerId, listenAddresses = info.ListenAddresses, enrUri = "" }));
+        app.MapGet("/debug/v1/info", () => Results.Json(new { peerId = info.PeerId, listenAddresses = info.ListenAddresses, enrUri = discovery?.EnrUri ?? "" }));
         app.MapGet("/debug/v1/version", () => Results.Text(typeof(RestServer).Assembly.GetName().Version?.ToString() ?? "0"));
         app.MapGet("/store/v3/messages", (HttpContext http) => StoreQuery(http));
         app.MapPost("/lightpush/v1/message", (HttpContext http) => Push(http, v3: false));

@@ -1,0 +1,59 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using StoreSync.Libp2p.Discovery.Discv5;
+using StoreSync.Libp2p.Discovery.Enr;
+using StoreSync.Libp2p.Host;
+using StoreSync.Libp2p.Identity;
+
+namespace StoreSync.Node.Hosting;
+
+/// <summary>Runs discv5 (nwaku's --discv5-discovery) on the node's identity key and prints the node's record at start.</summary>
+/// <remarks>
+/// Started after the network service, so the record's "tcp" is the port libp2p really bound. The record advertises the
+/// listen address unless that is the wildcard (then peers learn the address from PONG). Discovered peers are read from
+/// <see cref="Node"/> (<see cref="Discv5Node.DiscoverAsync"/>); the Waku fields are added through <see cref="ConfigureRecord"/>.
+/// </remarks>
+public sealed partial class Discv5Service(NodeOptions options, IdentityKey identity, Libp2pHost host, ILogger<Discv5Service> logger) : IHostedService
+{
+    /// <summary>The running discv5 node, or null when discovery is off.</summary>
+    public Discv5Node? Node { get; private set; }
+
+    /// <summary>The record's text form, or "" when discovery is off (what /debug/v1/info reports as enrUri).</summary>
+    public string EnrUri => Node?.LocalRecord.ToText() ?? "";
+
+    /// <summary>Fields of the protocols above (Waku's) added to the record before it is first signed.</summary>
+    public Action<EnrBuilder>? ConfigureRecord { get; set; }
+
+    [GeneratedRegex(@"/tcp/(\d+)(/p2p/[^/]+)?$")]
+    private static partial Regex TcpPort();
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!options.Discv5Discovery) return Task.CompletedTask;
+        // The plain TCP listen address (a /ws one ends in /ws) gives the record its "tcp".
+        var tcp = host.ListenAddresses.Select(a => TcpPort().Match(a.ToString())).FirstOrDefault(m => m.Success);
+        Node = Discv5Node.Start(identity, new Discv5Options
+        {
+            ListenAddress = IPAddress.Parse(options.ListenAddress),
+            Port = options.Discv5UdpPort,
+            BootstrapNodes = [.. options.Discv5BootstrapNodes.Select(EnrRecord.Parse)],
+            ConfigureRecord = b =>
+            {
+                if (tcp is not null) b.SetTcp(ushort.Parse(tcp.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+                ConfigureRecord?.Invoke(b);
+            },
+        }, logger);
+        // Printed on stdout (not only logged) so scripts and other nodes' --discv5-bootstrap-node can take it.
+        Console.Out.WriteLine($"storesync node enr {Node.LocalRecord.ToText()}");
+        Console.Out.Flush();
+        logger.LogInformation("discv5 listening on udp {EndPoint} with {Bootstrap} bootstrap node(s)", Node.LocalEndPoint, options.Discv5BootstrapNodes.Count);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Node is not null) await Node.DisposeAsync().ConfigureAwait(false);
+    }
+}
