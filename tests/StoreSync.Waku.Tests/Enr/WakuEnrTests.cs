@@ -51,6 +51,21 @@ public class WakuEnrTests
         Assert.Equal(64, WakuEnr.RelayShardsOf(record)!.Shards.Count);
     }
 
+    /// <summary>Made by @waku/enr 0.0.33's EnrEncoder (via @waku/sdk 0.0.36 in tests/Interop/waku): relay+store, rs cluster 1 shards 3 and 5, a /wss multiaddr.</summary>
+    const string JsWakuRecord = "enr:-Lu4QChcVLn9rT3jsiWSqL_ZFdlBOm1IQi1V-KF3TXmToqRSflKIskTF8KTa1BFRssDXkpD4PaW59fq6bZ7oTwJNBmQGgmlkgnY0gmlwhH8AAAGKbXVsdGlhZGRyc5kAFzYQbm9kZS5leGFtcGxlLm9yZwYBu94DgnJzhwABAgADAAWJc2VjcDI1NmsxoQKTAX_yv6zAOBKTvyG5CGaUE6VF2wWojGYwnqlaCKaqNoN0Y3CC6mGFd2FrdTID";
+
+    [Fact]
+    public void A_record_made_by_js_waku_decodes()
+    {
+        var record = EnrRecord.Parse(JsWakuRecord);
+        Assert.Equal(WakuCapabilities.Relay | WakuCapabilities.Store, WakuEnr.WakuCapabilitiesOf(record));
+        var shards = WakuEnr.RelayShardsOf(record)!;
+        Assert.Equal((ushort)1, shards.ClusterId);
+        Assert.Equal([3, 5], shards.Shards);
+        Assert.Equal([Multiaddr.Parse("/dns4/node.example.org/tcp/443/wss")], WakuEnr.MultiaddrsOf(record));
+        Assert.Equal((ushort?)60001, record.Tcp);
+    }
+
     [Fact]
     public void Malformed_fields_read_as_absent()
     {
