@@ -39,4 +39,27 @@ public sealed class MisbehavingPeerTests : IDisposable
         await Polling.WaitUntil(() => node.Router.Counters.GraylistedRpcs >= 1, "the graylisted RPC ignored");
         Assert.Empty(node.Delivered);
     }
+
+    [Theory]
+    [InlineData(0.0, true)]
+    [InlineData(1.0, false)]
+    public async Task Peer_exchange_in_a_PRUNE_is_followed_only_from_a_peer_at_or_above_the_accept_threshold(double acceptPx, bool followed)
+    {
+        var options = RouterNode.TestOptions with { Thresholds = new PeerScoreThresholds { AcceptPXThreshold = acceptPx } };
+        await using var node = await RouterNode.StartAsync(options);
+        node.Router.Subscribe(Topic);
+        var exchanged = new System.Collections.Concurrent.ConcurrentQueue<StoreSync.Libp2p.Identity.PeerId>();
+        node.Router.PeersExchanged += ids => { foreach (var id in ids) exchanged.Enqueue(id); };
+        await using var raw = await TestHosts.StartAsync();
+        raw.SetStreamHandler(GossipsubOptions.MeshsubV11, async (s, c) => { var b = new byte[4096]; while (await s.ReadAsync(b, c) > 0) { } });
+        await using var stream = await raw.NewStreamAsync(node.Host.ListenAddresses[0], GossipsubOptions.MeshsubV11, Ct);
+        var other = StoreSync.Libp2p.Identity.IdentityKey.Generate(StoreSync.Libp2p.Identity.KeyType.Ed25519).PeerId;
+        var prune = new ControlPrune { TopicID = Topic, Backoff = 60, Peers = { new PeerInfo { PeerID = ByteString.CopyFrom(other.Multihash.Span) } } };
+        await LengthPrefixed.WriteAsync(stream, new RPC { Control = new ControlMessage { Prune = { prune } } }.ToByteArray(), Ct);
+        // A second, harmless RPC behind it: once it is handled (its subscription seen), the PRUNE was too.
+        var sub = new RPC { Subscriptions = { new RPC.Types.SubOpts { Subscribe = true, Topicid = Topic } } };
+        await LengthPrefixed.WriteAsync(stream, sub.ToByteArray(), Ct);
+        await Polling.WaitUntil(() => node.Router.TopicPeers(Topic).Count == 1, "the raw peer's RPCs handled");
+        Assert.Equal(followed, exchanged.Contains(other));
+    }
 }
