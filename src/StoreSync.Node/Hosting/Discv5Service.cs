@@ -6,6 +6,7 @@ using StoreSync.Libp2p.Discovery.Discv5;
 using StoreSync.Libp2p.Discovery.Enr;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
+using StoreSync.Node.Discovery;
 
 namespace StoreSync.Node.Hosting;
 
@@ -13,7 +14,7 @@ namespace StoreSync.Node.Hosting;
 /// <remarks>
 /// Started after the network service, so the record's "tcp" is the port libp2p really bound. The record advertises the
 /// listen address unless that is the wildcard (then peers learn the address from PONG). Discovered peers are read from
-/// <see cref="Node"/> (<see cref="Discv5Node.DiscoverAsync"/>); the Waku fields are added through <see cref="ConfigureRecord"/>.
+/// <see cref="Node"/> (<see cref="Discv5Node.DiscoverAsync"/>); the Waku fields are written by <see cref="WakuRecordFields"/>, then <see cref="ConfigureRecord"/> may add more.
 /// </remarks>
 public sealed partial class Discv5Service(NodeOptions options, IdentityKey identity, Libp2pHost host, ILogger<Discv5Service> logger) : IHostedService
 {
@@ -23,7 +24,7 @@ public sealed partial class Discv5Service(NodeOptions options, IdentityKey ident
     /// <summary>The record's text form, or "" when discovery is off (what /debug/v1/info reports as enrUri).</summary>
     public string EnrUri => Node?.LocalRecord.ToText() ?? "";
 
-    /// <summary>Fields of the protocols above (Waku's) added to the record before it is first signed.</summary>
+    /// <summary>Further fields added to the record before it is first signed (after the Waku fields).</summary>
     public Action<EnrBuilder>? ConfigureRecord { get; set; }
 
     [GeneratedRegex(@"/tcp/(\d+)(/p2p/[^/]+)?$")]
@@ -42,6 +43,7 @@ public sealed partial class Discv5Service(NodeOptions options, IdentityKey ident
             ConfigureRecord = b =>
             {
                 if (tcp is not null) b.SetTcp(ushort.Parse(tcp.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+                WakuRecordFields.Write(b, options, host, logger);
                 ConfigureRecord?.Invoke(b);
             },
         }, logger);

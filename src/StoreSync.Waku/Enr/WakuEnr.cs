@@ -37,6 +37,21 @@ public static class WakuEnr
         return builder.Set(MultiaddrsKey, value);
     }
 
+    /// <summary>Writes as many of <paramref name="addresses"/>, in order, as keep the record within 300 bytes (nwaku drops
+    /// the last ones until it fits); none at all leaves the field out. Returns how many were written.</summary>
+    public static int SetMultiaddrsThatFit(this EnrBuilder builder, IReadOnlyList<Multiaddr> addresses)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(addresses);
+        for (int count = addresses.Count; count > 0; count--)
+        {
+            builder.SetMultiaddrs(addresses.Take(count));
+            if (builder.Length <= EnrKeys.MaxRecordLength) return count;
+        }
+        builder.Remove(MultiaddrsKey);
+        return 0;
+    }
+
     /// <summary>The <c>waku2</c> bits, or null if the field is absent or not one byte.</summary>
     public static WakuCapabilities? WakuCapabilitiesOf(EnrRecord record) =>
         record.TryGetBytes(CapabilitiesKey, out var value) && value.Length == 1 ? (WakuCapabilities)value[0] : null;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using StoreSync.Testing.Interop;
 
@@ -17,16 +16,9 @@ public static class JsWakuClient
         var dir = ScriptDirectory;
         if (!Directory.Exists(Path.Combine(dir, "node_modules", "@waku", "sdk")))
             throw new InvalidOperationException($"@waku/sdk is not installed in {dir}: run tests/run.sh (it runs npm ci)");
-        var start = new ProcessStartInfo("node") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "--import", "./withresolvers-polyfill.mjs", "waku-client.mjs" }.Concat(args)) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        try { await process.WaitForExitAsync(timeout.Token); }
-        catch (OperationCanceledException) { process.Kill(entireProcessTree: true); throw new TimeoutException("waku-client.mjs did not finish in 120 s: " + await stderr); }
-        if (process.ExitCode != 0) throw new InvalidOperationException($"waku-client.mjs {string.Join(' ', args)} exited {process.ExitCode}: {await stderr}");
-        return (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+        var result = await NodeScript.RunAsync("waku", "waku-client.mjs", args, TimeSpan.FromSeconds(120), ["--import", "./withresolvers-polyfill.mjs"]);
+        if (result.ExitCode != 0) throw new InvalidOperationException($"waku-client.mjs {string.Join(' ', args)} exited {result.ExitCode}: {result.Stderr}");
+        return result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => JsonDocument.Parse(l).RootElement)
             .Where(e => e.TryGetProperty("hash", out _))
             .Select(e => new Message(e.GetProperty("hash").GetString()!, e.GetProperty("timestamp").GetInt64(),

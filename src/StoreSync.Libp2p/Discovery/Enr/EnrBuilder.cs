@@ -92,9 +92,39 @@ public sealed class EnrBuilder
     /// <exception cref="EnrException">The record would be longer than 300 bytes.</exception>
     public EnrRecord Sign(ReadOnlySpan<byte> privateKey)
     {
-        var publicKey = Secp256k1Signatures.PublicKeyOf(privateKey);
         Set(EnrKeys.Id, "v4"u8);
-        Set(EnrKeys.Secp256k1, publicKey);
+        Set(EnrKeys.Secp256k1, Secp256k1Signatures.PublicKeyOf(privateKey));
+        var content = Content();
+        var record = Wrap(V4IdentityScheme.Sign(privateKey, EnrRecord.ContentList(content.Written)), content);
+        if (record.Written.Length > EnrKeys.MaxRecordLength)
+            throw new EnrException($"the node record would be {record.Written.Length} bytes (EIP-778 allows at most {EnrKeys.MaxRecordLength})");
+        return EnrRecord.FromSigned(record.ToArray());
+    }
+
+    /// <summary>The bytes the record would have if signed now by a secp256k1 key, so callers can drop optional pairs
+    /// before <see cref="Sign(IdentityKey)"/> would refuse a record over 300 bytes.</summary>
+    public int Length
+    {
+        get
+        {
+            var saved = (_pairs.GetValueOrDefault(EnrKeys.Id), _pairs.GetValueOrDefault(EnrKeys.Secp256k1));
+            Set(EnrKeys.Id, "v4"u8);
+            Set(EnrKeys.Secp256k1, new byte[33]); // a compressed point: its length is all that matters here
+            int length = Wrap(new byte[64], Content()).Written.Length;
+            Restore(EnrKeys.Id, saved.Item1);
+            Restore(EnrKeys.Secp256k1, saved.Item2);
+            return length;
+        }
+    }
+
+    void Restore(string key, byte[]? value)
+    {
+        if (value is null) _pairs.Remove(key);
+        else _pairs[key] = value;
+    }
+
+    RlpWriter Content()
+    {
         var items = new RlpWriter();
         items.WriteUInt64(Seq);
         foreach (var (k, v) in _pairs)
@@ -102,15 +132,17 @@ public sealed class EnrBuilder
             items.WriteBytes(Encoding.Latin1.GetBytes(k));
             items.WriteEncoded(v);
         }
-        var signature = V4IdentityScheme.Sign(privateKey, EnrRecord.ContentList(items.Written));
-        var record = new RlpWriter(items.Written.Length + 72);
+        return items;
+    }
+
+    static RlpWriter Wrap(ReadOnlySpan<byte> signature, RlpWriter content)
+    {
+        var record = new RlpWriter(content.Written.Length + 72);
         int list = record.BeginList();
         record.WriteBytes(signature);
-        record.WriteEncoded(items.Written);
+        record.WriteEncoded(content.Written);
         record.EndList(list);
-        if (record.Written.Length > EnrKeys.MaxRecordLength)
-            throw new EnrException($"the node record would be {record.Written.Length} bytes (EIP-778 allows at most {EnrKeys.MaxRecordLength})");
-        return EnrRecord.FromSigned(record.ToArray());
+        return record;
     }
 
     EnrBuilder SetPort(string key, ushort port)
