@@ -42,6 +42,8 @@ internal static class NodeCommand
         var syncJitter = new Option<int?>("--store-sync-relay-jitter") { Description = "Seconds before now left out of sync windows (default 20)" };
         var syncHistory = new Option<int?>("--store-sync-history-interval") { Description = "Seconds between whole-history syncs with each StoreSync peer (default 3600)" };
         var syncPeers = new Option<int?>("--store-sync-max-concurrent-peers") { Description = "Peers synced at the same time (default 2)" };
+        var relay = new Option<bool?>("--relay") { Description = "Take part in Waku relay (gossipsub) on every served pubsub topic and store what it carries (default true)" };
+        var rlnRelay = new Option<bool?>("--rln-relay") { Description = "The cluster requires RLN proofs: forward nothing received, publish nothing (default: true on cluster 1 only)" };
         var rateLimits = new Option<string[]>("--rate-limit")
         {
             Description = "Per-peer rate limit [store|lightpush:]VOLUME/PERIOD<ms|s|m|h>, e.g. store:100/1s; repeatable (default 50/s, bursts of 100, each)",
@@ -57,12 +59,13 @@ internal static class NodeCommand
             metrics on 127.0.0.1:8008/metrics. Settings come from appsettings.json (section "StoreSync"), STORESYNC_*
             environment variables and these flags, in rising precedence. Ctrl-C or SIGTERM stops it cleanly: requests in
             flight are answered, then the store is closed. Store sync (reconciliation, native and nwaku mode, and transfer)
-            runs with --staticnode peers and with every peer that announces it.
+            runs with --staticnode peers and with every peer that announces it. Relay (gossipsub on /vac/waku/relay/2.0.0)
+            runs on every served pubsub topic unless --relay false; on cluster 1 (or with --rln-relay) it forwards nothing.
             """)
         {
             config, clusterId, shards, pubsubTopics, listen, tcpPort, websocket, websocketPort, websocketSecure, websocketKey, websocketCert, discv5, discv5Port, discv5Bootstrap, keyFile, staticNodes, maxConnections,
             rest, restAddress, restPort, metrics, metricsAddress, metricsPort, maxPage, rateLimits, uploadLimit, downloadLimit, maxMessageSize,
-            storeSync, syncInterval, syncRange, syncJitter, syncHistory, syncPeers,
+            storeSync, syncInterval, syncRange, syncJitter, syncHistory, syncPeers, relay, rlnRelay,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -116,6 +119,8 @@ internal static class NodeCommand
             Set(nameof(NodeOptions.StoreSyncRelayJitter), syncJitter);
             Set(nameof(NodeOptions.StoreSyncHistoryInterval), syncHistory);
             Set(nameof(NodeOptions.StoreSyncMaxConcurrentPeers), syncPeers);
+            Set(nameof(NodeOptions.Relay), relay);
+            Set(nameof(NodeOptions.RlnRelay), rlnRelay);
 
             var options = NodeConfiguration.Load(parse.GetValue(config), flags);
             using var host = StoreNodeHost.Build(options);

@@ -12,7 +12,7 @@ namespace StoreSync.Node.Hosting;
 
 /// <summary>Starts the libp2p host with the Waku protocols, prints the node's full multiaddr, connects static nodes, and stops it on shutdown.</summary>
 public sealed class NetworkService(Libp2pHost host, NodeOptions options, StoreQueryService store, LightPushService lightPush,
-    MetadataService metadata, WakuMetrics metrics, ILogger<NetworkService> logger) : IHostedService, INodeInfo
+    MetadataService metadata, WakuMetrics metrics, ILogger<NetworkService> logger, RelayService? relay = null) : IHostedService, INodeInfo
 {
     CancellationTokenSource? _stopping;
     Task? _staticNodes;
@@ -29,6 +29,7 @@ public sealed class NetworkService(Libp2pHost host, NodeOptions options, StoreQu
         store.Attach(host);
         lightPush.Attach(host);
         metadata.Attach(host);
+        relay?.Start(); // before listening, so the first peer's identify already lists the relay protocol
         metrics.ObserveGauge("storesync_connected_peers", "{peer}", "Open libp2p connections", () => [new(host.Connections.Count)]);
         await host.StartAsync(NodeListenAddresses.For(options), cancellationToken).ConfigureAwait(false);
         foreach (var address in ListenAddresses)
@@ -91,6 +92,7 @@ public sealed class NetworkService(Libp2pHost host, NodeOptions options, StoreQu
             try { await _staticNodes.ConfigureAwait(false); }
             catch (OperationCanceledException) { }
         }
+        if (relay is not null) await relay.StopAsync().ConfigureAwait(false);
         logger.LogInformation("Draining: no new connections or streams; waiting for {Handlers} request(s) in flight", host.RunningHandlers);
         int left = await host.DrainAsync(DrainTimeout, cancellationToken).ConfigureAwait(false);
         if (left > 0) logger.LogWarning("Drain timed out after {Seconds} s with {Handlers} stream handler(s) still running; closing their connections", DrainTimeout.TotalSeconds, left);

@@ -4,7 +4,7 @@ namespace StoreSync.Node.Hosting;
 
 /// <summary>Everything an operator can set for <c>storesync node</c>; bound from appsettings.json, STORESYNC_* variables and flags.</summary>
 /// <remarks>Names follow nwaku's flags where nwaku has one (cluster-id, shard, tcp-port, staticnode, rate-limit, rest-*, metrics-server-*).</remarks>
-public sealed class NodeOptions
+public sealed partial class NodeOptions
 {
     public const string Section = "StoreSync";
 
@@ -186,6 +186,7 @@ public sealed class NodeOptions
         if (Shards.Count == 0 && PubsubTopics.Count == 0) errors.Add("no shard and no pubsub topic configured: the node would serve nothing");
         if (TcpPort is < 0 or > 65535) errors.Add($"TcpPort (--tcp-port) {TcpPort} is not a port number");
         errors.AddRange(WebsocketErrors());
+        errors.AddRange(RelayErrors());
         if (Discv5UdpPort is < 0 or > 65535) errors.Add($"Discv5UdpPort (--discv5-udp-port) {Discv5UdpPort} is not a port number");
         foreach (var enr in Discv5BootstrapNodes)
             if (!global::StoreSync.Libp2p.Discovery.Enr.EnrRecord.TryParse(enr, out _, out var why))

@@ -82,7 +82,8 @@ public static class StoreNodeHost
         builder.Services.AddSingleton<StoreQueryService>();
         var (pushRate, pushBurst) = options.LightPushRateLimit();
         builder.Services.AddSingleton(sp => new LightPushServer(sp.GetRequiredService<MessageIngress>(), new PerPeerRateLimiter(pushRate, pushBurst),
-            sp.GetRequiredService<ILogger<LightPushServer>>(), sp.GetRequiredService<WakuMetrics>(), sp.GetRequiredService<PeerPenalties>()));
+            sp.GetRequiredService<ILogger<LightPushServer>>(), sp.GetRequiredService<WakuMetrics>(), sp.GetRequiredService<PeerPenalties>(),
+            relay: sp.GetService<StoreSync.Waku.Relay.WakuRelay>()));
         builder.Services.AddSingleton(sp => new LightPushService(sp.GetRequiredService<LightPushServer>(), options.MaxMessageBytes,
             sp.GetRequiredService<ILogger<LightPushService>>(), sp.GetRequiredService<WakuMetrics>(), sp.GetRequiredService<IResourceGovernor>()));
         builder.Services.AddSingleton(new MetadataProtocol(options.ClusterId, options.Shards));
@@ -110,6 +111,8 @@ public static class StoreNodeHost
         builder.Services.AddSingleton<StoreSyncService>();
         builder.Services.AddSingleton<BackfillRunner>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StoreSyncService>());
+        // Relay (spec/relay.md): its group commit registered before the network service, so it is flushed after the host stops.
+        builder.Services.AddRelay(options);
         builder.Services.AddSingleton<NetworkService>();
         builder.Services.AddSingleton<INodeInfo>(sp => sp.GetRequiredService<NetworkService>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NetworkService>());
