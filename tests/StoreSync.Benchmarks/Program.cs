@@ -19,6 +19,8 @@ public static class Program
         ["bandwidth"] = BandwidthBenchmark.RunAsync,
         ["import-file"] = args => Task.FromResult(ImportFileBenchmark.Run(args)),
         ["rocksdb-floor"] = args => Task.FromResult(RocksDbFloorBenchmark.Run(args)),
+        ["relay"] = RelayBenchmark.RunAsync,
+        ["relay-node"] = RelayNodeProcess.RunChildAsync, // the relay benchmark's node under test (its child process)
     };
 
     public static async Task<int> Main(string[] args)

@@ -44,6 +44,9 @@ public sealed class RelayIngest : IAsyncDisposable
     /// <summary>Write batches so far (each one RocksDB write).</summary>
     public long Batches => Interlocked.Read(ref _batches);
 
+    /// <summary>Raised by the writer after each batch is in the store, with the batch's messages (for latency measurements).</summary>
+    public event Action<IReadOnlyList<IngestItem>>? BatchWritten;
+
     /// <summary>Messages waiting for the writer.</summary>
     public int Pending => _queue.Reader.Count;
 
@@ -90,6 +93,7 @@ public sealed class RelayIngest : IAsyncDisposable
                 _relayMetrics.CountStored(result.Inserted);
             }
             _relayMetrics.IngestBatches.Record(batch.Count);
+            BatchWritten?.Invoke(batch);
         }
         catch (Exception e) when (e is ObjectDisposedException or RocksDbSharp.RocksDbException or IOException)
         {
