@@ -14,7 +14,6 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { gossipsub, StrictNoSign, StrictSign, TopicValidatorResult } from '@libp2p/gossipsub'
-import { RPC } from '@libp2p/gossipsub/message'
 import { identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -165,17 +164,20 @@ const commands = {
   async publish ({ topic, data }) {
     return await publishOne(topic, Buffer.from(data, 'base64'))
   },
-  /** `count` WakuMessages with payload "<prefix> <i>" (padded to `size` bytes when given) on `contentTopic`. */
+  /** `count` WakuMessages with payload "<prefix> <i>" (padded to `size` bytes when given) on `contentTopic`; their ids and (when small) data. */
   async publishWaku ({ topic, contentTopic, prefix, count, size, delayMs }) {
     const ids = []
+    const data = []
     for (let i = 0; i < count; i++) {
       let payload = new TextEncoder().encode(`${prefix} ${i} `)
       if (size && size > payload.length) payload = new Uint8Array([...payload, ...new Uint8Array(size - payload.length).fill(0x2e)])
       const nowNs = BigInt(Date.now()) * 1000000n + BigInt(i % 1000000)
-      ids.push((await publishOne(topic, encodeWaku(contentTopic, payload, nowNs))).msgId)
+      const bytes = encodeWaku(contentTopic, payload, nowNs)
+      ids.push((await publishOne(topic, bytes)).msgId)
+      if (size < 4096) data.push(Buffer.from(bytes).toString('base64'))
       if (delayMs) await new Promise(resolve => setTimeout(resolve, delayMs))
     }
-    return { ids }
+    return { ids, data }
   },
   /** Messages the application received on `topic` (ids, data, propagation source) and how often each id came. */
   async received ({ topic }) {
@@ -198,13 +200,6 @@ const commands = {
     }
     await stream.close({ signal }).catch(() => {})
     return {}
-  },
-  /** An RPC frame (base64, no length prefix) publishing `data` on `topic` with the given extra Message fields. */
-  async encodeRpc ({ topic, data, from, seqno }) {
-    const message = { topic, data: Buffer.from(data, 'base64') }
-    if (from) message.from = Buffer.from(from, 'base64')
-    if (seqno) message.seqno = Buffer.from(seqno, 'base64')
-    return { frame: Buffer.from(RPC.encode({ subscriptions: [], messages: [message] })).toString('base64') }
   },
   async hangup ({ peer }) {
     const id = findPeer(peer)

@@ -62,10 +62,15 @@ public sealed class JsGossipsubPeer : IAsyncDisposable
     }
 
     /// <summary>Publishes <paramref name="count"/> WakuMessages "<paramref name="prefix"/> i" (timestamp now); returns their message ids.</summary>
-    public async Task<IReadOnlyList<string>> PublishWakuAsync(string topic, string contentTopic, string prefix, int count, CancellationToken ct, int size = 0, int delayMs = 0)
+    public async Task<IReadOnlyList<string>> PublishWakuAsync(string topic, string contentTopic, string prefix, int count, CancellationToken ct, int size = 0, int delayMs = 0) =>
+        (await PublishWakuDataAsync(topic, contentTopic, prefix, count, ct, size, delayMs)).Ids;
+
+    /// <summary>As <see cref="PublishWakuAsync"/>, with the encoded WakuMessages too (for payloads under 4 KiB).</summary>
+    public async Task<(IReadOnlyList<string> Ids, IReadOnlyList<byte[]> Data)> PublishWakuDataAsync(string topic, string contentTopic, string prefix, int count,
+        CancellationToken ct, int size = 0, int delayMs = 0)
     {
         var reply = await RunAsync("publishWaku", new { topic, contentTopic, prefix, count, size, delayMs }, ct, TimeSpan.FromSeconds(120));
-        return Strings(reply["ids"]!);
+        return (Strings(reply["ids"]!), [.. Strings(reply["data"]!).Select(Convert.FromBase64String)]);
     }
 
     /// <summary>What js's application received on the topic: message ids (hex) in order, and the deliveries beyond the first of any id.</summary>
