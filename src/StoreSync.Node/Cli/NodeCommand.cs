@@ -23,6 +23,7 @@ internal static class NodeCommand
         var discv5 = new Option<bool?>("--discv5-discovery") { Description = "Find peers and be found by discv5 over UDP (default false)" };
         var discv5Port = new Option<int?>("--discv5-udp-port") { Description = "discv5 UDP port (default 9000; 0 = any free port)" };
         var discv5Bootstrap = new Option<string[]>("--discv5-bootstrap-node") { Description = "Record (enr:...) discv5 starts from, repeatable" };
+        var peerExchange = new Option<bool?>("--peer-exchange") { Description = "Serve peer exchange: records of live peers discv5 found, to light clients (default true)" };
         var keyFile = new Option<string?>("--node-key-file") { Description = "Identity key file, created if missing (default DATA-DIR/node.key)" };
         var staticNodes = new Option<string[]>("--staticnode") { Description = "Multiaddr of a peer to keep connected, repeatable" };
         var maxConnections = new Option<int?>("--max-connections") { Description = "Maximum libp2p connections (default 50)" };
@@ -54,7 +55,7 @@ internal static class NodeCommand
             (TCP, Noise, Yamux) on --tcp-port (default 60000), with --websocket-support also over WebSocket (/ws, or /wss with
             --websocket-secure-support) on --websocket-port, and prints each multiaddr with /p2p/<peer id> on start (with
             --discv5-discovery also its record, "storesync node enr enr:...", discv5 on --discv5-udp-port); it serves
-            Store v3 queries, light push (v3 and legacy) and metadata there, to js-waku or any Waku client. REST API on
+            Store v3 queries, light push (v3 and legacy), metadata and peer exchange there, to js-waku or any Waku client. REST API on
             127.0.0.1:8645 (GET /store/v3/messages, /health, /debug/v1/info, POST /lightpush/v3/message) and Prometheus
             metrics on 127.0.0.1:8008/metrics. Settings come from appsettings.json (section "StoreSync"), STORESYNC_*
             environment variables and these flags, in rising precedence. Ctrl-C or SIGTERM stops it cleanly: requests in
@@ -63,7 +64,7 @@ internal static class NodeCommand
             runs on every served pubsub topic unless --relay false; on cluster 1 (or with --rln-relay) it forwards nothing.
             """)
         {
-            config, clusterId, shards, pubsubTopics, listen, tcpPort, websocket, websocketPort, websocketSecure, websocketKey, websocketCert, discv5, discv5Port, discv5Bootstrap, keyFile, staticNodes, maxConnections,
+            config, clusterId, shards, pubsubTopics, listen, tcpPort, websocket, websocketPort, websocketSecure, websocketKey, websocketCert, discv5, discv5Port, discv5Bootstrap, peerExchange, keyFile, staticNodes, maxConnections,
             rest, restAddress, restPort, metrics, metricsAddress, metricsPort, maxPage, rateLimits, uploadLimit, downloadLimit, maxMessageSize,
             storeSync, syncInterval, syncRange, syncJitter, syncHistory, syncPeers, relay, rlnRelay,
         };
@@ -96,6 +97,7 @@ internal static class NodeCommand
             Set(nameof(NodeOptions.Discv5Discovery), discv5);
             Set(nameof(NodeOptions.Discv5UdpPort), discv5Port);
             Set(nameof(NodeOptions.Discv5BootstrapNodes), discv5Bootstrap);
+            Set(nameof(NodeOptions.PeerExchange), peerExchange);
             Set(nameof(NodeOptions.NodeKeyFile), keyFile);
             Set(nameof(NodeOptions.StaticNodes), staticNodes);
             Set(nameof(NodeOptions.MaxConnections), maxConnections);

@@ -46,6 +46,10 @@ public sealed partial class NodeOptions
     /// <summary>Records (enr:…) discv5 starts from (nwaku's --discv5-bootstrap-node, repeatable).</summary>
     public List<string> Discv5BootstrapNodes { get; set; } = [];
 
+    /// <summary>Serve peer exchange (nwaku's --peer-exchange, on by default as there): light clients get records of live
+    /// Waku peers that discv5 found.</summary>
+    public bool PeerExchange { get; set; } = true;
+
     /// <summary>File holding the node's identity key (libp2p PrivateKey protobuf); relative paths are under DataDir.</summary>
     public string NodeKeyFile { get; set; } = "node.key";
 

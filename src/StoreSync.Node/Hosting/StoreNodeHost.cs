@@ -9,6 +9,7 @@ using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Noise;
 using StoreSync.Node.Communities;
+using StoreSync.Node.Discovery;
 using StoreSync.Node.Governor;
 using StoreSync.Node.Rest;
 using StoreSync.Storage;
@@ -113,6 +114,7 @@ public static class StoreNodeHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StoreSyncService>());
         // Relay (spec/relay.md): its group commit registered before the network service, so it is flushed after the host stops.
         builder.Services.AddRelay(options);
+        builder.Services.AddPeerExchange(options);
         builder.Services.AddSingleton<NetworkService>();
         builder.Services.AddSingleton<INodeInfo>(sp => sp.GetRequiredService<NetworkService>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NetworkService>());

@@ -45,4 +45,26 @@ public class WakuRecordFieldsTests
         Assert.Equal(addresses.Take(written), WakuEnr.MultiaddrsOf(record));
         Assert.Equal(0, new EnrBuilder().SetMultiaddrsThatFit([Multiaddr.Parse("/dns4/" + new string('a', 300) + "/tcp/1/wss")]));
     }
+
+    [Fact]
+    public void The_peer_filter_wants_our_cluster_and_a_shared_shard_as_nwaku()
+    {
+        EnrRecord Make(WakuCapabilities? bits, RelayShards? shards)
+        {
+            var b = new EnrBuilder();
+            if (bits is { } w) b.SetWakuCapabilities(w);
+            if (shards is not null) b.SetRelayShards(shards);
+            return b.Sign(Key);
+        }
+        ushort[] ours = [0, 1];
+        Assert.True(WakuPeerFilter.Accepts(Make(WakuCapabilities.Store, RelayShards.Create(1, [1, 5])), 1, ours));
+        Assert.False(WakuPeerFilter.Accepts(Make(WakuCapabilities.Store, RelayShards.Create(1, [5])), 1, ours));
+        Assert.False(WakuPeerFilter.Accepts(Make(WakuCapabilities.Store, RelayShards.Create(2, [0])), 1, ours));
+        Assert.False(WakuPeerFilter.Accepts(Make(null, RelayShards.Create(1, [0])), 1, ours));
+        Assert.False(WakuPeerFilter.Accepts(Make(WakuCapabilities.None, RelayShards.Create(1, [0])), 1, ours));
+        Assert.False(WakuPeerFilter.Accepts(Make(WakuCapabilities.Relay, null), 1, ours));
+        // On no shard only the cluster counts (nwaku's predicate is off then).
+        Assert.True(WakuPeerFilter.Accepts(Make(null, null), 1, []));
+        Assert.False(WakuPeerFilter.Accepts(Make(null, RelayShards.Create(2, [0])), 1, []));
+    }
 }

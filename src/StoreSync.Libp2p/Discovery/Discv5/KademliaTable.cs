@@ -122,6 +122,13 @@ public sealed class KademliaTable(NodeId localId)
         lock (_gate) return _buckets.SelectMany(b => b).Select(e => e.Record).ToList();
     }
 
+    /// <summary>The nodes that have answered us (or handshaken from the address they advertise) and not failed a
+    /// liveness check since; a node named only in another's NODES answer is not among them until it answers.</summary>
+    public List<EnrRecord> Live()
+    {
+        lock (_gate) return _buckets.SelectMany(b => b).Where(e => e.Verified).Select(e => e.Record).ToList();
+    }
+
     /// <summary>The least recently seen node of a random non-empty bucket: the next one whose liveness to check.</summary>
     public EnrRecord? NextToRevalidate()
     {
