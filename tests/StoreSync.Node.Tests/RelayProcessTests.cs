@@ -60,27 +60,51 @@ public sealed class RelayProcessTests
         Assert.Contains("Relay ingest stopped", b.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task On_the_waku_network_preset_a_node_stores_a_light_push_but_publishes_nothing_it_cannot_prove()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var ct = timeout.Token;
+        const string Twn = "/waku/2/rs/1/3";
+        string[] args = ["--preset", "twn", "--store-sync", "false"];
+        await using var a = await StoreNodeProcess.StartAsync(new StoreNodeSettings { Metrics = true, Args = args });
+        await using var b = await StoreNodeProcess.StartAsync(new StoreNodeSettings { Metrics = true, Args = [.. args, "--staticnode", a.Address] });
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
+        await WaitForMeshAsync(http, b, 1, ct, Twn);
+        await WaitForMeshAsync(http, a, 1, ct, Twn);
+        Assert.Contains("RLN rule on", a.Output, StringComparison.Ordinal);
+
+        await using var client = Client();
+        var response = await new LightPushClient(client).PushAsync(a.Multiaddr, Twn, Message("unprovable"), ct);
+        Assert.Equal(200u, response.StatusCode);
+        Assert.False(response.HasRelayPeerCount);
+        Assert.Single(await HashesAsync(http, a, ct, Twn));
+        await Task.Delay(2000, ct);
+        Assert.Empty(await HashesAsync(http, b, ct, Twn));
+        Assert.Null(Sample(await http.GetStringAsync(b.Metrics, ct), "storesync_relay_messages_total"));
+    }
+
     /// <summary>Waits (bounded by <paramref name="ct"/>) until the node's gossipsub mesh of <see cref="Topic"/> holds at least <paramref name="peers"/> peers.</summary>
-    internal static async Task WaitForMeshAsync(HttpClient http, StoreNodeProcess node, int peers, CancellationToken ct)
+    internal static async Task WaitForMeshAsync(HttpClient http, StoreNodeProcess node, int peers, CancellationToken ct, string topic = Topic)
     {
         double? mesh = null;
         for (int i = 0; i < 300; i++)
         {
-            mesh = Sample(await http.GetStringAsync(node.Metrics, ct), "storesync_relay_mesh_peers", ("pubsub_topic", Topic));
+            mesh = Sample(await http.GetStringAsync(node.Metrics, ct), "storesync_relay_mesh_peers", ("pubsub_topic", topic));
             if (mesh >= peers) return;
             await Task.Delay(100, ct);
         }
-        throw new TimeoutException($"mesh of {Topic} has {mesh} peers, not {peers}:\n{node.Output}");
+        throw new TimeoutException($"mesh of {topic} has {mesh} peers, not {peers}:\n{node.Output}");
     }
 
     /// <summary>Every stored message hash of <see cref="Topic"/>, through the node's REST store API (duplicates kept, to be counted).</summary>
-    internal static async Task<List<string>> HashesAsync(HttpClient http, StoreNodeProcess node, CancellationToken ct)
+    internal static async Task<List<string>> HashesAsync(HttpClient http, StoreNodeProcess node, CancellationToken ct, string topic = Topic)
     {
         var hashes = new List<string>();
         string? cursor = null;
         for (int page = 0; page < 100; page++)
         {
-            var url = new Uri(node.Rest, $"/store/v3/messages?pubsubTopic={Uri.EscapeDataString(Topic)}&pageSize=100&ascending=true"
+            var url = new Uri(node.Rest, $"/store/v3/messages?pubsubTopic={Uri.EscapeDataString(topic)}&pageSize=100&ascending=true"
                 + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor)));
             var root = JsonDocument.Parse(await http.GetStringAsync(url, ct)).RootElement;
             foreach (var m in root.GetProperty("messages").EnumerateArray()) hashes.Add(m.GetProperty("messageHash").GetString()!);

@@ -10,8 +10,10 @@ internal static class NodeCommand
     public static Command Create()
     {
         var config = new Option<string?>("--config") { Description = "JSON configuration file (section \"StoreSync\"); appsettings.json in the working folder is read too" };
+        var preset = new Option<string?>("--preset") { Description = "Network preset: twn (cluster 1, shards 0..7 of 8, RLN) or status.prod (cluster 16, shards 1, 32, 64, 128, 256, no RLN); explicit settings override it" };
         var clusterId = new Option<uint?>("--cluster-id") { Description = "Waku cluster id (default 1, The Waku Network)" };
-        var shards = new Option<uint[]>("--shard") { Description = "Static shard served, repeatable (default 0..7)" };
+        var shards = new Option<uint[]>("--shard") { Description = "Shard served, repeatable (default 0..7)" };
+        var shardsInNetwork = new Option<uint?>("--num-shards-in-network") { Description = "Shards of the cluster for autosharding (default 0 = static sharding only)" };
         var pubsubTopics = new Option<string[]>("--pubsub-topic") { Description = "Named pubsub topic served, repeatable" };
         var listen = new Option<string?>("--listen-address") { Description = "IP address to listen on (default 0.0.0.0)" };
         var tcpPort = new Option<int?>("--tcp-port") { Description = "libp2p TCP port (default 60000)" };
@@ -64,7 +66,7 @@ internal static class NodeCommand
             runs on every served pubsub topic unless --relay false; on cluster 1 (or with --rln-relay) it forwards nothing.
             """)
         {
-            config, clusterId, shards, pubsubTopics, listen, tcpPort, websocket, websocketPort, websocketSecure, websocketKey, websocketCert, discv5, discv5Port, discv5Bootstrap, peerExchange, keyFile, staticNodes, maxConnections,
+            config, preset, clusterId, shards, shardsInNetwork, pubsubTopics, listen, tcpPort, websocket, websocketPort, websocketSecure, websocketKey, websocketCert, discv5, discv5Port, discv5Bootstrap, peerExchange, keyFile, staticNodes, maxConnections,
             rest, restAddress, restPort, metrics, metricsAddress, metricsPort, maxPage, rateLimits, uploadLimit, downloadLimit, maxMessageSize,
             storeSync, syncInterval, syncRange, syncJitter, syncHistory, syncPeers, relay, rlnRelay,
         };
@@ -84,8 +86,10 @@ internal static class NodeCommand
                 else flags[key] = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture);
             }
             Set(nameof(NodeOptions.DataDir), CliOptions.DataDir);
+            Set(nameof(NodeOptions.Preset), preset);
             Set(nameof(NodeOptions.ClusterId), clusterId);
             Set(nameof(NodeOptions.Shards), shards);
+            Set(nameof(NodeOptions.NumShardsInNetwork), shardsInNetwork);
             Set(nameof(NodeOptions.PubsubTopics), pubsubTopics);
             Set(nameof(NodeOptions.ListenAddress), listen);
             Set(nameof(NodeOptions.TcpPort), tcpPort);
@@ -125,6 +129,8 @@ internal static class NodeCommand
             Set(nameof(NodeOptions.RlnRelay), rlnRelay);
 
             var options = NodeConfiguration.Load(parse.GetValue(config), flags);
+            // A bad network value is a usage error (exit 2), like a malformed flag, naming the flag.
+            if (options.NetworkErrors().ToList() is { Count: > 0 } network) throw new CliUsageException(string.Join("; ", network));
             using var host = StoreNodeHost.Build(options);
             await host.RunAsync(ct).ConfigureAwait(false);
             return 0;

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Configuration;
 
 namespace StoreSync.Node.Hosting;
 
-/// <summary>Reads NodeOptions from, lowest precedence first: defaults, appsettings.json (section "StoreSync"), a --config file, STORESYNC_* variables, flags.</summary>
+/// <summary>Reads NodeOptions from, lowest precedence first: defaults, the --preset network, appsettings.json (section "StoreSync"), a --config file, STORESYNC_* variables, flags.</summary>
 public static class NodeConfiguration
 {
     public const string EnvironmentPrefix = "STORESYNC_";
@@ -19,6 +19,10 @@ public static class NodeConfiguration
         var cli = new ConfigurationBuilder().AddInMemoryCollection(flags).Build();
 
         var options = new NodeOptions();
+        // A preset replaces the defaults only: every source, file to flags, overrides what it sets (as nwaku's --preset does
+        // not let it override an explicit flag). An unknown name is left for NetworkErrors to report.
+        var preset = cli[nameof(NodeOptions.Preset)] ?? env[nameof(NodeOptions.Preset)] ?? fileConfig.GetSection(NodeOptions.Section)[nameof(NodeOptions.Preset)];
+        if (!string.IsNullOrEmpty(preset) && NetworkPreset.TryGet(preset, out var network)) network.ApplyTo(options);
         try
         {
             // Lists are replaced, not merged, by a higher source: bind each source in turn onto cleared lists.

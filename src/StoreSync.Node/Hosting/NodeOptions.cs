@@ -183,14 +183,12 @@ public sealed partial class NodeOptions
     {
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(DataDir)) errors.Add("DataDir (--data-dir) is empty");
-        if (ClusterId > ushort.MaxValue) errors.Add($"ClusterId (--cluster-id) {ClusterId} is above 65535");
-        foreach (var s in Shards.Where(s => s > 1023)) errors.Add($"Shard (--shard) {s} is above 1023");
+        errors.AddRange(NetworkErrors());
         foreach (var t in PubsubTopics)
             if (!PubsubTopic.TryValidate(t, out var e)) errors.Add($"PubsubTopics (--pubsub-topic): {e}");
         if (Shards.Count == 0 && PubsubTopics.Count == 0) errors.Add("no shard and no pubsub topic configured: the node would serve nothing");
         if (TcpPort is < 0 or > 65535) errors.Add($"TcpPort (--tcp-port) {TcpPort} is not a port number");
         errors.AddRange(WebsocketErrors());
-        errors.AddRange(RelayErrors());
         if (Discv5UdpPort is < 0 or > 65535) errors.Add($"Discv5UdpPort (--discv5-udp-port) {Discv5UdpPort} is not a port number");
         foreach (var enr in Discv5BootstrapNodes)
             if (!global::StoreSync.Libp2p.Discovery.Enr.EnrRecord.TryParse(enr, out _, out var why))
