@@ -147,9 +147,9 @@ public sealed class SyncBandwidthTests(ITestOutputHelper output) : IDisposable
             $"most missing seen {slowMissing}; fast: {fastElapsed.TotalSeconds:0.00} s after its first");
         Assert.True(minimum > 5, "the test must leave room for the limit to show");
         Assert.True(slowElapsed.TotalSeconds >= Slack * minimum, $"the slow community's transfer took only {slowElapsed.TotalSeconds:0.00} s, below {minimum:0.00} s");
-        // While its transfer ran, the fetcher's figures said what its last session with the holder found missing (the first
-        // session found all 30; later ones, every 2 s, find what has not arrived yet; under load a poll may miss the first).
-        Assert.InRange(slowMissing, perCommunity / 2, perCommunity);
+        // While its transfer ran, the fetcher's figures said what its last session with the holder found missing. The empty
+        // fetcher fills by swarm backfill (spec/sync.md §5.7), one session per time slice, so that is a slice's share of the 30.
+        Assert.InRange(slowMissing, 1, perCommunity);
 
         // The sender's figures: the slow community's uploads were paced under its own limit, the fast one's unlimited.
         using var holderHttp = new HttpClient { BaseAddress = holder.Rest, Timeout = TimeSpan.FromSeconds(20) };

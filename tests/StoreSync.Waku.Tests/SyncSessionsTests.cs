@@ -72,4 +72,22 @@ public sealed class SyncSessionsTests
         Assert.Equal(0, sessions.PushingCount(Peer));
         Assert.Equal(0, sessions.ActiveSessions(Peer));
     }
+
+    [Fact]
+    public async Task An_early_push_waits_for_the_session_to_register_its_announcements_not_for_the_session_to_end()
+    {
+        var sessions = new SyncSessions();
+        using var lease = sessions.TryBegin(Peer, inbound: false)!;
+        Assert.Equal(1, sessions.ReconcilingSessions(Peer));
+        Assert.Equal(TransferVerdict.Unannounced, sessions.Check(Peer, Topic, Hash(7), 7));
+        var waiting = sessions.WaitReconciledAsync(Peer, TimeSpan.FromSeconds(30), CancellationToken.None);
+        Assert.False(waiting.IsCompleted);
+        lease.Expect([new SyncItem(7, Hash(7))]);
+        lease.Reconciled();
+        // The lease is still held (its owner awaits the pushes), yet the push is judged at once.
+        await waiting.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(0, sessions.ReconcilingSessions(Peer));
+        Assert.Equal(TransferVerdict.Announced, sessions.Check(Peer, Topic, Hash(7), 7));
+        Assert.Equal(1, sessions.ActiveSessions(Peer));
+    }
 }

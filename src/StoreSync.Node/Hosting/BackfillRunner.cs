@@ -7,7 +7,6 @@ using StoreSync.Reconciliation;
 using StoreSync.Storage.Retention;
 using StoreSync.Waku.Communities;
 using StoreSync.Waku.Governor;
-using StoreSync.Waku.Proto;
 using StoreSync.Waku.Store;
 using StoreSync.Waku.Sync;
 using StoreSync.Waku.Sync.Backfill;
@@ -31,7 +30,7 @@ public sealed class BackfillRunner(Libp2pHost host, NodeOptions options, StoreSy
         return [.. service.ScopesToSync().Select(s => (NameOf(s, communities), s))];
     }
 
-    static string NameOf(SyncScope scope, IReadOnlyList<CommunityDefinition> communities)
+    internal static string NameOf(SyncScope scope, IReadOnlyList<CommunityDefinition> communities)
     {
         foreach (var c in communities)
         {
@@ -67,12 +66,11 @@ public sealed class BackfillRunner(Libp2pHost host, NodeOptions options, StoreSy
             }
         }
         if (reachable.Count == 0) throw new IOException($"none of the {peers.Count} peers could be reached");
-        var query = new StoreQueryClient(host, governor);
         var backfill = new SwarmBackfill(host, client, transfer, sessions, horizon, logger, registry, metrics)
         {
             ProgressDirectory = Path.Combine(Path.GetFullPath(options.DataDir), "backfill"),
             Progress = progress,
-            Extents = (peer, scope, token) => ExtentsAsync(query, peer, scope, token),
+            Extents = StoreQueryExtents.Of(new StoreQueryClient(host, governor)),
         };
         var reports = new List<BackfillReport>();
         foreach (var (name, scope) in scopes)
@@ -86,29 +84,5 @@ public sealed class BackfillRunner(Libp2pHost host, NodeOptions options, StoreSy
             if (reachable.Count == 0) break;
         }
         return reports;
-    }
-
-    /// <summary>How long one extent query may take.</summary>
-    static readonly TimeSpan ExtentTimeout = TimeSpan.FromSeconds(10);
-
-    // A peer's oldest and newest message of the scope: two one-message store queries, one each way.
-    static async Task<(long Oldest, long Newest)?> ExtentsAsync(StoreQueryClient query, PeerId peer, SyncScope scope, CancellationToken ct)
-    {
-        long oldest = long.MaxValue, newest = long.MinValue;
-        foreach (var pubsub in scope.PubsubTopics)
-        {
-            foreach (bool forward in new[] { true, false })
-            {
-                var request = new StoreQueryRequest { RequestId = Guid.NewGuid().ToString("N"), IncludeData = true, PaginationForward = forward, PaginationLimit = 1, PubsubTopic = pubsub };
-                request.ContentTopics.AddRange(scope.ContentTopics);
-                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                deadline.CancelAfter(ExtentTimeout);
-                var response = await query.QueryAsync(peer, request, deadline.Token).ConfigureAwait(false);
-                if (response.Messages.Count == 0 || response.Messages[0].Message is not { } m) continue;
-                oldest = Math.Min(oldest, m.Timestamp);
-                newest = Math.Max(newest, m.Timestamp);
-            }
-        }
-        return oldest <= newest ? (oldest, newest) : null;
     }
 }

@@ -7,7 +7,9 @@ using StoreSync.Libp2p.Multiformats;
 using StoreSync.Storage.Retention;
 using StoreSync.Storage.Sync;
 using StoreSync.Waku.Communities;
+using StoreSync.Waku.Governor;
 using StoreSync.Waku.Peers;
+using StoreSync.Waku.Store;
 using StoreSync.Waku.Sync;
 using StoreSync.Waku.Sync.Backfill;
 
@@ -18,7 +20,8 @@ namespace StoreSync.Node.Hosting;
 /// <remarks>The hosted service only starts, stops, wires and logs; what is synced with whom and when is the schedule's.</remarks>
 public sealed class StoreSyncService(Libp2pHost host, NodeOptions options, SyncIndexes indexes, ReconciliationService reconciliation,
     TransferService transfer, PeerPenalties penalties, StoreSyncClient client, SyncMetrics metrics,
-    ILogger<StoreSyncService> logger, ICommunityPolicy? policy = null, SyncHorizon? horizon = null, BackfillRegistry? backfills = null) : IHostedService
+    ILogger<StoreSyncService> logger, ICommunityPolicy? policy = null, SyncHorizon? horizon = null, BackfillRegistry? backfills = null,
+    SyncSessions? sessions = null, IResourceGovernor? governor = null) : IHostedService
 {
     SyncSchedule? _schedule;
     bool _started;
@@ -38,7 +41,7 @@ public sealed class StoreSyncService(Libp2pHost host, NodeOptions options, SyncI
         await Task.Run(() => indexes.Build(logger), cancellationToken).ConfigureAwait(false);
         // The community scopes' own indexes too, still before the network: loaded from their files after a clean stop (the store
         // is not written yet), and a peer's first community session already finds them.
-        var schedule = new SyncSchedule(host, ScheduleOptions(options), indexes, penalties, client, logger, policy, horizon);
+        var schedule = new SyncSchedule(host, ScheduleOptions(options), indexes, penalties, client, logger, policy, horizon) { Swarm = SwarmTrigger() };
         await Task.Run(() => { foreach (var _ in schedule.ScopesToSync()) { } }, cancellationToken).ConfigureAwait(false);
         logger.LogInformation("Sync indexes of {Topics} pubsub topics built in {Seconds:0.000} s ({Messages} messages), {Communities} community scope indexes",
             indexes.PubsubTopics.Count, indexes.BuildTime.TotalSeconds, indexes.Indexes.Sum(i => i.Count), indexes.CommunityIndexes.Count);
@@ -80,6 +83,19 @@ public sealed class StoreSyncService(Libp2pHost host, NodeOptions options, SyncI
         }
         schedule.Start(statics);
         _started = true;
+    }
+
+    // The schedule's own swarm backfills (spec/sync.md §5.7): progress under DATA-DIR/backfill as the CLI's, named after the community.
+    BackfillTrigger? SwarmTrigger()
+    {
+        if (horizon is null || sessions is null) return null;
+        var swarm = new SwarmBackfill(host, client, transfer, sessions, horizon, logger, backfills, metrics)
+        {
+            ProgressDirectory = Path.Combine(Path.GetFullPath(options.DataDir), "backfill"),
+            Extents = StoreQueryExtents.Of(new StoreQueryClient(host, governor)),
+        };
+        var communities = (policy as CommunityPolicy)?.Communities ?? [];
+        return new BackfillTrigger(swarm, indexes, transfer, logger) { NameOf = scope => BackfillRunner.NameOf(scope, communities) };
     }
 
     /// <summary>The node's <c>--store-sync-*</c> options as the schedule takes them.</summary>

@@ -143,6 +143,7 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
             lease.Expect(session.ToReceive);
             if (session is NativeReconciliation native) AllowBlind(lease, native, agreed?.Scope);
         }
+        lease.Reconciled();
         if (!violated && !refused && !ct.IsCancellationRequested)
         {
             if (pushed is null) sender.Enqueue(session.ToSend);

@@ -46,7 +46,7 @@ public sealed record SyncNetworkLimits
     /// <summary>How long after a session ends the peer may still push what it announced.</summary>
     public TimeSpan TransferGrace { get; init; } = TimeSpan.FromMinutes(2);
 
-    /// <summary>A pushed message not announced yet while a session with the sender runs waits this long for the session to end.</summary>
+    /// <summary>A pushed message not announced yet while a session with the sender still reconciles waits this long for it to register what it announces.</summary>
     public TimeSpan UnannouncedWait { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Envelope allowed around a message in a transfer frame (pubsub topic, protobuf tags).</summary>

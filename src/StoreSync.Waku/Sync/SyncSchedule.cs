@@ -12,6 +12,7 @@ using StoreSync.Storage.Retention;
 using StoreSync.Storage.Sync;
 using StoreSync.Waku.Communities;
 using StoreSync.Waku.Peers;
+using StoreSync.Waku.Sync.Backfill;
 
 namespace StoreSync.Waku.Sync;
 
@@ -24,7 +25,8 @@ namespace StoreSync.Waku.Sync;
 /// at once at start-up and whenever a peer (re)connects. Next runs are spread by ±<see cref="ScheduleSpread"/> so peers do not
 /// synchronise their timers; at most <see cref="SyncScheduleOptions.MaxConcurrentPeers"/> peers sync at a time; a failing peer
 /// backs off; a session that hit the difference cap is followed by another soon (backfill of a node far behind). A scope a
-/// storage limit bounds has its whole history walked newest first (<see cref="BackfillWalk"/>).
+/// storage limit bounds has its whole history walked newest first (<see cref="BackfillWalk"/>). A node far behind its peers
+/// fills by swarm backfill from all of them at once instead (<see cref="Swarm"/>, spec/sync.md §5.7).
 /// </remarks>
 public sealed class SyncSchedule(Libp2pHost host, SyncScheduleOptions options, SyncIndexes indexes, PeerPenalties penalties, StoreSyncClient client,
     ILogger logger, ICommunityPolicy? policy = null, SyncHorizon? horizon = null)
@@ -46,12 +48,17 @@ public sealed class SyncSchedule(Libp2pHost host, SyncScheduleOptions options, S
     readonly HashSet<PeerId> _static = [];
     readonly BackfillWalk? _backfill = horizon is null ? null : new BackfillWalk(client, horizon, logger);
     CancellationTokenSource? _stopping;
-    Task? _loop;
+    Task? _loop, _swarmRun;
+
+    /// <summary>Decides when the node is far enough behind to fill by swarm backfill from every peer, and runs it (null: never).</summary>
+    public BackfillTrigger? Swarm { get; init; }
 
     sealed class PeerSchedule
     {
         public DateTimeOffset RecentDue, HistoryDue;
         public bool Running, NwakuOnly;
+        /// <summary>The swarm trigger was consulted since the whole history became due.</summary>
+        public bool SwarmChecked;
         public int Failures;
         public DateTimeOffset? LastSync;
     }
@@ -93,6 +100,7 @@ public sealed class SyncSchedule(Libp2pHost host, SyncScheduleOptions options, S
         {
             schedule.RecentDue = now;
             schedule.HistoryDue = now;
+            schedule.SwarmChecked = false;
             schedule.Failures = 0;
             schedule.NwakuOnly = !info.Protocols.Contains(NativeReconciliation.ProtocolId);
         }
@@ -112,6 +120,13 @@ public sealed class SyncSchedule(Libp2pHost host, SyncScheduleOptions options, S
         {
             running.RemoveAll(t => t.IsCompleted);
             var now = DateTimeOffset.UtcNow;
+            // While a swarm backfill runs, its sessions are the sync: one of the schedule's own would announce what it fetches.
+            if (_swarmRun is { IsCompleted: false } || StartSwarmIfDue(now, running, ct))
+            {
+                try { await _wake.WaitAsync(Tick, ct).ConfigureAwait(false); }
+                catch (OperationCanceledException) { break; }
+                continue;
+            }
             var due = _peers
                 .Where(p => !p.Value.Running && (p.Value.RecentDue <= now || p.Value.HistoryDue <= now) && !penalties.IsBanned(p.Key))
                 .OrderBy(p => p.Value.RecentDue < p.Value.HistoryDue ? p.Value.RecentDue : p.Value.HistoryDue)
@@ -126,6 +141,42 @@ public sealed class SyncSchedule(Libp2pHost host, SyncScheduleOptions options, S
             catch (OperationCanceledException) { break; }
         }
         await Task.WhenAll(running).ConfigureAwait(false);
+        if (_swarmRun is not null) await _swarmRun.ConfigureAwait(false);
+    }
+
+    bool NativeHistoryDue(PeerSchedule s, DateTimeOffset now) => !s.Running && !s.NwakuOnly && s.HistoryDue <= now;
+
+    // A native peer's whole history is due and the trigger was not asked since: asked now, locally first (cheap); when it may
+    // apply, the running peers finish, then the swarm backfill runs with every native peer and the schedule resumes after it.
+    bool StartSwarmIfDue(DateTimeOffset now, List<Task> running, CancellationToken ct)
+    {
+        if (Swarm is null) return false;
+        var fresh = _peers.Values.Where(s => NativeHistoryDue(s, now) && !s.SwarmChecked).ToList();
+        if (fresh.Count == 0) return false;
+        foreach (var s in fresh) s.SwarmChecked = true;
+        var scopes = ScopesToSync().ToList();
+        if (!Swarm.MayApply(scopes)) return false;
+        var before = running.ToArray();
+        running.Clear();
+        _swarmRun = Task.Run(async () =>
+        {
+            await Task.WhenAll(before).ConfigureAwait(false);
+            var peers = _peers.Where(p => !p.Value.NwakuOnly && !penalties.IsBanned(p.Key)).Select(p => p.Key).ToList();
+            try
+            {
+                var (ran, finished) = await Swarm.RunAsync(peers, scopes, Timestamp.Now() - options.RelayJitter.Ticks * 100, ct).ConfigureAwait(false);
+                if (ran > 0) logger.LogInformation("Store sync: {Ran} swarm backfills ran ({Finished} finished); the schedule goes on", ran, finished);
+            }
+            catch (Exception e) when (ct.IsCancellationRequested && e is OperationCanceledException) { }
+            catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException)
+            {
+                logger.LogWarning("Store sync: a swarm backfill stopped: {Reason}", e.Message);
+            }
+            // What arrived meanwhile is found by the peers' next runs; the trigger is not asked again until a history run is due anew.
+            foreach (var s in _peers.Values) s.SwarmChecked = true;
+            _wake.Release();
+        }, CancellationToken.None);
+        return true;
     }
 
     async Task SyncPeerAsync(PeerId peer, PeerSchedule schedule, CancellationToken ct)
@@ -155,6 +206,7 @@ public sealed class SyncSchedule(Libp2pHost host, SyncScheduleOptions options, S
                     ? await _backfill.RunAsync(peer, scope, end, modes, ct).ConfigureAwait(false)
                     : await client.SyncAsync(peer, scope, start, end, modes, ct).ConfigureAwait(false);
                 if (result is null) continue;
+                if (history) Swarm?.Observe(scope, result);
                 if (result.Mode == SyncMode.Nwaku && !nwakuOnly)
                 {
                     // Learned only now (a static peer not identified yet): keep to the recent window from here on.
@@ -190,14 +242,14 @@ public sealed class SyncSchedule(Libp2pHost host, SyncScheduleOptions options, S
                 schedule.Failures++;
                 var backoff = TimeSpan.FromTicks(Math.Min(Interval.Ticks, FirstBackoff.Ticks << Math.Min(schedule.Failures - 1, 16)));
                 schedule.RecentDue = now + backoff;
-                if (history) schedule.HistoryDue = now + backoff;
+                if (history) (schedule.HistoryDue, schedule.SwarmChecked) = (now + backoff, false);
             }
             else
             {
                 schedule.Failures = 0;
                 schedule.LastSync = now;
                 schedule.RecentDue = capped ? now + TimeSpan.FromSeconds(1) : now + Spread(Interval);
-                if (history) schedule.HistoryDue = capped ? now + TimeSpan.FromSeconds(1) : now + Spread(HistoryInterval);
+                if (history) (schedule.HistoryDue, schedule.SwarmChecked) = (capped ? now + TimeSpan.FromSeconds(1) : now + Spread(HistoryInterval), false);
             }
         }
         if (failure is not null && sessions == 0)

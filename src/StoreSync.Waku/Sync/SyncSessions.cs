@@ -44,8 +44,9 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
             if (state.Sessions >= _limits.MaxSessionsPerPeer) return null;
             if (inbound && _inbound >= _limits.MaxInboundSessions) return null;
             state.Sessions++;
+            state.Reconciling++;
             if (inbound) _inbound++;
-            state.Idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            state.Reconciled ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             return new SessionLease(this, peer, state, inbound);
         }
     }
@@ -56,17 +57,40 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
         lock (_lock) return _peers.TryGetValue(peer, out var s) ? s.Sessions : 0;
     }
 
-    /// <summary>Completes when no session with <paramref name="peer"/> runs (at once if none does), or after <paramref name="timeout"/>.</summary>
-    public async Task WaitIdleAsync(PeerId peer, TimeSpan timeout, CancellationToken ct)
+    /// <summary>Sessions with <paramref name="peer"/> that have not registered what they announce yet (still reconciling).</summary>
+    public int ReconcilingSessions(PeerId peer)
     {
-        Task idle;
+        lock (_lock) return _peers.TryGetValue(peer, out var s) ? s.Reconciling : 0;
+    }
+
+    /// <summary>Completes when no session with <paramref name="peer"/> is still reconciling (each has registered what it
+    /// announces, <see cref="SessionLease.Reconciled"/>, or ended; at once if none is), or after <paramref name="timeout"/>.</summary>
+    /// <remarks>Not "until the sessions end": a caller may hold its session's lease while it awaits the very pushes that wait here.</remarks>
+    public async Task WaitReconciledAsync(PeerId peer, TimeSpan timeout, CancellationToken ct)
+    {
+        Task reconciled;
         lock (_lock)
         {
-            if (!_peers.TryGetValue(peer, out var s) || s.Sessions == 0 || s.Idle is null) return;
-            idle = s.Idle.Task;
+            if (!_peers.TryGetValue(peer, out var s) || s.Reconciling == 0 || s.Reconciled is null) return;
+            reconciled = s.Reconciled.Task;
         }
-        try { await idle.WaitAsync(timeout, ct).ConfigureAwait(false); }
+        try { await reconciled.WaitAsync(timeout, ct).ConfigureAwait(false); }
         catch (TimeoutException) { }
+    }
+
+    void MarkReconciled(SessionLease lease)
+    {
+        lock (_lock)
+        {
+            if (lease.HasReconciled) return;
+            lease.HasReconciled = true;
+            var state = lease.State;
+            if (--state.Reconciling == 0)
+            {
+                state.Reconciled?.TrySetResult();
+                state.Reconciled = null;
+            }
+        }
     }
 
     readonly System.Collections.Concurrent.ConcurrentDictionary<PeerId, int> _held = new();
@@ -215,17 +239,13 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
 
     void End(SessionLease lease)
     {
+        MarkReconciled(lease);
         lock (_lock)
         {
             lease.Expires = _clock.GetUtcNow() + _limits.TransferGrace;
             var state = lease.State;
             state.Sessions--;
             if (lease.Inbound) _inbound--;
-            if (state.Sessions == 0)
-            {
-                state.Idle?.TrySetResult();
-                state.Idle = null;
-            }
             Forget(lease.Peer, state);
         }
     }
@@ -260,11 +280,11 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
 
     internal sealed class PeerState
     {
-        public int Sessions, TransferStreams;
+        public int Sessions, TransferStreams, Reconciling;
         public readonly Dictionary<MessageHash, SessionLease> Expected = [];
         public readonly Dictionary<MessageHash, SessionLease> Pushing = [];
         public readonly List<Window> Windows = [];
-        public TaskCompletionSource? Idle;
+        public TaskCompletionSource? Reconciled;
         public DateTimeOffset LastDelivery;
     }
 
@@ -311,6 +331,7 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
         internal PeerState State { get; }
         internal bool Inbound { get; }
         internal DateTimeOffset Expires { get; set; } = DateTimeOffset.MaxValue;
+        internal bool HasReconciled { get; set; }
 
         /// <summary>Pushed messages judged by what this session announced (copies included).</summary>
         internal int Delivered { get; set; }
@@ -326,6 +347,10 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
         /// most <paramref name="count"/> of them (and at most the per-session difference cap).</summary>
         public void AllowWindow(IReadOnlyCollection<string>? pubsubTopics, long start, long end, long count = long.MaxValue) =>
             _owner.Allow(this, pubsubTopics, start, end, count);
+
+        /// <summary>The session has registered everything it announces (<see cref="Expect"/>, <see cref="AllowWindow"/>): pushes
+        /// that arrived before and wait for it are judged now.</summary>
+        public void Reconciled() => _owner.MarkReconciled(this);
 
         /// <summary>Claims the push of <paramref name="hash"/> to the peer for this session; false when another running session
         /// has it queued already (it is on its way: pushing it again would only spend bandwidth).</summary>

@@ -238,9 +238,9 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
 
         var hash = MessageHash.Compute(pubsub, message);
         var verdict = sessions.Check(peer, pubsub, hash, message.Timestamp);
-        if (verdict == TransferVerdict.Unannounced && sessions.ActiveSessions(peer) > 0)
+        if (verdict == TransferVerdict.Unannounced && sessions.ReconcilingSessions(peer) > 0)
         {
-            await sessions.WaitIdleAsync(peer, _limits.UnannouncedWait, ct).ConfigureAwait(false);
+            await sessions.WaitReconciledAsync(peer, _limits.UnannouncedWait, ct).ConfigureAwait(false);
             verdict = sessions.Check(peer, pubsub, hash, message.Timestamp);
         }
         // Two sessions with one peer (each side started one) both find the same messages and both push them: a copy of a

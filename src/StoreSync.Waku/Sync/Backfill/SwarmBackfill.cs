@@ -65,6 +65,32 @@ public sealed class SwarmBackfill(Libp2pHost host, StoreSyncClient client, Trans
     {
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentNullException.ThrowIfNull(peers);
+        // Held from the start, and the peers' sessions running now end first: one of theirs would push what a slice fetches,
+        // and the store changing under it (our slices' writes) makes its frames disagree with ours.
+        var holds = peers.Distinct().Select(sessions.HoldInbound).ToList();
+        try
+        {
+            await SessionsEndedAsync(peers, ct).ConfigureAwait(false);
+            return await RunHeldAsync(name, scope, peers, end, ct, drain).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var h in holds) h.Dispose();
+        }
+    }
+
+    /// <summary>Longest wait for the sessions running with the peers when a backfill starts.</summary>
+    static readonly TimeSpan MaxSessionsWait = TimeSpan.FromSeconds(60);
+
+    async Task SessionsEndedAsync(IReadOnlyList<PeerId> peers, CancellationToken ct)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (peers.Any(p => sessions.ActiveSessions(p) > 0) && deadline.Elapsed < MaxSessionsWait)
+            await Task.Delay(TimeSpan.FromMilliseconds(50), ct).ConfigureAwait(false);
+    }
+
+    async Task<BackfillReport> RunHeldAsync(string name, SyncScope scope, IReadOnlyList<PeerId> peers, long end, CancellationToken ct, CancellationToken drain)
+    {
         var key = KeyOf(scope);
         long floor = Math.Max(horizon.StartOf(scope), MessageValidator.EarliestPlausibleTimestamp);
         var saved = ProgressDirectory is null ? null : BackfillProgressFile.TryLoad(ProgressDirectory, key);
@@ -261,7 +287,6 @@ public sealed class SwarmBackfill(Libp2pHost host, StoreSyncClient client, Trans
             catch (OperationCanceledException) { }
         }
 
-        var holds = peers.Select(sessions.HoldInbound).ToList();
         using var reporting = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var reporter = Task.Run(async () =>
         {
@@ -288,7 +313,6 @@ public sealed class SwarmBackfill(Libp2pHost host, StoreSyncClient client, Trans
         }
         finally
         {
-            foreach (var h in holds) h.Dispose();
             await reporting.CancelAsync().ConfigureAwait(false);
             await reporter.ConfigureAwait(false);
         }
