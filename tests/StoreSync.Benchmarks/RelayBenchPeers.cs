@@ -16,7 +16,7 @@ internal sealed class RelayBenchPeers : IAsyncDisposable
     readonly List<RelayBenchNode> _peers;
     readonly SemaphoreSlim[] _windows;
     readonly byte[] _filler = new byte[64 * 1024];
-    long _delivered, _stalls;
+    long _delivered, _stalls, _refused;
 
     RelayBenchPeers(List<RelayBenchNode> peers)
     {
@@ -34,6 +34,9 @@ internal sealed class RelayBenchPeers : IAsyncDisposable
 
     /// <summary>Messages the peers received from the node under test (each message reaches every peer but its publisher).</summary>
     public long Delivered => Interlocked.Read(ref _delivered);
+
+    /// <summary>Publishes the peers' own routers refused (as duplicates).</summary>
+    public long Refused => Interlocked.Read(ref _refused);
 
     public static async Task<RelayBenchPeers> StartAsync(int count, string nodeAddress, CancellationToken ct)
     {
@@ -98,7 +101,15 @@ internal sealed class RelayBenchPeers : IAsyncDisposable
             }
             if (!await _windows[publisher].WaitAsync(StallTimeout, ct)) Interlocked.Increment(ref _stalls);
             var data = RelayBenchMessage.Create(publisher, seq, payloadBytes, _filler.AsSpan((offset + seq * 31) % (_filler.Length - payloadBytes)));
-            await router.PublishAsync(RelayBenchNode.Topic, data, ct);
+            try
+            {
+                await router.PublishAsync(RelayBenchNode.Topic, data, ct);
+            }
+            catch (Libp2p.Pubsub.PubsubPublishException)
+            {
+                Interlocked.Increment(ref _refused); // never expected: every message is new
+                _windows[publisher].Release();
+            }
         }
     }
 
