@@ -79,6 +79,10 @@ public sealed class RelayProcessTests
         Assert.Equal(200u, response.StatusCode);
         Assert.False(response.HasRelayPeerCount);
         Assert.Single(await HashesAsync(http, a, ct, Twn));
+        var rest = await http.PostAsync(new Uri(a.Rest, $"/relay/v1/messages/{Uri.EscapeDataString(Twn)}"),
+            new StringContent("{\"payload\":\"eA==\",\"contentTopic\":\"/app/1/chat/proto\"}", System.Text.Encoding.UTF8, "application/json"), ct);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, rest.StatusCode);
+        Assert.Contains("cannot attach RLN proofs", await rest.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
         await Task.Delay(2000, ct);
         Assert.Empty(await HashesAsync(http, b, ct, Twn));
         Assert.Null(Sample(await http.GetStringAsync(b.Metrics, ct), "storesync_relay_messages_total"));

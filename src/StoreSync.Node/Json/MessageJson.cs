@@ -88,19 +88,7 @@ public static class MessageJson
             if (pubsubTopic is null) return ImportRecord.Rejected(position, "missing \"pubsubTopic\"");
             var body = root.TryGetProperty("message", out var nested) && nested.ValueKind == JsonValueKind.Object ? nested : root;
 
-            var message = new WakuMessage
-            {
-                Payload = ByteString.CopyFrom(OptionalBase64(body, "payload") ?? []),
-                ContentTopic = OptionalString(body, "contentTopic") ?? OptionalString(body, "content_topic")
-                    ?? throw new FormatException("missing \"contentTopic\""),
-            };
-            if (OptionalInt64(body, "timestamp") is { } ts) message.Timestamp = ts;
-            if (OptionalInt64(body, "version") is { } version)
-                message.Version = version is >= 0 and <= uint.MaxValue ? (uint)version : throw new FormatException("\"version\" out of range");
-            if (OptionalBase64(body, "meta") is { } meta) message.Meta = ByteString.CopyFrom(meta);
-            if (OptionalBase64(body, "proof") is { Length: > 0 } proof) message.RateLimitProof = ByteString.CopyFrom(proof);
-            if (body.TryGetProperty("ephemeral", out var eph) && eph.ValueKind == JsonValueKind.True) message.Ephemeral = true;
-
+            var message = ReadMessage(body, defaultContentTopic: null);
             MessageHash? claimed = null;
             if (OptionalString(root, "messageHash") is { } hashText)
                 claimed = MessageHash.TryParse(hashText, out var h) ? h : throw new FormatException($"\"messageHash\" is not a 32-byte hash: '{hashText}'");
@@ -110,6 +98,44 @@ public static class MessageJson
         {
             return ImportRecord.Rejected(position, e.Message);
         }
+    }
+
+    /// <summary>Parses the body of nwaku's relay REST publish (<c>RelayWakuMessage</c>: <c>payload</c> required, the other fields
+    /// optional); null with the reason when it is not one.</summary>
+    public static WakuMessage? ParseRelayMessage(ReadOnlySpan<byte> utf8, string? defaultContentTopic, out string error)
+    {
+        error = "";
+        try
+        {
+            var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 8, CommentHandling = JsonCommentHandling.Skip });
+            using var document = JsonDocument.ParseValue(ref reader);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) throw new FormatException("the body is not a JSON object");
+            if (!root.TryGetProperty("payload", out _)) throw new FormatException("missing \"payload\"");
+            return ReadMessage(root, defaultContentTopic);
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
+        {
+            error = e.Message;
+            return null;
+        }
+    }
+
+    static WakuMessage ReadMessage(JsonElement body, string? defaultContentTopic)
+    {
+        var message = new WakuMessage
+        {
+            Payload = ByteString.CopyFrom(OptionalBase64(body, "payload") ?? []),
+            ContentTopic = OptionalString(body, "contentTopic") ?? OptionalString(body, "content_topic") ?? defaultContentTopic
+                ?? throw new FormatException("missing \"contentTopic\""),
+        };
+        if (OptionalInt64(body, "timestamp") is { } ts) message.Timestamp = ts;
+        if (OptionalInt64(body, "version") is { } version)
+            message.Version = version is >= 0 and <= uint.MaxValue ? (uint)version : throw new FormatException("\"version\" out of range");
+        if (OptionalBase64(body, "meta") is { } meta) message.Meta = ByteString.CopyFrom(meta);
+        if (OptionalBase64(body, "proof") is { Length: > 0 } proof) message.RateLimitProof = ByteString.CopyFrom(proof);
+        if (body.TryGetProperty("ephemeral", out var eph) && eph.ValueKind == JsonValueKind.True) message.Ephemeral = true;
+        return message;
     }
 
     static string? OptionalString(JsonElement obj, string name) =>

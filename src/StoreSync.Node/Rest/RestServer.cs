@@ -24,7 +24,8 @@ namespace StoreSync.Node.Rest;
 /// <remarks><c>peerAddr</c> on a store query asks that node over libp2p (Store v3) through this node's host, as nwaku does.</remarks>
 public sealed class RestServer(NodeOptions options, StoreQueryEngine queries, MessageStore store, MessageIngress ingress, INodeInfo info,
     Libp2pHost host, ILoggerFactory loggerFactory, CommunityRegistry? communities = null, CommunityFiguresSource? communityFigures = null,
-    Governor.GovernorEndpoints? governor = null, Discv5Service? discovery = null) : IHostedService, IAsyncDisposable
+    Governor.GovernorEndpoints? governor = null, Discv5Service? discovery = null, Waku.Relay.WakuRelay? relay = null,
+    IServedTopics? served = null) : IHostedService, IAsyncDisposable
 {
     const long MaxRequestBodyBytes = 1 << 20;
 
@@ -44,7 +45,8 @@ public sealed class RestServer(NodeOptions options, StoreQueryEngine queries, Me
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(IPAddress.Parse(options.RestAddress), options.RestPort);
-            k.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
+            // A relay publish carries a whole message in base64 (4/3 of its bytes) plus its JSON fields.
+            k.Limits.MaxRequestBodySize = Math.Max(MaxRequestBodyBytes, options.MaxMessageBytes / 3 * 4 + 64 * 1024);
             k.Limits.MaxRequestLineSize = 16 * 1024;
         });
         var app = builder.Build();
@@ -65,6 +67,7 @@ public sealed class RestServer(NodeOptions options, StoreQueryEngine queries, Me
         app.MapPost("/lightpush/v3/message", (HttpContext http) => Push(http, v3: true));
         if (communities is not null && communityFigures is not null) CommunityEndpoints.Map(app, communities, communityFigures);
         governor?.Map(app);
+        if (relay is not null && served is not null) new RelayEndpoints(relay, served).Map(app);
     }
 
     async Task StoreQuery(HttpContext http)

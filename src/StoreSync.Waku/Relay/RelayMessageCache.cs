@@ -25,6 +25,18 @@ public sealed class RelayMessageCache(int perTopic = RelayLimits.RestCacheMessag
         lock (_topics) return _topics.ContainsKey(pubsubTopic);
     }
 
+    /// <summary>Topics watched now.</summary>
+    public int Count
+    {
+        get { lock (_topics) return _topics.Count; }
+    }
+
+    /// <summary>The topics watched now.</summary>
+    public IReadOnlyList<string> Watched
+    {
+        get { lock (_topics) return [.. _topics.Keys]; }
+    }
+
     public void Add(string pubsubTopic, WakuMessage message)
     {
         lock (_topics)

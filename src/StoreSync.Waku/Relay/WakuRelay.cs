@@ -37,8 +37,11 @@ public sealed class WakuRelay : IDisposable
 
     public RelayOptions Options { get; }
 
-    /// <summary>Messages kept for the REST API's <c>GET /relay/v1/messages</c>.</summary>
+    /// <summary>Messages kept for the REST API's <c>GET /relay/v1/messages</c>, by pubsub topic.</summary>
     public RelayMessageCache Cache { get; } = new();
+
+    /// <summary>Messages kept for the REST API's <c>GET /relay/v1/auto/messages</c>, by content topic.</summary>
+    public RelayMessageCache AutoCache { get; } = new();
 
     /// <summary>Whether this node may publish: not on a cluster that requires RLN proofs, which it cannot make.</summary>
     public bool CanPublish => !Options.RlnRequired;
@@ -88,10 +91,13 @@ public sealed class WakuRelay : IDisposable
 
     void OnDelivered(PubsubMessage message)
     {
-        if (!Cache.IsWatched(message.Topic)) return;
+        bool byPubsub = Cache.IsWatched(message.Topic);
+        if (!byPubsub && AutoCache.Count == 0) return;
         try
         {
-            Cache.Add(message.Topic, WakuMessage.Parser.ParseFrom(message.Data.Span));
+            var decoded = WakuMessage.Parser.ParseFrom(message.Data.Span);
+            if (byPubsub) Cache.Add(message.Topic, decoded);
+            AutoCache.Add(decoded.ContentTopic, decoded); // kept only when that content topic is watched
         }
         catch (InvalidProtocolBufferException)
         {
