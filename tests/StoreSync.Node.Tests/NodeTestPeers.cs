@@ -1,4 +1,3 @@
-using System.Globalization;
 using Google.Protobuf;
 using StoreSync.Core;
 using StoreSync.Core.Proto;
@@ -8,6 +7,7 @@ using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
 using StoreSync.Libp2p.Noise;
+using StoreSync.Testing.Node;
 
 namespace StoreSync.Node.Tests;
 
@@ -40,16 +40,7 @@ internal static class NodeTestPeers
     }
 
     /// <summary>The value of the first Prometheus sample named <paramref name="name"/> carrying every given label, or null.</summary>
-    public static double? Sample(string metrics, string name, params (string Key, string Value)[] labels)
-    {
-        foreach (var line in metrics.Split('\n'))
-        {
-            if (!line.StartsWith(name, StringComparison.Ordinal) || line.Length <= name.Length || (line[name.Length] != '{' && line[name.Length] != ' ')) continue;
-            if (!labels.All(l => line.Contains($"{l.Key}=\"{l.Value}\"", StringComparison.Ordinal))) continue;
-            return double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
-        }
-        return null;
-    }
+    public static double? Sample(string metrics, string name, params (string Key, string Value)[] labels) => NodeReadings.Sample(metrics, name, labels);
 
     /// <summary>Like <see cref="Sample"/> but fails with the sample names present when it is missing.</summary>
     public static double Require(string metrics, string name, params (string Key, string Value)[] labels) =>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using StoreSync.Testing.Node;
 using StoreSync.Waku.LightPush;
 using static StoreSync.Node.Tests.NodeTestPeers;
@@ -88,33 +87,11 @@ public sealed class RelayProcessTests
         Assert.Null(Sample(await http.GetStringAsync(b.Metrics, ct), "storesync_relay_messages_total"));
     }
 
-    /// <summary>Waits (bounded by <paramref name="ct"/>) until the node's gossipsub mesh of <see cref="Topic"/> holds at least <paramref name="peers"/> peers.</summary>
-    internal static async Task WaitForMeshAsync(HttpClient http, StoreNodeProcess node, int peers, CancellationToken ct, string topic = Topic)
-    {
-        double? mesh = null;
-        for (int i = 0; i < 300; i++)
-        {
-            mesh = Sample(await http.GetStringAsync(node.Metrics, ct), "storesync_relay_mesh_peers", ("pubsub_topic", topic));
-            if (mesh >= peers) return;
-            await Task.Delay(100, ct);
-        }
-        throw new TimeoutException($"mesh of {topic} has {mesh} peers, not {peers}:\n{node.Output}");
-    }
+    /// <summary>Waits until the node's gossipsub mesh of <paramref name="topic"/> holds at least <paramref name="peers"/> peers.</summary>
+    internal static Task WaitForMeshAsync(HttpClient http, StoreNodeProcess node, int peers, CancellationToken ct, string topic = Topic) =>
+        NodeReadings.WaitForMeshAsync(http, node, topic, peers, ct);
 
-    /// <summary>Every stored message hash of <see cref="Topic"/>, through the node's REST store API (duplicates kept, to be counted).</summary>
-    internal static async Task<List<string>> HashesAsync(HttpClient http, StoreNodeProcess node, CancellationToken ct, string topic = Topic)
-    {
-        var hashes = new List<string>();
-        string? cursor = null;
-        for (int page = 0; page < 100; page++)
-        {
-            var url = new Uri(node.Rest, $"/store/v3/messages?pubsubTopic={Uri.EscapeDataString(topic)}&pageSize=100&ascending=true"
-                + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor)));
-            var root = JsonDocument.Parse(await http.GetStringAsync(url, ct)).RootElement;
-            foreach (var m in root.GetProperty("messages").EnumerateArray()) hashes.Add(m.GetProperty("messageHash").GetString()!);
-            if (!root.TryGetProperty("paginationCursor", out var c)) return hashes;
-            cursor = c.GetString();
-        }
-        throw new InvalidOperationException("more than 100 pages");
-    }
+    /// <summary>Every stored message hash of <paramref name="topic"/>, through the node's REST store API (duplicates kept, to be counted).</summary>
+    internal static Task<List<string>> HashesAsync(HttpClient http, StoreNodeProcess node, CancellationToken ct, string topic = Topic) =>
+        NodeReadings.StoredHashesAsync(http, node, topic, ct);
 }

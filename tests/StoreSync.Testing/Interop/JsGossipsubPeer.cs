@@ -73,16 +73,18 @@ public sealed class JsGossipsubPeer : IAsyncDisposable
         return (Strings(reply["ids"]!), [.. Strings(reply["data"]!).Select(Convert.FromBase64String)]);
     }
 
-    /// <summary>What js's application received on the topic: message ids (hex) in order, and the deliveries beyond the first of any id.</summary>
-    public async Task<(IReadOnlyList<string> Ids, IReadOnlyList<string> From, int Duplicates)> ReceivedAsync(string topic, CancellationToken ct)
+    /// <summary>What js's application received on the topic: message ids (hex) and data in order, the propagation sources,
+    /// and the deliveries beyond the first of any id.</summary>
+    public async Task<JsReceived> ReceivedAsync(string topic, CancellationToken ct)
     {
         var reply = await RunAsync("received", new { topic }, ct);
         var messages = reply["messages"]!.AsArray();
-        return ([.. messages.Select(m => m!["id"]!.GetValue<string>())], [.. messages.Select(m => m!["from"]!.GetValue<string>())], reply["duplicates"]!.GetValue<int>());
+        return new([.. messages.Select(m => m!["id"]!.GetValue<string>())], [.. messages.Select(m => Convert.FromBase64String(m!["data"]!.GetValue<string>()))],
+            [.. messages.Select(m => m!["from"]!.GetValue<string>())], reply["duplicates"]!.GetValue<int>());
     }
 
     /// <summary>Polls <see cref="ReceivedAsync"/> until at least <paramref name="count"/> messages arrived or <paramref name="seconds"/> passed; returns the last answer.</summary>
-    public async Task<(IReadOnlyList<string> Ids, IReadOnlyList<string> From, int Duplicates)> WaitReceivedAsync(string topic, int count, CancellationToken ct, int seconds = 30)
+    public async Task<JsReceived> WaitReceivedAsync(string topic, int count, CancellationToken ct, int seconds = 30)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (true)
@@ -104,3 +106,6 @@ public sealed class JsGossipsubPeer : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _peer.DisposeAsync();
 }
+
+/// <summary>What a js gossipsub peer's application received on one topic.</summary>
+public sealed record JsReceived(IReadOnlyList<string> Ids, IReadOnlyList<byte[]> Data, IReadOnlyList<string> From, int Duplicates);
