@@ -29,6 +29,8 @@ internal static class NodeCommand
         var keyFile = new Option<string?>("--node-key-file") { Description = "Identity key file, created if missing (default DATA-DIR/node.key)" };
         var staticNodes = new Option<string[]>("--staticnode") { Description = "Multiaddr of a peer to keep connected, repeatable" };
         var maxConnections = new Option<int?>("--max-connections") { Description = "Maximum libp2p connections (default 50)" };
+        var relayServiceRatio = new Option<string?>("--relay-service-ratio") { Description = "Split of --max-connections between relay and service peers (default 60:40)" };
+        var peerStoreCapacity = new Option<int?>("--peer-store-capacity") { Description = "Most peers the peer book (DATA-DIR/peers.json) keeps (default 1000)" };
         var rest = new Option<bool?>("--rest") { Description = "Serve the REST API (default true)" };
         var restAddress = new Option<string?>("--rest-address") { Description = "REST listen address (default 127.0.0.1)" };
         var restPort = new Option<int?>("--rest-port") { Description = "REST port (default 8645)" };
@@ -64,10 +66,12 @@ internal static class NodeCommand
             flight are answered, then the store is closed. Store sync (reconciliation, native and nwaku mode, and transfer)
             runs with --staticnode peers and with every peer that announces it. Relay (gossipsub on /vac/waku/relay/2.0.0)
             runs on every served pubsub topic unless --relay false; on cluster 1 (or with --rln-relay) it forwards nothing.
+            A peer manager dials peers from every source (static nodes, discv5) to hold its targets and keeps them in
+            DATA-DIR/peers.json, so a restart reconnects.
             """)
         {
             config, preset, clusterId, shards, shardsInNetwork, pubsubTopics, listen, tcpPort, websocket, websocketPort, websocketSecure, websocketKey, websocketCert, discv5, discv5Port, discv5Bootstrap, peerExchange, keyFile, staticNodes, maxConnections,
-            rest, restAddress, restPort, metrics, metricsAddress, metricsPort, maxPage, rateLimits, uploadLimit, downloadLimit, maxMessageSize,
+            relayServiceRatio, peerStoreCapacity, rest, restAddress, restPort, metrics, metricsAddress, metricsPort, maxPage, rateLimits, uploadLimit, downloadLimit, maxMessageSize,
             storeSync, syncInterval, syncRange, syncJitter, syncHistory, syncPeers, relay, rlnRelay,
         };
         command.SetAction(async (parse, ct) =>
@@ -105,6 +109,8 @@ internal static class NodeCommand
             Set(nameof(NodeOptions.NodeKeyFile), keyFile);
             Set(nameof(NodeOptions.StaticNodes), staticNodes);
             Set(nameof(NodeOptions.MaxConnections), maxConnections);
+            Set(nameof(NodeOptions.RelayServiceRatio), relayServiceRatio);
+            Set(nameof(NodeOptions.PeerStoreCapacity), peerStoreCapacity);
             Set(nameof(NodeOptions.Rest), rest);
             Set(nameof(NodeOptions.RestAddress), restAddress);
             Set(nameof(NodeOptions.RestPort), restPort);

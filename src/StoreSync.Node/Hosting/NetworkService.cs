@@ -10,13 +10,10 @@ using StoreSync.Waku.Store;
 
 namespace StoreSync.Node.Hosting;
 
-/// <summary>Starts the libp2p host with the Waku protocols, prints the node's full multiaddr, connects static nodes, and stops it on shutdown.</summary>
+/// <summary>Starts the libp2p host with the Waku protocols, prints the node's full multiaddr, and stops it on shutdown (the peer manager dials static nodes).</summary>
 public sealed class NetworkService(Libp2pHost host, NodeOptions options, StoreQueryService store, LightPushService lightPush,
     MetadataService metadata, WakuMetrics metrics, ILogger<NetworkService> logger, RelayService? relay = null) : IHostedService, INodeInfo
 {
-    CancellationTokenSource? _stopping;
-    Task? _staticNodes;
-
     public string PeerId => host.PeerId.ToString();
 
     /// <summary>Dialable addresses (TCP, then /ws or /wss), each ending in /p2p/: an unspecified listen IP (0.0.0.0, ::) is reported as the loopback address.</summary>
@@ -38,8 +35,6 @@ public sealed class NetworkService(Libp2pHost host, NodeOptions options, StoreQu
             Console.Out.WriteLine($"storesync node listening on {address}");
         }
         Console.Out.Flush();
-        _stopping = new CancellationTokenSource();
-        _staticNodes = Task.Run(() => KeepStaticNodesAsync(_stopping.Token), CancellationToken.None);
     }
 
     static Multiaddr Dialable(Multiaddr address)
@@ -50,35 +45,6 @@ public sealed class NetworkService(Libp2pHost host, NodeOptions options, StoreQu
         return address;
     }
 
-    /// <summary>Keeps a connection to every static node, retrying every 30 s.</summary>
-    async Task KeepStaticNodesAsync(CancellationToken ct)
-    {
-        var nodes = new List<Multiaddr>();
-        foreach (var text in options.StaticNodes)
-        {
-            if (Multiaddr.TryParse(text, out var address) && address!.PeerId is not null) nodes.Add(address);
-            else logger.LogWarning("Ignoring static node '{Address}': not a multiaddr ending in /p2p/<peer id>", text);
-        }
-        if (nodes.Count == 0) return;
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(30));
-        do
-        {
-            foreach (var address in nodes)
-            {
-                if (host.FindConnection(address.PeerId!) is not null) continue;
-                try
-                {
-                    await host.DialAsync(address, ct).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is IOException or TimeoutException or System.Net.Sockets.SocketException or UnsupportedTransportException)
-                {
-                    logger.LogInformation("Static node {Address} unreachable: {Reason}", address, e.Message);
-                }
-            }
-        }
-        while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false));
-    }
-
     /// <summary>How long a stop waits for requests in flight (light pushes, queries) to be answered; well inside the host's 15 s shutdown timeout.</summary>
     public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(8);
 
@@ -86,12 +52,6 @@ public sealed class NetworkService(Libp2pHost host, NodeOptions options, StoreQu
     /// half-way), then closes every connection. The store is closed after this, by the host.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        _stopping?.Cancel();
-        if (_staticNodes is not null)
-        {
-            try { await _staticNodes.ConfigureAwait(false); }
-            catch (OperationCanceledException) { }
-        }
         if (relay is not null) await relay.StopAsync().ConfigureAwait(false);
         logger.LogInformation("Draining: no new connections or streams; waiting for {Handlers} request(s) in flight", host.RunningHandlers);
         int left = await host.DrainAsync(DrainTimeout, cancellationToken).ConfigureAwait(false);

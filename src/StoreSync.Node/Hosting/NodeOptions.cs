@@ -56,6 +56,12 @@ public sealed partial class NodeOptions
     public List<string> StaticNodes { get; set; } = [];
     public int MaxConnections { get; set; } = 50;
 
+    /// <summary>nwaku's --relay-service-ratio: the split of MaxConnections between relay and service peers.</summary>
+    public string RelayServiceRatio { get; set; } = global::StoreSync.Waku.Peers.PeerTargets.DefaultRelayServiceRatio;
+
+    /// <summary>nwaku's --peer-store-capacity: the most peers the peer book keeps.</summary>
+    public int PeerStoreCapacity { get; set; } = global::StoreSync.Waku.Peers.PeerBook.DefaultCapacity;
+
     public bool Rest { get; set; } = true;
     public string RestAddress { get; set; } = "127.0.0.1";
     public int RestPort { get; set; } = 8645;
@@ -199,6 +205,10 @@ public sealed partial class NodeOptions
         if (!System.Net.IPAddress.TryParse(RestAddress, out _)) errors.Add($"RestAddress (--rest-address) '{RestAddress}' is not an IP address");
         if (!System.Net.IPAddress.TryParse(MetricsServerAddress, out _)) errors.Add($"MetricsServerAddress (--metrics-server-address) '{MetricsServerAddress}' is not an IP address");
         if (MaxConnections is < 1 or > 10_000) errors.Add($"MaxConnections (--max-connections) {MaxConnections} is outside 1..10000");
+        if (!global::StoreSync.Waku.Peers.PeerTargets.TryParseRatio(RelayServiceRatio, out _))
+            errors.Add($"RelayServiceRatio (--relay-service-ratio) '{RelayServiceRatio}' is not relay:service summing to 100");
+        if (PeerStoreCapacity < MaxConnections || PeerStoreCapacity > 100_000)
+            errors.Add($"PeerStoreCapacity (--peer-store-capacity) {PeerStoreCapacity} is outside MaxConnections..100000");
         if (StoreMaxPageSize is < 1 or > 100) errors.Add($"StoreMaxPageSize (--store-max-page-size) {StoreMaxPageSize} is outside 1..100 (Store v3 maximum)");
         if (StoreQueriesPerSecondPerPeer < 0) errors.Add("StoreQueriesPerSecondPerPeer must not be negative");
         if (LightPushRequestsPerSecondPerPeer < 0) errors.Add("LightPushRequestsPerSecondPerPeer must not be negative");

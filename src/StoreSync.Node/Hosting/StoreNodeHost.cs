@@ -122,6 +122,12 @@ public static class StoreNodeHost
         builder.Services.AddSingleton(identity);
         builder.Services.AddSingleton<Discv5Service>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Discv5Service>());
+        // The peer manager after discv5 (it reads discv5's finds) and so stopped before it and the host (spec/discovery.md).
+        builder.Services.AddSingleton(sp => NewPeerManager(sp, options));
+        builder.Services.AddSingleton<IPeerSink>(sp => sp.GetRequiredService<PeerManager>());
+        builder.Services.AddSingleton<IFiguresSource>(sp => new PeerFiguresSource(sp.GetRequiredService<PeerManager>()));
+        builder.Services.AddSingleton<PeerManagerService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<PeerManagerService>());
         if (options.Rest)
         {
             builder.Services.AddSingleton<RestServer>();
@@ -140,6 +146,17 @@ public static class StoreNodeHost
                     }));
         }
         return builder.Build();
+    }
+
+    static PeerManager NewPeerManager(IServiceProvider sp, NodeOptions options)
+    {
+        var host = sp.GetRequiredService<Libp2pHost>();
+        var cluster = (ushort)options.ClusterId;
+        PeerTargets.TryParseRatio(options.RelayServiceRatio, out var relayRatio);
+        var targets = new PeerTargets { MaxConnections = options.MaxConnections, RelayRatio = relayRatio };
+        return new PeerManager(host, new PeerBook(host.PeerId, cluster, options.PeerStoreCapacity), targets, cluster,
+            [.. options.Shards.Select(s => (ushort)s)], sp.GetRequiredService<ILogger<PeerManager>>(), sp.GetService<IRelayShards>(),
+            PeerManagerService.BookPath(options));
     }
 }
 

@@ -16,10 +16,8 @@ public sealed record DiscoveredPeer(PeerId Id, IReadOnlyList<Multiaddr> Addresse
     /// ip/tcp, ip6/tcp6 and <c>multiaddrs</c>, its <c>waku2</c> bits and shards.</summary>
     public static DiscoveredPeer FromEnr(EnrRecord record, PeerSources source)
     {
-        var id = PeerId.FromPublicKey(new PublicKey(KeyType.Secp256k1, record.PublicKey.Span));
-        var addresses = new List<Multiaddr>();
-        if (record.Ip is { } ip && record.Tcp is { } tcp) addresses.Add(Multiaddr.Parse($"/ip4/{ip}/tcp/{tcp}"));
-        if (record.Ip6 is { } ip6 && (record.Tcp6 ?? record.Tcp) is { } tcp6) addresses.Add(Multiaddr.Parse($"/ip6/{ip6}/tcp/{tcp6}"));
+        var id = EnrPeerInfo.PeerIdOf(record);
+        var addresses = EnrPeerInfo.TcpMultiaddrs(record).Select(a => a.WithoutPeerId()).ToList();
         foreach (var a in WakuEnr.MultiaddrsOf(record))
             if (!addresses.Contains(a.WithoutPeerId())) addresses.Add(a.WithoutPeerId());
         return new DiscoveredPeer(id, addresses, source, WakuEnr.WakuCapabilitiesOf(record), WakuEnr.RelayShardsOf(record), record);

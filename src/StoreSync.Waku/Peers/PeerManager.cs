@@ -1,10 +1,8 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
-using StoreSync.Libp2p.Discovery.Enr;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identify;
 using StoreSync.Libp2p.Multiformats;
-using StoreSync.Waku.PeerExchange;
 
 namespace StoreSync.Waku.Peers;
 
@@ -13,10 +11,9 @@ namespace StoreSync.Waku.Peers;
 /// <remarks>
 /// Sources feed it through <see cref="IPeerSink"/>; a new peer wakes the loop, which otherwise runs every
 /// <see cref="Interval"/> (every <see cref="BusyInterval"/> while a round dialed someone, so targets fill quickly). Peers it
-/// connects that announce store sync join the sync schedule by identify, as any peer does. It also serves peer exchange:
-/// the records of peers it connected to and that have not failed since.
+/// connects that announce store sync join the sync schedule by identify, as any peer does.
 /// </remarks>
-public sealed class PeerManager : IPeerSink, IPeerExchangeSource, IAsyncDisposable
+public sealed class PeerManager : IPeerSink, IAsyncDisposable
 {
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(30);
 
@@ -36,6 +33,8 @@ public sealed class PeerManager : IPeerSink, IPeerExchangeSource, IAsyncDisposab
     readonly SemaphoreSlim _wake = new(0);
     readonly CancellationTokenSource _stopping = new();
     long _savedVersion = -1;
+    bool _started;
+    int _disposed;
     Task? _loop;
 
     public PeerManager(Libp2pHost host, PeerBook book, PeerTargets targets, ushort cluster, IReadOnlyList<ushort> servedShards,
@@ -67,6 +66,7 @@ public sealed class PeerManager : IPeerSink, IPeerExchangeSource, IAsyncDisposab
     /// <summary>Reads the saved book (if a path was given), follows the host's connections, and starts the loop.</summary>
     public void Start()
     {
+        _started = true;
         if (_bookPath is not null)
         {
             int restored = Book.Restore(PeerBookFile.Load(_bookPath));
@@ -165,7 +165,7 @@ public sealed class PeerManager : IPeerSink, IPeerExchangeSource, IAsyncDisposab
     /// <summary>Writes the book if it changed since the last write (every round and at stop).</summary>
     public void SaveIfChanged()
     {
-        if (_bookPath is null) return;
+        if (_bookPath is null || !_started) return; // never overwrite the file with a book that was not read from it
         long version = Book.Version;
         if (version == Interlocked.Read(ref _savedVersion)) return;
         try
@@ -179,18 +179,6 @@ public sealed class PeerManager : IPeerSink, IPeerExchangeSource, IAsyncDisposab
         }
     }
 
-    /// <summary>Healthy peers' records for peer exchange: connected once, no dial failed since.</summary>
-    public IReadOnlyList<EnrRecord> SampleForExchange(int count)
-    {
-        var records = new List<EnrRecord>();
-        foreach (var e in Book.Snapshot().Where(e => e.Enr is not null && e.LastConnected is not null && e.Failures == 0).OrderBy(_ => Random.Shared.Next()))
-        {
-            if (records.Count >= count) break;
-            if (EnrRecord.TryParse(e.Enr!, out var record, out _)) records.Add(record!);
-        }
-        return records;
-    }
-
     /// <summary>Peers by capability and source, known and connected: the figures and the gauges read this.</summary>
     public PeerCounts Counts()
     {
@@ -199,8 +187,10 @@ public sealed class PeerManager : IPeerSink, IPeerExchangeSource, IAsyncDisposab
         return PeerCounts.Of(entries, connected, RelayShards, _cluster);
     }
 
+    /// <summary>Stops the loop and saves the book; once (the node's service stops it, the container disposes it again).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _host.PeerConnected -= OnConnected;
         _host.PeerIdentified -= OnIdentified;
         _host.PeerDisconnected -= OnDisconnected;

@@ -117,6 +117,13 @@ public sealed class DashboardTests(ITestOutputHelper output)
         Assert.Contains("1 peer;", before.Texts["chat/sync-state"]);
         Assert.Contains($"fetched {chatSync.GetProperty("itemsFetched").GetInt64()}", before.Texts["chat/sync-state"]);
 
+        // The peer book: the static peer (stopped by now) known, by source and by capability (store sync, from identify).
+        var peers = figures.GetProperty("peers");
+        Assert.Equal(peers.GetProperty("known").GetInt32().ToString(), before.Values["peers-summary"]);
+        Assert.Equal(1, peers.GetProperty("bySource").GetProperty("static").GetProperty("known").GetInt32());
+        Assert.Equal(1, peers.GetProperty("byCapability").GetProperty("sync").GetProperty("known").GetInt32());
+        Assert.Contains($"{peers.GetProperty("known").GetInt32()} known", before.Texts["peers-summary"]);
+
         var (width, height) = TestArtifacts.CheckPng(screenshot);
         output.WriteLine($"screenshot {screenshot}: {width}x{height}, {new FileInfo(screenshot).Length} bytes");
         Assert.Equal(1280, width);
