@@ -9,8 +9,9 @@ namespace StoreSync.Node.Tests;
 
 /// <summary>Proof 1 of issue 16: five node processes, each given one bootstrap record (the node started before it), find each
 /// other by discv5, the peer manager dials them, and store sync converges their stores to the union; a node restarted with no
-/// bootstrap flag at all reconnects from its peer book (DATA-DIR/peers.json) and catches up.</summary>
-/// <remarks>Relay meshes are not part of it yet: relay is not in the node (issue 14); the manager's relay targets apply once it is.</remarks>
+/// bootstrap flag at all reconnects from its peer book (DATA-DIR/peers.json) and catches up; relay meshes form.</summary>
+/// <remarks>Relay runs on every node (the default) and each forms a mesh on shard 0 with peers the manager dialed; on cluster 1
+/// relay forwards nothing (RLN rule), so the messages themselves converge by sync.</remarks>
 public sealed class PeerManagerProcessTests(ITestOutputHelper output)
 {
     const string Topic = "/waku/2/rs/1/0";
@@ -92,6 +93,18 @@ public sealed class PeerManagerProcessTests(ITestOutputHelper output)
                 Assert.True(peers.GetProperty("bySource").GetProperty("discv5").GetProperty("known").GetInt32() >= 1, $"node {i}: {peers}");
                 Assert.True(peers.GetProperty("known").GetInt32() >= 2, $"node {i}: {peers}");
                 Assert.True(peers.GetProperty("byCapability").GetProperty("sync").GetProperty("connected").GetInt32() >= 1, $"node {i}: {peers}");
+            }
+            // Relay meshes on shard 0 (bounded wait: the mesh is built at the heartbeat after a peer subscribes).
+            for (int i = 0; i < Nodes; i++)
+            {
+                int mesh = 0;
+                for (int attempt = 0; attempt < 120 && mesh < 1; attempt++)
+                {
+                    mesh = (await PeersAsync(nodes[i], cts.Token)).GetProperty("relayShards").GetProperty("0").GetProperty("mesh").GetInt32();
+                    if (mesh < 1) await Task.Delay(250, cts.Token);
+                }
+                output.WriteLine($"node {i}: relay mesh on shard 0 has {mesh} peer(s)");
+                Assert.True(mesh >= 1, $"node {i} has no relay mesh peer on shard 0:\n{nodes[i].Output}");
             }
             // Most nodes know at least two others through discv5 alone, though each was told of one (or none).
             var discovered = await Task.WhenAll(nodes.Select(async n => (await PeersAsync(n, cts.Token)).GetProperty("bySource").GetProperty("discv5").GetProperty("known").GetInt32()));

@@ -18,7 +18,7 @@ public sealed class PeerFiguresSource(PeerManager manager) : IFiguresSource
             bySource = counts.BySource.ToDictionary(kv => kv.Key, kv => new { known = kv.Value.Known, connected = kv.Value.Connected }),
             byCapability = counts.ByCapability.ToDictionary(kv => kv.Key, kv => new { known = kv.Value.Known, connected = kv.Value.Connected }),
             relayShards = counts.RelayPeersByShard.ToDictionary(kv => kv.Key.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                kv => new { connected = kv.Value, target = manager.Targets.OutRelayPeersPerShard(shards) }),
+                kv => new { connected = kv.Value, mesh = manager.MeshPeers(kv.Key), target = manager.Targets.OutRelayPeersPerShard(shards) }),
             targets = new
             {
                 maxConnections = manager.Targets.MaxConnections,

@@ -123,6 +123,7 @@ public static class StoreNodeHost
         builder.Services.AddSingleton<Discv5Service>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Discv5Service>());
         // The peer manager after discv5 (it reads discv5's finds) and so stopped before it and the host (spec/discovery.md).
+        if (options.Relay) builder.Services.AddSingleton<IRelayShards>(sp => new RelayShardsOfNode(sp.GetRequiredService<Waku.Relay.WakuRelay>(), options));
         builder.Services.AddSingleton(sp => NewPeerManager(sp, options));
         builder.Services.AddSingleton<IPeerSink>(sp => sp.GetRequiredService<PeerManager>());
         builder.Services.AddSingleton<IFiguresSource>(sp => new PeerFiguresSource(sp.GetRequiredService<PeerManager>()));

@@ -63,6 +63,9 @@ public sealed class PeerManager : IPeerSink, IAsyncDisposable
 
     public IReadOnlyList<ushort> RelayShards => _relay?.RelayShards ?? [];
 
+    /// <summary>Peers in relay's mesh on the shard (0 while relay is off).</summary>
+    public int MeshPeers(ushort shard) => _relay?.MeshPeers(shard) ?? 0;
+
     /// <summary>Reads the saved book (if a path was given), follows the host's connections, and starts the loop.</summary>
     public void Start()
     {
