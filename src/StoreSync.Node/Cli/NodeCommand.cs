@@ -135,8 +135,7 @@ internal static class NodeCommand
             Set(nameof(NodeOptions.RlnRelay), rlnRelay);
 
             var options = NodeConfiguration.Load(parse.GetValue(config), flags);
-            // A bad network value is a usage error (exit 2), like a malformed flag, naming the flag.
-            if (options.NetworkErrors().ToList() is { Count: > 0 } network) throw new CliUsageException(string.Join("; ", network));
+            // Network values are checked with every other setting at start, so one run lists all that is wrong (exit 1).
             using var host = StoreNodeHost.Build(options);
             await host.RunAsync(ct).ConfigureAwait(false);
             return 0;
