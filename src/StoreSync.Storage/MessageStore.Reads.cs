@@ -27,13 +27,16 @@ public sealed partial class MessageStore
 
     /// <summary>Reads messages by hash as they are stored (the WakuMessage bytes of their stored form, never parsed), with their
     /// topics, all from one snapshot: what sync transfer sends. An entry is null for a hash no longer stored.</summary>
+    /// <remarks>Hashes asked newest first, as a transfer sends them, are found by walking the time index (<see cref="LocationWalk"/>);
+    /// any other order gives the same answer at the cost of a hash-index lookup each.</remarks>
     public StoredBytes?[] GetStoredBytes(ReadOnlySpan<MessageHash> hashes)
     {
         var found = new StoredBytes?[hashes.Length];
         using var view = OpenView();
+        using var walk = new LocationWalk(view);
         for (int i = 0; i < hashes.Length; i++)
         {
-            if (!view.TryLocate(hashes[i], out var location)) continue;
+            if (!walk.TryLocate(hashes[i], out var location)) continue;
             var value = view.GetMessageBytes(location) ?? throw new StoreCorruptionException($"hash index points at a missing message {hashes[i]}");
             found[i] = new StoredBytes(hashes[i], _topics.PubsubName(location.PubsubId), _topics.ContentName(location.ContentId), location.Timestamp, value);
         }
