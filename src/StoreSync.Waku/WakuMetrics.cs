@@ -37,6 +37,10 @@ public sealed class WakuMetrics : IDisposable
     public void ObserveGauge(string name, string unit, string description, Func<IEnumerable<Measurement<long>>> observe) =>
         _meter.CreateObservableGauge(name, observe, unit, description);
 
+    /// <summary>Registers an observable counter (a running total kept elsewhere, e.g. dropped packets) read at export time.</summary>
+    public void ObserveCounter(string name, string unit, string description, Func<IEnumerable<Measurement<long>>> observe) =>
+        _meter.CreateObservableCounter(name, observe, unit, description);
+
     /// <summary>The label value for a pubsub topic: the topic itself when the node serves it, else <see cref="OtherTopic"/>,
     /// so that a peer naming random topics cannot grow the label set.</summary>
     public static string TopicLabel(IServedTopics? served, string? pubsubTopic) =>

@@ -25,6 +25,9 @@ internal static class NodeCommand
         var discv5 = new Option<bool?>("--discv5-discovery") { Description = "Find peers and be found by discv5 over UDP (default false)" };
         var discv5Port = new Option<int?>("--discv5-udp-port") { Description = "discv5 UDP port (default 9000; 0 = any free port)" };
         var discv5Bootstrap = new Option<string[]>("--discv5-bootstrap-node") { Description = "Record (enr:...) discv5 starts from, repeatable" };
+        var dnsUrl = new Option<string?>("--dns-discovery-url") { Description = "DNS node list enrtree://<key>@<domain> to bootstrap from (EIP-1459); turns DNS discovery on" };
+        var dnsFlag = new Option<bool?>("--dns-discovery") { Description = "Deprecated as in nwaku, does nothing: --dns-discovery-url alone turns DNS discovery on" };
+        var dnsServers = new Option<string[]>("--dns-addrs-name-server", "--dns-discovery-name-server") { Description = "Name server (IP or IP:port) asked for the tree, repeatable (default 1.1.1.1, 1.0.0.1)" };
         var peerExchange = new Option<bool?>("--peer-exchange") { Description = "Serve peer exchange: records of live peers discv5 found, to light clients (default true)" };
         var keyFile = new Option<string?>("--node-key-file") { Description = "Identity key file, created if missing (default DATA-DIR/node.key)" };
         var staticNodes = new Option<string[]>("--staticnode") { Description = "Multiaddr of a peer to keep connected, repeatable" };
@@ -66,11 +69,11 @@ internal static class NodeCommand
             flight are answered, then the store is closed. Store sync (reconciliation, native and nwaku mode, and transfer)
             runs with --staticnode peers and with every peer that announces it. Relay (gossipsub on /vac/waku/relay/2.0.0)
             runs on every served pubsub topic unless --relay false; on cluster 1 (or with --rln-relay) it forwards nothing.
-            A peer manager dials peers from every source (static nodes, discv5) to hold its targets and keeps them in
+            A peer manager dials peers from every source (static nodes, discv5, the --dns-discovery-url tree) to hold its targets and keeps them in
             DATA-DIR/peers.json, so a restart reconnects.
             """)
         {
-            config, preset, clusterId, shards, shardsInNetwork, pubsubTopics, listen, tcpPort, websocket, websocketPort, websocketSecure, websocketKey, websocketCert, discv5, discv5Port, discv5Bootstrap, peerExchange, keyFile, staticNodes, maxConnections,
+            config, preset, clusterId, shards, shardsInNetwork, pubsubTopics, listen, tcpPort, websocket, websocketPort, websocketSecure, websocketKey, websocketCert, discv5, discv5Port, discv5Bootstrap, dnsUrl, dnsFlag, dnsServers, peerExchange, keyFile, staticNodes, maxConnections,
             relayServiceRatio, peerStoreCapacity, rest, restAddress, restPort, metrics, metricsAddress, metricsPort, maxPage, rateLimits, uploadLimit, downloadLimit, maxMessageSize,
             storeSync, syncInterval, syncRange, syncJitter, syncHistory, syncPeers, relay, rlnRelay,
         };
@@ -105,6 +108,9 @@ internal static class NodeCommand
             Set(nameof(NodeOptions.Discv5Discovery), discv5);
             Set(nameof(NodeOptions.Discv5UdpPort), discv5Port);
             Set(nameof(NodeOptions.Discv5BootstrapNodes), discv5Bootstrap);
+            Set(nameof(NodeOptions.DnsDiscoveryUrl), dnsUrl);
+            Set(nameof(NodeOptions.DnsDiscovery), dnsFlag);
+            Set(nameof(NodeOptions.DnsAddrsNameServers), dnsServers);
             Set(nameof(NodeOptions.PeerExchange), peerExchange);
             Set(nameof(NodeOptions.NodeKeyFile), keyFile);
             Set(nameof(NodeOptions.StaticNodes), staticNodes);

@@ -16,7 +16,8 @@ namespace StoreSync.Node.Hosting;
 /// listen address unless that is the wildcard (then peers learn the address from PONG). Discovered peers are read from
 /// <see cref="Node"/> (<see cref="Discv5Node.DiscoverAsync"/>); the Waku fields are written by <see cref="WakuRecordFields"/>, then <see cref="ConfigureRecord"/> may add more.
 /// </remarks>
-public sealed partial class Discv5Service(NodeOptions options, IdentityKey identity, Libp2pHost host, ILogger<Discv5Service> logger) : IHostedService
+public sealed partial class Discv5Service(NodeOptions options, IdentityKey identity, Libp2pHost host, ILogger<Discv5Service> logger,
+    Waku.WakuMetrics? metrics = null) : IHostedService
 {
     /// <summary>The running discv5 node, or null when discovery is off.</summary>
     public Discv5Node? Node { get; private set; }
@@ -51,7 +52,24 @@ public sealed partial class Discv5Service(NodeOptions options, IdentityKey ident
         Console.Out.WriteLine($"storesync node enr {Node.LocalRecord.ToText()}");
         Console.Out.Flush();
         logger.LogInformation("discv5 listening on udp {EndPoint} with {Bootstrap} bootstrap node(s)", Node.LocalEndPoint, options.Discv5BootstrapNodes.Count);
+        RegisterMetrics(Node);
         return Task.CompletedTask;
+    }
+
+    /// <summary>Datagrams dropped by reason (junk, oversized, rate-limited, ...) and records refused from NODES answers:
+    /// what an operator watches when someone floods or fuzzes the UDP port.</summary>
+    void RegisterMetrics(Discv5Node node)
+    {
+        if (metrics is null) return;
+        var reasons = Enum.GetValues<PacketDropReason>().Where(r => r != PacketDropReason.None).ToArray();
+        var labels = reasons.Select(r => new KeyValuePair<string, object?>("reason", r.ToString())).ToArray();
+        metrics.ObserveCounter("storesync_discv5_dropped_packets", "{packet}", "discv5 datagrams dropped unanswered, by reason",
+            () => reasons.Select((r, i) => new System.Diagnostics.Metrics.Measurement<long>(node.Dropped(r), labels[i])));
+        metrics.ObserveCounter("storesync_discv5_refused_records", "{record}", "Records refused from NODES answers: invalid, or at a distance not asked",
+            () => [new(node.RefusedRecords.Invalid, new KeyValuePair<string, object?>("reason", "invalid")),
+                   new(node.RefusedRecords.WrongDistance, new KeyValuePair<string, object?>("reason", "distance"))]);
+        metrics.ObserveGauge("storesync_discv5_table_nodes", "{node}", "Nodes in the discv5 table", () => [new(node.Table.Count)]);
+        metrics.ObserveGauge("storesync_discv5_sessions", "{session}", "discv5 sessions held", () => [new(node.SessionCount)]);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -43,6 +43,7 @@ public static class NodeConfiguration
         if (source.GetSection(nameof(NodeOptions.PubsubTopics)).Exists()) options.PubsubTopics.Clear();
         if (source.GetSection(nameof(NodeOptions.StaticNodes)).Exists()) options.StaticNodes.Clear();
         if (source.GetSection(nameof(NodeOptions.RateLimits)).Exists()) options.RateLimits.Clear();
+        if (source.GetSection(nameof(NodeOptions.DnsAddrsNameServers)).Exists()) options.DnsAddrsNameServers.Clear();
         // A community's topic lists too: a higher source that names them replaces them.
         foreach (var community in source.GetSection(nameof(NodeOptions.Communities)).GetChildren())
         {

@@ -129,6 +129,8 @@ public static class StoreNodeHost
         builder.Services.AddSingleton<IFiguresSource>(sp => new PeerFiguresSource(sp.GetRequiredService<PeerManager>()));
         builder.Services.AddSingleton<PeerManagerService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PeerManagerService>());
+        // DNS discovery after the peer manager: what it finds is offered to a running book.
+        builder.Services.AddHostedService<DnsDiscoveryService>();
         if (options.Rest)
         {
             builder.Services.AddSingleton<RestServer>();

@@ -107,7 +107,7 @@ public sealed class EnrTreeWalker(ITxtResolver resolver, ILogger? logger = null)
         EnrTreeRoot root;
         try { root = EnrTreeRoot.Parse(text); }
         catch (FormatException e) { throw new DnsDiscoveryException(tree.ToString(), e.Message); }
-        if (!root.IsSignedBy(tree.PublicKey.Span)) throw new DnsDiscoveryException(tree.ToString(), "the tree root is not signed by the URL's key");
+        if (!root.IsSignedBy(tree.PublicKey.Span)) throw new DnsDiscoveryException(tree.ToString(), "the tree root is not signed by the URL's key", badSignature: true);
         return root;
     }
 
