@@ -36,7 +36,7 @@ internal sealed class LocationWalk(StoreView view) : IDisposable
         if (!view.TryLocate(hash, out location)) return false;
         if (_cursor is not null) _misses++;
         if (_hits >= _misses) SeekTo(location);
-        else if (_cursor is not null) { _cursor.Dispose(); _cursor = null; _misses = int.MaxValue / 2; }
+        else if (_cursor is not null) { _cursor.Dispose(); _cursor = null; }   // neither count moves again: no seek from here on
         return true;
     }
 

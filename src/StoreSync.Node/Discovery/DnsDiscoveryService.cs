@@ -40,10 +40,10 @@ public sealed class DnsDiscoveryService(NodeOptions options, IPeerSink peers, Di
             logger.LogWarning("--dns-discovery is deprecated and does nothing by itself (as in nwaku): give --dns-discovery-url enrtree://…");
         var tree = options.DnsDiscoveryTree();
         if (tree is null || options.BackfillPeers.Count > 0) return Task.CompletedTask;
-        var resolver = new DnsTxtResolver(options.DnsNameServerEndPoints());
+        var servers = options.DnsNameServerEndPoints();
         RegisterMetrics();
-        logger.LogInformation("DNS discovery of {Tree} through {Servers}, every {Interval} s", tree, string.Join(", ", options.DnsNameServerEndPoints()), options.DnsDiscoveryInterval);
-        _loop = Task.Run(() => RunAsync(tree, new EnrTreeWalker(resolver, logger), _stopping.Token), CancellationToken.None);
+        logger.LogInformation("DNS discovery of {Tree} through {Servers}, every {Interval} s", tree, string.Join(", ", servers), options.DnsDiscoveryInterval);
+        _loop = Task.Run(() => RunAsync(tree, new EnrTreeWalker(new DnsTxtResolver(servers), logger), _stopping.Token), CancellationToken.None);
         return Task.CompletedTask;
     }
 
