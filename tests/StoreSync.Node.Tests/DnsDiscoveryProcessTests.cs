@@ -99,6 +99,40 @@ public sealed class DnsDiscoveryProcessTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Entry_nodes_alone_bootstrap_a_node_from_a_tree_and_a_record()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(180));
+        var ct = cts.Token;
+        await using var dns = new LoopbackDnsServer();
+        var key = Secp256k1Signatures.GeneratePrivateKey();
+        var (b, recordB) = await StartListedNodeAsync(ct);
+        await using var _ = b;
+        var (c, recordC) = await StartListedNodeAsync(ct);
+        await using var __ = c;
+        dns.ServeOn(EnrTreePublisher.Publish(Domain, key, [recordB.ToText()], []));
+
+        // logos-delivery's --entry-node: the tree goes to DNS discovery, C's record is dialled from its ip/tcp (a static peer).
+        await using var a = await StoreNodeProcess.StartAsync(
+        [
+            .. Flags, "--entry-node", EnrTreeUrl.Create(Secp256k1Signatures.PublicKeyOf(key), Domain).ToString(),
+            "--entry-node", recordC.ToText(), "--dns-addrs-name-server", dns.EndPoint.ToString(),
+        ]);
+        await a.WaitForOutputAsync("DNS discovery of enrtree://", ct);
+        JsonElement peers = default;
+        while (!ct.IsCancellationRequested)
+        {
+            peers = await PeersAsync(a, ct);
+            var statics = peers.GetProperty("bySource").GetProperty("static").GetProperty("connected").GetInt32();
+            if (Dns(peers).Connected >= 1 && statics >= 1) break;
+            try { await Task.Delay(250, ct); } catch (OperationCanceledException) { }
+        }
+        output.WriteLine(peers.ToString());
+        Assert.True(Dns(peers) is { Known: 1, Connected: 1 }, $"{peers}\n{a.Output}");
+        Assert.Equal(1, peers.GetProperty("bySource").GetProperty("static").GetProperty("connected").GetInt32());
+        Assert.Equal(2, (await HealthAsync(a, ct)).GetProperty("connectedPeers").GetInt32());
+    }
+
+    [Fact]
     public async Task A_tree_with_a_broken_root_signature_is_refused_and_nothing_is_dialed()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));

@@ -1,3 +1,7 @@
+using System.Net;
+using StoreSync.Libp2p.Discovery.Dns;
+using StoreSync.Libp2p.Discovery.Enr;
+using StoreSync.Libp2p.Identity;
 using StoreSync.Node.Hosting;
 
 namespace StoreSync.Node.Tests;
@@ -57,6 +61,43 @@ public sealed class NodeConfigurationTests : IDisposable
         Assert.Contains("--store-sync-interval", errors);
         Assert.Contains("--store-sync-relay-jitter", errors);
         Assert.Contains("--store-sync-max-concurrent-peers", errors);
+    }
+
+    [Fact]
+    public void Entry_nodes_go_where_their_kind_belongs()
+    {
+        var record = new EnrBuilder().SetIp(IPAddress.Loopback).SetTcp(60001).SetUdp(9001).Sign(Secp256k1Signatures.GeneratePrivateKey());
+        var tree = EnrTreeUrl.Create(Secp256k1Signatures.PublicKeyOf(Secp256k1Signatures.GeneratePrivateKey()), "boot.example.org").ToString();
+        const string Static = "/dns4/boot-01.example.org/tcp/30303/p2p/16Uiu2HAmAR24Mbb6VuzoyUiGx42UenDkshENVDj4qnmmbabLvo31";
+        var options = NodeConfiguration.Load(null, Flags(("EntryNodes:0", tree), ("EntryNodes:1", record.ToText()), ("EntryNodes:2", Static)), _dir);
+        Assert.Empty(options.Validate());
+        Assert.Equal(tree, options.DnsDiscoveryTree()!.ToString());
+        Assert.Equal([record.ToText()], options.AllDiscv5BootstrapNodes());
+        Assert.Equal([Static, $"/ip4/127.0.0.1/tcp/60001/p2p/{EnrPeerInfo.PeerIdOf(record)}"], options.AllStaticNodes());
+        Assert.Empty(options.StaticNodes); // the operator's own list is left as given
+    }
+
+    [Fact]
+    public void A_bad_entry_node_is_an_error_that_names_it()
+    {
+        var key = Secp256k1Signatures.GeneratePrivateKey();
+        var noTcp = new EnrBuilder().SetIp(IPAddress.Loopback).SetUdp(9001).Sign(key).ToText();
+        string Tree(string domain) => EnrTreeUrl.Create(Secp256k1Signatures.PublicKeyOf(key), domain).ToString();
+        var options = NodeConfiguration.Load(null, Flags(
+            ("EntryNodes:0", "boot.example.org"), ("EntryNodes:1", "enr:-notarecord"), ("EntryNodes:2", noTcp),
+            ("EntryNodes:3", "/ip4/127.0.0.1/tcp/60000"), ("EntryNodes:4", Tree("a.example.org")), ("EntryNodes:5", Tree("b.example.org")),
+            ("EntryNodes:6", "enrtree://NOTAKEY@c.example.org")), _dir);
+        var errors = string.Join("\n", options.Validate());
+        Assert.Contains("'boot.example.org': not enrtree://…, enr:… or a multiaddr", errors);
+        Assert.Contains("(--entry-node) 'enr:-notarecord'", errors);
+        Assert.Contains("has no ip and tcp to dial, and discv5 is off", errors);
+        Assert.Contains("'/ip4/127.0.0.1/tcp/60000': the multiaddr does not end in /p2p/<peer id>", errors);
+        Assert.Contains("more than one enrtree:// tree", errors);
+        Assert.Contains("(--entry-node) 'enrtree://NOTAKEY@c.example.org'", errors);
+        // With discv5 on, a record without tcp is a bootstrap node only, which is fine.
+        var discv5 = NodeConfiguration.Load(null, Flags(("EntryNodes:0", noTcp), ("Discv5Discovery", "true")), _dir);
+        Assert.Empty(discv5.Validate());
+        Assert.Empty(discv5.AllStaticNodes());
     }
 
     [Fact]

@@ -30,6 +30,7 @@ internal static class NodeCommand
         var dnsServers = new Option<string[]>("--dns-addrs-name-server", "--dns-discovery-name-server") { Description = "Name server (IP or IP:port) asked for the tree, repeatable (default 1.1.1.1, 1.0.0.1)" };
         var peerExchange = new Option<bool?>("--peer-exchange") { Description = "Serve peer exchange: records of live peers discv5 found, to light clients (default true)" };
         var keyFile = new Option<string?>("--node-key-file") { Description = "Identity key file, created if missing (default DATA-DIR/node.key)" };
+        var entryNodes = new Option<string[]>("--entry-node") { Description = "Bootstrap address, repeatable: enrtree://... (DNS discovery), enr:... (discv5 bootstrap, and dialled) or a /.../p2p/<peer id> multiaddr (dialled)" };
         var staticNodes = new Option<string[]>("--staticnode") { Description = "Multiaddr of a peer to keep connected, repeatable" };
         var maxConnections = new Option<int?>("--max-connections") { Description = "Maximum libp2p connections (default 50)" };
         var relayServiceRatio = new Option<string?>("--relay-service-ratio") { Description = "Split of --max-connections between relay and service peers (default 60:40)" };
@@ -69,11 +70,11 @@ internal static class NodeCommand
             flight are answered, then the store is closed. Store sync (reconciliation, native and nwaku mode, and transfer)
             runs with --staticnode peers and with every peer that announces it. Relay (gossipsub on /vac/waku/relay/2.0.0)
             runs on every served pubsub topic unless --relay false; on cluster 1 (or with --rln-relay) it forwards nothing.
-            A peer manager dials peers from every source (static nodes, discv5, the --dns-discovery-url tree) to hold its targets and keeps them in
+            A peer manager dials peers from every source (static and entry nodes, discv5, the --dns-discovery-url tree) to hold its targets and keeps them in
             DATA-DIR/peers.json, so a restart reconnects.
             """)
         {
-            config, preset, clusterId, shards, shardsInNetwork, pubsubTopics, listen, tcpPort, websocket, websocketPort, websocketSecure, websocketKey, websocketCert, discv5, discv5Port, discv5Bootstrap, dnsUrl, dnsFlag, dnsServers, peerExchange, keyFile, staticNodes, maxConnections,
+            config, preset, clusterId, shards, shardsInNetwork, pubsubTopics, listen, tcpPort, websocket, websocketPort, websocketSecure, websocketKey, websocketCert, discv5, discv5Port, discv5Bootstrap, dnsUrl, dnsFlag, dnsServers, peerExchange, keyFile, entryNodes, staticNodes, maxConnections,
             relayServiceRatio, peerStoreCapacity, rest, restAddress, restPort, metrics, metricsAddress, metricsPort, maxPage, rateLimits, uploadLimit, downloadLimit, maxMessageSize,
             storeSync, syncInterval, syncRange, syncJitter, syncHistory, syncPeers, relay, rlnRelay,
         };
@@ -113,6 +114,7 @@ internal static class NodeCommand
             Set(nameof(NodeOptions.DnsAddrsNameServers), dnsServers);
             Set(nameof(NodeOptions.PeerExchange), peerExchange);
             Set(nameof(NodeOptions.NodeKeyFile), keyFile);
+            Set(nameof(NodeOptions.EntryNodes), entryNodes);
             Set(nameof(NodeOptions.StaticNodes), staticNodes);
             Set(nameof(NodeOptions.MaxConnections), maxConnections);
             Set(nameof(NodeOptions.RelayServiceRatio), relayServiceRatio);

@@ -40,7 +40,7 @@ public sealed partial class Discv5Service(NodeOptions options, IdentityKey ident
         {
             ListenAddress = IPAddress.Parse(options.ListenAddress),
             Port = options.Discv5UdpPort,
-            BootstrapNodes = [.. options.Discv5BootstrapNodes.Select(EnrRecord.Parse)],
+            BootstrapNodes = [.. options.AllDiscv5BootstrapNodes().Select(EnrRecord.Parse)],
             ConfigureRecord = b =>
             {
                 if (tcp is not null) b.SetTcp(ushort.Parse(tcp.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
@@ -51,7 +51,7 @@ public sealed partial class Discv5Service(NodeOptions options, IdentityKey ident
         // Printed on stdout (not only logged) so scripts and other nodes' --discv5-bootstrap-node can take it.
         Console.Out.WriteLine($"storesync node enr {Node.LocalRecord.ToText()}");
         Console.Out.Flush();
-        logger.LogInformation("discv5 listening on udp {EndPoint} with {Bootstrap} bootstrap node(s)", Node.LocalEndPoint, options.Discv5BootstrapNodes.Count);
+        logger.LogInformation("discv5 listening on udp {EndPoint} with {Bootstrap} bootstrap node(s)", Node.LocalEndPoint, options.AllDiscv5BootstrapNodes().Count());
         RegisterMetrics(Node);
         return Task.CompletedTask;
     }

@@ -42,6 +42,8 @@ public static class NodeConfiguration
         if (source.GetSection(nameof(NodeOptions.Shards)).Exists()) options.Shards.Clear();
         if (source.GetSection(nameof(NodeOptions.PubsubTopics)).Exists()) options.PubsubTopics.Clear();
         if (source.GetSection(nameof(NodeOptions.StaticNodes)).Exists()) options.StaticNodes.Clear();
+        if (source.GetSection(nameof(NodeOptions.EntryNodes)).Exists()) options.EntryNodes.Clear();
+        if (source.GetSection(nameof(NodeOptions.Discv5BootstrapNodes)).Exists()) options.Discv5BootstrapNodes.Clear();
         if (source.GetSection(nameof(NodeOptions.RateLimits)).Exists()) options.RateLimits.Clear();
         if (source.GetSection(nameof(NodeOptions.DnsAddrsNameServers)).Exists()) options.DnsAddrsNameServers.Clear();
         // A community's topic lists too: a higher source that names them replaces them.

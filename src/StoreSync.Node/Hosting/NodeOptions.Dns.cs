@@ -24,8 +24,8 @@ public sealed partial class NodeOptions
     /// <summary>Seconds between walks of the tree after the first (go-ethereum rechecks its trees every 30 min).</summary>
     public int DnsDiscoveryInterval { get; set; } = 1800;
 
-    /// <summary>The parsed tree URL, or null when DNS discovery is off.</summary>
-    public EnrTreeUrl? DnsDiscoveryTree() => DnsDiscoveryUrl.Length == 0 ? null : EnrTreeUrl.Parse(DnsDiscoveryUrl);
+    /// <summary>The parsed tree URL (--dns-discovery-url or an enrtree: entry node), or null when DNS discovery is off.</summary>
+    public EnrTreeUrl? DnsDiscoveryTree() => DnsDiscoveryTreeUrl() is { Length: > 0 } url ? EnrTreeUrl.Parse(url) : null;
 
     /// <summary>The name servers as endpoints (port 53 when none is given).</summary>
     public IReadOnlyList<IPEndPoint> DnsNameServerEndPoints() => [.. DnsAddrsNameServers.Select(s => TryParseNameServer(s, out var e) ? e! : throw new FormatException(s))];
@@ -47,10 +47,10 @@ public sealed partial class NodeOptions
     IEnumerable<string> DnsDiscoveryErrors()
     {
         string? why = null;
-        try { DnsDiscoveryTree(); }
+        try { if (DnsDiscoveryUrl.Length > 0) EnrTreeUrl.Parse(DnsDiscoveryUrl); }
         catch (FormatException e) { why = e.Message; }
         if (why is not null) yield return $"DnsDiscoveryUrl (--dns-discovery-url) '{DnsDiscoveryUrl}': {why}";
-        if (DnsDiscoveryUrl.Length > 0 && DnsAddrsNameServers.Count == 0)
+        if (DnsDiscoveryTreeUrl().Length > 0 && DnsAddrsNameServers.Count == 0)
             yield return "DnsAddrsNameServers (--dns-addrs-name-server) is empty: DNS discovery needs a name server";
         foreach (var server in DnsAddrsNameServers)
             if (!TryParseNameServer(server, out _))

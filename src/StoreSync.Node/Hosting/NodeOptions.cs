@@ -200,6 +200,7 @@ public sealed partial class NodeOptions
             if (!global::StoreSync.Libp2p.Discovery.Enr.EnrRecord.TryParse(enr, out _, out var why))
                 errors.Add($"Discv5BootstrapNodes (--discv5-bootstrap-node) '{enr}': {why}");
         errors.AddRange(DnsDiscoveryErrors());
+        errors.AddRange(EntryNodeErrors());
         if (RestPort is < 0 or > 65535) errors.Add($"RestPort (--rest-port) {RestPort} is not a port number");
         if (MetricsServerPort is < 0 or > 65535) errors.Add($"MetricsServerPort (--metrics-server-port) {MetricsServerPort} is not a port number");
         if (!System.Net.IPAddress.TryParse(ListenAddress, out _)) errors.Add($"ListenAddress (--listen-address) '{ListenAddress}' is not an IP address");

@@ -26,7 +26,7 @@ public sealed class PeerManagerService(PeerManager manager, NodeOptions options,
         if (options.BackfillPeers.Count > 0) return Task.CompletedTask; // `storesync backfill` dials its own peers and nothing else
         RegisterGauges();
         manager.Start();
-        foreach (var text in options.StaticNodes)
+        foreach (var text in options.AllStaticNodes())
         {
             if (Multiaddr.TryParse(text, out var address) && address!.PeerId is { } peer)
                 manager.Offer(new DiscoveredPeer(peer, [address], PeerSources.Static));

@@ -75,7 +75,7 @@ public sealed class StoreSyncService(Libp2pHost host, NodeOptions options, SyncI
         }
 
         var statics = new List<PeerId>();
-        foreach (var text in options.StaticNodes)
+        foreach (var text in options.AllStaticNodes())
         {
             if (!Multiaddr.TryParse(text, out var address) || address!.PeerId is not { } peer) continue;
             host.AddAddress(peer, address);
