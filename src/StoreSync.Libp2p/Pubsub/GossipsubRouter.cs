@@ -110,6 +110,13 @@ public sealed partial class GossipsubRouter : IPubsub, IAsyncDisposable
         lock (_gate) return _score.Score(peer, NowMs);
     }
 
+    /// <summary>Peers whose score is below the graylist threshold now: connected ones (their RPCs are ignored) and
+    /// disconnected ones whose score is kept for the retain time (a reconnect starts graylisted).</summary>
+    public int GraylistedPeers
+    {
+        get { lock (_gate) return _score.CountBelow(_options.Thresholds.GraylistThreshold, NowMs); }
+    }
+
     /// <summary>Sets P5, the application's own score of a peer (weighted by <see cref="PeerScoreParams.AppSpecificWeight"/>).</summary>
     public void SetApplicationScore(PeerId peer, double score)
     {

@@ -172,6 +172,15 @@ internal sealed class PeerScore(PeerScoreParams parameters)
         return score;
     }
 
+    /// <summary>Peers scored below <paramref name="threshold"/>, connected or kept after a disconnect for the retain time.</summary>
+    public int CountBelow(double threshold, long nowMs)
+    {
+        int n = 0;
+        foreach (var peer in _peers.Keys)
+            if (Score(peer, nowMs) < threshold) n++;
+        return n;
+    }
+
     /// <summary>Decays every counter once and forgets disconnected peers whose retain time is over.</summary>
     public void Decay(long nowMs)
     {

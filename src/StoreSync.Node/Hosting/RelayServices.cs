@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using StoreSync.Core;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Pubsub;
+using StoreSync.Node.Governor;
 using StoreSync.Storage;
 using StoreSync.Waku;
 using StoreSync.Waku.Ingress;
@@ -41,8 +42,14 @@ public static class RelayServices
         services.AddSingleton(sp => new RelayValidator(sp.GetRequiredService<RelayOptions>(), sp.GetRequiredService<MessageValidator>(),
             sp.GetRequiredService<MessageIngress>(), sp.GetRequiredService<RelayIngest>(), sp.GetRequiredService<RecentHashes>(),
             sp.GetRequiredService<RelayMetrics>(), sp.GetRequiredService<ILogger<RelayValidator>>()));
-        services.AddSingleton(sp => new GossipsubRouter(sp.GetRequiredService<Libp2pHost>(), RelayService.Options(options.MaxMessageBytes),
-            sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(sp =>
+        {
+            var router = new GossipsubRouter(sp.GetRequiredService<Libp2pHost>(), RelayService.Options(options.MaxMessageBytes),
+                sp.GetRequiredService<ILoggerFactory>());
+            sp.GetRequiredService<RelayMetrics>().ObserveRouter(router);
+            return router;
+        });
+        services.AddSingleton<IFiguresSource>(sp => new RelayFiguresSource(sp.GetRequiredService<GossipsubRouter>(), sp.GetRequiredService<RelayMetrics>()));
         services.AddSingleton(sp => new WakuRelay(sp.GetRequiredService<GossipsubRouter>(), sp.GetRequiredService<RelayOptions>(),
             sp.GetRequiredService<RelayValidator>(), sp.GetRequiredService<RelayMetrics>(), sp.GetRequiredService<ILogger<WakuRelay>>()));
         services.AddSingleton<RelayService>();

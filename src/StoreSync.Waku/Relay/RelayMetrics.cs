@@ -69,5 +69,35 @@ public sealed class RelayMetrics : IDisposable
     public void ObserveGauge(string name, string unit, string description, Func<IEnumerable<Measurement<long>>> observe) =>
         _meter.CreateObservableGauge(name, observe, unit, description);
 
+    /// <summary>Registers the router's own figures, read at export time: messages by gossipsub outcome (these include what the
+    /// router refuses before the validator runs: signed, oversized, seen-cache duplicates), RPC bytes on the wire, and the
+    /// peers below the graylist threshold.</summary>
+    public void ObserveRouter(Libp2p.Pubsub.GossipsubRouter router)
+    {
+        _meter.CreateObservableCounter("storesync_relay_gossipsub_messages", () =>
+        {
+            var c = router.Counters;
+            return new Measurement<long>[]
+            {
+                new(c.MessagesReceived, Outcome("received")), new(c.MessagesAccepted, Outcome("accepted")),
+                new(c.MessagesIgnored, Outcome("ignored")), new(c.MessagesRejected, Outcome("rejected")),
+                new(c.Duplicates, Outcome("duplicate")),
+            };
+        }, "{message}", "Relay messages as gossipsub counts them, by outcome (received, accepted, ignored, rejected, duplicate)");
+        _meter.CreateObservableCounter("storesync_relay_gossipsub_bytes", () =>
+        {
+            var c = router.Counters;
+            return new Measurement<long>[] { new(c.BytesReceived, Direction("in")), new(c.BytesSent, Direction("out")) };
+        }, "By", "Relay RPC frames on the wire, by direction (in, out)");
+        _meter.CreateObservableCounter("storesync_relay_graylisted_rpcs", () => router.Counters.GraylistedRpcs, "{rpc}",
+            "Relay RPCs ignored because their peer was below the graylist threshold");
+        _meter.CreateObservableGauge("storesync_relay_peers_graylisted", () => router.GraylistedPeers, "{peer}",
+            "Relay peers whose score is below the graylist threshold (connected, or disconnected while their score is kept)");
+    }
+
+    static KeyValuePair<string, object?> Outcome(string outcome) => new("outcome", outcome);
+
+    static KeyValuePair<string, object?> Direction(string direction) => new("direction", direction);
+
     public void Dispose() => _meter.Dispose();
 }

@@ -15,11 +15,27 @@ namespace StoreSync.Interop.Tests.Dashboard;
 /// (read from the DOM, compared with the REST API), the screenshot is a real picture, and its controls change the node.</summary>
 public sealed class DashboardTests(ITestOutputHelper output)
 {
-    const string Pubsub = "/waku/2/rs/1/0";
+    const string Pubsub = "/waku/2/rs/16/0";
     const int PeerMessages = 5;
-    static readonly string[] SyncFlags = ["--store-sync-interval", "2", "--store-sync-history-interval", "4", "--store-sync-relay-jitter", "0"];
+    // Cluster 16 (no RLN rule), so relay forwards and the node stores what it hears.
+    static readonly string[] SyncFlags = ["--cluster-id", "16", "--store-sync-interval", "2", "--store-sync-history-interval", "4", "--store-sync-relay-jitter", "0"];
 
     static long Total(JsonElement direction) => direction.GetProperty("historyBytes").GetInt64() + direction.GetProperty("realtimeBytes").GetInt64();
+
+    static JsonElement Relay(string figures) => JsonDocument.Parse(figures).RootElement.GetProperty("global").GetProperty("relay");
+
+    /// <summary>Bounded wait until the node's relay knows a peer subscribed to the test's topic.</summary>
+    static async Task WaitForTopicPeerAsync(Uri rest, CancellationToken ct)
+    {
+        using var http = new HttpClient { BaseAddress = rest, Timeout = TimeSpan.FromSeconds(30) };
+        for (int i = 0; ; i++)
+        {
+            var topics = Relay(await http.GetStringAsync("/admin/v1/figures", ct)).GetProperty("topics");
+            if (topics.TryGetProperty(Pubsub, out var t) && t.GetProperty("peers").GetInt32() >= 1) return;
+            Assert.True(i < 300, $"no relay peer on {Pubsub} at {rest} in 30 s");
+            await Task.Delay(100, ct);
+        }
+    }
 
     [Fact]
     public async Task The_page_renders_the_nodes_figures_and_its_controls_change_the_node()
@@ -27,7 +43,7 @@ public sealed class DashboardTests(ITestOutputHelper output)
         // One community on shard 0 with a storage limit, so the page has a row with storage, traffic and an opt-in toggle.
         var config = Path.Combine(Directory.CreateTempSubdirectory("storesync-dashboard-").FullName, "node.json");
         await File.WriteAllTextAsync(config, """
-            {"StoreSync": {"Communities": {"chat": {"PubsubTopics": ["/waku/2/rs/1/0"], "ContentTopics": ["/app/1/chat/proto"], "MaxBytes": 10000000}}}}
+            {"StoreSync": {"Communities": {"chat": {"PubsubTopics": ["/waku/2/rs/16/0"], "ContentTopics": ["/app/1/chat/proto"], "MaxBytes": 10000000}}}}
             """);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(180));
         // A peer holding chat messages the dashboard's node lacks, so the row shows a real sync (last sync, peer, fetched).
@@ -52,6 +68,22 @@ public sealed class DashboardTests(ITestOutputHelper output)
             Assert.True(i < 600, "the node did not fetch the peer's messages in 60 s:\n" + node.Output);
             await Task.Delay(100, timeout.Token);
         }
+        // One message relayed from the peer to the node (REST relay publish on the peer), once each sees the other on the topic.
+        await WaitForTopicPeerAsync(peer.Rest, timeout.Token);
+        await WaitForTopicPeerAsync(node.Rest, timeout.Token);
+        using (var peerHttp = new HttpClient { BaseAddress = peer.Rest, Timeout = TimeSpan.FromSeconds(30) })
+        {
+            var publish = await peerHttp.PostAsJsonAsync("/relay/v1/messages/" + Uri.EscapeDataString(Pubsub),
+                new { payload = Convert.ToBase64String("relayed"u8.ToArray()), contentTopic = "/app/1/chat/proto" }, timeout.Token);
+            Assert.True(publish.IsSuccessStatusCode, await publish.Content.ReadAsStringAsync(timeout.Token));
+        }
+        for (int i = 0; ; i++)
+        {
+            var relay = Relay(await http.GetStringAsync("/admin/v1/figures", timeout.Token));
+            if (relay.GetProperty("validator").GetProperty("stored").GetInt64() >= 1) break;
+            Assert.True(i < 300, "the relayed message was not stored in 30 s:\n" + node.Output);
+            await Task.Delay(100, timeout.Token);
+        }
         // Stop the peer so that no sync traffic flows while the page is compared with the REST API; let running sessions end.
         await peer.TerminateAsync();
         await Task.Delay(1500, timeout.Token);
@@ -71,7 +103,7 @@ public sealed class DashboardTests(ITestOutputHelper output)
             var request = new StoreQueryRequest { RequestId = "dash", IncludeData = true, PubsubTopic = Pubsub, PaginationLimit = 10 };
             int served = 0;
             await foreach (var page in new StoreQueryClient(client).QueryAllAsync(node.Multiaddr, request, ct: timeout.Token)) served += page.Messages.Count;
-            Assert.Equal(25 + PeerMessages, served);
+            Assert.Equal(25 + PeerMessages + 1, served);
         }
 
         var screenshot = Path.Combine(TestArtifacts.Directory(), "dashboard.png");
@@ -123,6 +155,24 @@ public sealed class DashboardTests(ITestOutputHelper output)
         Assert.Equal(1, peers.GetProperty("bySource").GetProperty("static").GetProperty("known").GetInt32());
         Assert.Equal(1, peers.GetProperty("byCapability").GetProperty("sync").GetProperty("known").GetInt32());
         Assert.Contains($"{peers.GetProperty("known").GetInt32()} known", before.Texts["peers-summary"]);
+
+        // Relay: the relayed message in the gossipsub outcomes, bytes on the wire both ways, nobody graylisted; mesh and topic
+        // peers per pubsub topic (the peer is stopped by now).
+        var relayFigures = figures.GetProperty("relay");
+        foreach (var (id, key) in new[] { ("relay-received", "received"), ("relay-accepted", "accepted"), ("relay-ignored", "ignored"),
+            ("relay-rejected", "rejected"), ("relay-duplicate", "duplicate"), ("relay-bytes-in", "bytesIn"), ("relay-bytes-out", "bytesOut"),
+            ("relay-graylisted", "graylistedPeers") })
+            Assert.Equal(relayFigures.GetProperty(key).GetInt64().ToString(), before.Values[id]);
+        Assert.True(long.Parse(before.Values["relay-received"]) >= 1, "the relayed message was received");
+        Assert.True(long.Parse(before.Values["relay-accepted"]) >= 1, "the relayed message was accepted");
+        Assert.Equal("0", before.Values["relay-rejected"]);
+        Assert.Equal("0", before.Values["relay-graylisted"]);
+        Assert.True(long.Parse(before.Values["relay-bytes-in"]) > "relayed".Length, "relay RPCs came in");
+        Assert.True(long.Parse(before.Values["relay-bytes-out"]) > 0, "relay RPCs went out (subscriptions, control)");
+        Assert.EndsWith("B", before.Texts["relay-bytes-in"]);
+        var topicFigures = relayFigures.GetProperty("topics").GetProperty(Pubsub);
+        Assert.Equal(topicFigures.GetProperty("mesh").GetInt32().ToString(), before.Values[$"relay-mesh:{Pubsub}"]);
+        Assert.Equal(topicFigures.GetProperty("peers").GetInt32().ToString(), before.Values[$"relay-peers:{Pubsub}"]);
 
         var (width, height) = TestArtifacts.CheckPng(screenshot);
         output.WriteLine($"screenshot {screenshot}: {width}x{height}, {new FileInfo(screenshot).Length} bytes");
