@@ -20,14 +20,15 @@ public sealed class RelayMeshNodeTests
     const int Each = 200;
 
     /// <summary>Publishes through a node: light push v3 (the node stores, then publishes to relay), retried when rate-limited.</summary>
-    static async Task<List<WakuMessage>> PushAsync(StoreNodeProcess node, string prefix, CancellationToken ct)
+    internal static async Task<List<WakuMessage>> PushAsync(StoreNodeProcess node, string prefix, CancellationToken ct, int count = Each,
+        string contentTopic = ContentTopic)
     {
         await using var host = new Libp2pHost(IdentityKey.Generate(KeyType.Ed25519), new HostOptions { Security = new NoiseSecurity() });
         var push = new LightPushClient(host);
         var sent = new List<WakuMessage>();
-        for (int i = 0; i < Each; i++)
+        for (int i = 0; i < count; i++)
         {
-            var m = new WakuMessage { Payload = ByteString.CopyFromUtf8($"{prefix} {i}"), ContentTopic = ContentTopic, Timestamp = Timestamp.Now() };
+            var m = new WakuMessage { Payload = ByteString.CopyFromUtf8($"{prefix} {i}"), ContentTopic = contentTopic, Timestamp = Timestamp.Now() };
             for (int attempt = 0; ; attempt++)
             {
                 var response = await push.PushAsync(node.Multiaddr, Topic, m, ct);
