@@ -1,6 +1,7 @@
 namespace StoreSync.Libp2p.Pubsub;
 
-/// <summary>Running totals of a router since it started (a snapshot; read for metrics).</summary>
+/// <summary>Running totals of a router since it started (a snapshot; read for metrics). <see cref="IWantIdsSent"/>: message
+/// ids asked for by IWANT after a peer's IHAVE (what gossip repaired, or was about to).</summary>
 public readonly record struct GossipsubCounters(
     long MessagesReceived,
     long MessagesAccepted,
@@ -11,4 +12,5 @@ public readonly record struct GossipsubCounters(
     long FramesDropped,
     long BytesReceived,
     long BytesSent,
-    long GraylistedRpcs);
+    long GraylistedRpcs,
+    long IWantIdsSent);

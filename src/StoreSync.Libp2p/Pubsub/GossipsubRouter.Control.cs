@@ -64,6 +64,7 @@ public sealed partial class GossipsubRouter
         }
         if (want.MessageIDs.Count == 0) return;
         reply.Iwant.Add(want);
+        Interlocked.Add(ref _iwantIds, want.MessageIDs.Count);
         // One promise per IWANT (gossipsub-v1.1.md): a random one of the ids must arrive within the follow-up time.
         var promised = want.MessageIDs[Random.Shared.Next(want.MessageIDs.Count)];
         ulong promisedKey = SeenCache.KeyOf(promised.Span);

@@ -47,7 +47,7 @@ public sealed partial class GossipsubRouter : IPubsub, IAsyncDisposable
     Task? _heartbeat;
     long _heartbeats;
     long _lastDecayMs;
-    long _received, _accepted, _ignored, _rejected, _duplicates, _framesSent, _bytesReceived, _bytesSent, _graylisted;
+    long _received, _accepted, _ignored, _rejected, _duplicates, _framesSent, _bytesReceived, _bytesSent, _graylisted, _iwantIds;
 
     public GossipsubRouter(Libp2pHost host, GossipsubOptions options, ILoggerFactory? loggerFactory = null)
     {
@@ -126,7 +126,8 @@ public sealed partial class GossipsubRouter : IPubsub, IAsyncDisposable
     public GossipsubCounters Counters => new(
         Interlocked.Read(ref _received), Interlocked.Read(ref _accepted), Interlocked.Read(ref _ignored),
         Interlocked.Read(ref _rejected), Interlocked.Read(ref _duplicates), Interlocked.Read(ref _framesSent),
-        DroppedFrames(), Interlocked.Read(ref _bytesReceived), Interlocked.Read(ref _bytesSent), Interlocked.Read(ref _graylisted));
+        DroppedFrames(), Interlocked.Read(ref _bytesReceived), Interlocked.Read(ref _bytesSent), Interlocked.Read(ref _graylisted),
+        Interlocked.Read(ref _iwantIds));
 
     /// <summary>Entries and bytes the seen cache and the message cache hold now.</summary>
     public (int SeenIds, long SeenBytes, int CachedMessages, long CachedBytes) CacheSizes

@@ -91,6 +91,8 @@ public sealed class RelayMetrics : IDisposable
         }, "By", "Relay RPC frames on the wire, by direction (in, out)");
         _meter.CreateObservableCounter("storesync_relay_graylisted_rpcs", () => router.Counters.GraylistedRpcs, "{rpc}",
             "Relay RPCs ignored because their peer was below the graylist threshold");
+        _meter.CreateObservableCounter("storesync_relay_gossipsub_iwant_ids", () => router.Counters.IWantIdsSent, "{message}",
+            "Message ids asked for by IWANT after a peer's IHAVE (gossip repair)");
         _meter.CreateObservableGauge("storesync_relay_peers_graylisted", () => router.GraylistedPeers, "{peer}",
             "Relay peers whose score is below the graylist threshold (connected, or disconnected while their score is kept)");
     }

@@ -2,9 +2,11 @@
 // packages/relay/src/relay.ts): msgIdFn = sha256(data), StrictNoSign, no floodsub fallback, protocol
 // /vac/waku/relay/2.0.0, gossipsub's default parameters and score parameters (js-waku sets none). Driven by JSON lines
 // on stdin for StoreSync's gossipsub interop tests. Usage:
-//   node --import ../libp2p/withresolvers-polyfill.mjs peer.mjs [--sign] [--waku-validator] [--heartbeat MS]
+//   node --import ../libp2p/withresolvers-polyfill.mjs peer.mjs [--sign] [--waku-validator] [--heartbeat MS] [--mesh-degree N]
 // --sign: StrictSign instead (messages carry from, seqno, signature, key): a peer StoreSync must reject.
 // --waku-validator: js-waku's messageValidator on every subscribed topic (reject undecodable, no content topic or payload).
+// --mesh-degree N: D = Dlo = Dhi = Dscore = N, Dout = 0: once its mesh holds N peers it PRUNEs the GRAFT of a peer that
+// dialled it (gossipsub keeps D_hi but for outbound peers), so that peer hears of messages by IHAVE only.
 // First stdout line: {"event":"listening","peerId":…,"addrs":[…]}. Each command {"id":n,"cmd":…} gets one reply line
 // {"id":n,"ok":true,…} or {"id":n,"ok":false,"error":…}. The process exits when stdin closes.
 // Message ids in replies are hex SHA-256 of the data; data is base64.
@@ -25,6 +27,9 @@ const sign = argv.includes('--sign')
 const wakuValidator = argv.includes('--waku-validator')
 const heartbeatArg = argv.indexOf('--heartbeat')
 const heartbeatInterval = heartbeatArg >= 0 ? Number(argv[heartbeatArg + 1]) : 1000
+const degreeArg = argv.indexOf('--mesh-degree')
+const d = degreeArg >= 0 ? Number(argv[degreeArg + 1]) : null
+const degree = d === null ? {} : { D: d, Dlo: d, Dhi: d, Dscore: d, Dout: 0 }
 
 const sha256 = (data) => new Uint8Array(createHash('sha256').update(data).digest())
 const hex = (bytes) => Buffer.from(bytes).toString('hex')
@@ -36,7 +41,8 @@ function wakuGossipSub (components) {
     fallbackToFloodsub: false,
     heartbeatInterval,
     // Tests publish before every peer is in the mesh; flood publish still reaches topic peers.
-    allowPublishToZeroTopicPeers: true
+    allowPublishToZeroTopicPeers: true,
+    ...degree
   })(components)
   // @libp2p/gossipsub 17 keeps the protocol list in `protocols` (js-waku's 14.x sets `multicodecs`).
   pubsub.protocols = [RELAY]

@@ -30,11 +30,14 @@ public sealed class JsGossipsubPeer : IAsyncDisposable
 
     /// <param name="sign">StrictSign instead of Waku's StrictNoSign: every message it publishes carries from, seqno, signature and key.</param>
     /// <param name="wakuValidator">js-waku's message validator on every topic it subscribes to.</param>
-    public static async Task<JsGossipsubPeer> StartAsync(CancellationToken ct, bool sign = false, bool wakuValidator = false, int heartbeatMs = 1000)
+    /// <param name="meshDegree">When set, D = D_lo = D_hi = this (D_out 0): a full mesh refuses an inbound peer's GRAFT.</param>
+    public static async Task<JsGossipsubPeer> StartAsync(CancellationToken ct, bool sign = false, bool wakuValidator = false, int heartbeatMs = 1000,
+        int? meshDegree = null)
     {
         List<string> arguments = ["--import", "../libp2p/withresolvers-polyfill.mjs", "peer.mjs", "--heartbeat", heartbeatMs.ToString(System.Globalization.CultureInfo.InvariantCulture)];
         if (sign) arguments.Add("--sign");
         if (wakuValidator) arguments.Add("--waku-validator");
+        if (meshDegree is { } d) arguments.AddRange(["--mesh-degree", d.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         return new(await JsLinePeer.StartAsync(ScriptDirectory, arguments, "@libp2p/gossipsub", ct));
     }
 
