@@ -120,6 +120,7 @@ public sealed class GossipsubRouterTests : IDisposable
         await Polling.WaitUntil(() => b.DeliveredCount(Topic) == 1, "b obtained the message by IWANT");
         Assert.Equal(a.Host.PeerId, b.Delivered.Single().ReceivedFrom);
         Assert.Empty(a.Router.MeshPeers(Topic));
+        Assert.True(b.Router.Counters.IWantIdsSent >= 1, "b asked by IWANT");
     }
 
     [Fact]

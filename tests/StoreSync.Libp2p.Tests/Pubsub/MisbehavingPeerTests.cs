@@ -33,6 +33,7 @@ public sealed class MisbehavingPeerTests : IDisposable
         }
         await Polling.WaitUntil(() => node.Router.Counters.MessagesRejected == 11, "11 rejections");
         Assert.True(node.Router.Score(raw.PeerId) < node.Router.Options.Thresholds.GraylistThreshold, $"score {node.Router.Score(raw.PeerId)}");
+        Assert.Equal(1, node.Router.GraylistedPeers);
 
         var honest = new Message { Topic = Topic, Data = ByteString.CopyFromUtf8("now honest") };
         await LengthPrefixed.WriteAsync(stream, new RPC { Publish = { honest } }.ToByteArray(), Ct);
