@@ -20,13 +20,6 @@ public sealed class DnsDiscoveryProcessTests(ITestOutputHelper output)
     const string Domain = "nodes.storesync.test";
     static readonly string[] Flags = ["--shard", "0", "--store-sync-interval", "2", "--store-sync-history-interval", "4", "--store-sync-relay-jitter", "0"];
 
-    static async Task<EnrRecord> RecordOf(StoreNodeProcess node, CancellationToken ct)
-    {
-        await node.WaitForOutputAsync("storesync node enr enr:", ct);
-        var line = node.Output.Split('\n').First(l => l.Contains("storesync node enr enr:", StringComparison.Ordinal));
-        return EnrRecord.Parse(line[line.IndexOf("enr:", StringComparison.Ordinal)..].Trim());
-    }
-
     static async Task<JsonElement> PeersAsync(StoreNodeProcess node, CancellationToken ct)
     {
         using var http = new HttpClient { BaseAddress = node.Rest, Timeout = TimeSpan.FromSeconds(30) };
@@ -48,7 +41,7 @@ public sealed class DnsDiscoveryProcessTests(ITestOutputHelper output)
     static async Task<(StoreNodeProcess B, EnrRecord Record)> StartListedNodeAsync(CancellationToken ct)
     {
         var b = await StoreNodeProcess.StartAsync([.. Flags, "--discv5-discovery", "true", "--discv5-udp-port", "0"]);
-        return (b, await RecordOf(b, ct));
+        return (b, await b.RecordAsync(ct));
     }
 
     static string[] FlagsOfA(byte[] treeKey, LoopbackDnsServer dns) =>

@@ -101,6 +101,15 @@ public sealed class NodeConfigurationTests : IDisposable
     }
 
     [Fact]
+    public void The_metrics_listener_needs_an_ipv4_address_and_a_fixed_port()
+    {
+        var errors = string.Join("\n", NodeConfiguration.Load(null, Flags(("MetricsServerAddress", "::1"), ("MetricsServerPort", "0")), _dir).Validate());
+        Assert.Contains("'::1': the metrics listener (.NET's HttpListener) takes IPv4 addresses only", errors);
+        Assert.Contains("MetricsServerPort (--metrics-server-port) 0: the metrics listener cannot pick a free port", errors);
+        Assert.Empty(NodeConfiguration.Load(null, Flags(("MetricsServer", "false"), ("MetricsServerAddress", "::1"), ("MetricsServerPort", "0")), _dir).Validate());
+    }
+
+    [Fact]
     public void A_named_config_file_must_exist()
     {
         Assert.Throws<FileNotFoundException>(() => NodeConfiguration.Load("missing.json", Flags(), _dir));

@@ -16,13 +16,6 @@ namespace StoreSync.Node.Tests;
 /// honest peer afterwards.</summary>
 public sealed class NodeDiscv5BadInputTests(ITestOutputHelper output)
 {
-    static async Task<EnrRecord> RecordOf(StoreNodeProcess node, CancellationToken ct)
-    {
-        await node.WaitForOutputAsync("storesync node enr enr:", ct);
-        var line = node.Output.Split('\n').First(l => l.Contains("storesync node enr enr:", StringComparison.Ordinal));
-        return EnrRecord.Parse(line[line.IndexOf("enr:", StringComparison.Ordinal)..].Trim());
-    }
-
     static long RssBytes(int pid)
     {
         var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
@@ -76,7 +69,7 @@ public sealed class NodeDiscv5BadInputTests(ITestOutputHelper output)
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(240));
         var ct = cts.Token;
         await using var node = await StoreNodeProcess.StartAsync(new StoreNodeSettings { Metrics = true, Args = ["--discv5-discovery", "true", "--discv5-udp-port", "0"] });
-        var record = await RecordOf(node, ct);
+        var record = await node.RecordAsync(ct);
         var target = record.UdpEndPoint!;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         long rssBefore = RssBytes(node.ProcessId);

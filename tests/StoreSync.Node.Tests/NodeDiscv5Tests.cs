@@ -10,19 +10,12 @@ namespace StoreSync.Node.Tests;
 /// <summary>The node's discv5 flags (nwaku's names): the record printed at start and in /debug/v1/info, answering PING, bootstrapping.</summary>
 public class NodeDiscv5Tests
 {
-    static async Task<EnrRecord> RecordOf(StoreNodeProcess node, CancellationToken ct)
-    {
-        await node.WaitForOutputAsync("storesync node enr enr:", ct);
-        var line = node.Output.Split('\n').First(l => l.Contains("storesync node enr enr:", StringComparison.Ordinal));
-        return EnrRecord.Parse(line[(line.IndexOf("enr:", StringComparison.Ordinal))..].Trim());
-    }
-
     [Fact]
     public async Task Discv5_discovery_prints_the_record_reports_it_and_answers()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         await using var node = await StoreNodeProcess.StartAsync("--discv5-discovery", "true", "--discv5-udp-port", "0");
-        var record = await RecordOf(node, cts.Token);
+        var record = await node.RecordAsync(cts.Token);
         Assert.Equal(IPAddress.Loopback, record.Ip);
         Assert.Equal(node.Multiaddr.ToString().Split('/')[4], record.Tcp.ToString());
         Assert.NotNull(record.Udp);
@@ -41,10 +34,10 @@ public class NodeDiscv5Tests
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(150));
         await using var first = await StoreNodeProcess.StartAsync("--discv5-discovery", "true", "--discv5-udp-port", "0");
-        var firstRecord = await RecordOf(first, cts.Token);
+        var firstRecord = await first.RecordAsync(cts.Token);
         await using var second = await StoreNodeProcess.StartAsync("--discv5-discovery", "true", "--discv5-udp-port", "0",
             "--discv5-bootstrap-node", firstRecord.ToText());
-        var secondRecord = await RecordOf(second, cts.Token);
+        var secondRecord = await second.RecordAsync(cts.Token);
 
         // A third party that knows only the first node finds the second by a lookup through it.
         await using var probe = Discv5Node.Start(IdentityKey.Generate(KeyType.Secp256k1), new Discv5Options

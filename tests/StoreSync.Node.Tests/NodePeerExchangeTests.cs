@@ -14,13 +14,6 @@ namespace StoreSync.Node.Tests;
 /// <summary>--peer-exchange on node processes: a node hands out the live Waku peers its discv5 found, of its cluster only.</summary>
 public class NodePeerExchangeTests
 {
-    static async Task<EnrRecord> RecordOf(StoreNodeProcess node, CancellationToken ct)
-    {
-        await node.WaitForOutputAsync("storesync node enr enr:", ct);
-        var line = node.Output.Split('\n').First(l => l.Contains("storesync node enr enr:", StringComparison.Ordinal));
-        return EnrRecord.Parse(line[line.IndexOf("enr:", StringComparison.Ordinal)..].Trim());
-    }
-
     static Task<StoreNodeProcess> StartAsync(params string[] args) =>
         StoreNodeProcess.StartAsync(["--discv5-discovery", "true", "--discv5-udp-port", "0", .. args]);
 
@@ -29,12 +22,12 @@ public class NodePeerExchangeTests
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(180));
         await using var b = await StartAsync();
-        var bRecord = await RecordOf(b, cts.Token);
+        var bRecord = await b.RecordAsync(cts.Token);
         await using var other = await StartAsync("--cluster-id", "2", "--shard", "0", "--discv5-bootstrap-node", bRecord.ToText());
         await using var a = await StartAsync("--discv5-bootstrap-node", bRecord.ToText());
         await using var c = await StartAsync("--discv5-bootstrap-node", bRecord.ToText());
         var expected = new Dictionary<string, StoreNodeProcess> { [a.PeerId] = a, [c.PeerId] = c };
-        var otherRecord = await RecordOf(other, cts.Token);
+        var otherRecord = await other.RecordAsync(cts.Token);
 
         await using var client = new Libp2pHost(IdentityKey.Generate(KeyType.Ed25519), new HostOptions { Security = new NoiseSecurity() });
         await client.DialAsync(b.Multiaddr, cts.Token);

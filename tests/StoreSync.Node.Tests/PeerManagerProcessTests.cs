@@ -19,13 +19,6 @@ public sealed class PeerManagerProcessTests(ITestOutputHelper output)
     static readonly string[] Flags = ["--shard", "0", "--discv5-discovery", "true", "--discv5-udp-port", "0",
         "--store-sync-interval", "2", "--store-sync-history-interval", "4", "--store-sync-relay-jitter", "0"];
 
-    static async Task<EnrRecord> RecordOf(StoreNodeProcess node, CancellationToken ct)
-    {
-        await node.WaitForOutputAsync("storesync node enr enr:", ct);
-        var line = node.Output.Split('\n').First(l => l.Contains("storesync node enr enr:", StringComparison.Ordinal));
-        return EnrRecord.Parse(line[line.IndexOf("enr:", StringComparison.Ordinal)..].Trim());
-    }
-
     static async Task PushAsync(StoreNodeProcess node, string text, CancellationToken ct)
     {
         using var http = new HttpClient { BaseAddress = node.Rest, Timeout = TimeSpan.FromSeconds(30) };
@@ -76,7 +69,7 @@ public sealed class PeerManagerProcessTests(ITestOutputHelper output)
                 string[] bootstrap = previous is null ? [] : ["--discv5-bootstrap-node", previous.ToText()];
                 var node = await StoreNodeProcess.StartAsync(new StoreNodeSettings { DataDir = dataDirs[i], Args = [.. Flags, .. bootstrap] });
                 nodes.Add(node);
-                previous = await RecordOf(node, cts.Token);
+                previous = await node.RecordAsync(cts.Token);
                 for (int m = 0; m < PerNode; m++) await PushAsync(node, $"node {i} message {m}", cts.Token);
             }
 

@@ -36,14 +36,21 @@ public sealed partial class Discv5Service(NodeOptions options, IdentityKey ident
         if (!options.Discv5Discovery) return Task.CompletedTask;
         // The plain TCP listen address (a /ws one ends in /ws) gives the record its "tcp".
         var tcp = host.ListenAddresses.Select(a => TcpPort().Match(a.ToString())).FirstOrDefault(m => m.Success);
+        var listen = IPAddress.Parse(options.ListenAddress);
         Node = Discv5Node.Start(identity, new Discv5Options
         {
-            ListenAddress = IPAddress.Parse(options.ListenAddress),
+            ListenAddress = listen,
             Port = options.Discv5UdpPort,
             BootstrapNodes = [.. options.AllDiscv5BootstrapNodes().Select(EnrRecord.Parse)],
             ConfigureRecord = b =>
             {
-                if (tcp is not null) b.SetTcp(ushort.Parse(tcp.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+                if (tcp is not null)
+                {
+                    var port = ushort.Parse(tcp.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+                    // tcp6 beside ip6 (EIP-778), as udp6 is set beside it.
+                    if (listen.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !listen.Equals(IPAddress.IPv6Any)) b.SetTcp6(port);
+                    else b.SetTcp(port);
+                }
                 WakuRecordFields.Write(b, options, host, logger);
                 ConfigureRecord?.Invoke(b);
             },

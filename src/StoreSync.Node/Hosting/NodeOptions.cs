@@ -203,9 +203,13 @@ public sealed partial class NodeOptions
         errors.AddRange(EntryNodeErrors());
         if (RestPort is < 0 or > 65535) errors.Add($"RestPort (--rest-port) {RestPort} is not a port number");
         if (MetricsServerPort is < 0 or > 65535) errors.Add($"MetricsServerPort (--metrics-server-port) {MetricsServerPort} is not a port number");
+        else if (MetricsServer && MetricsServerPort == 0)
+            errors.Add("MetricsServerPort (--metrics-server-port) 0: the metrics listener cannot pick a free port; give one, or --metrics-server false");
         if (!System.Net.IPAddress.TryParse(ListenAddress, out _)) errors.Add($"ListenAddress (--listen-address) '{ListenAddress}' is not an IP address");
         if (!System.Net.IPAddress.TryParse(RestAddress, out _)) errors.Add($"RestAddress (--rest-address) '{RestAddress}' is not an IP address");
-        if (!System.Net.IPAddress.TryParse(MetricsServerAddress, out _)) errors.Add($"MetricsServerAddress (--metrics-server-address) '{MetricsServerAddress}' is not an IP address");
+        if (!System.Net.IPAddress.TryParse(MetricsServerAddress, out var metricsAddress)) errors.Add($"MetricsServerAddress (--metrics-server-address) '{MetricsServerAddress}' is not an IP address");
+        else if (MetricsServer && metricsAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+            errors.Add($"MetricsServerAddress (--metrics-server-address) '{MetricsServerAddress}': the metrics listener (.NET's HttpListener) takes IPv4 addresses only");
         if (MaxConnections is < 1 or > 10_000) errors.Add($"MaxConnections (--max-connections) {MaxConnections} is outside 1..10000");
         if (!global::StoreSync.Waku.Peers.PeerTargets.TryParseRatio(RelayServiceRatio, out _))
             errors.Add($"RelayServiceRatio (--relay-service-ratio) '{RelayServiceRatio}' is not relay:service summing to 100");

@@ -16,6 +16,9 @@ public sealed record StoreNodeSettings
     public bool Rest { get; init; } = true;
     public bool Metrics { get; init; }
 
+    /// <summary>The libp2p (and discv5) listen address: 127.0.0.1, or ::1 for the IPv6 tests.</summary>
+    public string ListenAddress { get; init; } = "127.0.0.1";
+
     /// <summary>Further flags, e.g. <c>--shard 0</c>, <c>--rate-limit store:5/1s</c>.</summary>
     public string[] Args { get; init; } = [];
 
@@ -23,7 +26,7 @@ public sealed record StoreNodeSettings
     public string? WorkingDirectory { get; init; }
 }
 
-/// <summary>A real <c>storesync node</c> process on 127.0.0.1 (libp2p, REST and metrics on free ports), its output kept
+/// <summary>A real <c>storesync node</c> process on 127.0.0.1 or ::1 (libp2p, REST and metrics on free ports), its output kept
 /// (bounded) for assertions; stopped by SIGTERM or killed on dispose. Used by the node tests, the interop tests and the load benchmark.</summary>
 public sealed partial class StoreNodeProcess : IAsyncDisposable
 {
@@ -59,10 +62,10 @@ public sealed partial class StoreNodeProcess : IAsyncDisposable
     /// <summary>The /ws or /wss multiaddr the node printed (with --websocket-support), with /p2p/; empty without.</summary>
     public string WebSocketAddress { get; private set; } = "";
 
-    [GeneratedRegex(@"storesync node listening on (/ip4/127\.0\.0\.1/tcp/\d+/p2p/\S+)")]
+    [GeneratedRegex(@"storesync node listening on (/ip(?:4/127\.0\.0\.1|6/::1)/tcp/\d+/p2p/\S+)")]
     private static partial Regex ListenLine();
 
-    [GeneratedRegex(@"storesync node listening on (/ip4/127\.0\.0\.1/tcp/\d+/wss?/p2p/\S+)")]
+    [GeneratedRegex(@"storesync node listening on (/ip(?:4/127\.0\.0\.1|6/::1)/tcp/\d+/wss?/p2p/\S+)")]
     private static partial Regex WebSocketListenLine();
 
     [GeneratedRegex(@"REST API listening on (http://\S+)")]
@@ -94,7 +97,7 @@ public sealed partial class StoreNodeProcess : IAsyncDisposable
         int metricsPort = settings.Metrics ? FreePort() : 0;
         string[] args =
         [
-            Path.Combine(AppContext.BaseDirectory, "storesync.dll"), "node", "--data-dir", dataDir, "--listen-address", "127.0.0.1", "--tcp-port", "0",
+            Path.Combine(AppContext.BaseDirectory, "storesync.dll"), "node", "--data-dir", dataDir, "--listen-address", settings.ListenAddress, "--tcp-port", "0",
             "--rest", settings.Rest ? "true" : "false", "--rest-port", "0",
             "--metrics-server", settings.Metrics ? "true" : "false", "--metrics-server-port", metricsPort.ToString(),
             .. settings.Args,
@@ -151,6 +154,15 @@ public sealed partial class StoreNodeProcess : IAsyncDisposable
             if (_process.HasExited) throw new InvalidOperationException($"node exited before writing '{text}':\n{Output}");
             await Task.Delay(20, ct);
         }
+    }
+
+    /// <summary>The node's record as it prints it at start (<c>storesync node enr enr:…</c>, with --discv5-discovery).</summary>
+    public async Task<StoreSync.Libp2p.Discovery.Enr.EnrRecord> RecordAsync(CancellationToken ct)
+    {
+        const string Marker = "storesync node enr enr:";
+        await WaitForOutputAsync(Marker, ct);
+        var line = _output.First(l => l.Contains(Marker, StringComparison.Ordinal));
+        return StoreSync.Libp2p.Discovery.Enr.EnrRecord.Parse(line[line.IndexOf("enr:", StringComparison.Ordinal)..].Trim());
     }
 
     [DllImport("libc", SetLastError = true)]

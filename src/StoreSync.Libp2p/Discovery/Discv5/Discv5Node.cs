@@ -42,9 +42,11 @@ public sealed class Discv5Node : IAsyncDisposable
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
         var builder = new EnrBuilder { Seq = (ulong)options.Time.GetUtcNow().ToUnixTimeMilliseconds() };
         // A restart must publish a newer record than any peer holds, so the first sequence number is the clock's.
-        var advertised = options.AdvertisedAddress ?? (options.ListenAddress.Equals(IPAddress.Any) ? null : options.ListenAddress);
+        var advertised = options.AdvertisedAddress ?? (options.ListenAddress.Equals(IPAddress.Any) || options.ListenAddress.Equals(IPAddress.IPv6Any) ? null : options.ListenAddress);
         if (advertised is not null) builder.SetIp(advertised);
-        builder.SetUdp((ushort)LocalEndPoint.Port);
+        // EIP-778: udp6 is the port of ip6; a node that advertises only ip6 says so with udp6, not udp.
+        if (advertised is { AddressFamily: AddressFamily.InterNetworkV6, IsIPv4MappedToIPv6: false }) builder.SetUdp6((ushort)LocalEndPoint.Port);
+        else builder.SetUdp((ushort)LocalEndPoint.Port);
         options.ConfigureRecord?.Invoke(builder);
         _localRecord = builder.Sign(key);
         Table = new KademliaTable(_localRecord.NodeId);
@@ -62,13 +64,15 @@ public sealed class Discv5Node : IAsyncDisposable
     public static Discv5Node Start(IdentityKey key, Discv5Options options, ILogger? logger = null)
     {
         if (key is not Secp256k1IdentityKey secp) throw new ArgumentException($"discv5 needs a secp256k1 identity key, not {key.Type}", nameof(key));
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
+        var socket = new Socket(options.ListenAddress.AddressFamily, SocketType.Dgram, ProtocolType.Udp)
         {
             // Bursts (a lookup's answers, a flood) should be dropped by the rate limiter, which counts them, not the kernel.
             ReceiveBufferSize = Discv5Limits.SocketReceiveBufferSize,
         };
         try
         {
+            // "::" listens on IPv4 too (mapped addresses, which the session layer turns back into IPv4).
+            if (options.ListenAddress.Equals(IPAddress.IPv6Any)) socket.DualMode = true;
             socket.Bind(new IPEndPoint(options.ListenAddress, options.Port));
         }
         catch
@@ -77,6 +81,16 @@ public sealed class Discv5Node : IAsyncDisposable
             throw;
         }
         return new Discv5Node(secp, options, logger ?? NullLogger.Instance, socket);
+    }
+
+    /// <summary>The record's UDP endpoint this socket can send to: its IPv4 one on an IPv4 socket, its IPv6 one on an IPv6
+    /// socket, either (IPv4 first) on a dual-mode one.</summary>
+    public IPEndPoint? EndPointOf(EnrRecord record)
+    {
+        var v4 = record.Ip is { } ip && record.Udp is { } port ? new IPEndPoint(ip, port) : null;
+        if (_socket.AddressFamily == AddressFamily.InterNetwork) return v4;
+        var v6 = record.Ip6 is { } ip6 && (record.Udp6 ?? record.Udp) is { } port6 ? new IPEndPoint(ip6, port6) : null;
+        return _socket.DualMode ? v4 ?? v6 : v6;
     }
 
     public EnrRecord LocalRecord
@@ -251,7 +265,7 @@ public sealed class Discv5Node : IAsyncDisposable
 
     async Task<List<Discv5Message>> RequestAsync(EnrRecord node, Func<byte[], Discv5Message> make, byte responseType, CancellationToken ct)
     {
-        var endPoint = node.UdpEndPoint ?? throw new Discv5Exception($"node {node.NodeId} has no UDP endpoint in its record");
+        var endPoint = EndPointOf(node) ?? throw new Discv5Exception($"node {node.NodeId} has no UDP endpoint in its record that this socket reaches");
         if (node.NodeId == LocalId) throw new Discv5Exception("a node does not send requests to itself");
         await _requestSlots.WaitAsync(ct).ConfigureAwait(false);
         try
@@ -333,13 +347,13 @@ public sealed class Discv5Node : IAsyncDisposable
     void OnSessionEstablished(EnrRecord record, IPEndPoint from)
     {
         // Only a node reachable where its record says goes in the table: others could not be found by anyone through us.
-        bool reachable = record.UdpEndPoint is { } advertised && advertised.Equals(from);
+        bool reachable = EndPointOf(record) is { } advertised && advertised.Equals(from);
         if (reachable) Learn(record, seenAlive: true);
     }
 
     void Learn(EnrRecord record, bool seenAlive = false)
     {
-        if (record.NodeId == LocalId || record.UdpEndPoint is null) return;
+        if (record.NodeId == LocalId || EndPointOf(record) is null) return;
         var result = Table.Add(record, seenAlive);
         if (result == KademliaTable.AddResult.BucketFull && Table.LeastRecentlySeen(record) is { } oldest) _ = CheckAliveAsync(oldest);
         lock (_gate)

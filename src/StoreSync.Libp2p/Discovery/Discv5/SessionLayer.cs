@@ -74,7 +74,7 @@ internal sealed class SessionLayer : IDisposable
     public async Task RunAsync(CancellationToken ct)
     {
         var buffer = new byte[Discv5Limits.MaxPacketSize + 1];
-        EndPoint any = new IPEndPoint(IPAddress.Any, 0);
+        EndPoint any = new IPEndPoint(_socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         while (!ct.IsCancellationRequested)
         {
             SocketReceiveFromResult received;
@@ -83,6 +83,7 @@ internal sealed class SessionLayer : IDisposable
             catch (ObjectDisposedException) { return; }
             catch (SocketException) { continue; } // an ICMP error for an earlier send; the socket is still good
             var from = (IPEndPoint)received.RemoteEndPoint;
+            if (from.Address.IsIPv4MappedToIPv6) from = new IPEndPoint(from.Address.MapToIPv4(), from.Port);
             var reason = Handle(buffer.AsSpan(0, received.ReceivedBytes), from, out var inbound);
             if (reason != PacketDropReason.None) Interlocked.Increment(ref _drops[(int)reason]);
             if (inbound.Established) SessionEstablished?.Invoke(inbound.Record!, from);
