@@ -192,7 +192,8 @@ public static class SyncBenchmark
         double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
         long peakRss = ProcStatus("VmHWM"); // before the checks below, which build hash sets of their own
         // Check the outcome: each side must push exactly its own extras (native: and know what it gets).
-        if (!sa.ToSend.SetEquals(onlyA) || !sb.ToSend.SetEquals(onlyB))
+        // Native: what a Closing entry offered is pushed too (the peer keeps what it lacks), so ToSend ⊆ extras ⊆ ToSend ∪ Offered.
+        if (!Pushes(sa, onlyA) || !Pushes(sb, onlyB))
             throw new InvalidOperationException($"{mode}: wrong result ({sa.ToSend.Count}/{onlyA.Length}, {sb.ToSend.Count}/{onlyB.Length})");
         // Native: each side knows what will arrive, listed or (in its blind ranges, where it holds nothing) counted.
         if (sa is NativeReconciliation ka && sb is NativeReconciliation kb && (!Announced(ka, onlyB) || !Announced(kb, onlyA)))
@@ -212,12 +213,22 @@ public static class SyncBenchmark
         return new Row((frames + 1) / 2, sa.BytesSent, sb.BytesSent, wallSeconds, cpuSeconds, peakRss);
     }
 
+    static bool Pushes(ReconciliationSession side, SyncItem[] extras)
+    {
+        if (side is not NativeReconciliation native || native.Offered.Count == 0) return side.ToSend.SetEquals(extras);
+        var all = extras.ToHashSet();
+        return side.ToSend.All(all.Contains) && extras.All(x => side.ToSend.Contains(x) || native.Offered.Contains(x));
+    }
+
     static bool Announced(NativeReconciliation side, SyncItem[] peerExtras)
     {
         var blind = side.BlindRanges;
         bool Blind(SyncItem x) => blind.Any(r => x >= r.From && x < r.To);
-        var listed = peerExtras.Where(x => !Blind(x)).ToArray();
-        return side.ToReceive.SetEquals(listed) && side.BlindCount == peerExtras.Length - listed.Length;
+        // Where we offered our whole list (a Closing entry) the peer pushes what we lack unlisted, at most its count there.
+        bool Offer(SyncItem x) => side.OfferRanges.Any(r => x >= r.From && x < r.To);
+        var listed = peerExtras.Where(x => !Blind(x) && !Offer(x)).ToArray();
+        return side.ToReceive.SetEquals(listed) && side.BlindCount == peerExtras.Count(Blind)
+            && side.OfferRanges.All(r => peerExtras.Count(x => x >= r.From && x < r.To) <= r.Count);
     }
 
     static long Reads(FingerprintIndex index) => index.Store is MergedSyncItems m ? m.Reads : -1;
@@ -243,6 +254,8 @@ public static class SyncBenchmark
                 nameof(NativeTuning.BounceBeforeItems) => t with { BounceBeforeItems = bool.Parse(v) },
                 nameof(NativeTuning.TargetRoundTrips) => t with { TargetRoundTrips = int.Parse(v, CultureInfo.InvariantCulture) },
                 nameof(NativeTuning.ClosingSlicesPerDifference) => t with { ClosingSlicesPerDifference = double.Parse(v, CultureInfo.InvariantCulture) },
+                nameof(NativeTuning.OpenSlices) => t with { OpenSlices = int.Parse(v, CultureInfo.InvariantCulture) },
+                nameof(NativeTuning.ClosingOfferLimit) => t with { ClosingOfferLimit = int.Parse(v, CultureInfo.InvariantCulture) },
                 nameof(NativeTuning.ClosingListLimit) => t with { ClosingListLimit = int.Parse(v, CultureInfo.InvariantCulture) },
                 nameof(NativeTuning.PairSearch) => t with { PairSearch = bool.Parse(v) },
                 nameof(NativeTuning.PreClosingHandBackLimit) => t with { PreClosingHandBackLimit = int.Parse(v, CultureInfo.InvariantCulture) },

@@ -150,18 +150,24 @@ public class NativeReconciliationTests
 
     public static TheoryData<byte[], string> HostileSteps => new()
     {
-        { new byte[] { 2, 2, 7 }, "entry type" },                                   // type 7
-        { new byte[] { 2, 2 }.Concat(Enumerable.Repeat(new byte[] { 1, 0 }, 17).SelectMany(x => x)).ToArray(), "more entries" }, // 17 answers, 16 open nodes
-        { new byte[] { 2, 2, 1, 0 }, "cover" },                                      // 1 answer, 16 open nodes
-        { new byte[] { 2, 2, 2, 0xff, 0xff, 0x7f }, "fan-out" },                     // split into 2M children in 6 bytes
-        { new byte[] { 2, 2, 4, 0xff, 0xff, 0x3f }, "item count" },                  // a million extras announced
-        { new byte[] { 2, 2, 0, 0xff, 0x01 }, "done run" },                          // 255 nodes closed of 16
-        { new byte[] { 2, 2, 6, 0x05 }, "Missing for a node we hold items in" },    // "you hold nothing here": b does
-        { new byte[] { 2, 2, 6, 0x00 }, "missing count" },                           // Missing with no items
-        { new byte[] { 2, 2, 6, 0x81, 0x80, 0x80, 0x01 }, "missing count" },         // 2^21 + 1 > MaxItemsPerSet
-        { new byte[] { 2, 0 }, "frame kind" },                                       // a second Open
+        { new byte[] { 3, 2, 8 }, "entry type" },                                   // type 8
+        { new byte[] { 3, 2 }.Concat(Enumerable.Repeat(new byte[] { 1, 0 }, 17).SelectMany(x => x)).ToArray(), "more entries" }, // 17 answers, 16 open nodes
+        { new byte[] { 3, 2, 1, 0 }, "cover" },                                      // 1 answer, 16 open nodes
+        { new byte[] { 3, 2, 2, 0xff, 0xff, 0x7f }, "fan-out" },                     // split into 2M children in 6 bytes
+        { new byte[] { 3, 2, 4, 0xff, 0xff, 0x3f }, "item count" },                  // a million extras announced
+        { new byte[] { 3, 2, 0, 0xff, 0x01 }, "done run" },                          // 255 nodes closed of 16
+        { new byte[] { 3, 2, 6, 0x05 }, "Missing for a node we hold items in" },    // "you hold nothing here": b does
+        { new byte[] { 3, 2, 6, 0x00 }, "missing count" },                           // Missing with no items
+        { new byte[] { 3, 2, 6, 0x81, 0x80, 0x80, 0x01 }, "missing count" },         // 2^21 + 1 > MaxItemsPerSet
+        { new byte[] { 3, 0 }, "frame kind" },                                       // a second Open
         { new byte[] { 1, 2 }, "version" },                                          // a 1.0.0 frame
+        { new byte[] { 2, 2, 0, 16 }, "version" },                                   // a 2.0.0 frame in a 3.0.0 session
+        { new byte[] { 3, 2, 7, 0xff, 0xff, 0x3f }, "item count" },                  // a Closing list of a million items in 6 bytes
+        { new byte[] { 3, 2, 7, 2 }.Concat(Closing(2)).ToArray(), "ascend" },        // a Closing list naming one item twice
     };
+
+    // Two Closing items: time delta 0 from the node's lower bound and the same hash each time, so they do not ascend.
+    static IEnumerable<byte> Closing(int k) => Enumerable.Repeat(new byte[] { 0 }.Concat(Enumerable.Repeat((byte)0x42, 32)), k).SelectMany(x => x);
 
     [Theory]
     [MemberData(nameof(HostileSteps))]

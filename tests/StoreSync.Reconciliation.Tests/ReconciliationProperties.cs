@@ -57,8 +57,8 @@ public class ReconciliationProperties
         var setB = b.Where(x => x.Timestamp >= start && x.Timestamp < end).ToHashSet();
         var aOnly = setA.Except(setB).ToHashSet();
         var bOnly = setB.Except(setA).ToHashSet();
-        Assert.True(sa.ToSend.SetEquals(aOnly), $"A to send: expected {aOnly.Count}, got {sa.ToSend.Count}");
-        Assert.True(sb.ToSend.SetEquals(bOnly), $"B to send: expected {bOnly.Count}, got {sb.ToSend.Count}");
+        TestItems.AssertPushes(sa, aOnly, setA, "A");
+        TestItems.AssertPushes(sb, bOnly, setB, "B");
         if (mode == Mode.Native)
         {
             TestItems.AssertKnows((NativeReconciliation)sa, bOnly, setA, "A");
@@ -71,8 +71,8 @@ public class ReconciliationProperties
         }
         // Applying the pushes: each side ends with exactly the union.
         var union = setA.Union(setB).ToHashSet();
-        Assert.True(setA.Union(sb.ToSend).ToHashSet().SetEquals(union), "A does not end with the union");
-        Assert.True(setB.Union(sa.ToSend).ToHashSet().SetEquals(union), "B does not end with the union");
+        Assert.True(setA.Union(TestItems.Pushes(sb)).ToHashSet().SetEquals(union), "A does not end with the union");
+        Assert.True(setB.Union(TestItems.Pushes(sa)).ToHashSet().SetEquals(union), "B does not end with the union");
     }
 
     // nwaku mode: what a side is told it will receive is exactly the peer's extras outside its blind ranges.

@@ -74,10 +74,32 @@ internal static class TestItems
     public static void AssertKnows(NativeReconciliation side, IReadOnlySet<SyncItem> peerExtras, IReadOnlySet<SyncItem> own, string name)
     {
         bool Blind(SyncItem x) => side.BlindRanges.Any(r => x >= r.From && x < r.To);
+        bool Offer(SyncItem x) => side.OfferRanges.Any(r => x >= r.From && x < r.To);
         Assert.False(own.Any(Blind), $"{name} holds items in a range it was told it lacks entirely");
-        var listed = peerExtras.Where(x => !Blind(x)).ToHashSet();
+        // Where it offered its whole list (a Closing entry) the peer pushes what it lacks unlisted, at most the peer's count there.
+        var listed = peerExtras.Where(x => !Blind(x) && !Offer(x)).ToHashSet();
         Assert.True(side.ToReceive.SetEquals(listed), $"{name} to receive: expected {listed.Count} listed, got {side.ToReceive.Count}");
-        Assert.Equal(peerExtras.Count - listed.Count, side.BlindCount);
+        Assert.Equal(peerExtras.Count(Blind), side.BlindCount);
+        foreach (var r in side.OfferRanges)
+            Assert.True(peerExtras.Count(x => x >= r.From && x < r.To) <= r.Count, $"{name}: more comes into an offered range than its count");
+    }
+
+    /// <summary>What a session pushes: its ToSend and, in native mode, what its Closing entries offered whole.</summary>
+    public static IEnumerable<SyncItem> Pushes(ReconciliationSession side) =>
+        side is NativeReconciliation native ? side.ToSend.Concat(native.Offered) : side.ToSend;
+
+    /// <summary>ToSend is exactly what the peer lacks, or (Closing entries) what it is known to lack, the rest of it offered:
+    /// ToSend ⊆ extras ⊆ ToSend ∪ Offered, and only own items are offered.</summary>
+    public static void AssertPushes(ReconciliationSession side, IReadOnlySet<SyncItem> extras, IReadOnlySet<SyncItem> own, string name)
+    {
+        if (side is not NativeReconciliation { Offered.Count: > 0 } native)
+        {
+            Assert.True(extras.SetEquals(side.ToSend), $"{name} to send: expected {extras.Count}, got {side.ToSend.Count}");
+            return;
+        }
+        Assert.True(side.ToSend.IsSubsetOf(extras), $"{name} to send: an item the peer holds");
+        Assert.True(extras.All(x => side.ToSend.Contains(x) || native.Offered.Contains(x)), $"{name}: an extra neither sent nor offered");
+        Assert.True(native.Offered.IsSubsetOf(own), $"{name} offers an item it does not hold");
     }
 
     /// <summary>Pairs where one side lacks every item of a random time range (a node that was offline), on top of the
@@ -131,8 +153,8 @@ internal static class TestItems
         var setB = b.Where(x => x.Timestamp >= lo && x.Timestamp < hi).ToHashSet();
         var aOnly = setA.Except(setB).ToHashSet();
         var bOnly = setB.Except(setA).ToHashSet();
-        Assert.True(aOnly.SetEquals(sa.ToSend), $"A to send: expected {aOnly.Count}, got {sa.ToSend.Count}");
-        Assert.True(bOnly.SetEquals(sb.ToSend), $"B to send: expected {bOnly.Count}, got {sb.ToSend.Count}");
+        AssertPushes(sa, aOnly, setA, "A");
+        AssertPushes(sb, bOnly, setB, "B");
         if (bothLearn && sa is NativeReconciliation na && sb is NativeReconciliation nb)
         {
             AssertKnows(na, bOnly, setA, "A");
@@ -148,6 +170,6 @@ internal static class TestItems
             Assert.True(sa.ToReceive.IsSubsetOf(bOnly) && sb.ToReceive.IsSubsetOf(aOnly), "a side expects an item it should not");
         }
         // Applying the pushes gives both sides the union.
-        Assert.True(setA.Union(sb.ToSend).ToHashSet().SetEquals(setB.Union(sa.ToSend)));
+        Assert.True(setA.Union(Pushes(sb)).ToHashSet().SetEquals(setB.Union(Pushes(sa))));
     }
 }

@@ -23,4 +23,8 @@ public enum EntryType : byte
 
     /// <summary>varint k: you hold nothing here and lack all k of my items, which I push without listing them; closes the node.</summary>
     Missing = 6,
+
+    /// <summary>Version 3: varint k, k items: all my items in the node, every one of which I push; you keep those you lack and
+    /// push me yours; needs no answer, closes the node (spec/sync.md §3.2 rule 7). k = 0: I hold nothing, push me all yours.</summary>
+    Closing = 7,
 }

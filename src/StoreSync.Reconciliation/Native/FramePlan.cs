@@ -16,6 +16,10 @@ internal readonly struct FramePlan(NativeTuning tuning, int frame)
     /// <summary>The closing frame or later (the plan missed): lists, not splits.</summary>
     public bool Closing => Active && frame >= 2 * tuning.TargetRoundTrips - 1;
 
+    /// <summary>The answer to the closing frame or later: a node this side would list is offered whole instead (a Closing
+    /// entry, version 3), so the session can end with this frame.</summary>
+    public bool Answering => Active && frame >= 2 * tuning.TargetRoundTrips;
+
     /// <summary>The last frame that may split.</summary>
     public bool PreClosing => Active && frame == 2 * tuning.TargetRoundTrips - 2;
 

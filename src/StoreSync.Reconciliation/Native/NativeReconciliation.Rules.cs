@@ -39,6 +39,16 @@ public sealed partial class NativeReconciliation
             Account(type, at, w);
             return;
         }
+        if (cL == 0 && plan.Answering && SpeaksClosing && cR <= Limits.MaxItemsPerSet)
+        {
+            // Answering the closing frame: "I hold nothing, push me your cR items" needs no answer, where our empty summary
+            // would cost the peer a Missing entry and the session a frame.
+            AddBlind(node, cR);
+            _found.Clear();
+            EntryCodec.WriteItems(ref w, EntryType.Closing, node, _found);
+            Account(EntryType.Closing, at, w);
+            return;
+        }
         if (cL == 0)
         {
             // We hold nothing here: our empty summary makes the peer answer Missing (rule 1), whoever handed the node to whom.
@@ -76,6 +86,16 @@ public sealed partial class NativeReconciliation
         {
             // In the closing frame a list is what the peer can still settle in its answer; a split would cost another round trip.
             if (!local.TryReadAll(node, Limits.MaxItemsPerSet, out var mine)) throw new SyncProtocolException("node too large to send");
+            if (plan.Answering && SpeaksClosing && mine.Count <= _tuning.ClosingOfferLimit)
+            {
+                // Answering the closing frame: a list would need an answer and the session another frame. Offered whole, the
+                // peer learns the whole difference at once, and the copies of items it holds cost at most this many pushes.
+                EntryCodec.WriteItems(ref w, EntryType.Closing, node, mine);
+                Account(EntryType.Closing, at, w);
+                foreach (var x in mine) _offered.Add(x);
+                if (cR > 0) AddRange(_offerRanges, node, cR);
+                return;
+            }
             EntryCodec.WriteItems(ref w, EntryType.Items, node, mine);
             Account(EntryType.Items, at, w);
             next.Add(node with { SentStart = _spareListed.Count, SentCount = mine.Count });
@@ -127,8 +147,13 @@ public sealed partial class NativeReconciliation
     void AddBlind(OpenNode node, long count)
     {
         BlindCount += count;
-        if (_blind.Count > 0 && _blind[^1].To == node.From) _blind[^1] = _blind[^1] with { To = node.To, Count = _blind[^1].Count + count };
-        else _blind.Add(new BlindRange(node.From, node.To, count));
+        AddRange(_blind, node, count);
+    }
+
+    static void AddRange(List<BlindRange> ranges, OpenNode node, long count)
+    {
+        if (ranges.Count > 0 && ranges[^1].To == node.From) ranges[^1] = ranges[^1] with { To = node.To, Count = ranges[^1].Count + count };
+        else ranges.Add(new BlindRange(node.From, node.To, count));
     }
 
     void Bounce(ref FrameWriter w, in Pending t, ChunkedList<OpenNode> next)

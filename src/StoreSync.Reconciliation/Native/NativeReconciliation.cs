@@ -3,7 +3,8 @@ using System.Security.Cryptography;
 
 namespace StoreSync.Reconciliation.Native;
 
-/// <summary>A session of StoreSync's own /storesync/reconciliation/2.0.0, initiator or responder (spec/sync.md §3).</summary>
+/// <summary>A session of StoreSync's own /storesync/reconciliation/3.0.0 (or 2.0.0 with an older peer), initiator or responder
+/// (spec/sync.md §3).</summary>
 /// <remarks>
 /// Both sides keep the same ordered list of open nodes (position ranges); every frame answers, in order, the
 /// nodes the peer's previous frame opened, so bounds never travel. A differing node is resolved directly
@@ -19,10 +20,22 @@ namespace StoreSync.Reconciliation.Native;
 /// </remarks>
 public sealed partial class NativeReconciliation : ReconciliationSession
 {
-    /// <summary>Version 2 (Open carries the root's first split, the Missing entry): not compatible with 1.0.0, so it has its own
-    /// multistream id and a 1.0.0 peer falls back to nwaku mode (spec/sync.md §3.6).</summary>
-    public const string ProtocolId = "/storesync/reconciliation/2.0.0";
-    public const byte Version = 2;
+    /// <summary>Version 3 (the Closing entry): a version-2 peer cannot read it, so it has its own multistream id; the
+    /// previous version stays negotiable (spec/sync.md §3.6).</summary>
+    public const string ProtocolId = "/storesync/reconciliation/3.0.0";
+    public const byte Version = 3;
+
+    /// <summary>Version 2 (Open carries the root's first split, the Missing entry), still spoken with a peer that offers no
+    /// later one: the same session without Closing entries.</summary>
+    public const string PreviousProtocolId = "/storesync/reconciliation/2.0.0";
+    public const byte PreviousVersion = 2;
+
+    /// <summary>The native protocol ids this build speaks, newest first: the order an initiator proposes them in.</summary>
+    public static IReadOnlyList<string> ProtocolIds { get; } = [ProtocolId, PreviousProtocolId];
+
+    /// <summary>The frame version of a native protocol id (3 or 2); null for any other id.</summary>
+    public static byte? VersionOf(string protocolId) =>
+        protocolId == ProtocolId ? Version : protocolId == PreviousProtocolId ? PreviousVersion : null;
 
     /// <summary>Default of <see cref="NativeTuning.ItemsThreshold"/>.</summary>
     public const int ItemsThreshold = 2;
@@ -34,6 +47,9 @@ public sealed partial class NativeReconciliation : ReconciliationSession
     public const int MinFanoutLarge = 16;
 
     public const int MaxFanout = 1 << 16;
+
+    /// <summary>Most slices the Open frame's root is split into while looking for <see cref="NativeTuning.OpenSlices"/> that hold items.</summary>
+    public const int MaxOpenFanout = 1024;
 
     /// <summary>Narrowest fingerprint a peer may ask for in its Open frame (spec/sync.md §3.3).</summary>
     public const int MinFingerprintBytes = 4;
@@ -62,8 +78,9 @@ public sealed partial class NativeReconciliation : ReconciliationSession
     readonly long _start, _end, _horizon;
     readonly bool _initiator;
     readonly NativeTuning _tuning;
-    readonly long[] _entryBytes = new long[7], _entryCounts = new long[7];
-    readonly List<BlindRange> _blind = [];
+    readonly long[] _entryBytes = new long[8], _entryCounts = new long[8];
+    readonly SyncItemSet _offered = new();
+    readonly List<BlindRange> _blind = [], _offerRanges = [];
     readonly List<SyncItem> _extras = [], _received = [], _found = [];
     readonly EntryCodec _codec = new();
     LocalSide? _local;
@@ -103,6 +120,28 @@ public sealed partial class NativeReconciliation : ReconciliationSession
     /// <summary>The initiator's Open nonce, the fingerprint key (its 8 bytes little-endian); null: random, as a live
     /// session must be (spec/sync.md §3.3). A fixed nonce makes frames reproducible for golden tests.</summary>
     public ulong? Nonce { get; init; }
+
+    /// <summary>The frame version this session speaks: <see cref="Version"/> (default) or <see cref="PreviousVersion"/>, as
+    /// negotiated by multistream (<see cref="VersionOf"/>); both sides must use the same.</summary>
+    public byte ProtocolVersion
+    {
+        get => _version;
+        init => _version = value is Version or PreviousVersion ? value : throw new ArgumentOutOfRangeException(nameof(ProtocolVersion));
+    }
+    readonly byte _version = Version;
+
+    // Closing entries exist from version 3 on.
+    bool SpeaksClosing => _version >= Version;
+
+    /// <summary>Local items listed in our Closing entries (spec/sync.md §3.2 rule 7): push them all with <see
+    /// cref="ReconciliationSession.ToSend"/>; the peer keeps those it lacks and drops the copies. Not in ToSend, which holds only
+    /// what the peer is known to lack.</summary>
+    public IReadOnlySet<SyncItem> Offered => _offered;
+
+    /// <summary>Ranges we offered whole in Closing entries (spec/sync.md §3.2 rule 7), adjacent ones merged: the peer pushes
+    /// what we lack there without listing it, at most <see cref="BlindRange.Count"/> (its count there), so accept pushes there by
+    /// range. Their items are not in <see cref="ReconciliationSession.ToReceive"/>.</summary>
+    public IReadOnlyList<BlindRange> OfferRanges => _offerRanges;
 
     /// <summary>The lower time bound both sides agreed on (max of the requested start and both horizons).</summary>
     public long AgreedStart { get; private set; }
@@ -145,7 +184,7 @@ public sealed partial class NativeReconciliation : ReconciliationSession
         var w = new FrameWriter(Limits.MaxFrameBytes);
         try
         {
-            w.Byte(Version);
+            w.Byte(_version);
             w.Byte((byte)FrameKind.Open);
             w.Topics(_localScope.PubsubTopics);
             w.Topics(_localScope.ContentTopics);
@@ -177,19 +216,32 @@ public sealed partial class NativeReconciliation : ReconciliationSession
         finally { w.Dispose(); }
     }
 
-    // The Open frame's root is split when it holds at least LargeNode items (0: sent as one Fingerprint).
+    // The Open frame's root is split when it holds at least LargeNode items (0: sent as one Fingerprint), into MinFanoutLarge
+    // slices doubled while fewer than OpenSlices of them hold items: the responder sizes its first split from the count
+    // differences of the slices that hold items, and a sync range whose items fill only part of it (a range reaching past the
+    // newest message) would otherwise leave it half the samples (spec/sync.md §3.2, §3.5). Empty slices cost a byte each.
     int OpenFanout(long count, OpenNode root)
     {
         if (count < _tuning.LargeNode) return 0;
         UInt128 span = root.Hi - root.Lo;
-        return span < (UInt128)_tuning.MinFanoutLarge ? 0 : _tuning.MinFanoutLarge;
+        int m = _tuning.MinFanoutLarge;
+        if (span < (UInt128)m) return 0;
+        while (2 * m <= MaxOpenFanout && span >= (UInt128)(2 * m) && NonEmpty(_local!.Children(root, m)) < _tuning.OpenSlices) m *= 2;
+        return m;
+    }
+
+    static int NonEmpty(List<Fingerprint> slices)
+    {
+        int n = 0;
+        foreach (var fp in slices) if (fp.Count > 0) n++;
+        return n;
     }
 
     protected override byte[]? Process(ReadOnlySpan<byte> frame)
     {
         if (frame.Length > Limits.MaxFrameBytes) throw new SyncProtocolException("frame exceeds the limit");
         var r = new FrameReader(frame);
-        if (r.Byte("version") != Version) throw new SyncProtocolException("unsupported native reconciliation version");
+        if (r.Byte("version") != _version) throw new SyncProtocolException("unsupported native reconciliation version");
         var kind = (FrameKind)r.Byte("frame kind");
         var w = new FrameWriter(Limits.MaxFrameBytes);
         try
@@ -223,13 +275,13 @@ public sealed partial class NativeReconciliation : ReconciliationSession
                     _open.Add(new OpenNode(PositionOf(agreed), PositionOf(Math.Max(_end, agreed))));
                 }
                 AgreedStart = agreed;
-                w.Byte(Version);
+                w.Byte(_version);
                 w.Byte((byte)FrameKind.Step);
             }
             else
             {
                 if (kind != FrameKind.Step) throw new SyncProtocolException($"unexpected frame kind {(byte)kind}");
-                w.Byte(Version);
+                w.Byte(_version);
                 w.Byte((byte)FrameKind.Step);
             }
 
@@ -266,7 +318,7 @@ public sealed partial class NativeReconciliation : ReconciliationSession
         AgreedStart = Math.Max(requested, scope is not null && HorizonOf is { } horizonOf ? Math.Max(_horizon, horizonOf(scope)) : _horizon);
         if (end < requested) throw new SyncProtocolException("empty or inverted sync range");
         AgreedStart = Math.Min(AgreedStart, end);
-        w.Byte(Version);
+        w.Byte(_version);
         w.Byte((byte)FrameKind.Accept);
         w.Varint((ulong)AgreedStart);
         if (scope is null) return null;
@@ -326,6 +378,11 @@ public sealed partial class NativeReconciliation : ReconciliationSession
                     break;
                 case EntryType.Extras:
                     EntryCodec.SkipItems(ref r, node, Limits.MaxItemsPerSet);
+                    break;
+                case EntryType.Closing when SpeaksClosing:
+                    // Needs no answer: we compare now, so our side must be small enough to read whole (one O(log n) count).
+                    EntryCodec.SkipItems(ref r, node, Limits.MaxItemsPerSet);
+                    if (_local!.Fingerprint(node).Count > Limits.MaxItemsPerSet) throw new SyncProtocolException("Closing for a node too large to compare");
                     break;
                 case EntryType.Missing:
                     // Only for a node where we said we hold nothing: otherwise our items there would never be compared.
@@ -406,6 +463,13 @@ public sealed partial class NativeReconciliation : ReconciliationSession
                 case EntryType.Missing:
                     AddBlind(node, (long)r.Varint("missing count"));
                     break;
+                case EntryType.Closing:
+                {
+                    // The peer's whole list, and it pushes all of it: what we lack is announced, what it lacks we push.
+                    var theirs = EntryCodec.ReadItems(ref r, node, Limits.MaxItemsPerSet, _received);
+                    Merge(node, theirs, new byte[(theirs.Count + 7) / 8]);
+                    break;
+                }
                 case EntryType.Extras:
                 case EntryType.ItemsReply:
                     // One store read per announced item: do we already hold it?

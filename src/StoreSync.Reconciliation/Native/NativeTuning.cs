@@ -14,6 +14,10 @@ public sealed record NativeTuning
     /// <summary>Minimum fan-out for nodes of at least <see cref="LargeNode"/> items, so the next frame has samples to pool.</summary>
     public int MinFanoutLarge { get; init; } = 16;
 
+    /// <summary>Slices holding items the Open frame's root split aims at: its fan-out (from <see cref="MinFanoutLarge"/>) doubles,
+    /// up to 1024, while fewer of its slices hold items (1: never doubles).</summary>
+    public int OpenSlices { get; init; } = 1;
+
     /// <summary>Estimate the density from agreeing siblings when the frame has them (off: from count differences only).</summary>
     public bool AgreementDensity { get; init; } = true;
 
@@ -49,6 +53,10 @@ public sealed record NativeTuning
     /// <summary>Largest node (our items) the closing frame lists instead of splitting; a larger one is split and costs frames.</summary>
     public int ClosingListLimit { get; init; } = 32;
 
+    /// <summary>Largest node (our items) the answer to the closing frame offers whole in a Closing entry instead of listing it
+    /// for an answer (version 3): each offered item is pushed even if the peer holds it, so this bounds the copies per node.</summary>
+    public int ClosingOfferLimit { get; init; } = 16;
+
     /// <summary>Largest child of a split in the last frame that may split (the plan's leaves, listed when not settled at once).</summary>
     public int PlanLeafItems { get; init; } = 4;
 
@@ -78,6 +86,7 @@ public sealed record NativeTuning
     {
         if (!(SlicesPerDifference > 0 && SlicesPerDifference <= 64)) throw new ArgumentOutOfRangeException(nameof(SlicesPerDifference));
         if (MinFanoutLarge is < 2 or > NativeReconciliation.MaxFanout) throw new ArgumentOutOfRangeException(nameof(MinFanoutLarge));
+        if (OpenSlices is < 1 or > NativeReconciliation.MaxOpenFanout) throw new ArgumentOutOfRangeException(nameof(OpenSlices));
         if (UnconfirmedFanoutCap is < 2 or > NativeReconciliation.MaxFanout) throw new ArgumentOutOfRangeException(nameof(UnconfirmedFanoutCap));
         if (FingerprintBytes is < NativeReconciliation.MinFingerprintBytes or > 8) throw new ArgumentOutOfRangeException(nameof(FingerprintBytes));
         if (LargeNode < 2) throw new ArgumentOutOfRangeException(nameof(LargeNode));
@@ -85,6 +94,7 @@ public sealed record NativeTuning
         if (TargetRoundTrips is < 0 or > 32) throw new ArgumentOutOfRangeException(nameof(TargetRoundTrips));
         if (!(ClosingSlicesPerDifference > 0 && ClosingSlicesPerDifference <= 64)) throw new ArgumentOutOfRangeException(nameof(ClosingSlicesPerDifference));
         if (ClosingListLimit is < 0 or > 1 << 16) throw new ArgumentOutOfRangeException(nameof(ClosingListLimit));
+        if (ClosingOfferLimit is < 0 or > 1 << 16) throw new ArgumentOutOfRangeException(nameof(ClosingOfferLimit));
         if (!(HandBackMaxDifferences > 0)) throw new ArgumentOutOfRangeException(nameof(HandBackMaxDifferences));
         if (PlanLeafItems < 1) throw new ArgumentOutOfRangeException(nameof(PlanLeafItems));
         if (PlanGrowth < 2) throw new ArgumentOutOfRangeException(nameof(PlanGrowth));

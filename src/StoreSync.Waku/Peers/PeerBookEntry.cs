@@ -1,6 +1,5 @@
 using StoreSync.Libp2p.Identity;
 using StoreSync.Libp2p.Multiformats;
-using StoreSync.Reconciliation.Native;
 using StoreSync.Reconciliation.Nwaku;
 using StoreSync.Waku.Enr;
 
@@ -53,7 +52,7 @@ public static class PeerCapabilities
         ("/vac/waku/filter-subscribe/", WakuCapabilities.Filter),
         ("/vac/waku/lightpush/", WakuCapabilities.Lightpush),
         (NwakuReconciliation.ProtocolId, WakuCapabilities.Sync),
-        (NativeReconciliation.ProtocolId, WakuCapabilities.Sync),
+        ("/storesync/reconciliation/", WakuCapabilities.Sync),
     ];
 
     public static WakuCapabilities FromProtocols(IEnumerable<string> protocols)

@@ -141,12 +141,18 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
         if (!violated && !refused)
         {
             lease.Expect(session.ToReceive);
-            if (session is NativeReconciliation native) AllowBlind(lease, native, agreed?.Scope);
+            if (session is NativeReconciliation native)
+            {
+                AllowBlind(lease, native.BlindRanges, agreed?.Scope);
+                AllowBlind(lease, native.OfferRanges, agreed?.Scope);
+            }
         }
         lease.Reconciled();
         if (!violated && !refused && !ct.IsCancellationRequested)
         {
-            if (pushed is null) sender.Enqueue(session.ToSend);
+            // Items our Closing entries offered whole go too, in the same newest-first batch: the peer keeps those it lacks and
+            // drops the copies (spec/sync.md §3.2 rule 7).
+            if (pushed is null) sender.Enqueue(session is NativeReconciliation { Offered.Count: > 0 } offering ? session.ToSend.Concat(offering.Offered) : session.ToSend);
             else PushNew(session, pushed, sender);
         }
         await sender.CompleteAsync().ConfigureAwait(false);
@@ -183,10 +189,10 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
     static long Unlisted(ReconciliationSession session) => session is NativeReconciliation native ? native.BlindCount : 0;
 
     // Native mode's Missing entries tell a side that holds nothing in a range only how many messages come there, not their hashes
-    // (spec/sync.md §3.2 rule 1): accept that many pushes in the range's time span, as nwaku mode's windows do.
-    static void AllowBlind(SyncSessions.SessionLease lease, NativeReconciliation session, SyncScope? scope)
+    // (spec/sync.md §3.2 rule 1), and after our Closing entry (rule 7) the peer pushes what we lack there unlisted, at most its
+    // count: accept that many pushes in the range's time span, as nwaku mode's windows do.
+    static void AllowBlind(SyncSessions.SessionLease lease, IReadOnlyList<BlindRange> blind, SyncScope? scope)
     {
-        var blind = session.BlindRanges;
         if (blind.Count == 0) return;
         int groups = Math.Min(blind.Count, MaxBlindWindows);
         for (int g = 0; g < groups; g++)

@@ -9,13 +9,14 @@ using StoreSync.Waku.Peers;
 
 namespace StoreSync.Waku.Sync;
 
-/// <summary>Answers reconciliation sessions peers start: <c>/storesync/reconciliation/2.0.0</c> (native) and <c>/vac/waku/reconciliation/1.0.0</c> (nwaku).</summary>
+/// <summary>Answers reconciliation sessions peers start: <c>/storesync/reconciliation/3.0.0</c> and <c>2.0.0</c> (native) and
+/// <c>/vac/waku/reconciliation/1.0.0</c> (nwaku).</summary>
 public sealed class ReconciliationService(SyncIndexes indexes, ReconciliationRunner runner, SyncSessions sessions, PeerPenalties penalties,
     SyncHorizon horizon, SyncMetrics metrics, ILogger<ReconciliationService> logger)
 {
     public void Attach(Libp2pHost host)
     {
-        host.SetStreamHandler(NativeReconciliation.ProtocolId, HandleAsync);
+        foreach (var native in NativeReconciliation.ProtocolIds) host.SetStreamHandler(native, HandleAsync);
         host.SetStreamHandler(NwakuReconciliation.ProtocolId, HandleAsync);
     }
 
@@ -44,7 +45,11 @@ public sealed class ReconciliationService(SyncIndexes indexes, ReconciliationRun
         if (mode == SyncMode.Native)
         {
             // Our horizon is that of the scope the peer's Open agrees on (not of everything we serve): spec/sync.md §4.
-            session = new NativeReconciliation(indexes.LocalScope, runner.Sources(indexes, agreed)) { HorizonOf = horizon.StartOf };
+            session = new NativeReconciliation(indexes.LocalScope, runner.Sources(indexes, agreed))
+            {
+                HorizonOf = horizon.StartOf,
+                ProtocolVersion = NativeReconciliation.VersionOf(stream.Protocol)!.Value,
+            };
         }
         else
         {

@@ -52,9 +52,9 @@ public sealed class StoreSyncClient(Libp2pHost host, SyncIndexes indexes, Reconc
         if (lease is null) return null;
         string[] protocols = modes switch
         {
-            SyncModes.Native => [NativeReconciliation.ProtocolId],
+            SyncModes.Native => [.. NativeReconciliation.ProtocolIds],
             SyncModes.Nwaku => [NwakuReconciliation.ProtocolId],
-            _ => [NativeReconciliation.ProtocolId, NwakuReconciliation.ProtocolId],
+            _ => [.. NativeReconciliation.ProtocolIds, NwakuReconciliation.ProtocolId],
         };
         var stream = await host.NewStreamAsync(peer, protocols, ct).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
@@ -63,7 +63,10 @@ public sealed class StoreSyncClient(Libp2pHost host, SyncIndexes indexes, Reconc
             var agreed = new AgreedScope();
             if (SyncModeNames.OfProtocol(stream.Protocol) == SyncMode.Native)
             {
-                session = new NativeReconciliation(scope, runner.Sources(indexes, agreed), from, end, horizon.StartOf(scope));
+                session = new NativeReconciliation(scope, runner.Sources(indexes, agreed), from, end, horizon.StartOf(scope))
+                {
+                    ProtocolVersion = NativeReconciliation.VersionOf(stream.Protocol)!.Value,
+                };
             }
             else
             {

@@ -86,7 +86,9 @@ public sealed class SyncSchedule(Libp2pHost host, SyncScheduleOptions options, S
     }
 
     static bool AnnouncesSync(IdentifyInfo info) =>
-        info.Protocols.Contains(NativeReconciliation.ProtocolId) || info.Protocols.Contains(NwakuReconciliation.ProtocolId);
+        SpeaksNative(info) || info.Protocols.Contains(NwakuReconciliation.ProtocolId);
+
+    static bool SpeaksNative(IdentifyInfo info) => NativeReconciliation.ProtocolIds.Any(info.Protocols.Contains);
 
     // A (re)connected peer is synced at once, both windows: whatever it or we missed while apart is found now. Both ends see the
     // connection; the dialer starts at once and the dialed side a little later, so that its session usually finds nothing left.
@@ -102,7 +104,7 @@ public sealed class SyncSchedule(Libp2pHost host, SyncScheduleOptions options, S
             schedule.HistoryDue = now;
             schedule.SwarmChecked = false;
             schedule.Failures = 0;
-            schedule.NwakuOnly = !info.Protocols.Contains(NativeReconciliation.ProtocolId);
+            schedule.NwakuOnly = !SpeaksNative(info);
         }
         _wake.Release();
     }
