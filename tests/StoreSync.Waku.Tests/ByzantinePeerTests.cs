@@ -255,6 +255,34 @@ public sealed class ByzantinePeerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Items_a_closing_entry_offered_whole_are_stored_when_lacking_and_their_copies_cost_no_penalty()
+    {
+        // The peer holds the node's history plus two new messages and answers the closing frame with Closing entries (version 3,
+        // spec/sync.md §3.2 rule 7: its whole list of a node, no answer needed). The node announces the two it lacks; the peer
+        // pushes every item it offered, copies of the node's own messages included, which the node drops unpenalised (§5.3).
+        var fresh = Enumerable.Range(1, 2).Select(i => TempStore.Message("/app/1/x/proto", Now - i * 7_000_000_000L, $"fresh {i}")).ToList();
+        var all = _history.Select(m => m.Message).Concat(fresh).ToDictionary(m => new SyncItem(m.Timestamp, MessageHash.Compute(Topic, m)));
+        var stream = await _attacker.NewStreamAsync(_node.PeerId, NativeReconciliation.ProtocolId, Timeout);
+        // A one-round-trip plan without the single-difference search: every small node it answers is offered whole.
+        var session = new NativeReconciliation(new SyncScope([Topic], []), _ => new MemorySyncItemSource(all.Keys), Start, Now + 1, long.MinValue, null,
+            new NativeTuning { TargetRoundTrips = 1, SingleDifferenceSearch = false, LargeNode = 16, ClosingListLimit = 64, ClosingOfferLimit = 64 });
+        await DriveAsync(stream, session, initiator: true);
+        await Polling.WaitUntil(() => _node.Ended.Count == 1, "the node ended the session");
+        Assert.True(_node.Ended[0].Completed, _node.Ended[0].Error);
+        Assert.True(session.EntriesSent(EntryType.Closing) > 0, "the peer sent no Closing entry");
+        Assert.Equal(2, _node.Ended[0].ToReceive);
+        Assert.True(session.Offered.Count > 2, "only the lacking items were offered");
+
+        var transfer = await _attacker.NewStreamAsync(_node.PeerId, TransferProtocol.ProtocolId, Timeout);
+        foreach (var item in session.ToSend.Concat(session.Offered))
+            await LengthPrefixed.WriteAsync(transfer, TransferProtocol.Encode(Topic, all[item]), Timeout);
+        await transfer.CloseWriteAsync(Timeout);
+        await Polling.WaitUntil(() => fresh.All(m => _node.Store.Store.Contains(MessageHash.Compute(Topic, m))), "the lacking offered items are stored");
+        Assert.Equal(0, _node.Penalties.ScoreOf(Attacker));
+        AssertStoreUntouched(extra: 2);
+    }
+
+    [Fact]
     public async Task Pushes_into_a_range_announced_as_missing_are_accepted_only_up_to_its_count_and_only_inside_it()
     {
         // The peer holds the node's history plus the three newest messages, where the node holds nothing: it answers Missing

@@ -58,7 +58,9 @@ public sealed class SyncNode : IAsyncDisposable
             NullLogger<TransferService>.Instance, limits);
         Client = new StoreSyncClient(Host, Indexes, Runner, Sessions, horizon);
         service.Attach(Host);
+        // "native": both native versions; "native2": only 2.0.0, as a StoreSync before 3.0.0 serves it.
         if (!protocols.Contains("native")) Host.RemoveStreamHandler(Reconciliation.Native.NativeReconciliation.ProtocolId);
+        if (!protocols.Contains("native") && !protocols.Contains("native2")) Host.RemoveStreamHandler(Reconciliation.Native.NativeReconciliation.PreviousProtocolId);
         if (!protocols.Contains("nwaku")) Host.RemoveStreamHandler(Reconciliation.Nwaku.NwakuReconciliation.ProtocolId);
         transfer.Attach(Host);
     }

@@ -104,6 +104,24 @@ public sealed class SyncOverLibp2pTests : IDisposable
         await Polling.WaitUntil(() => nwakuOnly.Hashes(Topic0).Count == 100 && native.Hashes(Topic0).Count == 150 && a.Hashes(Topic0).Count == 150, "all transfers arrived");
     }
 
+    [Fact]
+    public async Task A_peer_serving_only_native_2_0_0_is_synced_in_native_mode_version_2()
+    {
+        // 3.0.0 is proposed first; a peer that serves only 2.0.0 (StoreSync before the Closing entry) takes the second proposal,
+        // and the session runs version 2 (no Closing entries) rather than falling back to nwaku mode.
+        var rng = new Random(5);
+        await using var a = await SyncNode.StartAsync(Messages(rng, 60, Topic0, "a"));
+        await using var old = await SyncNode.StartAsync(Messages(rng, 40, Topic0, "b"), protocols: ["native2", "nwaku"]);
+        var scope = new SyncScope([Topic0], []);
+        long start = Now - TimeSpan.FromDays(40).Ticks * 100;
+
+        var result = await a.Client.SyncAsync(old.PeerId, scope, start, Now + 1, SyncModes.Any, TimeoutOn(a, old));
+
+        Assert.Equal("native", result!.Mode.Name());
+        Assert.True(result.Completed, result.Error);
+        await Polling.WaitUntil(() => a.Hashes(Topic0).Count == 100 && old.Hashes(Topic0).Count == 100, "both hold the union");
+    }
+
     CancellationToken TimeoutOn(SyncNode from, SyncNode to)
     {
         from.Host.AddAddress(to.PeerId, to.Address);
