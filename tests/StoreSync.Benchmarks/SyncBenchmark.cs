@@ -235,7 +235,9 @@ public static class SyncBenchmark
 
     static NativeTuning ParseTuning(string spec)
     {
-        var t = NativeTuning.Default;
+        // "ThreeRoundTrips" first (then Name=value overrides): the preset of issue 17's target.
+        var t = spec.StartsWith(nameof(NativeTuning.ThreeRoundTrips), StringComparison.Ordinal) ? NativeTuning.ThreeRoundTrips : NativeTuning.Default;
+        spec = spec.StartsWith(nameof(NativeTuning.ThreeRoundTrips), StringComparison.Ordinal) ? spec[nameof(NativeTuning.ThreeRoundTrips).Length..].TrimStart(',') : spec;
         foreach (var part in spec.Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
             var kv = part.Split('=', 2);

@@ -115,6 +115,8 @@ public class NativeReconciliationTests
             new NativeTuning { FingerprintBytes = 8, SlicesPerDifference = 1, ItemsThreshold = 8, SingleDifferenceSearch = false },
             new NativeTuning { TargetRoundTrips = 3, PairSearch = true, UnconfirmedSlicesPerDifference = 3, ClosingListLimit = 64 },
             new NativeTuning { TargetRoundTrips = 2, PairSearch = true, LargeNode = 64, ClosingListLimit = 4, PlanLeafItems = 1 },
+            NativeTuning.ThreeRoundTrips,
+            NativeTuning.ThreeRoundTrips with { TargetRoundTrips = 1, LargeNode = 64 },
         };
         foreach (var ta in tunings)
             foreach (var tb in tunings)
