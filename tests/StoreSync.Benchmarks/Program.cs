@@ -20,6 +20,7 @@ public static class Program
         ["import-file"] = args => Task.FromResult(ImportFileBenchmark.Run(args)),
         ["rocksdb-floor"] = args => Task.FromResult(RocksDbFloorBenchmark.Run(args)),
         ["relay"] = RelayBenchmark.RunAsync,
+        ["discv5-flood"] = Discv5FloodBenchmark.RunAsync,
         ["relay-node"] = RelayNodeProcess.RunChildAsync, // the relay benchmark's node under test (its child process)
     };
 
