@@ -71,9 +71,10 @@ public sealed class MisbehavingPeerTests : IDisposable
         Assert.All(prunes, p => Assert.Equal(Topic, p.TopicID));
         Assert.DoesNotContain(raw.PeerId, node.Router.MeshPeers(Topic));
         Assert.True(node.Router.Score(raw.PeerId) < options.Thresholds.GraylistThreshold, $"score {node.Router.Score(raw.PeerId)}");
-        // Graylisted: a further GRAFT is not even answered.
-        await LengthPrefixed.WriteAsync(stream, new RPC { Control = new ControlMessage { Graft = { graft } } }.ToByteArray(), Ct);
-        await Polling.WaitUntil(() => node.Router.Counters.GraylistedRpcs >= 1, "the graylisted RPC ignored");
+        // Graylisted, and under Waku's options (DisconnectBadPeers, as nwaku) disconnected; its score is kept.
+        Assert.True(options.DisconnectBadPeers);
+        await Polling.WaitUntil(() => !node.Router.TopicPeers(Topic).Contains(raw.PeerId), "the graylisted peer disconnected");
+        Assert.Equal(1, node.Router.GraylistedPeers);
         Assert.Equal(100, prunes.Count);
     }
 
