@@ -26,22 +26,22 @@ public sealed partial class MessageStore
     }
 
     /// <summary>Reads messages by hash as they are stored (the WakuMessage bytes of their stored form, never parsed), with their
-    /// topics, all from one snapshot: what sync transfer sends. An entry is null for a hash no longer stored.</summary>
-    /// <remarks>Hashes asked newest first, as a transfer sends them, are found by walking the time index (<see cref="LocationWalk"/>);
-    /// any other order gives the same answer at the cost of a hash-index lookup each.</remarks>
+    /// topics, all from one snapshot. An entry is null for a hash no longer stored.</summary>
+    /// <remarks>A copy of each message; a transfer frames them straight from <see cref="ReadStoredBytes"/> instead.</remarks>
     public StoredBytes?[] GetStoredBytes(ReadOnlySpan<MessageHash> hashes)
     {
         var found = new StoredBytes?[hashes.Length];
-        using var view = OpenView();
-        using var walk = new LocationWalk(view);
+        using var reader = ReadStoredBytes();
         for (int i = 0; i < hashes.Length; i++)
-        {
-            if (!walk.TryLocate(hashes[i], out var location)) continue;
-            var value = view.GetMessageBytes(location) ?? throw new StoreCorruptionException($"hash index points at a missing message {hashes[i]}");
-            found[i] = new StoredBytes(hashes[i], _topics.PubsubName(location.PubsubId), _topics.ContentName(location.ContentId), location.Timestamp, value);
-        }
+            if (reader.TryRead(hashes[i]))
+                found[i] = new StoredBytes(hashes[i], reader.PubsubTopic, reader.ContentTopic, reader.Timestamp, reader.Message.ToArray());
         return found;
     }
+
+    /// <summary>A reader of messages by hash as they are stored, from one snapshot, without copying them (what a sync transfer
+    /// frames); newest first it walks the messages family. Dispose it: it holds a snapshot.</summary>
+    /// <exception cref="ObjectDisposedException">The store is closed.</exception>
+    public StoredBytesReader ReadStoredBytes() => new(OpenView());
 
     internal static WakuMessage ParseStored(ReadOnlySpan<byte> value, in MessageHash hash)
     {

@@ -113,12 +113,13 @@ internal sealed class IndexCursor : IDisposable
         _reusable = reusable;
     }
 
-    public static IndexCursor ForContent(StoreView view, uint pubsubId, uint contentId, bool forward)
+    /// <param name="reusable">As for <see cref="ForPubsub"/>.</param>
+    public static IndexCursor ForContent(StoreView view, uint pubsubId, uint contentId, bool forward, bool reusable = false)
     {
         var prefix = new byte[8];
         BinaryPrimitives.WriteUInt32BigEndian(prefix, pubsubId);
         BinaryPrimitives.WriteUInt32BigEndian(prefix.AsSpan(4), contentId);
-        return new IndexCursor(view, view.Messages, prefix, byContent: true, forward);
+        return new IndexCursor(view, view.Messages, prefix, byContent: true, forward, reusable);
     }
 
     /// <param name="reusable">Keep one iterator, bounded by the whole prefix, for every <see cref="Start"/> (each one a seek)

@@ -38,7 +38,9 @@ public static class BackfillBenchmark
                         DataDir = Path.Combine(root, "peer" + p), Rest = false,
                         Args = ["--shard", "0", "--store-sync-interval", "86400", "--store-sync-history-interval", "86400"],
                     }));
-                foreach (int count in peerCounts) await FillFromAsync(peers.Take(count).ToList(), Path.Combine(root, $"filled-{count}"), n, bytes);
+                // A folder per run, not per count: `--peers 1,1` repeats the fill into an empty folder.
+                for (int run = 0; run < peerCounts.Length; run++)
+                    await FillFromAsync(peers.Take(peerCounts[run]).ToList(), Path.Combine(root, $"filled-{run}-{peerCounts[run]}"), n, bytes);
             }
             finally
             {

@@ -107,67 +107,47 @@ public sealed class TransferSender : IAsyncDisposable
         await _pump.ConfigureAwait(false);
     }
 
-    /// <summary>Messages read from the store in one snapshot, then framed.</summary>
-    public const int ReadChunk = 256;
-
     /// <summary>Frames are gathered into writes of about this size: one yamux frame and one Noise frame carry many messages, and
     /// the peer's yamux window (its download limit holding reads back) bounds what is in flight.</summary>
     public const int WriteChunkBytes = 256 << 10;
 
-    // Each message travels as its stored bytes: read in chunks from one snapshot, framed without parsing (TransferProtocol.WriteStored),
-    // and written many frames per write. History upload is charged to each message's communities and the node, chunk by chunk.
+    // The frames gathered for the next write, all of one (pubsub, content topic): pacing is by scope.
+    byte[] _buffer = [];
+    int _used, _frames;
+    string? _pubsub, _content;
+
+    // Each message travels as its stored bytes: read without a copy (StoredBytesReader), framed without parsing
+    // (TransferProtocol.WriteStored) straight into the write buffer, many frames per write. History upload is charged to each
+    // message's communities and the node, write by write.
     async Task PumpAsync(CancellationToken ct)
     {
         Libp2pStream? stream = null;
         ThrottledStream? paced = null;
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(WriteChunkBytes);
-        int used = 0, frames = 0;
-        string? pubsub = null, content = null;   // the scope of the frames gathered (pacing is by scope)
-        var hashes = new MessageHash[ReadChunk];
+        _buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(WriteChunkBytes);
 
         async Task FlushAsync()
         {
-            if (used == 0) return;
+            if (_used == 0) return;
             stream ??= await _host.NewStreamAsync(_peer, TransferProtocol.ProtocolId, ct).ConfigureAwait(false);
             paced ??= new ThrottledStream(stream, BandwidthChain.Unlimited, BandwidthChain.Unlimited);
-            paced.WriteChain = _governor.HistoryUpload(TrafficScope.Of(pubsub!, content!));
-            await paced.WriteAsync(buffer.AsMemory(0, used), ct).ConfigureAwait(false);
-            Sent += frames;
-            BytesSent += used;
-            _metrics.ItemsSent.Add(frames);
-            _metrics.Bytes.Add(used, SyncMetrics.Tag("protocol", "transfer"), SyncMetrics.Tag("direction", "out"));
-            used = frames = 0;
+            paced.WriteChain = _governor.HistoryUpload(TrafficScope.Of(_pubsub!, _content!));
+            await paced.WriteAsync(_buffer.AsMemory(0, _used), ct).ConfigureAwait(false);
+            Sent += _frames;
+            BytesSent += _used;
+            _metrics.ItemsSent.Add(_frames);
+            _metrics.Bytes.Add(_used, SyncMetrics.Tag("protocol", "transfer"), SyncMetrics.Tag("direction", "out"));
+            _used = _frames = 0;
         }
 
         try
         {
             await foreach (var batch in _batches.Reader.ReadAllAsync(ct).ConfigureAwait(false))
             {
-                for (int offset = 0; offset < batch.Length; offset += ReadChunk)
+                for (int next = 0; next < batch.Length;)
                 {
-                    int n = Math.Min(ReadChunk, batch.Length - offset);
-                    for (int i = 0; i < n; i++) hashes[i] = batch[offset + i].Hash;
-                    var stored = _store.GetStoredBytes(hashes.AsSpan(0, n));
-                    for (int i = 0; i < n; i++)
-                    {
-                        if (stored[i] is not { } m || (_maySync is not null && !_maySync(m.PubsubTopic, m.ContentTopic))) { Release(hashes[i]); continue; }
-                        int size = TransferProtocol.StoredWireSize(m.PubsubTopic, m.Message.Length);
-                        if (used > 0 && (used + size > buffer.Length || !string.Equals(pubsub, m.PubsubTopic, StringComparison.Ordinal)
-                            || !string.Equals(content, m.ContentTopic, StringComparison.Ordinal)))
-                            await FlushAsync().ConfigureAwait(false);
-                        (pubsub, content) = (m.PubsubTopic, m.ContentTopic);
-                        if (size > buffer.Length)
-                        {
-                            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-                            buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(size);
-                        }
-                        used += TransferProtocol.WriteStored(buffer.AsSpan(used), m.PubsubTopic, m.Message);
-                        frames++;
-                        // The claim stays until the stream is done: a written frame may still wait in the peer's yamux window
-                        // (up to 1 MiB) while the peer's download limit holds its reads back.
-                    }
+                    next = Gather(batch, next);
+                    await FlushAsync().ConfigureAwait(false);
                 }
-                await FlushAsync().ConfigureAwait(false);
             }
             if (stream is not null) await stream.CloseWriteAsync(ct).ConfigureAwait(false);
         }
@@ -177,10 +157,41 @@ public sealed class TransferSender : IAsyncDisposable
         }
         finally
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            System.Buffers.ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
             ReleaseAll();
             if (stream is not null) await stream.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Frames the messages of <paramref name="batch"/> from <paramref name="next"/> into the write buffer while they fit
+    /// and share one scope; returns the index of the first message left for the next write.</summary>
+    /// <remarks>One snapshot per write, released before the write: a write may wait long on a paced peer, and a held snapshot
+    /// would pin memtables and files meanwhile. The message that did not fit is read again by the next snapshot.</remarks>
+    int Gather(SyncItem[] batch, int next)
+    {
+        using var reader = _store.ReadStoredBytes();
+        for (; next < batch.Length; next++)
+        {
+            var hash = batch[next].Hash;
+            if (!reader.TryRead(hash) || (_maySync is not null && !_maySync(reader.PubsubTopic, reader.ContentTopic))) { Release(hash); continue; }
+            var message = reader.Message;
+            int size = TransferProtocol.StoredWireSize(reader.PubsubTopic, message.Length);
+            if (_used > 0 && (_used + size > _buffer.Length || !string.Equals(_pubsub, reader.PubsubTopic, StringComparison.Ordinal)
+                || !string.Equals(_content, reader.ContentTopic, StringComparison.Ordinal)))
+                return next;
+            (_pubsub, _content) = (reader.PubsubTopic, reader.ContentTopic);
+            if (size > _buffer.Length)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(size);
+            }
+            _used += TransferProtocol.WriteStored(_buffer.AsSpan(_used), reader.PubsubTopic, message);
+            _frames++;
+            // The claim stays until the stream is done: a written frame may still wait in the peer's yamux window
+            // (up to 1 MiB) while the peer's download limit holds its reads back.
+        }
+        return next;
     }
 
     public async ValueTask DisposeAsync()
