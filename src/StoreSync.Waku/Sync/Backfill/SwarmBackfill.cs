@@ -226,6 +226,8 @@ public sealed class SwarmBackfill(Libp2pHost host, StoreSyncClient client, Trans
                     await progress.CancelAsync().ConfigureAwait(false);
                     await watch.ConfigureAwait(false);
                 }
+                bool suspect = failure is not null || result is null || result is { Completed: false, DifferenceCapReached: false } || result.TransferArrived == false;
+                if (suspect && !ct.IsCancellationRequested) await DrainAsync(peer).ConfigureAwait(false);
                 var after = transfer.TotalsOf(peer);
                 long got = after.Stored - before.Stored, gotBytes = after.Bytes - before.Bytes;
                 metrics?.BackfillMessages.Add(got);
@@ -270,6 +272,26 @@ public sealed class SwarmBackfill(Libp2pHost host, StoreSyncClient client, Trans
                 if (completed && (got > 0 || Interlocked.Increment(ref unsaved) % SaveEmptyEvery == 0)) Save();
                 wake.Release(figures.Count);
             }
+        }
+
+        // A failed attempt's pushes may still be on their way (a session that timed out on our side while the peer kept
+        // pushing): they land before the slice is planned again, so that another peer is not asked for them too. Bounded by Quiet.
+        async Task DrainAsync(PeerId peer)
+        {
+            long deadline = Environment.TickCount64 + (long)Quiet.TotalMilliseconds;
+            long last = transfer.TotalsOf(peer).Received;
+            try
+            {
+                while (Environment.TickCount64 < deadline)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(300), ct).ConfigureAwait(false);
+                    long now = transfer.TotalsOf(peer).Received;
+                    if (now == last) break;
+                    last = now;
+                }
+                await transfer.WhenStoredAsync(peer, TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)), ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) { }
         }
 
         // The pushes of the running attempt, for the remaining estimate between sessions.
