@@ -266,6 +266,7 @@ public static class SyncBenchmark
                 nameof(NativeTuning.HandBackMaxDifferences) => t with { HandBackMaxDifferences = double.Parse(v, CultureInfo.InvariantCulture) },
                 nameof(NativeTuning.UnconfirmedSlicesPerDifference) => t with { UnconfirmedSlicesPerDifference = double.Parse(v, CultureInfo.InvariantCulture) },
                 nameof(NativeTuning.MissingEntries) => t with { MissingEntries = bool.Parse(v) },
+                nameof(NativeTuning.PlanMinDensity) => t with { PlanMinDensity = double.Parse(v, CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown tuning {kv[0]}"),
             };
         }

@@ -111,6 +111,7 @@ public sealed partial class NativeReconciliation : ReconciliationSession
         _initiator = end > start;
         _tuning = tuning ?? NativeTuning.Default;
         _tuning.Validate();
+        if (_tuning.TargetRoundTrips > 0 && _tuning.PlanMinDensity > 0) _unplanned = _tuning with { TargetRoundTrips = 0 };
     }
 
     /// <summary>A responder's own horizon for the scope agreed in Open (it is known only then), raised to at least the
@@ -165,8 +166,39 @@ public sealed partial class NativeReconciliation : ReconciliationSession
         _entryCounts[(int)type]++;
     }
 
-    // The frame plan (spec/sync.md §3.2) for the frame this side writes next, counting Open as 1.
-    FramePlan Plan => new(_tuning, 2 * MessagesReceived + (_initiator ? 1 : 0));
+    // The frame plan (spec/sync.md §3.2) for the frame this side writes next, counting Open as 1; none once the density gate
+    // dropped it (the plan's fine splits only pay where differences are dense).
+    FramePlan Plan => new(_planDropped ? _unplanned! : _tuning, 2 * MessagesReceived + (_initiator ? 1 : 0));
+
+    // Set at the first frame this side answers with NativeTuning.PlanMinDensity > 0 when that frame's density estimate is below
+    // it, or at a later one when the peer's splits did not follow the plan; never reset.
+    bool _planReviewed, _planDropped;
+
+    // This side's tuning without the plan, for a session whose density gate dropped it (null: no gate).
+    readonly NativeTuning? _unplanned;
+
+    /// <summary>Whether this side's density gate dropped its frame plan (tests and the benchmark's trace).</summary>
+    internal bool PlanDropped => _planDropped;
+
+    /// <summary>How far the mean child of the peer's splits may exceed the plan's child limit for the frame it wrote and still
+    /// count as planned (slices are equal in positions, not in items).</summary>
+    const double PlannedChildSlack = 1.5;
+
+    // The density gate (spec/sync.md §3.2, "the frame plan"), before answering a frame: true when it drops the plan now.
+    bool ReviewPlan(in FanoutEstimator estimator, Survey survey, int frame)
+    {
+        if (_unplanned is null || _planDropped) return false;
+        bool first = !_planReviewed;
+        _planReviewed = true;
+        // NaN (fewer than 8 differing nodes) is sparse too: a handful of differences costs a few bytes whatever the round trips.
+        if (first && !(estimator.Density >= _tuning.PlanMinDensity)) return _planDropped = true;
+        // A peer that answers without the plan (its own gate dropped it, or it has none) leaves nodes the plan's size-bound
+        // splits would cut into hundreds of slices for nothing: follow it (the Open frame is never planned).
+        long limit = new FramePlan(_tuning, frame - 1).ChildLimit;
+        if (frame - 1 >= 2 && limit > 0 && survey.SplitChildren > 0 && survey.SplitChildItems > PlannedChildSlack * limit * survey.SplitChildren)
+            return _planDropped = true;
+        return false;
+    }
 
     static UInt128 PositionOf(long timestamp) => SyncItem.At(timestamp).Position;
 
@@ -363,6 +395,7 @@ public sealed partial class NativeReconciliation : ReconciliationSession
                     for (int i = 0; i < m; i++)
                     {
                         var (c, f) = _codec.ReadFingerprint(ref r);
+                        survey.SplitChildItems += c;
                         bool agrees = survey.Record(c, f, fps[i].Count, _codec.Keyed(fps[i]));
                         if (c == 0 && fps[i].Count == 0) continue; // an empty slice says nothing about the density
                         nonEmpty++;
@@ -370,6 +403,7 @@ public sealed partial class NativeReconciliation : ReconciliationSession
                         if (agrees) agreed++;
                     }
                     survey.AddSiblings(nonEmpty, agreed, size);
+                    survey.SplitChildren += m;
                     break;
                 }
                 case EntryType.Items:
@@ -412,6 +446,11 @@ public sealed partial class NativeReconciliation : ReconciliationSession
         _pairSearchSpent = 0;
         var plan = Plan;
         var estimator = FanoutEstimator.Of(survey, _tuning, plan.PreClosing ? _tuning.ClosingSlicesPerDifference : _tuning.SlicesPerDifference);
+        if (ReviewPlan(estimator, survey, plan.Frame))
+        {
+            plan = Plan;
+            estimator = FanoutEstimator.Of(survey, _tuning, _tuning.SlicesPerDifference);
+        }
         var next = _spareOpen;
         next.Clear();
         _spareListed.Clear(); // receives the items we list in this answer

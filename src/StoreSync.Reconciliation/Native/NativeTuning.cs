@@ -70,6 +70,12 @@ public sealed record NativeTuning
     /// <see cref="SlicesPerDifference"/>).</summary>
     public double UnconfirmedSlicesPerDifference { get; init; }
 
+    /// <summary>Density gate of the frame plan (0: none): at the first frame this side answers, the plan is kept only if that frame's
+    /// density estimate (independent differences per item of the differing nodes) is at least this; otherwise this side answers
+    /// without a plan for the rest of the session, since the plan's size-bound splits cost more than a frame saves where
+    /// differences are sparse (spec/sync.md §3.2, "the frame plan").</summary>
+    public double PlanMinDensity { get; init; }
+
     /// <summary>Resolve a node whose counts differ by two by finding the two extra items (small nodes only).</summary>
     public bool PairSearch { get; init; }
 
@@ -87,7 +93,7 @@ public sealed record NativeTuning
     public static NativeTuning ThreeRoundTrips { get; } = new()
     {
         TargetRoundTrips = 3, PairSearch = true, UnconfirmedFanoutCap = 8192, PreClosingHandBackLimit = 32, ClosingListLimit = 64,
-        OpenSlices = 32, UnconfirmedSlicesPerDifference = 1.5,
+        OpenSlices = 32, UnconfirmedSlicesPerDifference = 1.5, PlanMinDensity = 0.0005,
     };
 
     internal void Validate()
@@ -103,6 +109,7 @@ public sealed record NativeTuning
         if (!(ClosingSlicesPerDifference > 0 && ClosingSlicesPerDifference <= 64)) throw new ArgumentOutOfRangeException(nameof(ClosingSlicesPerDifference));
         if (ClosingListLimit is < 0 or > 1 << 16) throw new ArgumentOutOfRangeException(nameof(ClosingListLimit));
         if (ClosingOfferLimit is < 0 or > 1 << 16) throw new ArgumentOutOfRangeException(nameof(ClosingOfferLimit));
+        if (!(PlanMinDensity >= 0 && PlanMinDensity <= 1)) throw new ArgumentOutOfRangeException(nameof(PlanMinDensity));
         if (!(HandBackMaxDifferences > 0)) throw new ArgumentOutOfRangeException(nameof(HandBackMaxDifferences));
         if (PlanLeafItems < 1) throw new ArgumentOutOfRangeException(nameof(PlanLeafItems));
         if (PlanGrowth < 2) throw new ArgumentOutOfRangeException(nameof(PlanGrowth));

@@ -15,6 +15,8 @@ internal sealed class Survey
     // and how many non-empty children fell in groups where none agreed.
     public double Clusters, ClusterItems;
     public long Unsaturated, Saturated;
+    // The peer's splits in this frame: children, and the peer's items in them (does its frame follow our frame plan?).
+    public long SplitChildren, SplitChildItems;
 
     public void AddSiblings(int nonEmpty, int agreed, long items)
     {
@@ -58,5 +60,6 @@ internal sealed class Survey
         Tasks = Unsettled = Mismatched = 0;
         Clusters = ClusterItems = 0;
         Unsaturated = Saturated = 0;
+        SplitChildren = SplitChildItems = 0;
     }
 }
