@@ -15,8 +15,10 @@ internal sealed class Survey
     // and how many non-empty children fell in groups where none agreed.
     public double Clusters, ClusterItems;
     public long Unsaturated, Saturated;
-    // The peer's splits in this frame: children, and the peer's items in them (does its frame follow our frame plan?).
-    public long SplitChildren, SplitChildItems;
+    // The peer's splits in this frame: children, and the peer's items in them (does its frame follow our frame plan?); a double,
+    // so a hostile peer's counts (each ≤ 2^63) cannot wrap the sum.
+    public long SplitChildren;
+    public double SplitChildItems;
 
     public void AddSiblings(int nonEmpty, int agreed, long items)
     {
@@ -60,6 +62,7 @@ internal sealed class Survey
         Tasks = Unsettled = Mismatched = 0;
         Clusters = ClusterItems = 0;
         Unsaturated = Saturated = 0;
-        SplitChildren = SplitChildItems = 0;
+        SplitChildren = 0;
+        SplitChildItems = 0;
     }
 }
