@@ -31,6 +31,7 @@ public static class Discv5FloodBenchmark
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         await using var honest = Discv5Node.Start(IdentityKey.Generate(KeyType.Secp256k1), new Discv5Options { ListenAddress = IPAddress.Parse("127.0.0.9") });
         await honest.PingAsync(record, ct);
+        await Task.Delay(TimeSpan.FromSeconds(8), ct); // past start-up (JIT, index builds), so the idle phase is the node's steady cost
         Console.WriteLine($"node idle: RSS {Rss(node.ProcessId) / 1048576.0:F0} MiB");
         Console.WriteLine("| phase | sent | node CPU | CPU per datagram, net of idle | dropped (reason) | honest PINGs: answered / sent, p50 / p99 | node RSS after |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
@@ -38,7 +39,7 @@ public static class Discv5FloodBenchmark
         // 0. Idle: the honest peer's PINGs only, for the node's own CPU per second (timers, metrics, the PINGs).
         double idlePerSecond = await PhaseAsync("idle (PINGs only)", node, http, honest, record, async () =>
         {
-            await Task.Delay(3000, ct);
+            await Task.Delay(5000, ct);
             return 0;
         }, ["RateLimited"], 0, ct);
 
