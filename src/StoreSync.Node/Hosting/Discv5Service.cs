@@ -36,21 +36,15 @@ public sealed partial class Discv5Service(NodeOptions options, IdentityKey ident
         if (!options.Discv5Discovery) return Task.CompletedTask;
         // The plain TCP listen address (a /ws one ends in /ws) gives the record its "tcp".
         var tcp = host.ListenAddresses.Select(a => TcpPort().Match(a.ToString())).FirstOrDefault(m => m.Success);
-        var listen = IPAddress.Parse(options.ListenAddress);
+        var bootstrap = options.AllDiscv5BootstrapNodes().Select(EnrRecord.Parse).ToList();
         Node = Discv5Node.Start(identity, new Discv5Options
         {
-            ListenAddress = listen,
+            ListenAddress = IPAddress.Parse(options.ListenAddress),
             Port = options.Discv5UdpPort,
-            BootstrapNodes = [.. options.AllDiscv5BootstrapNodes().Select(EnrRecord.Parse)],
+            TcpPort = tcp is null ? null : ushort.Parse(tcp.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture),
+            BootstrapNodes = bootstrap,
             ConfigureRecord = b =>
             {
-                if (tcp is not null)
-                {
-                    var port = ushort.Parse(tcp.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-                    // tcp6 beside ip6 (EIP-778), as udp6 is set beside it.
-                    if (listen.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !listen.Equals(IPAddress.IPv6Any)) b.SetTcp6(port);
-                    else b.SetTcp(port);
-                }
                 WakuRecordFields.Write(b, options, host, logger);
                 ConfigureRecord?.Invoke(b);
             },
@@ -58,7 +52,7 @@ public sealed partial class Discv5Service(NodeOptions options, IdentityKey ident
         // Printed on stdout (not only logged) so scripts and other nodes' --discv5-bootstrap-node can take it.
         Console.Out.WriteLine($"storesync node enr {Node.LocalRecord.ToText()}");
         Console.Out.Flush();
-        logger.LogInformation("discv5 listening on udp {EndPoint} with {Bootstrap} bootstrap node(s)", Node.LocalEndPoint, options.AllDiscv5BootstrapNodes().Count());
+        logger.LogInformation("discv5 listening on udp {EndPoint} with {Bootstrap} bootstrap node(s)", Node.LocalEndPoint, bootstrap.Count);
         RegisterMetrics(Node);
         return Task.CompletedTask;
     }

@@ -44,9 +44,17 @@ public sealed class Discv5Node : IAsyncDisposable
         // A restart must publish a newer record than any peer holds, so the first sequence number is the clock's.
         var advertised = options.AdvertisedAddress ?? (options.ListenAddress.Equals(IPAddress.Any) || options.ListenAddress.Equals(IPAddress.IPv6Any) ? null : options.ListenAddress);
         if (advertised is not null) builder.SetIp(advertised);
-        // EIP-778: udp6 is the port of ip6; a node that advertises only ip6 says so with udp6, not udp.
-        if (advertised is { AddressFamily: AddressFamily.InterNetworkV6, IsIPv4MappedToIPv6: false }) builder.SetUdp6((ushort)LocalEndPoint.Port);
-        else builder.SetUdp((ushort)LocalEndPoint.Port);
+        // EIP-778: udp6 and tcp6 are the ports of ip6; a node that advertises only ip6 says so with them, not udp and tcp.
+        if (advertised is { AddressFamily: AddressFamily.InterNetworkV6, IsIPv4MappedToIPv6: false })
+        {
+            builder.SetUdp6((ushort)LocalEndPoint.Port);
+            if (options.TcpPort is { } tcp6) builder.SetTcp6(tcp6);
+        }
+        else
+        {
+            builder.SetUdp((ushort)LocalEndPoint.Port);
+            if (options.TcpPort is { } tcp) builder.SetTcp(tcp);
+        }
         options.ConfigureRecord?.Invoke(builder);
         _localRecord = builder.Sign(key);
         Table = new KademliaTable(_localRecord.NodeId);

@@ -6,7 +6,7 @@ namespace StoreSync.Libp2p.Discovery.Discv5;
 /// <summary>Where a <see cref="Discv5Node"/> listens, what its record says, and its timing.</summary>
 public sealed class Discv5Options
 {
-    /// <summary>The address the UDP socket binds (IPv4).</summary>
+    /// <summary>The address the UDP socket binds (IPv4, IPv6, or "::" for both).</summary>
     public IPAddress ListenAddress { get; init; } = IPAddress.Any;
 
     /// <summary>The UDP port; 0 picks a free one (tests).</summary>
@@ -14,6 +14,10 @@ public sealed class Discv5Options
 
     /// <summary>The "ip" the record advertises; when null, the listen address unless it is the wildcard (then no "ip").</summary>
     public IPAddress? AdvertisedAddress { get; init; }
+
+    /// <summary>The TCP port of the node's libp2p listener, put in the record beside its UDP port ("tcp" or "tcp6" by the same
+    /// rule as "udp" or "udp6"); null: none.</summary>
+    public ushort? TcpPort { get; init; }
 
     /// <summary>Records of nodes to start from (nwaku's --discv5-bootstrap-node).</summary>
     public IReadOnlyList<EnrRecord> BootstrapNodes { get; init; } = [];
