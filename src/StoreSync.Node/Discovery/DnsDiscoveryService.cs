@@ -106,7 +106,7 @@ public sealed class DnsDiscoveryService(NodeOptions options, IPeerSink peers, Di
                 continue;
             }
             if (peers.Offer(DiscoveredPeer.FromEnr(record!, PeerSources.DnsDiscovery))) offered++;
-            if (record!.UdpEndPoint is not null && forDiscv5.Count < MaxDiscv5Pings) forDiscv5.Add(record);
+            if (forDiscv5.Count < MaxDiscv5Pings && discv5.Node?.EndPointOf(record!) is not null) forDiscv5.Add(record!);
         }
         Interlocked.Add(ref _badRecords, bad);
         Interlocked.Exchange(ref _lastRecords, contents.Records.Count - bad);
