@@ -44,12 +44,18 @@ public sealed partial class NodeOptions
         return true;
     }
 
+    /// <summary>Why <paramref name="url"/> is not an <c>enrtree://</c> URL; null when it is.</summary>
+    static string? TreeUrlError(string url)
+    {
+        try { EnrTreeUrl.Parse(url); }
+        catch (FormatException e) { return e.Message; }
+        return null;
+    }
+
     IEnumerable<string> DnsDiscoveryErrors()
     {
-        string? why = null;
-        try { if (DnsDiscoveryUrl.Length > 0) EnrTreeUrl.Parse(DnsDiscoveryUrl); }
-        catch (FormatException e) { why = e.Message; }
-        if (why is not null) yield return $"DnsDiscoveryUrl (--dns-discovery-url) '{DnsDiscoveryUrl}': {why}";
+        if (DnsDiscoveryUrl.Length > 0 && TreeUrlError(DnsDiscoveryUrl) is { } why)
+            yield return $"DnsDiscoveryUrl (--dns-discovery-url) '{DnsDiscoveryUrl}': {why}";
         if (DnsDiscoveryTreeUrl().Length > 0 && DnsAddrsNameServers.Count == 0)
             yield return "DnsAddrsNameServers (--dns-addrs-name-server) is empty: DNS discovery needs a name server";
         foreach (var server in DnsAddrsNameServers)

@@ -56,8 +56,7 @@ public sealed partial class NodeOptions
             switch (kind)
             {
                 case EntryNodeKind.EnrTree:
-                    try { global::StoreSync.Libp2p.Discovery.Dns.EnrTreeUrl.Parse(entry); }
-                    catch (FormatException e) { why = e.Message; }
+                    why = TreeUrlError(entry);
                     break;
                 case EntryNodeKind.Enr:
                     if (!EnrRecord.TryParse(entry, out var record, out var invalid))
