@@ -29,8 +29,6 @@ public sealed class StoredBytesReader : IDisposable
     readonly List<Track> _tracks = [];
     Track? _current;          // the track the message read last came from; null when it came from a point read
     byte[]? _pointRead;
-    MessageHash _lastHash;
-    bool _hasLast;
     int _hits, _misses;
     long _reads;
 
@@ -48,15 +46,12 @@ public sealed class StoredBytesReader : IDisposable
     /// <summary>The stored bytes of the message read last; valid until the next <see cref="TryRead"/> or <see cref="Dispose"/>.</summary>
     public ReadOnlySpan<byte> Message => _current is { } t ? t.Cursor.CurrentValue : _pointRead;
 
-    /// <summary>Reads the message with <paramref name="hash"/>; false when it is not stored. Asking the hash read last again
-    /// reads it again (a caller that could not use it yet).</summary>
+    /// <summary>Reads the message with <paramref name="hash"/>; false when it is not stored.</summary>
     /// <exception cref="StoreCorruptionException">The hash index points at no message.</exception>
     public bool TryRead(in MessageHash hash)
     {
         _reads++;
-        if (_hasLast && _lastHash == hash) return true;
-        _hasLast = false;
-        if (TryNextEntry(hash)) return Found(hash);
+        if (TryNextEntry(hash)) return true;
         if (!_view.TryLocate(hash, out var location)) return false;
         if (_tracks.Count > 0) _misses++;
         if (_hits >= _misses)
@@ -77,13 +72,6 @@ public sealed class StoredBytesReader : IDisposable
             PubsubTopic = _view.Topics.PubsubName(location.PubsubId);
             ContentTopic = _view.Topics.ContentName(location.ContentId);
         }
-        return Found(hash);
-    }
-
-    bool Found(in MessageHash hash)
-    {
-        _lastHash = hash;
-        _hasLast = true;
         return true;
     }
 
