@@ -89,7 +89,8 @@ public sealed record NativeTuning
     public static NativeTuning Default { get; } = new();
 
     /// <summary>The frame plan that meets issue 17's target at 10^6 items / 1 % scattered differences (3 round trips, ≤ 1.7 × the
-    /// bound on seeds 1–8; spec/performance.md). Not the default: it costs 3.6 × more at 0.01 % and a 363-byte Open at d = 0.</summary>
+    /// bound on seeds 1–8; spec/performance.md). Not the default: its Open is 363 bytes at d = 0, and at 0.1 % it costs about 13 % more
+    /// bytes than the default.</summary>
     public static NativeTuning ThreeRoundTrips { get; } = new()
     {
         TargetRoundTrips = 3, PairSearch = true, UnconfirmedFanoutCap = 8192, PreClosingHandBackLimit = 32, ClosingListLimit = 64,
