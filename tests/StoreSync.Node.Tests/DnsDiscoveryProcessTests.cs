@@ -1,7 +1,5 @@
 using System.Buffers.Text;
-using System.Net.Http.Json;
 using System.Text.Json;
-using StoreSync.Core;
 using StoreSync.Libp2p.Discovery.Dns;
 using StoreSync.Libp2p.Discovery.Enr;
 using StoreSync.Libp2p.Identity;
@@ -62,15 +60,7 @@ public sealed class DnsDiscoveryProcessTests(ITestOutputHelper output)
         // One good record and one that is not a record: the bad one is refused, the rest of the signed list still used.
         dns.ServeOn(EnrTreePublisher.Publish(Domain, key, [record.ToText(), "enr:-notarecord"], []));
 
-        using (var http = new HttpClient { BaseAddress = b.Rest, Timeout = TimeSpan.FromSeconds(30) })
-        {
-            var push = await http.PostAsJsonAsync("/lightpush/v3/message", new
-            {
-                pubsubTopic = Topic,
-                message = new { payload = Convert.ToBase64String("listed by dns"u8.ToArray()), contentTopic = "/dns/1/proof/proto", timestamp = Timestamp.Now() - 30 * Timestamp.NanosPerSecond },
-            }, ct);
-            Assert.True(push.IsSuccessStatusCode, await push.Content.ReadAsStringAsync(ct));
-        }
+        await b.LightPushAsync(Topic, "/dns/1/proof/proto", "listed by dns", ct);
 
         await using var a = await StoreNodeProcess.StartAsync(FlagsOfA(key, dns));
         await a.WaitForOutputAsync("DNS discovery of enrtree://", ct);

@@ -1,7 +1,5 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
-using StoreSync.Core;
 using StoreSync.Libp2p.Discovery.Enr;
 using StoreSync.Testing.Node;
 using Xunit.Abstractions;
@@ -31,15 +29,7 @@ public sealed class NodeIpv6ProcessTests(ITestOutputHelper output)
         Assert.Null(record.Udp);
         Assert.Equal([a.Address], EnrPeerInfo.TcpMultiaddrs(record).Select(m => m.ToString()));
 
-        using (var http = new HttpClient { BaseAddress = a.Rest, Timeout = TimeSpan.FromSeconds(30) })
-        {
-            var push = await http.PostAsJsonAsync("/lightpush/v3/message", new
-            {
-                pubsubTopic = Topic,
-                message = new { payload = Convert.ToBase64String("over ipv6"u8.ToArray()), contentTopic = "/ipv6/1/proof/proto", timestamp = Timestamp.Now() - 30 * Timestamp.NanosPerSecond },
-            }, ct);
-            Assert.True(push.IsSuccessStatusCode, await push.Content.ReadAsStringAsync(ct));
-        }
+        await a.LightPushAsync(Topic, "/ipv6/1/proof/proto", "over ipv6", ct);
 
         await using var b = await StoreNodeProcess.StartAsync(new StoreNodeSettings { ListenAddress = "::1", Args = [.. Flags, "--discv5-bootstrap-node", record.ToText()] });
         using var toB = new HttpClient { BaseAddress = b.Rest, Timeout = TimeSpan.FromSeconds(30) };

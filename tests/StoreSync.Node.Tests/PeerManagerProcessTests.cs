@@ -1,6 +1,4 @@
-using System.Net.Http.Json;
 using System.Text.Json;
-using StoreSync.Core;
 using StoreSync.Libp2p.Discovery.Enr;
 using StoreSync.Testing.Node;
 using Xunit.Abstractions;
@@ -19,16 +17,7 @@ public sealed class PeerManagerProcessTests(ITestOutputHelper output)
     static readonly string[] Flags = ["--shard", "0", "--discv5-discovery", "true", "--discv5-udp-port", "0",
         "--store-sync-interval", "2", "--store-sync-history-interval", "4", "--store-sync-relay-jitter", "0"];
 
-    static async Task PushAsync(StoreNodeProcess node, string text, CancellationToken ct)
-    {
-        using var http = new HttpClient { BaseAddress = node.Rest, Timeout = TimeSpan.FromSeconds(30) };
-        var push = await http.PostAsJsonAsync("/lightpush/v3/message", new
-        {
-            pubsubTopic = Topic,
-            message = new { payload = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(text)), contentTopic = "/peers/1/proof/proto", timestamp = Timestamp.Now() - 30 * Timestamp.NanosPerSecond },
-        }, ct);
-        Assert.True(push.IsSuccessStatusCode, $"push to {node.PeerId}: {push.StatusCode} {await push.Content.ReadAsStringAsync(ct)}");
-    }
+    static Task PushAsync(StoreNodeProcess node, string text, CancellationToken ct) => node.LightPushAsync(Topic, "/peers/1/proof/proto", text, ct);
 
     static async Task<long> StoredAsync(StoreNodeProcess node, CancellationToken ct)
     {

@@ -165,6 +165,20 @@ public sealed partial class StoreNodeProcess : IAsyncDisposable
         return StoreSync.Libp2p.Discovery.Enr.EnrRecord.Parse(line[line.IndexOf("enr:", StringComparison.Ordinal)..].Trim());
     }
 
+    /// <summary>Pushes one message of <paramref name="text"/> through the node's REST light push (timestamped 30 s ago, inside
+    /// every sync window); throws with the node's answer when it is refused.</summary>
+    public async Task LightPushAsync(string pubsubTopic, string contentTopic, string text, CancellationToken ct)
+    {
+        using var http = new HttpClient { BaseAddress = Rest, Timeout = TimeSpan.FromSeconds(30) };
+        using var push = await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(http, "/lightpush/v3/message", new
+        {
+            pubsubTopic,
+            message = new { payload = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(text)), contentTopic, timestamp = StoreSync.Core.Timestamp.Now() - 30 * StoreSync.Core.Timestamp.NanosPerSecond },
+        }, ct);
+        if (!push.IsSuccessStatusCode)
+            throw new InvalidOperationException($"push to {PeerId}: {push.StatusCode} {await push.Content.ReadAsStringAsync(ct)}");
+    }
+
     [DllImport("libc", SetLastError = true)]
     static extern int kill(int pid, int signal);
 
