@@ -10,6 +10,7 @@ using StoreSync.Storage.Sync;
 using StoreSync.Testing.Libp2p;
 using StoreSync.Testing.Storage;
 using StoreSync.Waku.Communities;
+using StoreSync.Waku.Governor;
 using StoreSync.Waku.Ingress;
 using StoreSync.Waku.Peers;
 using StoreSync.Waku.Sync;
@@ -39,7 +40,7 @@ public sealed class SyncNode : IAsyncDisposable
     public PeerId PeerId => Host.PeerId;
     public Multiaddr Address => Host.ListenAddresses[0];
 
-    SyncNode(string[] protocols, SyncNetworkLimits? limits, ICommunityPolicy? policy, RetentionConfiguration? retention)
+    SyncNode(string[] protocols, SyncNetworkLimits? limits, ICommunityPolicy? policy, RetentionConfiguration? retention, IResourceGovernor? governor)
     {
         // Without the store's own ingress check, so that what sync itself decides from the horizons is what a test sees.
         Evictor = retention is null ? null : new Evictor(Store.Store, retention, new EvictorOptions { RefuseBelowHorizon = false });
@@ -55,7 +56,7 @@ public sealed class SyncNode : IAsyncDisposable
         var service = new ReconciliationService(Indexes, Runner, Sessions, Penalties, horizon, SyncMetrics, NullLogger<ReconciliationService>.Instance);
         Horizon = horizon;
         var transfer = Transfer = new TransferService(Ingress, Store.Store, Sessions, Penalties, horizon, SyncMetrics, MessageValidator.DefaultMaxMessageBytes,
-            NullLogger<TransferService>.Instance, limits);
+            NullLogger<TransferService>.Instance, limits, governor);
         Client = new StoreSyncClient(Host, Indexes, Runner, Sessions, horizon);
         service.Attach(Host);
         // "native": both native versions; "native2": only 2.0.0, as a StoreSync before 3.0.0 serves it.
@@ -67,9 +68,9 @@ public sealed class SyncNode : IAsyncDisposable
 
     /// <summary>Starts a node; <paramref name="before"/> is stored before its indexes are built (the rest of a test ingests into live indexes).</summary>
     public static async Task<SyncNode> StartAsync(IEnumerable<(string Pubsub, WakuMessage Message)>? before = null, string[]? protocols = null,
-        SyncNetworkLimits? limits = null, ICommunityPolicy? policy = null, RetentionConfiguration? retention = null)
+        SyncNetworkLimits? limits = null, ICommunityPolicy? policy = null, RetentionConfiguration? retention = null, IResourceGovernor? governor = null)
     {
-        var node = new SyncNode(protocols ?? ["native", "nwaku"], limits, policy, retention);
+        var node = new SyncNode(protocols ?? ["native", "nwaku"], limits, policy, retention, governor);
         if (before is not null) node.Store.Store.Ingest(before.Select(m => new IngestItem(m.Pubsub, m.Message)).ToList());
         node.Indexes.Build();
         await node.Host.StartAsync([Multiaddr.Parse("/ip4/127.0.0.1/tcp/0")], default);

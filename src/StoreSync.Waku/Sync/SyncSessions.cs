@@ -199,6 +199,21 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
         }
     }
 
+    /// <summary>What the peer's ended sessions announced expires now: its transfer streams were reset and what they had brought
+    /// is written, so none of it can still arrive. Running sessions keep theirs. Without this a later session of the same peer
+    /// over the same range would have its deliveries counted against the ended session's window.</summary>
+    public void ExpireEnded(PeerId peer)
+    {
+        lock (_lock)
+        {
+            if (!_peers.TryGetValue(peer, out var state)) return;
+            var now = _clock.GetUtcNow();
+            foreach (var lease in state.Expected.Values.Concat(state.Windows.Select(w => w.Lease)))
+                if (lease.Expires != DateTimeOffset.MaxValue) lease.Expires = now;
+            Forget(peer, state);
+        }
+    }
+
     /// <summary>Hashes currently expected from the peer (for tests and figures).</summary>
     public int ExpectedCount(PeerId peer)
     {

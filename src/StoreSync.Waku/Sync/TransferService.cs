@@ -52,6 +52,24 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
     {
         public long Received, Stored, Bytes;
         public int Pending;
+        public readonly List<Libp2pStream> Open = [];   // under its own lock
+    }
+
+    /// <summary>Resets every transfer stream open from <paramref name="peer"/>: nothing it pushes on them from now on is read, and
+    /// its sender's next write fails, so it stops. Then waits until the frames already read are judged and written, and only then
+    /// lets what the peer's ended sessions announced expire (<see cref="SyncSessions.ExpireEnded"/>). A swarm backfill fences a
+    /// peer whose attempt failed before the slice is given to another peer or the same one again.</summary>
+    /// <returns>How many streams were reset, and whether what was read got written within <paramref name="timeout"/>.</returns>
+    public async Task<(int Reset, bool Stored)> FenceAsync(PeerId peer, TimeSpan timeout, CancellationToken ct)
+    {
+        if (!_totals.TryGetValue(peer, out var t)) return (0, true);
+        Libp2pStream[] open;
+        lock (t.Open) open = [.. t.Open];
+        foreach (var s in open) s.Reset();
+        bool stored = await WhenStoredAsync(peer, timeout, ct).ConfigureAwait(false);
+        // Frames still queued are judged against those announcements: they expire only once none is left.
+        if (stored) sessions.ExpireEnded(peer);
+        return (open.Length, stored);
     }
 
     /// <summary>What transfer streams from <paramref name="peer"/> have brought since start: frames received, messages newly
@@ -91,6 +109,7 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
             return;
         }
         var totals = _totals.GetOrAdd(peer, _ => new PeerTotals());
+        lock (totals.Open) totals.Open.Add(stream);
         var queue = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(MaxQueuedFrames) { SingleReader = true, SingleWriter = true });
         var count = new StreamCount();
         var writing = Task.Run(() => WriteAsync(peer, queue, totals, count, ct), CancellationToken.None);
@@ -118,6 +137,12 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
                         stream.Reset();
                         break;
                     }
+                    catch (IOException e)
+                    {
+                        // Reset by the peer, by Fence, or the connection is gone: what was read is still written.
+                        logger.LogDebug("Transfer stream from {Peer} ended: {Reason}", peer, e.Message);
+                        break;
+                    }
                 }
                 if (frame is null || writing.IsCompleted) break;
                 int wire = LengthPrefixed.WireSize(frame.Length);
@@ -136,6 +161,7 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
         }
         finally
         {
+            lock (totals.Open) totals.Open.Remove(stream);
             queue.Writer.TryComplete();
             bool banned = await writing.ConfigureAwait(false);
             if (banned) stream.Reset();

@@ -275,7 +275,9 @@ public sealed class SwarmBackfill(Libp2pHost host, StoreSyncClient client, Trans
         }
 
         // A failed attempt's pushes may still be on their way (a session that timed out on our side while the peer kept
-        // pushing): they land before the slice is planned again, so that another peer is not asked for them too. Bounded by Quiet.
+        // pushing): they land before the slice is planned again, so that another peer is not asked for them too. Bounded by Quiet;
+        // then the peer's transfer streams are reset (TransferService.FenceAsync), so nothing of the attempt arrives after the
+        // slice is given back, and the attempt's announcements expire, so a retry by the same peer counts its own deliveries.
         async Task DrainAsync(PeerId peer)
         {
             long deadline = Environment.TickCount64 + (long)Quiet.TotalMilliseconds;
@@ -289,7 +291,8 @@ public sealed class SwarmBackfill(Libp2pHost host, StoreSyncClient client, Trans
                     if (now == last) break;
                     last = now;
                 }
-                await transfer.WhenStoredAsync(peer, TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)), ct).ConfigureAwait(false);
+                var (reset, _) = await transfer.FenceAsync(peer, TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)), ct).ConfigureAwait(false);
+                if (reset > 0) logger.LogInformation("Backfill of {Name}: {Streams} transfer stream(s) from {Peer} reset after its failed attempt", name, reset, peer);
             }
             catch (OperationCanceledException) { }
         }
