@@ -81,6 +81,7 @@ public readonly struct MessageHash : IEquatable<MessageHash>, IComparable<Messag
     {
         int topicBytes = Encoding.UTF8.GetByteCount(pubsubTopic);
         int contentBytes = Encoding.UTF8.GetByteCount(contentTopic);
+        if (OpenSslSha256.IsAvailable) return ComputeInParts(pubsubTopic, topicBytes, payload, contentTopic, contentBytes, meta, timestamp);
         int total = topicBytes + payload.Length + contentBytes + meta.Length + 8;
         byte[]? rented = null;
         Span<byte> buffer = total <= 1024 ? stackalloc byte[total] : (rented = ArrayPool<byte>.Shared.Rent(total));
@@ -93,6 +94,30 @@ public readonly struct MessageHash : IEquatable<MessageHash>, IComparable<Messag
             BinaryPrimitives.WriteInt64BigEndian(buffer[at..], timestamp); at += 8;
             Span<byte> digest = stackalloc byte[Length];
             SHA256.HashData(buffer[..at], digest);
+            return Read(digest);
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    // The payload, most of the bytes, is hashed where it lies; only the topics, meta and timestamp are gathered around it.
+    static MessageHash ComputeInParts(string pubsubTopic, int topicBytes, ReadOnlySpan<byte> payload, string contentTopic, int contentBytes,
+        ReadOnlySpan<byte> meta, long timestamp)
+    {
+        int tailBytes = contentBytes + meta.Length + 8, total = topicBytes + tailBytes;
+        byte[]? rented = null;
+        Span<byte> parts = total <= 512 ? stackalloc byte[total] : (rented = ArrayPool<byte>.Shared.Rent(total));
+        try
+        {
+            Encoding.UTF8.GetBytes(pubsubTopic, parts);
+            var tail = parts.Slice(topicBytes, tailBytes);
+            int at = Encoding.UTF8.GetBytes(contentTopic, tail);
+            meta.CopyTo(tail[at..]); at += meta.Length;
+            BinaryPrimitives.WriteInt64BigEndian(tail[at..], timestamp);
+            Span<byte> digest = stackalloc byte[Length];
+            OpenSslSha256.Hash(parts[..topicBytes], payload, tail, digest);
             return Read(digest);
         }
         finally
