@@ -33,6 +33,40 @@ public class IngestBatchTests
     }
 
     [Fact]
+    public void Hashes_in_sst_files_in_the_memtable_and_nowhere_are_told_apart_in_any_batch_order()
+    {
+        // The duplicate lookup sorts the batch's hashes before asking RocksDB and maps each answer back to its message: a wrong
+        // mapping would store a duplicate or drop a new message. Shuffled batches, stored hashes both flushed and in the memtable.
+        using var t = new TempStore();
+        var flushed = Enumerable.Range(0, 2000).Select(i => Item(i)).ToList();
+        Assert.Equal(2000, t.Store.Ingest(flushed).Inserted);
+        t.Store.CompactAll();
+        var inMemtable = Enumerable.Range(2000, 1000).Select(i => Item(i)).ToList();
+        Assert.Equal(1000, t.Store.Ingest(inMemtable).Inserted);
+        var random = new Random(5);
+        int next = 3000;
+        for (int round = 0; round < 5; round++)
+        {
+            var fresh = Enumerable.Range(next, 300).Select(i => Item(i, round % 2 == 0 ? Pubsub : "/waku/2/rs/1/1")).ToList();
+            next += 300;
+            var batch = flushed.OrderBy(_ => random.Next()).Take(300).Concat(inMemtable.OrderBy(_ => random.Next()).Take(300))
+                .Concat(fresh).Concat(fresh.Take(100)).OrderBy(_ => random.Next()).ToList();
+            var expected = new List<MessageHash>();
+            var seen = fresh.Select(x => MessageHash.Compute(x.PubsubTopic, x.Message)).ToHashSet();
+            foreach (var item in batch)
+            {
+                var hash = MessageHash.Compute(item.PubsubTopic, item.Message);
+                if (seen.Remove(hash)) expected.Add(hash);
+            }
+            var result = t.Store.Ingest(batch);
+            Assert.Equal(expected, result.InsertedHashes); // the first of each new message, in batch order
+            Assert.Equal(batch.Count - 300, result.Duplicates);
+        }
+        Assert.Equal(3000 + 5 * 300, t.Store.GetStatistics().Messages);
+        Assert.Empty(StoreIntegrity.Check(t.Store));
+    }
+
+    [Fact]
     public void Memory_usage_counts_the_memtables_that_hold_new_messages()
     {
         using var t = new TempStore();
