@@ -166,9 +166,24 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
     {
         lock (_lock)
         {
-            if (lease.State.Pushing.TryGetValue(hash, out var owner) && ReferenceEquals(owner, lease)) lease.State.Pushing.Remove(hash);
+            Unclaim(lease, hash);
             Forget(lease.Peer, lease.State);
         }
+    }
+
+    // A transfer's claims all at once when its stream ends: one lock and one prune, not one per message.
+    void Release(SessionLease lease, IEnumerable<MessageHash> hashes)
+    {
+        lock (_lock)
+        {
+            foreach (var hash in hashes) Unclaim(lease, hash);
+            Forget(lease.Peer, lease.State);
+        }
+    }
+
+    static void Unclaim(SessionLease lease, in MessageHash hash)
+    {
+        if (lease.State.Pushing.TryGetValue(hash, out var owner) && ReferenceEquals(owner, lease)) lease.State.Pushing.Remove(hash);
     }
 
     /// <summary>Messages queued to the peer by running sessions and not written yet (for tests and figures).</summary>
@@ -373,6 +388,9 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
 
         /// <summary>Gives up the claim (the message was skipped, or the transfer stream ended).</summary>
         public void ReleasePush(in MessageHash hash) => _owner.Release(this, hash);
+
+        /// <summary>Gives up these claims at once (the transfer stream ended).</summary>
+        public void ReleasePushes(IEnumerable<MessageHash> hashes) => _owner.Release(this, hashes);
 
         public void Dispose()
         {

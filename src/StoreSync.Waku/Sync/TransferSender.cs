@@ -65,22 +65,44 @@ public sealed class TransferSender : IAsyncDisposable
     /// <summary>Queues items to push, newest first; beyond the per-session cap the rest waits for the next sync.</summary>
     public void Enqueue(IEnumerable<SyncItem> items)
     {
-        var batch = items.Where(Claim).OrderByDescending(i => i).Take(Math.Max(0, _maxItems - _queued)).ToArray();
+        var batch = ClaimAll(items);
         if (batch.Length == 0) return;
-        _queued += batch.Length;
+        NewestFirst(batch);
+        int take = Math.Min(batch.Length, Math.Max(0, _maxItems - _queued));
+        if (take == 0) return;
+        if (take < batch.Length) batch = batch[..take];
+        _queued += take;
         _batches.Writer.TryWrite(batch);
     }
 
-    bool Claim(SyncItem item)
+    // Every item is claimed, those beyond the cap included (as before: they are released when the stream ends).
+    SyncItem[] ClaimAll(IEnumerable<SyncItem> items)
     {
-        if (_lease is null) return true;
+        if (_lease is null) return [.. items];
+        var claimed = new List<SyncItem>(items.TryGetNonEnumeratedCount(out int count) ? count : 0);
         lock (_claimLock)
         {
-            if (_claimed.Contains(item.Hash)) return false;   // queued by this sender already (nwaku mode queues frame by frame)
-            if (!_lease.TryClaimPush(item.Hash)) return false;
-            _claimed.Add(item.Hash);
-            return true;
+            foreach (var item in items)
+            {
+                if (_claimed.Contains(item.Hash)) continue;   // queued by this sender already (nwaku mode queues frame by frame)
+                if (!_lease.TryClaimPush(item.Hash)) continue;
+                _claimed.Add(item.Hash);
+                claimed.Add(item);
+            }
         }
+        return [.. claimed];
+    }
+
+    // Sessions hand their items in ascending order (ToSend, then Offered): reversing is then enough; a sort only when not.
+    static void NewestFirst(SyncItem[] items)
+    {
+        for (int i = 1; i < items.Length; i++)
+            if (items[i - 1].CompareTo(items[i]) > 0)
+            {
+                Array.Sort(items);
+                break;
+            }
+        Array.Reverse(items);
     }
 
     void Release(in MessageHash hash)
@@ -95,7 +117,7 @@ public sealed class TransferSender : IAsyncDisposable
         if (_lease is null) return;
         lock (_claimLock)
         {
-            foreach (var h in _claimed) _lease.ReleasePush(h);
+            _lease.ReleasePushes(_claimed);
             _claimed.Clear();
         }
     }
