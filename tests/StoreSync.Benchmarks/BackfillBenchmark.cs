@@ -40,7 +40,10 @@ public static class BackfillBenchmark
                     }));
                 // A folder per run, not per count: `--peers 1,1` repeats the fill into an empty folder.
                 for (int run = 0; run < peerCounts.Length; run++)
+                {
+                    await WaitIdleAsync(peers);
                     await FillFromAsync(peers.Take(peerCounts[run]).ToList(), Path.Combine(root, $"filled-{run}-{peerCounts[run]}"), n, bytes);
+                }
             }
             finally
             {
@@ -106,6 +109,30 @@ public static class BackfillBenchmark
         long hwm = File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
             .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture)).FirstOrDefault();
         return (cpu, hwm);
+    }
+
+    /// <summary>CPU seconds per second below which a peer counts as idle.</summary>
+    const double IdleCpu = 0.03;
+
+    /// <summary>Waits until every peer is idle: its CPU grew by less than <see cref="IdleCpu"/> in each of 2 seconds in a row, at
+    /// most 120 s; prints how long and what they spent meanwhile.</summary>
+    /// <remarks>A peer that has just opened the store filled by batch ingest first compacts it (RocksDB's deferred work of that
+    /// ingest: 1.6 s of CPU at 10^6 messages, measured) and finishes tiering its start-up code. Neither is a cost of sending, and
+    /// neither is there in a node that has held its history for a while, so the senders' CPU is counted from here.</remarks>
+    static async Task WaitIdleAsync(List<StoreNodeProcess> peers)
+    {
+        var wall = Stopwatch.StartNew();
+        var first = peers.Select(p => Usage(p.ProcessId).CpuSeconds).ToArray();
+        var last = first;
+        for (int quiet = 0; quiet < 2 && wall.Elapsed < TimeSpan.FromSeconds(120);)
+        {
+            await Task.Delay(1000);
+            var now = peers.Select(p => Usage(p.ProcessId).CpuSeconds).ToArray();
+            quiet = now.Zip(last, (a, b) => a - b).All(d => d < IdleCpu) ? quiet + 1 : 0;
+            last = now;
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"peers idle after {wall.Elapsed.TotalSeconds:0.0} s, having spent {string.Join(", ", last.Zip(first, (a, b) => $"{a - b:0.00}"))} s of CPU meanwhile"));
     }
 
     // The receiver is the real CLI under /usr/bin/time (wall, CPU, peak RSS of the whole process); senders are read from /proc.
