@@ -12,6 +12,7 @@ namespace StoreSync.Benchmarks;
 /// Options: <c>--n 100000,1000000,10000000</c>, <c>--d 0,0.0001,0.001,0.01,0.1</c> (fractions of n), <c>--modes native,nwaku</c>,
 /// <c>--seed 1</c>, <c>--tuning Name=value,...</c> (a <see cref="NativeTuning"/> for both native peers), <c>--label text</c>,
 /// <c>--trace</c> (bytes per entry type), <c>--in-process</c> (no child process per row), <c>--layout uniform|clustered|newest</c>,
+/// <c>--version 4|3|2</c> (the native frame version both peers speak, as multistream would pick it with an older peer),
 /// <c>--ablation [--seeds 1,2,3]</c> (the native-mode ideas one by one, averaged over seeds). Items: timestamps spread over a
 /// day, random hashes; each store holds n items, d/2 of them its own. Every row runs in a fresh child process so its
 /// peak RSS is its own; it prints one markdown row and checks the outcome against the generated difference.
@@ -137,7 +138,8 @@ public static class SyncBenchmark
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         long before = ProcStatus("VmRSS");
 
-        var row = Measure(mode, indexA, indexB, onlyA, onlyB, tuning, args.Contains("--trace"));
+        byte version = byte.Parse(List(args, "--version", $"{NativeReconciliation.Version}")[0], CultureInfo.InvariantCulture);
+        var row = Measure(mode, indexA, indexB, onlyA, onlyB, tuning, args.Contains("--trace"), version);
         long peak = row.PeakRss;
         long bound = d * 40;
         string ratio = d == 0 ? "–" : $"{(double)(row.AtoB + row.BtoA) / bound:N2}";
@@ -150,15 +152,15 @@ public static class SyncBenchmark
 
     record Row(int RoundTrips, long AtoB, long BtoA, double Wall, double Cpu, long PeakRss);
 
-    static Row Measure(string mode, ISyncItemSource a, ISyncItemSource b, SyncItem[] onlyA, SyncItem[] onlyB, NativeTuning tuning, bool trace)
+    static Row Measure(string mode, ISyncItemSource a, ISyncItemSource b, SyncItem[] onlyA, SyncItem[] onlyB, NativeTuning tuning, bool trace, byte version)
     {
         int maxNodes = int.Parse(Environment.GetEnvironmentVariable("SYNC_MAX_NODES") ?? $"{SyncLimits.Default.MaxRangesPerMessage}", CultureInfo.InvariantCulture);
         var limits = new SyncLimits { MaxFrameBytes = 1 << 30, MaxRangesPerMessage = maxNodes };
         ReconciliationSession sa, sb;
         if (mode == "native")
         {
-            sa = new NativeReconciliation(SyncScope.All, _ => a, T0, T0 + 2 * Day, long.MinValue, limits, tuning);
-            sb = new NativeReconciliation(SyncScope.All, _ => b, 0, 0, long.MinValue, limits, tuning);
+            sa = new NativeReconciliation(SyncScope.All, _ => a, T0, T0 + 2 * Day, long.MinValue, limits, tuning) { ProtocolVersion = version };
+            sb = new NativeReconciliation(SyncScope.All, _ => b, 0, 0, long.MinValue, limits, tuning) { ProtocolVersion = version };
         }
         else if (mode == "nwaku")
         {
@@ -235,9 +237,14 @@ public static class SyncBenchmark
 
     static NativeTuning ParseTuning(string spec)
     {
-        // "ThreeRoundTrips" first (then Name=value overrides): the preset of issue 17's target.
-        var t = spec.StartsWith(nameof(NativeTuning.ThreeRoundTrips), StringComparison.Ordinal) ? NativeTuning.ThreeRoundTrips : NativeTuning.Default;
-        spec = spec.StartsWith(nameof(NativeTuning.ThreeRoundTrips), StringComparison.Ordinal) ? spec[nameof(NativeTuning.ThreeRoundTrips).Length..].TrimStart(',') : spec;
+        // A preset first (then Name=value overrides): "ThreeRoundTrips" (= the default) or "Unplanned" (the default before the plan).
+        var t = NativeTuning.Default;
+        foreach (var (name, preset) in new[] { (nameof(NativeTuning.ThreeRoundTrips), NativeTuning.ThreeRoundTrips), (nameof(NativeTuning.Unplanned), NativeTuning.Unplanned) })
+            if (spec.StartsWith(name, StringComparison.Ordinal))
+            {
+                t = preset;
+                spec = spec[name.Length..].TrimStart(',');
+            }
         foreach (var part in spec.Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
             var kv = part.Split('=', 2);

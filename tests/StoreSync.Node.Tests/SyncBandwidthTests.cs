@@ -183,7 +183,7 @@ public sealed class SyncBandwidthTests(ITestOutputHelper output) : IDisposable
             if (cpuMeasured)
             {
                 Assert.True(cpu.GetProperty("/vac/waku/transfer/1.0.0").GetDouble() > 0, $"{name}: transfer CPU booked to the community");
-                Assert.True(cpu.GetProperty("/storesync/reconciliation/3.0.0").GetDouble() > 0, $"{name}: reconciliation CPU booked to the community");
+                Assert.True(cpu.GetProperty("/storesync/reconciliation/4.0.0").GetDouble() > 0, $"{name}: reconciliation CPU booked to the community");
             }
             Assert.True(c.GetProperty("memory").GetProperty("cacheBytes").GetInt64() > 0, $"{name}: its sync index memory");
             Assert.True(c.GetProperty("memory").GetProperty("sharedIndex").GetBoolean());

@@ -111,12 +111,13 @@ public class NativeReconciliationTests
         var tunings = new[]
         {
             NativeTuning.Default,
-            new NativeTuning { FingerprintBytes = 4, FixedFanout = 16, BounceBeforeItems = false },
-            new NativeTuning { FingerprintBytes = 8, SlicesPerDifference = 1, ItemsThreshold = 8, SingleDifferenceSearch = false },
-            new NativeTuning { TargetRoundTrips = 3, PairSearch = true, UnconfirmedSlicesPerDifference = 3, ClosingListLimit = 64 },
-            new NativeTuning { TargetRoundTrips = 2, PairSearch = true, LargeNode = 64, ClosingListLimit = 4, PlanLeafItems = 1 },
-            NativeTuning.ThreeRoundTrips,
-            NativeTuning.ThreeRoundTrips with { TargetRoundTrips = 1, LargeNode = 64 },
+            NativeTuning.Unplanned,
+            NativeTuning.Unplanned with { FingerprintBytes = 4, FixedFanout = 16, BounceBeforeItems = false },
+            NativeTuning.Unplanned with { FingerprintBytes = 8, SlicesPerDifference = 1, ItemsThreshold = 8, SingleDifferenceSearch = false },
+            NativeTuning.Unplanned with { TargetRoundTrips = 3, PairSearch = true, UnconfirmedSlicesPerDifference = 3, ClosingListLimit = 64 },
+            NativeTuning.Unplanned with { TargetRoundTrips = 2, PairSearch = true, LargeNode = 64, ClosingListLimit = 4, PlanLeafItems = 1 },
+            NativeTuning.Default with { TargetRoundTrips = 1, LargeNode = 64 },
+            NativeTuning.Default with { LargeNode = 64, PlanMinDensity = 0 },
         };
         foreach (var ta in tunings)
             foreach (var tb in tunings)
@@ -152,20 +153,22 @@ public class NativeReconciliationTests
 
     public static TheoryData<byte[], string> HostileSteps => new()
     {
-        { new byte[] { 3, 2, 8 }, "entry type" },                                   // type 8
-        { new byte[] { 3, 2 }.Concat(Enumerable.Repeat(new byte[] { 1, 0 }, 17).SelectMany(x => x)).ToArray(), "more entries" }, // 17 answers, 16 open nodes
-        { new byte[] { 3, 2, 1, 0 }, "cover" },                                      // 1 answer, 16 open nodes
-        { new byte[] { 3, 2, 2, 0xff, 0xff, 0x7f }, "fan-out" },                     // split into 2M children in 6 bytes
-        { new byte[] { 3, 2, 4, 0xff, 0xff, 0x3f }, "item count" },                  // a million extras announced
-        { new byte[] { 3, 2, 0, 0xff, 0x01 }, "done run" },                          // 255 nodes closed of 16
-        { new byte[] { 3, 2, 6, 0x05 }, "Missing for a node we hold items in" },    // "you hold nothing here": b does
-        { new byte[] { 3, 2, 6, 0x00 }, "missing count" },                           // Missing with no items
-        { new byte[] { 3, 2, 6, 0x81, 0x80, 0x80, 0x01 }, "missing count" },         // 2^21 + 1 > MaxItemsPerSet
-        { new byte[] { 3, 0 }, "frame kind" },                                       // a second Open
+        { new byte[] { 4, 2, 9 }, "entry type" },                                   // type 9
+        { new byte[] { 4, 2, 8, 16, 1, 2, 3, 4, 5, 6 }.Concat(Enumerable.Repeat((byte)1, 16)).ToArray(), "outside the Open frame" }, // Counts in a Step
+        { new byte[] { 4, 2 }.Concat(Enumerable.Repeat(new byte[] { 1, 0 }, 17).SelectMany(x => x)).ToArray(), "more entries" }, // 17 answers, 16 open nodes
+        { new byte[] { 4, 2, 1, 0 }, "cover" },                                      // 1 answer, 16 open nodes
+        { new byte[] { 4, 2, 2, 0xff, 0xff, 0x7f }, "fan-out" },                     // split into 2M children in 6 bytes
+        { new byte[] { 4, 2, 4, 0xff, 0xff, 0x3f }, "item count" },                  // a million extras announced
+        { new byte[] { 4, 2, 0, 0xff, 0x01 }, "done run" },                          // 255 nodes closed of 16
+        { new byte[] { 4, 2, 6, 0x05 }, "Missing for a node we hold items in" },    // "you hold nothing here": b does
+        { new byte[] { 4, 2, 6, 0x00 }, "missing count" },                           // Missing with no items
+        { new byte[] { 4, 2, 6, 0x81, 0x80, 0x80, 0x01 }, "missing count" },         // 2^21 + 1 > MaxItemsPerSet
+        { new byte[] { 4, 0 }, "frame kind" },                                       // a second Open
         { new byte[] { 1, 2 }, "version" },                                          // a 1.0.0 frame
-        { new byte[] { 2, 2, 0, 16 }, "version" },                                   // a 2.0.0 frame in a 3.0.0 session
-        { new byte[] { 3, 2, 7, 0xff, 0xff, 0x3f }, "item count" },                  // a Closing list of a million items in 6 bytes
-        { new byte[] { 3, 2, 7, 2 }.Concat(Closing(2)).ToArray(), "ascend" },        // a Closing list naming one item twice
+        { new byte[] { 2, 2, 0, 16 }, "version" },                                   // a 2.0.0 frame in a 4.0.0 session
+        { new byte[] { 3, 2, 0, 16 }, "version" },                                   // a 3.0.0 frame in a 4.0.0 session
+        { new byte[] { 4, 2, 7, 0xff, 0xff, 0x3f }, "item count" },                  // a Closing list of a million items in 6 bytes
+        { new byte[] { 4, 2, 7, 2 }.Concat(Closing(2)).ToArray(), "ascend" },        // a Closing list naming one item twice
     };
 
     // Two Closing items: time delta 0 from the node's lower bound and the same hash each time, so they do not ascend.

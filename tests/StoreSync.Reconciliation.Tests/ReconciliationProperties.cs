@@ -26,7 +26,7 @@ public class ReconciliationProperties
     public enum Mode { Native, Nwaku }
 
     /// <summary>A frame plan short enough that small random pairs reach its closing frame, with the pair search on.</summary>
-    static readonly NativeTuning Planned = new() { TargetRoundTrips = 2, PairSearch = true, LargeNode = 16, ClosingListLimit = 8, PlanLeafItems = 2 };
+    static readonly NativeTuning Planned = NativeTuning.Unplanned with { TargetRoundTrips = 2, PairSearch = true, LargeNode = 16, ClosingListLimit = 8, PlanLeafItems = 2 };
 
     static (ReconciliationSession A, ReconciliationSession B) Run(Mode mode, IEnumerable<SyncItem> a, IEnumerable<SyncItem> b, long start, long end,
         NativeTuning? tuning = null)

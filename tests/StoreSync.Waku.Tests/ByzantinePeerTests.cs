@@ -217,7 +217,7 @@ public sealed class ByzantinePeerTests : IAsyncLifetime
         // peer never answers Missing, so nothing is accepted by range; that case is the next test).
         var stream = await _attacker.NewStreamAsync(_node.PeerId, NativeReconciliation.ProtocolId, Timeout);
         var session = new NativeReconciliation(new SyncScope([Topic], []), _ => attackerItems, Start, Now + 1, long.MinValue, null,
-            new NativeTuning { MissingEntries = false });
+            NativeTuning.Unplanned with { MissingEntries = false });
         await DriveAsync(stream, session, initiator: true);
         await Polling.WaitUntil(() => _node.Ended.Count == 1, "the node ended the session");
         Assert.Equal(3, _node.Ended[0].ToReceive);
@@ -265,7 +265,7 @@ public sealed class ByzantinePeerTests : IAsyncLifetime
         var stream = await _attacker.NewStreamAsync(_node.PeerId, NativeReconciliation.ProtocolId, Timeout);
         // A one-round-trip plan without the single-difference search: every small node it answers is offered whole.
         var session = new NativeReconciliation(new SyncScope([Topic], []), _ => new MemorySyncItemSource(all.Keys), Start, Now + 1, long.MinValue, null,
-            new NativeTuning { TargetRoundTrips = 1, SingleDifferenceSearch = false, LargeNode = 16, ClosingListLimit = 64, ClosingOfferLimit = 64 });
+            NativeTuning.Unplanned with { TargetRoundTrips = 1, SingleDifferenceSearch = false, LargeNode = 16, ClosingListLimit = 64, ClosingOfferLimit = 64 });
         await DriveAsync(stream, session, initiator: true);
         await Polling.WaitUntil(() => _node.Ended.Count == 1, "the node ended the session");
         Assert.True(_node.Ended[0].Completed, _node.Ended[0].Error);

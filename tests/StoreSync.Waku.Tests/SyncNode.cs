@@ -59,9 +59,12 @@ public sealed class SyncNode : IAsyncDisposable
             NullLogger<TransferService>.Instance, limits, governor);
         Client = new StoreSyncClient(Host, Indexes, Runner, Sessions, horizon);
         service.Attach(Host);
-        // "native": both native versions; "native2": only 2.0.0, as a StoreSync before 3.0.0 serves it.
-        if (!protocols.Contains("native")) Host.RemoveStreamHandler(Reconciliation.Native.NativeReconciliation.ProtocolId);
-        if (!protocols.Contains("native") && !protocols.Contains("native2")) Host.RemoveStreamHandler(Reconciliation.Native.NativeReconciliation.PreviousProtocolId);
+        // "native": every native version; "native3": 3.0.0 and 2.0.0, as a StoreSync before 4.0.0 serves them; "native2": only
+        // 2.0.0, as a StoreSync before 3.0.0 serves it.
+        bool native = protocols.Contains("native"), native3 = native || protocols.Contains("native3");
+        if (!native) Host.RemoveStreamHandler(Reconciliation.Native.NativeReconciliation.ProtocolId);
+        if (!native3) Host.RemoveStreamHandler(Reconciliation.Native.NativeReconciliation.ProtocolIdV3);
+        if (!native3 && !protocols.Contains("native2")) Host.RemoveStreamHandler(Reconciliation.Native.NativeReconciliation.ProtocolIdV2);
         if (!protocols.Contains("nwaku")) Host.RemoveStreamHandler(Reconciliation.Nwaku.NwakuReconciliation.ProtocolId);
         transfer.Attach(Host);
     }

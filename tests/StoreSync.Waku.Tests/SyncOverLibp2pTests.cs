@@ -1,6 +1,7 @@
 using StoreSync.Core;
 using StoreSync.Core.Proto;
 using StoreSync.Reconciliation;
+using StoreSync.Reconciliation.Native;
 using StoreSync.Storage;
 using StoreSync.Testing;
 using StoreSync.Testing.Storage;
@@ -104,11 +105,38 @@ public sealed class SyncOverLibp2pTests : IDisposable
         await Polling.WaitUntil(() => nwakuOnly.Hashes(Topic0).Count == 100 && native.Hashes(Topic0).Count == 150 && a.Hashes(Topic0).Count == 150, "all transfers arrived");
     }
 
+    [Theory]
+    [InlineData("native", NativeReconciliation.ProtocolId)]
+    [InlineData("native3", NativeReconciliation.ProtocolIdV3)]
+    [InlineData("native2", NativeReconciliation.ProtocolIdV2)]
+    public async Task Each_native_version_a_peer_serves_is_negotiated_and_reconciles_both_ways(string serves, string expected)
+    {
+        // 4.0.0 is proposed first, then 3.0.0, then 2.0.0: a peer serving only the older ones (StoreSync before the count-only
+        // Open, before the Closing entry) takes the newest it knows, and the session runs that version's frames on both sides;
+        // the Open here is large enough (3,000 items) to be sent cut into slices, a Counts entry only in 4.0.0.
+        var rng = new Random(7);
+        var shared = Messages(rng, 3000, Topic0, "s");
+        await using var a = await SyncNode.StartAsync([.. shared, .. Messages(rng, 60, Topic0, "a")]);
+        await using var peer = await SyncNode.StartAsync([.. shared, .. Messages(rng, 40, Topic0, "b")], protocols: [serves, "nwaku"]);
+        var scope = new SyncScope([Topic0], []);
+        long start = Now - TimeSpan.FromDays(40).Ticks * 100;
+
+        var result = await a.Client.SyncAsync(peer.PeerId, scope, start, Now + 1, SyncModes.Any, TimeoutOn(a, peer));
+
+        Assert.Equal("native", result!.Mode.Name());
+        Assert.Equal(expected, result.Protocol);
+        Assert.True(result.Completed, result.Error);
+        await Polling.WaitUntil(() => peer.Ended.Count == 1, "the peer ended its side");
+        Assert.Equal(expected, peer.Ended[0].Protocol);
+        Assert.True(peer.Ended[0].Completed, peer.Ended[0].Error);
+        await Polling.WaitUntil(() => a.Hashes(Topic0).Count == 3100 && peer.Hashes(Topic0).Count == 3100, "both hold the union");
+    }
+
     [Fact]
     public async Task A_peer_serving_only_native_2_0_0_is_synced_in_native_mode_version_2()
     {
-        // 3.0.0 is proposed first; a peer that serves only 2.0.0 (StoreSync before the Closing entry) takes the second proposal,
-        // and the session runs version 2 (no Closing entries) rather than falling back to nwaku mode.
+        // 4.0.0 and 3.0.0 are proposed first; a peer that serves only 2.0.0 (StoreSync before the Closing entry) takes the last
+        // native proposal, and the session runs version 2 (no Closing entries) rather than falling back to nwaku mode.
         var rng = new Random(5);
         await using var a = await SyncNode.StartAsync(Messages(rng, 60, Topic0, "a"));
         await using var old = await SyncNode.StartAsync(Messages(rng, 40, Topic0, "b"), protocols: ["native2", "nwaku"]);

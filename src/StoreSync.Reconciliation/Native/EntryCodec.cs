@@ -36,6 +36,12 @@ internal sealed class EntryCodec
     {
         w.Varint((ulong)count);
         if (count == 0) return;
+        WriteFp(ref w, keyed);
+    }
+
+    /// <summary>The keyed fingerprint's low <see cref="Width"/> bytes alone (a Counts entry's, whose count is the sum of its slices').</summary>
+    public void WriteFp(ref FrameWriter w, ulong keyed)
+    {
         Span<byte> bytes = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(bytes, keyed);
         w.Bytes(bytes[..Width]);
@@ -43,13 +49,41 @@ internal sealed class EntryCodec
 
     public (long Count, ulong Fp) ReadFingerprint(ref FrameReader r)
     {
+        long count = ReadCount(ref r);
+        return count == 0 ? (0, 0) : (count, ReadFp(ref r));
+    }
+
+    /// <summary>A slice of a Counts entry: varint count, then (if count &gt; 0) the keyed fingerprint's low byte, a hint that tells
+    /// most differing slices from agreeing ones (spec/sync.md §3.2, "the count-only Open").</summary>
+    public void WriteTally(ref FrameWriter w, in Fingerprint fp)
+    {
+        w.Varint((ulong)fp.Count);
+        if (fp.Count > 0) w.Byte(Hint(Keyed(fp)));
+    }
+
+    public static (long Count, byte Hint) ReadTally(ref FrameReader r)
+    {
+        long count = ReadCount(ref r);
+        return count == 0 ? (0, 0) : (count, r.Byte("fingerprint hint"));
+    }
+
+    /// <summary>The one-byte hint of a keyed fingerprint.</summary>
+    public static byte Hint(ulong keyed) => (byte)keyed;
+
+    /// <summary>A varint item count, at most <see cref="long.MaxValue"/>.</summary>
+    public static long ReadCount(ref FrameReader r)
+    {
         ulong count = r.Varint("count");
         if (count > long.MaxValue) throw new SyncProtocolException("count out of range");
-        if (count == 0) return (0, 0);
+        return (long)count;
+    }
+
+    public ulong ReadFp(ref FrameReader r)
+    {
         Span<byte> bytes = stackalloc byte[8];
         bytes.Clear();
         r.Bytes(Width, "fingerprint").CopyTo(bytes);
-        return ((long)count, BinaryPrimitives.ReadUInt64LittleEndian(bytes));
+        return BinaryPrimitives.ReadUInt64LittleEndian(bytes);
     }
 
     /// <summary>A Split's fan-out, checked against the node's width and the frame's node limit.</summary>

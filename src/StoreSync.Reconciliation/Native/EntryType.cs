@@ -27,4 +27,10 @@ public enum EntryType : byte
     /// <summary>Version 3: varint k, k items: all my items in the node, every one of which I push; you keep those you lack and
     /// push me yours; needs no answer, closes the node (spec/sync.md §3.2 rule 7). k = 0: I hold nothing, push me all yours.</summary>
     Closing = 7,
+
+    /// <summary>Version 4, only as the Open frame's root: varint m, the node's w-byte fingerprint (of Σ counts items), then m
+    /// varint counts, one per equal position slice; opens the m children. The peer closes all of them when the node's
+    /// fingerprint agrees, answers a child whose count differs by the rules, and one whose count agrees with its own
+    /// Fingerprint (spec/sync.md §3.2, "the count-only Open").</summary>
+    Counts = 8,
 }

@@ -99,12 +99,13 @@ internal readonly struct FanoutEstimator
             }
             else expected = Density * size;
             double slices = !Confirmed && !double.IsNaN(Density) && _tuning.UnconfirmedSlicesPerDifference > 0 ? _tuning.UnconfirmedSlicesPerDifference : _slicesPerDifference;
-            m = (long)Math.Ceiling(slices * Math.Max(expected, floor));
+            // A peer's count may be anything up to 2^63 − 1: the arithmetic saturates at the largest fan-out before any cast.
+            m = (long)Math.Min(Math.Ceiling(slices * Math.Max(expected, floor)), NativeReconciliation.MaxFanout);
             if (!Confirmed) m = Math.Min(m, _tuning.UnconfirmedFanoutCap);
             if (size >= _tuning.LargeNode) m = Math.Max(m, _tuning.MinFanoutLarge);
-            if (maxChildItems > 0) m = Math.Max(m, (size + maxChildItems - 1) / maxChildItems);
+            if (maxChildItems > 0) m = Math.Max(m, (long)Math.Min(Math.Ceiling((double)size / maxChildItems), NativeReconciliation.MaxFanout));
         }
-        m = Math.Clamp(m, 2, Math.Min(NativeReconciliation.MaxFanout, 2 * size));
+        m = Math.Clamp(m, 2, size >= NativeReconciliation.MaxFanout ? NativeReconciliation.MaxFanout : Math.Max(2, 2 * size));
         if ((UInt128)m > span) m = (long)span;
         return Math.Min(m, budget);
     }

@@ -8,7 +8,8 @@ public sealed partial class NativeReconciliation
     {
         p.LocalCount = survey.Counts[task];
         p.LocalFp = survey.Fps[task];
-        if (p.RemoteCount == p.LocalCount && p.RemoteFp == p.LocalFp) { doneRun++; return; }
+        // A Counts slice is settled here only when both sides hold nothing there: a count and a hint prove nothing more.
+        if (p.CountOnly ? p.RemoteCount == 0 && p.LocalCount == 0 : p.RemoteCount == p.LocalCount && p.RemoteFp == p.LocalFp) { doneRun++; return; }
         unsettled--;
         FlushDone(ref w, ref doneRun);
         // Every other unsettled node may need one node of its own; splits share what is left of the peer's limit.
@@ -55,7 +56,16 @@ public sealed partial class NativeReconciliation
             Bounce(ref w, t, next);
             return;
         }
-        if (_tuning.SingleDifferenceSearch && cL == cR + 1 && cL <= SearchLimit && local.FindSingle(node, cL, t.RemoteFp, _codec) is { } single)
+        if (t.CountOnly && t.LooksAgreeing)
+        {
+            // A Counts slice whose count and hint equal ours (the root differs elsewhere): most likely the same items, which
+            // our full fingerprint lets the peer confirm (Done); if not (a 1-in-256 hint collision) it settles, lists or splits
+            // the slice, which was handed back to it and so never comes back.
+            Bounce(ref w, t, next);
+            return;
+        }
+        // Rules 2 and the pair search need the peer's fingerprint, which a Counts slice lacks.
+        if (_tuning.SingleDifferenceSearch && !t.CountOnly && cL == cR + 1 && cL <= SearchLimit && local.FindSingle(node, cL, t.RemoteFp, _codec) is { } single)
         {
             NeedsFromUs(single);
             _found.Clear();
@@ -64,7 +74,7 @@ public sealed partial class NativeReconciliation
             Account(EntryType.Extras, at, w);
             return;
         }
-        if (_tuning.PairSearch && cL == cR + 2 && cL <= PairSearchLimit && SpendPairSearch(cL) && local.FindPair(node, cL, t.RemoteFp, _codec) is { } pair)
+        if (_tuning.PairSearch && !t.CountOnly && cL == cR + 2 && cL <= PairSearchLimit && SpendPairSearch(cL) && local.FindPair(node, cL, t.RemoteFp, _codec) is { } pair)
         {
             NeedsFromUs(pair.X);
             NeedsFromUs(pair.Y);
@@ -117,8 +127,31 @@ public sealed partial class NativeReconciliation
             Bounce(ref w, t, next);
             return;
         }
-        WriteSplit(ref w, node, (int)m, next);
+        var fps = local.Children(node, (int)m);
+        if (plan.ChildLimit > 0) fps = PlannedChildren(node, ref m, plan.ChildLimit, budget, fps);
+        WriteSplit(ref w, node, (int)m, fps, next);
         Account(EntryType.Split, at, w);
+    }
+
+    /// <summary>Rounds a planned split may grow in so that its largest child fits the plan's limit.</summary>
+    const int PlannedSplitRounds = 4;
+
+    // The plan bounds children by items, but slices are equal in positions: a node whose items fill a small part of it (the
+    // slice where the sync range passes the newest message) keeps them all in one child, which reaches the closing frame too
+    // large to list and costs the session a round trip. So the fan-out grows with how much larger than the limit our largest
+    // child is, a few rounds at most; the empty children it adds cost a byte each.
+    List<Fingerprint> PlannedChildren(OpenNode node, ref long m, long limit, int budget, List<Fingerprint> fps)
+    {
+        long cap = Math.Min(Math.Min(MaxFanout, budget), (long)UInt128.Min(node.Hi - node.Lo, MaxFanout));
+        for (int round = 0; round < PlannedSplitRounds && m < cap; round++)
+        {
+            long largest = 0;
+            foreach (var fp in fps) largest = Math.Max(largest, fp.Count);
+            if (largest <= PlannedChildSlack * limit) break;
+            m = Math.Min(cap, (long)Math.Ceiling((double)m * largest / limit));
+            fps = _local!.Children(node, (int)m);
+        }
+        return fps;
     }
 
     bool SpendPairSearch(long count)
@@ -129,12 +162,12 @@ public sealed partial class NativeReconciliation
         return true;
     }
 
-    // A Split entry: the fan-out, then our (count, fp) of each of the m slices, which it opens.
-    void WriteSplit(ref FrameWriter w, OpenNode node, int m, ChunkedList<OpenNode> next)
+    // A Split entry: the fan-out, then our (count, fp) of each of the m slices (fps: our children, from LocalSide.Children),
+    // which it opens.
+    void WriteSplit(ref FrameWriter w, OpenNode node, int m, List<Fingerprint> fps, ChunkedList<OpenNode> next)
     {
         w.Byte((byte)EntryType.Split);
         w.Varint((ulong)m);
-        var fps = _local!.Children(node, m);
         var slices = new Slices(node, m);
         for (int i = 0; i < m; i++)
         {

@@ -3,8 +3,8 @@ using System.Security.Cryptography;
 
 namespace StoreSync.Reconciliation.Native;
 
-/// <summary>A session of StoreSync's own /storesync/reconciliation/3.0.0 (or 2.0.0 with an older peer), initiator or responder
-/// (spec/sync.md §3).</summary>
+/// <summary>A session of StoreSync's own /storesync/reconciliation/4.0.0 (or 3.0.0, 2.0.0 with an older peer), initiator or
+/// responder (spec/sync.md §3).</summary>
 /// <remarks>
 /// Both sides keep the same ordered list of open nodes (position ranges); every frame answers, in order, the
 /// nodes the peer's previous frame opened, so bounds never travel. A differing node is resolved directly
@@ -20,22 +20,31 @@ namespace StoreSync.Reconciliation.Native;
 /// </remarks>
 public sealed partial class NativeReconciliation : ReconciliationSession
 {
-    /// <summary>Version 3 (the Closing entry): a version-2 peer cannot read it, so it has its own multistream id; the
-    /// previous version stays negotiable (spec/sync.md §3.6).</summary>
-    public const string ProtocolId = "/storesync/reconciliation/3.0.0";
-    public const byte Version = 3;
+    /// <summary>Version 4 (the count-only Open: the root's fingerprint once, a count per slice): a version-3 peer cannot read
+    /// it, so it has its own multistream id; the earlier versions stay negotiable (spec/sync.md §3.6).</summary>
+    public const string ProtocolId = "/storesync/reconciliation/4.0.0";
+    public const byte Version = 4;
 
-    /// <summary>Version 2 (Open carries the root's first split, the Missing entry), still spoken with a peer that offers no
-    /// later one: the same session without Closing entries.</summary>
-    public const string PreviousProtocolId = "/storesync/reconciliation/2.0.0";
-    public const byte PreviousVersion = 2;
+    /// <summary>Version 3 (the Closing entry), still spoken with a peer that offers no later one: Open's slices carry
+    /// fingerprints.</summary>
+    public const string ProtocolIdV3 = "/storesync/reconciliation/3.0.0";
+    public const byte VersionV3 = 3;
+
+    /// <summary>Version 2 (Open carries the root's first split, the Missing entry): version 3 without Closing entries.</summary>
+    public const string ProtocolIdV2 = "/storesync/reconciliation/2.0.0";
+    public const byte VersionV2 = 2;
 
     /// <summary>The native protocol ids this build speaks, newest first: the order an initiator proposes them in.</summary>
-    public static IReadOnlyList<string> ProtocolIds { get; } = [ProtocolId, PreviousProtocolId];
+    public static IReadOnlyList<string> ProtocolIds { get; } = [ProtocolId, ProtocolIdV3, ProtocolIdV2];
 
-    /// <summary>The frame version of a native protocol id (3 or 2); null for any other id.</summary>
-    public static byte? VersionOf(string protocolId) =>
-        protocolId == ProtocolId ? Version : protocolId == PreviousProtocolId ? PreviousVersion : null;
+    /// <summary>The frame version of a native protocol id (4, 3 or 2); null for any other id.</summary>
+    public static byte? VersionOf(string protocolId) => protocolId switch
+    {
+        ProtocolId => Version,
+        ProtocolIdV3 => VersionV3,
+        ProtocolIdV2 => VersionV2,
+        _ => null,
+    };
 
     /// <summary>Default of <see cref="NativeTuning.ItemsThreshold"/>.</summary>
     public const int ItemsThreshold = 2;
@@ -71,6 +80,8 @@ public sealed partial class NativeReconciliation : ReconciliationSession
         public long RemoteCount, LocalCount;
         public ulong RemoteFp, LocalFp;
         public bool Fresh; // first seen in this frame (a split child or the Open frame's root), not handed back to us
+        public bool CountOnly; // a child of the Open frame's Counts entry: the peer sent its count and a hint, not its fingerprint
+        public bool LooksAgreeing; // a CountOnly slice whose count and hint equal ours: most likely the same items
     }
 
     readonly SyncScope _localScope;
@@ -78,7 +89,8 @@ public sealed partial class NativeReconciliation : ReconciliationSession
     readonly long _start, _end, _horizon;
     readonly bool _initiator;
     readonly NativeTuning _tuning;
-    readonly long[] _entryBytes = new long[8], _entryCounts = new long[8];
+    static readonly int EntryTypes = Enum.GetValues<EntryType>().Length;
+    readonly long[] _entryBytes = new long[EntryTypes], _entryCounts = new long[EntryTypes];
     readonly SyncItemSet _offered = new();
     readonly List<BlindRange> _blind = [], _offerRanges = [];
     readonly List<SyncItem> _extras = [], _received = [], _found = [];
@@ -122,17 +134,18 @@ public sealed partial class NativeReconciliation : ReconciliationSession
     /// session must be (spec/sync.md §3.3). A fixed nonce makes frames reproducible for golden tests.</summary>
     public ulong? Nonce { get; init; }
 
-    /// <summary>The frame version this session speaks: <see cref="Version"/> (default) or <see cref="PreviousVersion"/>, as
-    /// negotiated by multistream (<see cref="VersionOf"/>); both sides must use the same.</summary>
+    /// <summary>The frame version this session speaks: <see cref="Version"/> (default), <see cref="VersionV3"/> or <see
+    /// cref="VersionV2"/>, as negotiated by multistream (<see cref="VersionOf"/>); both sides must use the same.</summary>
     public byte ProtocolVersion
     {
         get => _version;
-        init => _version = value is Version or PreviousVersion ? value : throw new ArgumentOutOfRangeException(nameof(ProtocolVersion));
+        init => _version = value is Version or VersionV3 or VersionV2 ? value : throw new ArgumentOutOfRangeException(nameof(ProtocolVersion));
     }
     readonly byte _version = Version;
 
-    // Closing entries exist from version 3 on.
-    bool SpeaksClosing => _version >= Version;
+    // Closing entries exist from version 3 on, the count-only Open from version 4.
+    bool SpeaksClosing => _version >= VersionV3;
+    bool SpeaksCounts => _version >= Version;
 
     /// <summary>Local items listed in our Closing entries (spec/sync.md §3.2 rule 7): push them all with <see
     /// cref="ReconciliationSession.ToSend"/>; the peer keeps those it lacks and drops the copies. Not in ToSend, which holds only
@@ -228,11 +241,18 @@ public sealed partial class NativeReconciliation : ReconciliationSession
             var fp = source.GetFingerprint(root.From, root.To);
             int at = w.Length;
             int m = OpenFanout(fp.Count, root);
-            if (m >= 2)
+            if (m >= 2 && SpeaksCounts)
             {
-                // A large root is split at once: a whole round trip saved, and the responder's first frame already has
-                // m samples to size its splits from (spec/sync.md §3.2).
-                WriteSplit(ref w, root, m, _open);
+                // A large root is cut at once (a round trip saved, and the responder's first frame has m samples to size its
+                // splits from), but only counts travel per slice: at d = 0 the root's one fingerprint settles everything, and
+                // where the root differs a slice's count is what sizes its split (spec/sync.md §3.2, "the count-only Open").
+                WriteCounts(ref w, root, m, fp, _open);
+                Account(EntryType.Counts, at, w);
+            }
+            else if (m >= 2)
+            {
+                // Before version 4 the root's first split carries a fingerprint per slice.
+                WriteSplit(ref w, root, m, _local.Children(root, m), _open);
                 Account(EntryType.Split, at, w);
             }
             else
@@ -251,15 +271,20 @@ public sealed partial class NativeReconciliation : ReconciliationSession
     // The Open frame's root is split when it holds at least LargeNode items (0: sent as one Fingerprint), into MinFanoutLarge
     // slices doubled while fewer than OpenSlices of them hold items: the responder sizes its first split from the count
     // differences of the slices that hold items, and a sync range whose items fill only part of it (a range reaching past the
-    // newest message) would otherwise leave it half the samples (spec/sync.md §3.2, §3.5). Empty slices cost a byte each.
+    // newest message) would otherwise leave it half the samples (spec/sync.md §3.2, §3.5). Empty slices cost a byte each. Only
+    // a version-4 Open doubles: its slices cost a count each (~3 bytes); a version 2/3 slice carries a fingerprint too (~9
+    // bytes), and doubling there would take the Open of an agreeing 10^6-item store past 256 bytes.
     int OpenFanout(long count, OpenNode root)
     {
         if (count < _tuning.LargeNode) return 0;
         UInt128 span = root.Hi - root.Lo;
         int m = _tuning.MinFanoutLarge;
         if (span < (UInt128)m) return 0;
-        while (2 * m <= MaxOpenFanout && span >= (UInt128)(2 * m) && NonEmpty(_local!.Children(root, m)) < _tuning.OpenSlices) m *= 2;
-        return m;
+        int aim = SpeaksCounts ? _tuning.OpenSlices : 1;
+        while (2 * m <= MaxOpenFanout && span >= (UInt128)(2 * m) && NonEmpty(_local!.Children(root, m)) < aim) m *= 2;
+        // A Counts entry's node count is the sum of its slices': a source whose slices disagree with its root (none honest) would
+        // send one of 0 items, which the peer refuses; the root's Fingerprint says the same without the cut.
+        return SpeaksCounts && NonEmpty(_local!.Children(root, m)) == 0 ? 0 : m;
     }
 
     static int NonEmpty(List<Fingerprint> slices)
@@ -288,7 +313,7 @@ public sealed partial class NativeReconciliation : ReconciliationSession
                 {
                     // Our horizon moved the root's lower bound: the peer's entries describe another range. They are checked,
                     // then both sides continue with the one new root, answered by our Fingerprint of it.
-                    SurveyEntries(frame[r.Position..]);
+                    SurveyEntries(frame[r.Position..], open: true);
                     Bounce(ref w, new Pending { Node = root, LocalCount = _local.Fingerprint(root).Count, LocalFp = _codec.Keyed(_local.Fingerprint(root)) }, _spareOpen);
                     _open.Clear();
                     (_open, _spareOpen) = (_spareOpen, _open);
@@ -318,7 +343,7 @@ public sealed partial class NativeReconciliation : ReconciliationSession
             }
 
             var entries = frame[r.Position..];
-            var survey = SurveyEntries(entries);
+            var survey = SurveyEntries(entries, open: kind == FrameKind.Open);
             var next = AnswerEntries(entries, survey, ref w);
             (_open, _spareOpen) = (next, _open);
             (_listed, _spareListed) = (_spareListed, _listed);
@@ -361,7 +386,7 @@ public sealed partial class NativeReconciliation : ReconciliationSession
 
     // Pass 1: checks every entry against the open nodes and the limits (nothing is changed before the whole frame is
     // known to be valid) and computes our summary of every node the peer asks us to answer.
-    Survey SurveyEntries(ReadOnlySpan<byte> entries)
+    Survey SurveyEntries(ReadOnlySpan<byte> entries, bool open)
     {
         var survey = _survey;
         survey.Clear();
@@ -406,6 +431,10 @@ public sealed partial class NativeReconciliation : ReconciliationSession
                     survey.SplitChildren += m;
                     break;
                 }
+                case EntryType.Counts when SpeaksCounts:
+                    if (!open) throw new SyncProtocolException("a Counts entry outside the Open frame");
+                    SurveyCounts(ref r, node, survey);
+                    break;
                 case EntryType.Items:
                     EntryCodec.SkipItems(ref r, node, Limits.MaxItemsPerSet);
                     survey.RecordItems();
@@ -481,6 +510,28 @@ public sealed partial class NativeReconciliation : ReconciliationSession
                     {
                         var (c, f) = _codec.ReadFingerprint(ref r);
                         var p = new Pending { Node = slices[i], RemoteCount = c, RemoteFp = f, Fresh = true };
+                        AnswerNode(ref p, survey, task++, estimator, ref unsettled, ref doneRun, ref w, next);
+                    }
+                    break;
+                }
+                case EntryType.Counts:
+                {
+                    int m = (int)r.Varint("fan-out");
+                    _codec.ReadFp(ref r);
+                    if (survey.CountsAgree)
+                    {
+                        // The root's fingerprint agrees: every slice is settled, whatever its count says.
+                        for (int i = 0; i < m; i++) EntryCodec.ReadTally(ref r);
+                        doneRun += m;
+                        task += m;
+                        break;
+                    }
+                    var slices = new Slices(node, m);
+                    for (int i = 0; i < m; i++)
+                    {
+                        var (c, hint) = EntryCodec.ReadTally(ref r);
+                        bool looks = c > 0 && c == survey.Counts[task] && hint == EntryCodec.Hint(survey.Fps[task]);
+                        var p = new Pending { Node = slices[i], RemoteCount = c, Fresh = true, CountOnly = true, LooksAgreeing = looks };
                         AnswerNode(ref p, survey, task++, estimator, ref unsettled, ref doneRun, ref w, next);
                     }
                     break;

@@ -3,8 +3,9 @@ namespace StoreSync.Reconciliation.Native;
 /// <summary>The local splitting policy of a native-mode session: how this side answers a differing node.</summary>
 /// <remarks>
 /// None of these change the wire format: a split says its fan-out, an answer says what it is, so two peers with
-/// different tunings still reconcile exactly. The defaults are what measured best (spec/sync.md §3.5); the other
-/// values exist so the benchmark can show what each idea is worth.
+/// different tunings still reconcile exactly. The defaults are what measured best: the frame plan of three round trips with
+/// its density gate (issue 17's target; spec/sync.md §3.2, §3.5, spec/performance.md); <see cref="Unplanned"/> is the policy
+/// before it, and the other values exist so the benchmark can show what each idea is worth.
 /// </remarks>
 public sealed record NativeTuning
 {
@@ -15,14 +16,15 @@ public sealed record NativeTuning
     public int MinFanoutLarge { get; init; } = 16;
 
     /// <summary>Slices holding items the Open frame's root split aims at: its fan-out (from <see cref="MinFanoutLarge"/>) doubles,
-    /// up to 1024, while fewer of its slices hold items (1: never doubles).</summary>
-    public int OpenSlices { get; init; } = 1;
+    /// up to 1024, while fewer of its slices hold items (1: never doubles). Only in a version-4 Open, whose slices carry a count
+    /// each; a version 2/3 Open (a fingerprint per slice) never doubles.</summary>
+    public int OpenSlices { get; init; } = 32;
 
     /// <summary>Estimate the density from agreeing siblings when the frame has them (off: from count differences only).</summary>
     public bool AgreementDensity { get; init; } = true;
 
     /// <summary>Largest split while the density is estimated from count differences alone (no agreeing siblings seen yet).</summary>
-    public int UnconfirmedFanoutCap { get; init; } = 1024;
+    public int UnconfirmedFanoutCap { get; init; } = 8192;
 
     /// <summary>Node size from which <see cref="MinFanoutLarge"/> applies.</summary>
     public int LargeNode { get; init; } = 1024;
@@ -45,13 +47,13 @@ public sealed record NativeTuning
     /// <summary>Round trips the session aims at (0: no plan, every frame splits as it likes). Frames 1 … 2R − 2 may split; the
     /// one before them splits finer (<see cref="ClosingSlicesPerDifference"/>), and frame 2R − 1 opens nothing the peer
     /// cannot close in frame 2R: it lists what it would have split (spec/sync.md §3.2, "the frame plan").</summary>
-    public int TargetRoundTrips { get; init; }
+    public int TargetRoundTrips { get; init; } = 3;
 
     /// <summary>Slices per expected difference in the last frame that may split: its children are listed when not settled at once.</summary>
     public double ClosingSlicesPerDifference { get; init; } = 4;
 
     /// <summary>Largest node (our items) the closing frame lists instead of splitting; a larger one is split and costs frames.</summary>
-    public int ClosingListLimit { get; init; } = 32;
+    public int ClosingListLimit { get; init; } = 64;
 
     /// <summary>Largest node (our items) the answer to the closing frame offers whole in a Closing entry instead of listing it
     /// for an answer (version 3): each offered item is pushed even if the peer holds it, so this bounds the copies per node.</summary>
@@ -68,33 +70,38 @@ public sealed record NativeTuning
 
     /// <summary>Slices per expected difference while the density is estimated from count differences alone (0: as
     /// <see cref="SlicesPerDifference"/>).</summary>
-    public double UnconfirmedSlicesPerDifference { get; init; }
+    public double UnconfirmedSlicesPerDifference { get; init; } = 1.5;
 
     /// <summary>Density gate of the frame plan (0: none): at the first frame this side answers, the plan is kept only if that frame's
     /// density estimate (independent differences per item of the differing nodes) is at least this; otherwise this side answers
     /// without a plan for the rest of the session, since the plan's size-bound splits cost more than a frame saves where
     /// differences are sparse (spec/sync.md §3.2, "the frame plan").</summary>
-    public double PlanMinDensity { get; init; }
+    public double PlanMinDensity { get; init; } = 0.0005;
 
     /// <summary>Resolve a node whose counts differ by two by finding the two extra items (small nodes only).</summary>
-    public bool PairSearch { get; init; }
+    public bool PairSearch { get; init; } = true;
 
     /// <summary>Largest node (the peer's count) handed back in the last frame that may split: a bigger one is split there, since
     /// a failed search in the closing frame would list it whole.</summary>
-    public int PreClosingHandBackLimit { get; init; } = 8;
+    public int PreClosingHandBackLimit { get; init; } = 32;
 
     /// <summary>Fingerprint width the initiator asks for in its Open frame (4–8 bytes); the responder follows it.</summary>
     public int FingerprintBytes { get; init; } = 6;
 
+    /// <summary>The frame plan that meets issue 17's target at 10^6 items / 1 % scattered differences (3 round trips, ≤ 1.7 × the
+    /// bound on seeds 1–8) and, with version 4's count-only Open, issue 5's d = 0 target (one round trip, ≤ 256 bytes each way at
+    /// 10^6 items); spec/performance.md.</summary>
     public static NativeTuning Default { get; } = new();
 
-    /// <summary>The frame plan that meets issue 17's target at 10^6 items / 1 % scattered differences (3 round trips, ≤ 1.7 × the
-    /// bound on seeds 1–8; spec/performance.md). Not the default: its Open is 363 bytes at d = 0, and at 0.1 % it costs about 13 % more
-    /// bytes than the default.</summary>
-    public static NativeTuning ThreeRoundTrips { get; } = new()
+    /// <summary>The same as <see cref="Default"/> (the name of the preset before it became the default).</summary>
+    public static NativeTuning ThreeRoundTrips => Default;
+
+    /// <summary>The default before the frame plan (version 3's): every frame splits as it likes, 16 Open slices; about 5 round
+    /// trips at 10^6 / 1 %, kept for comparison.</summary>
+    public static NativeTuning Unplanned { get; } = new()
     {
-        TargetRoundTrips = 3, PairSearch = true, UnconfirmedFanoutCap = 8192, PreClosingHandBackLimit = 32, ClosingListLimit = 64,
-        OpenSlices = 32, UnconfirmedSlicesPerDifference = 1.5, PlanMinDensity = 0.0005,
+        TargetRoundTrips = 0, PairSearch = false, UnconfirmedFanoutCap = 1024, PreClosingHandBackLimit = 8, ClosingListLimit = 32,
+        OpenSlices = 1, UnconfirmedSlicesPerDifference = 0, PlanMinDensity = 0,
     };
 
     internal void Validate()

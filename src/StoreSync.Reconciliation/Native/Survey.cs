@@ -19,6 +19,8 @@ internal sealed class Survey
     // so a hostile peer's counts (each ≤ 2^63) cannot wrap the sum.
     public long SplitChildren;
     public double SplitChildItems;
+    // The Open frame's Counts entry: its node's fingerprint agrees with ours (every slice settled).
+    public bool CountsAgree;
 
     public void AddSiblings(int nonEmpty, int agreed, long items)
     {
@@ -36,13 +38,31 @@ internal sealed class Survey
         Counts.Add(localCount);
         Fps.Add(localFp);
         if (remoteCount == localCount && remoteFp == localFp) return true;
+        Differs(remoteCount, localCount);
+        return false;
+    }
+
+    /// <summary>Records our summary of a slice of the peer's Counts entry, whose full fingerprint the peer did not send: it needs
+    /// an answer either way, and is density evidence only when its count or hint differs from ours (one that looks agreeing counts
+    /// as an agreeing sibling, as it would with full fingerprints). The caller records slices empty on both sides, or under an
+    /// agreeing root, with <see cref="Record"/>.</summary>
+    public void RecordCountOnly(long remoteCount, long localCount, ulong localFp, bool looksAgreeing)
+    {
+        Tasks++;
+        Counts.Add(localCount);
+        Fps.Add(localFp);
+        if (looksAgreeing) Unsettled++;
+        else Differs(remoteCount, localCount);
+    }
+
+    void Differs(long remoteCount, long localCount)
+    {
         Unsettled++;
         // Σ δ² estimates the number of differences when each is equally likely on either side (E[δ²] = D).
         long delta = remoteCount < 0 ? 0 : remoteCount - localCount;
         Squares.Add((float)Math.Max((double)delta * delta, 2));
         Sizes.Add(Math.Max(Math.Max(remoteCount, localCount), 1));
         Mismatched++;
-        return false;
     }
 
     /// <summary>Records an Items entry: a node we answer by merging, with no summary of ours.</summary>
@@ -64,5 +84,6 @@ internal sealed class Survey
         Unsaturated = Saturated = 0;
         SplitChildren = 0;
         SplitChildItems = 0;
+        CountsAgree = false;
     }
 }

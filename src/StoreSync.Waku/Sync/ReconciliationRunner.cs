@@ -161,6 +161,7 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
         {
             Peer = peer,
             Mode = mode,
+            Protocol = stream.Protocol,
             Initiator = initiator,
             Completed = completed,
             Outcome = outcome,

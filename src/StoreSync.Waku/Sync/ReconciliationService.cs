@@ -9,7 +9,7 @@ using StoreSync.Waku.Peers;
 
 namespace StoreSync.Waku.Sync;
 
-/// <summary>Answers reconciliation sessions peers start: <c>/storesync/reconciliation/3.0.0</c> and <c>2.0.0</c> (native) and
+/// <summary>Answers reconciliation sessions peers start: <c>/storesync/reconciliation/4.0.0</c>, <c>3.0.0</c> and <c>2.0.0</c> (native) and
 /// <c>/vac/waku/reconciliation/1.0.0</c> (nwaku).</summary>
 public sealed class ReconciliationService(SyncIndexes indexes, ReconciliationRunner runner, SyncSessions sessions, PeerPenalties penalties,
     SyncHorizon horizon, SyncMetrics metrics, ILogger<ReconciliationService> logger)

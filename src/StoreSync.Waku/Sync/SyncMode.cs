@@ -5,7 +5,7 @@ namespace StoreSync.Waku.Sync;
 /// <summary>Which reconciliation protocol a session ran: the node's own (native) or nwaku's.</summary>
 public enum SyncMode
 {
-    /// <summary><c>/storesync/reconciliation/3.0.0</c> or <c>2.0.0</c> (spec/sync.md §3).</summary>
+    /// <summary><c>/storesync/reconciliation/4.0.0</c>, <c>3.0.0</c> or <c>2.0.0</c> (spec/sync.md §3).</summary>
     Native,
 
     /// <summary><c>/vac/waku/reconciliation/1.0.0</c> (spec/sync.md §2).</summary>

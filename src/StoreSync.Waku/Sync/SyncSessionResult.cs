@@ -10,6 +10,9 @@ public sealed record SyncSessionResult
 
     public required SyncMode Mode { get; init; }
 
+    /// <summary>The protocol id multistream agreed on (native mode: its version, spec/sync.md §3.6); null when not known.</summary>
+    public string? Protocol { get; init; }
+
     public required bool Initiator { get; init; }
 
     /// <summary>The session reached its end as the protocol defines it.</summary>

@@ -132,7 +132,7 @@ public sealed class DashboardTests(ITestOutputHelper output)
         // CPU of its protocol handlers: the Store query that paged its messages out and the sync that brought the peer's in.
         Assert.Equal(chatTraffic.GetProperty("cpu").GetProperty("totalSeconds").GetDouble(), double.Parse(before.Values["chat/cpu"], System.Globalization.CultureInfo.InvariantCulture), 9);
         if (report.GetProperty("cpuSupported").GetBoolean())
-            foreach (var protocol in new[] { "/vac/waku/store-query/3.0.0", "/vac/waku/transfer/1.0.0", "/storesync/reconciliation/3.0.0" })
+            foreach (var protocol in new[] { "/vac/waku/store-query/3.0.0", "/vac/waku/transfer/1.0.0", "/storesync/reconciliation/4.0.0" })
                 Assert.True(chatTraffic.GetProperty("cpu").GetProperty("byProtocol").GetProperty(protocol).GetDouble() > 0, $"chat: CPU of {protocol}");
         var chatBefore = JsonDocument.Parse(await http.GetStringAsync("/admin/v1/communities/chat", timeout.Token)).RootElement;
         Assert.Equal(chatBefore.GetProperty("stored").GetProperty("bytes").GetInt64().ToString(), before.Values["chat/stored-bytes"]);

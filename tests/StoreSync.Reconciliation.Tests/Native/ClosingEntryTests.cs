@@ -13,7 +13,7 @@ public class ClosingEntryTests
     const long Hour = 3_600_000_000_000;
 
     /// <summary>A two-round-trip plan small random pairs reach the end of, answering the closing frame with Closing entries.</summary>
-    static readonly NativeTuning Closing = new()
+    static readonly NativeTuning Closing = NativeTuning.Unplanned with
     {
         TargetRoundTrips = 2, PairSearch = true, LargeNode = 16, ClosingListLimit = 8, PlanLeafItems = 2, ClosingOfferLimit = 64,
     };
@@ -59,7 +59,7 @@ public class ClosingEntryTests
     public Property Version_2_sessions_send_no_closing_entry_and_still_end_with_the_union() =>
         Prop.ForAll(TestItems.Pairs(), pair =>
         {
-            var (a, b, _) = Run(pair.A, pair.B, T0 + pair.Span, Closing, NativeReconciliation.PreviousVersion);
+            var (a, b, _) = Run(pair.A, pair.B, T0 + pair.Span, Closing, NativeReconciliation.VersionV2);
             Assert.Equal(0, a.EntriesSent(EntryType.Closing) + b.EntriesSent(EntryType.Closing));
             Assert.Empty(a.Offered);
             Assert.Empty(b.Offered);
@@ -77,8 +77,8 @@ public class ClosingEntryTests
             var rng = new Random(seed);
             var (a, b) = TestItems.Pair(rng, 2000 + seed * 37, 40 + seed % 23, 30 + seed % 17, r => TestItems.RandomItem(r, T0, T0 + Hour));
             var tuning = seed % 2 == 0 ? Closing : Eager;
-            var (a3, b3, f3) = Run(a, b, T0 + Hour, tuning);
-            var (a2, b2, f2) = Run(a, b, T0 + Hour, tuning, NativeReconciliation.PreviousVersion);
+            var (a3, b3, f3) = Run(a, b, T0 + Hour, tuning, NativeReconciliation.VersionV3);
+            var (a2, b2, f2) = Run(a, b, T0 + Hour, tuning, NativeReconciliation.VersionV2);
             TestItems.AssertReconciled(a, b, a3, b3);
             TestItems.AssertReconciled(a, b, a2, b2);
             if (a3.EntriesSent(EntryType.Closing) + b3.EntriesSent(EntryType.Closing) > 0) withClosing++;
@@ -109,7 +109,7 @@ public class ClosingEntryTests
     [Fact]
     public void A_version_2_session_refuses_a_closing_entry()
     {
-        var b = Opened(version: NativeReconciliation.PreviousVersion);
+        var b = Opened(version: NativeReconciliation.VersionV2);
         var error = Assert.Throws<SyncProtocolException>(() => b.Receive([2, 2, 7, 0]));
         Assert.Contains("entry type 7", error.Message);
         Assert.True(b.IsFinished);
@@ -121,7 +121,7 @@ public class ClosingEntryTests
         // "I hold nothing here, push me yours" over a node where we hold ~250 items, with lists limited to 100: we would have to
         // read and push them all unasked, so the frame is refused before anything is read or changed.
         var b = Opened(new SyncLimits { MaxItemsPerSet = 100 });
-        var error = Assert.Throws<SyncProtocolException>(() => b.Receive([3, 2, 7, 0, 0, 15]));
+        var error = Assert.Throws<SyncProtocolException>(() => b.Receive([NativeReconciliation.Version, 2, 7, 0, 0, 15]));
         Assert.Contains("too large to compare", error.Message);
         Assert.Empty(b.ToSend);
         Assert.Empty(b.Offered);
@@ -133,7 +133,7 @@ public class ClosingEntryTests
         // Closing(0) for the first node ("push me all yours") and Done for the other 15: nothing is left to answer, so the
         // session ends without a reply and every item we hold in the first node is to be pushed.
         var b = Opened();
-        var reply = b.Receive([3, 2, 7, 0, 0, 15]);
+        var reply = b.Receive([NativeReconciliation.Version, 2, 7, 0, 0, 15]);
         Assert.Null(reply);
         Assert.True(b.IsFinished);
         Assert.NotEmpty(b.ToSend);
@@ -146,7 +146,7 @@ public class ClosingEntryTests
         // A Closing entry for the first node with random bytes after it: either refused with a SyncProtocolException (the
         // session then over) or, if the bytes happen to parse, accepted; never another exception, and bounded by the frame.
         var b = Opened(new SyncLimits { MaxItemsPerSet = 1000 });
-        byte[] frame = [3, 2, 7, .. tail ?? []];
+        byte[] frame = [NativeReconciliation.Version, 2, 7, .. tail ?? []];
         try { b.Receive(frame); }
         catch (SyncProtocolException) { Assert.True(b.IsFinished); }
         return true.ToProperty();

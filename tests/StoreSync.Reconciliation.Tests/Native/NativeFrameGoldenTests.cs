@@ -56,19 +56,20 @@ public class NativeFrameGoldenTests
     [Fact]
     public void An_open_split_and_a_missing_range_match_the_pinned_bytes()
     {
-        // The initiator splits its root in Open (a root of ≥ 16 items here; ≥ 1024 by default); B lacks items 30–39 and holds
-        // item 45, which A lacks. Nodes where one side holds nothing are answered "Missing, k items" instead of a list.
-        var (frames, a, b) = Run(i => i is not (7 or 23) and not (>= 30 and <= 39), new NativeTuning { LargeNode = 16 });
+        // The initiator cuts its root in Open (a root of ≥ 16 items here, into 16 slices; ≥ 1024 items by default, doubled until
+        // 32 slices hold items); B lacks items 30–39 and holds item 45, which A lacks. Nodes where one side holds nothing are
+        // answered "Missing, k items" instead of a list.
+        var (frames, a, b) = Run(i => i is not (7 or 23) and not (>= 30 and <= 39), new NativeTuning { LargeNode = 16, OpenSlices = 1 });
         var hex = frames.Select(Convert.ToHexStringLower).ToList();
         Assert.Equal(GoldenSplitAndMissing, hex);
         Assert.Equal(new[] { 7, 23, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39 }.Select(Item).ToHashSet(), a.ToSend.ToHashSet());
         Assert.Equal([Item(45)], b.ToSend);
-        Assert.Equal(new[] { 7, 23 }.Select(Item).ToHashSet(), b.ToReceive.ToHashSet());
+        Assert.Equal(new[] { 7, 23, 30, 31 }.Select(Item).ToHashSet(), b.ToReceive.ToHashSet());
         Assert.Empty(a.ToReceive);
-        // B: one range (four adjacent nodes merged) around items 30–39, holding none of its own; A: the slice holding item 45.
+        // B: one range (the adjacent slices 5 and 6 merged) of items 32–39, holding none of its own; A: the slice holding item 45.
         var blindB = Assert.Single(b.BlindRanges);
-        Assert.Equal(10, blindB.Count);
-        Assert.True(blindB.From > Item(29) && blindB.From <= Item(30) && blindB.To > Item(39) && blindB.To <= Item(45));
+        Assert.Equal(8, blindB.Count);
+        Assert.True(blindB.From > Item(31) && blindB.From <= Item(32) && blindB.To > Item(39) && blindB.To <= Item(45));
         var blindA = Assert.Single(a.BlindRanges);
         Assert.Equal(1, blindA.Count);
         Assert.True(blindA.From > Item(39) && blindA.From <= Item(45) && blindA.To > Item(45));
@@ -84,26 +85,30 @@ public class NativeFrameGoldenTests
 
     static readonly string[] Golden =
     [
-        // Open: topic, start, end, horizon, nonce, width 6, the root's Fingerprint
-        "030001102f77616b752f322f72732f31362f3332008080a8b1e39fe7cb1780d083f5d7a2e7cb1780808080808080808001efcdab89674523010601285aa628a26d4f",
+        // Open: version 4, topic, start, end, horizon, nonce, width 6, the root's Fingerprint (40 items: too few to cut)
+        "040001102f77616b752f322f72732f31362f3332008080a8b1e39fe7cb1780d083f5d7a2e7cb1780808080808080808001efcdab89674523010601285aa628a26d4f",
         // Accept: agreed start, the root handed back (a Fingerprint, rule 3)
-        "03018080a8b1e39fe7cb1701276be2dbb20a2c",
+        "04018080a8b1e39fe7cb1701276be2dbb20a2c",
         // Step: the initiator splits the root into 4 slices
-        "030202041946ae6e2106cd0f801a4136f5bc0000",
-        // Step: the responder answers the 4 children
-        "0302020804d95feb5b979603a7f4c2cd966c02b2e53db4a6d703b8be26fdcf5e03b82853f670cf0310950d3372fa0397d441237e540251ae9e86bc1304018090dfc04a6df7df54df624bc66df7df54df624b390dbefbea9bec4978920820ab209db4390002",
-        // Step: the initiator settles what is left (the last frame)
-        "03020002040180afd0e502f1bbcdcbfa53e0a8f1bbcdcbfa53e0571e3779b97f4a7c150e44323405ac1f5700040401c0c6b89804d5336963eefba1f8d5336963eefba1071aa66d2c7ddf743f2acc969c11045e07",
+        "040202041946ae6e2106cd0f801a4136f5bc0000",
+        // Step: the responder answers the 4 children: child 0 handed back (A holds two more there: its pair search finds them),
+        // Extras [item 45] for child 1 (B holds one more, rule 2), Done 2
+        "04020117c43cf88c501d04018090dfc04a6df7df54df624bc66df7df54df624b390dbefbea9bec4978920820ab209db4390002",
+        // Step: the initiator settles what is left (the last frame): Extras [items 7, 23]
+        "04020402808cee891af1bbcdcbfa53e0a8f1bbcdcbfa53e0571e3779b97f4a7c150e44323405ac1f5780c0b2cd3bd5336963eefba1f8d5336963eefba1071aa66d2c7ddf743f2acc969c11045e07",
     ];
 
     static readonly string[] GoldenSplitAndMissing =
     [
-        // Open as above, the root's entry a Split into 16 slices of 6.25 s (count, fp each; 00 = empty)
-        "030001102f77616b752f322f72732f31362f3332008080a8b1e39fe7cb1780d083f5d7a2e7cb1780808080808080808001efcdab8967452301060210070b72f5b4b0cf065993c97e90a0062000c3bf0355060838b8ce63ce07fd806c75e93006219e4020d05a02520c36d700c0000000000000000000",
-        // Accept: Done 1; slice 1 handed back (B holds one item fewer, rule 3); Done 1; slice 3 handed back; slice 4 split into
-        // 8; slices 5 and 6 Fingerprint(0) (B holds nothing there); slice 7 Missing 1 (A holds nothing, B has item 45); Done 8
-        "03018080a8b1e39fe7cb170001010597e54c61eaba000101051c5a3a187e6b0208014795b9ea31c201bbe053419b2801e50c34bab3f0012f559e7f57ba00018b2e02515e9800000100010006010008",
-        // Step: Extras [item 7], Extras [item 23] (rule 2), Done 6, then Missing 1, 1, 6, 2 for the nodes B holds nothing in
-        "0302040180afd0e502f1bbcdcbfa53e0a8f1bbcdcbfa53e0571e3779b97f4a7c150e44323405ac1f57040180b5c7ea0fd5336963eefba1f8d5336963eefba1071aa66d2c7ddf743f2acc969c11045e0700060601060106060602",
+        // Open as above, the root's entry a Counts entry (version 4): 16 slices of 6.25 s, the root's fingerprint once, then per
+        // slice its count and a one-byte hint (00 = empty)
+        "040001102f77616b752f322f72732f31362f3332008080a8b1e39fe7cb1780d083f5d7a2e7cb1780808080808080808001efcdab89674523010608105aa628a26d4f070b06590620060807fd06210252000000000000000000",
+        // Accept: slices 0 and 2 look agreeing (count and hint equal): B's Fingerprint to confirm; slices 1 and 3 handed back (B
+        // holds one item fewer, rule 3); slice 4 handed back (two fewer: A's pair search); slices 5 and 6 Fingerprint(0) (B
+        // holds nothing there); slice 7 Missing 1 (A holds nothing, B has item 45); Done 8
+        "04018080a8b1e39fe7cb1701070b72f5b4b0cf010597e54c61eaba01062000c3bf035501051c5a3a187e6b010544c276d70b380100010006010008",
+        // Step: Done (slice 0 confirmed), Extras [item 7] (rule 2), Done (slice 2), Extras [item 23], Extras [items 30, 31] (the
+        // pair search), then Missing 6 and 2 for the nodes B holds nothing in
+        "04020001040180afd0e502f1bbcdcbfa53e0a8f1bbcdcbfa53e0571e3779b97f4a7c150e44323405ac1f570001040180b5c7ea0fd5336963eefba1f8d5336963eefba1071aa66d2c7ddf743f2acc969c11045e07040280e497d01228b7bd766a05068b28b7bd766a0506740516f7aecd40a0d1d748428995faf9748094ebdc03c6ef372fe94f82a0c6ef372fe94f825f18dde6e5fd29f0543910c8d016b07d5f06060602",
     ];
 }

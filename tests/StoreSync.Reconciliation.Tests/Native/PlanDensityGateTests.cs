@@ -14,7 +14,7 @@ public class PlanDensityGateTests
     const long Hour = 3_600_000_000_000;
 
     /// <summary>A short plan small random pairs reach the end of, gated at a density random pairs fall on both sides of.</summary>
-    static readonly NativeTuning Gated = new()
+    static readonly NativeTuning Gated = NativeTuning.Unplanned with
     {
         TargetRoundTrips = 2, PairSearch = true, LargeNode = 16, ClosingListLimit = 8, PlanLeafItems = 2, PlanMinDensity = 0.05,
     };
