@@ -320,7 +320,7 @@ public sealed class YamuxSession : IAsyncDisposable
         _logger.LogDebug("Yamux session closed: {Reason}", reason);
         _closed.Cancel();
         _accepted.Writer.TryComplete();
-        foreach (var stream in _streams.Values) stream.OnReset("session closed: " + reason);
+        foreach (var stream in _streams.Values) stream.OnSessionClosed(reason);
         _streams.Clear();
         foreach (var ping in _pings.Values) ping.Done.TrySetException(new IOException("session closed: " + reason));
         try { _transport.Dispose(); } catch (Exception e) when (e is IOException or ObjectDisposedException) { }

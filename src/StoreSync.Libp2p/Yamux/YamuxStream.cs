@@ -20,6 +20,7 @@ public sealed class YamuxStream : Stream
     long _sendWindow;            // what we may still send
     bool _remoteFin, _localFin, _disposed;
     string? _resetReason;
+    string? _sessionClosedReason; // set when the session ended after the peer's FIN
 
     internal YamuxStream(YamuxSession session, uint id, long sendWindow)
     {
@@ -81,6 +82,24 @@ public sealed class YamuxStream : Stream
             Wake(ref _dataWaiter);
         }
         if (done) _session.Forget(Id);
+    }
+
+    /// <summary>The session ended. A stream whose peer had already finished keeps what it sent, so an answer followed by a
+    /// disconnect is still read whole; its own side can send nothing more, so its half-close has nothing left to say.
+    /// Any other stream is reset.</summary>
+    internal void OnSessionClosed(string reason)
+    {
+        lock (_lock)
+        {
+            if (_remoteFin && _resetReason is null)
+            {
+                _localFin = true;
+                _sessionClosedReason = reason;
+                Wake(ref _windowWaiter);
+                return;
+            }
+        }
+        OnReset("session closed: " + reason);
     }
 
     internal void OnReset(string reason)
@@ -173,6 +192,7 @@ public sealed class YamuxStream : Stream
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
                 if (_resetReason is not null) throw new IOException($"yamux stream {Id} {_resetReason}");
+                if (_sessionClosedReason is not null) throw new IOException($"yamux stream {Id}: session closed: {_sessionClosedReason}");
                 if (_localFin) throw new InvalidOperationException($"yamux stream {Id}: write after close");
                 n = (int)Math.Min(Math.Min(source.Length, _sendWindow), _session.Options.MaxFramePayload);
                 if (n == 0)

@@ -57,11 +57,28 @@ public sealed class LightPushService(LightPushServer server, int maxMessageBytes
             metrics?.BytesOut.Add(bytes.Length, new KeyValuePair<string, object?>("protocol", "lightpush"));
         }
 
-        // Answered first, so the peer learns why; then cut off (it is refused until its points decay).
+        // Answered first, so the peer learns why; then cut off (it is refused until its points decay). The peer's half-close is
+        // awaited first, bounded: a connection closed under a client that is still sending its FIN can fail that write before
+        // the client has read the answer.
         public async ValueTask AfterResponseAsync(Libp2pStream stream)
         {
-            if (server.ShouldDisconnect(stream.RemotePeer.ToString()))
-                await stream.Connection.CloseAsync("penalised: too many bad messages").ConfigureAwait(false);
+            if (!server.ShouldDisconnect(stream.RemotePeer.ToString())) return;
+            await AwaitHalfCloseAsync(stream).ConfigureAwait(false);
+            await stream.Connection.CloseAsync("penalised: too many bad messages").ConfigureAwait(false);
+        }
+
+        static async Task AwaitHalfCloseAsync(Libp2pStream stream)
+        {
+            using var wait = new CancellationTokenSource(HalfCloseWait);
+            var sink = new byte[256];
+            try
+            {
+                for (int i = 0; i < 16 && !stream.RemoteClosed; i++)
+                    if (await stream.ReadAsync(sink, wait.Token).ConfigureAwait(false) == 0) return;
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException) { }
         }
     }
+
+    static readonly TimeSpan HalfCloseWait = TimeSpan.FromSeconds(2);
 }

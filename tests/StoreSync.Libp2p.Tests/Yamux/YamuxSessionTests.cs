@@ -130,4 +130,22 @@ public sealed class YamuxSessionTests : IAsyncDisposable
         await Assert.ThrowsAsync<IOException>(async () => { var n = await s.ReadAsync(new byte[1], Timeout); Assert.Fail($"read {n} bytes from a dead session"); });
         await Assert.ThrowsAsync<ObjectDisposedException>(() => _client.OpenStreamAsync(Timeout));
     }
+
+    [Fact]
+    public async Task An_answer_followed_by_the_end_of_the_session_is_read_whole()
+    {
+        var s = await _client.OpenStreamAsync(Timeout);
+        await s.WriteAsync("request"u8.ToArray(), Timeout);
+        var accepted = await _server.AcceptStreamAsync(Timeout);
+        await accepted.WriteAsync("answer"u8.ToArray(), Timeout);
+        await accepted.CloseWriteAsync(Timeout);
+        await _server.GoAwayAsync(YamuxGoAwayCode.Normal, "penalised");
+        await _client.Completion.WaitAsync(Timeout);
+
+        await s.CloseWriteAsync(Timeout); // nothing left to say to a peer that finished and left
+        var back = new MemoryStream();
+        await s.CopyToAsync(back, Timeout);
+        Assert.Equal("answer"u8.ToArray(), back.ToArray());
+        await Assert.ThrowsAsync<IOException>(async () => await s.WriteAsync(new byte[1], Timeout));
+    }
 }

@@ -77,18 +77,31 @@ public sealed class SyncIndexTests
         using var stop = new CancellationTokenSource();
         var writerRng = new Random(10);
         int written = 0;
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var writer = Task.Run(() =>
         {
             while (!stop.IsCancellationRequested && written < 20_000)
             {
                 t.Store.Ingest(Enumerable.Range(0, 20).Select(i => new IngestItem(Topic, Message(writerRng, 1_000_000, 100_000 + written + i))).ToList());
-                written += 20;
+                Volatile.Write(ref written, written + 20);
+                running.TrySetResult();
             }
         });
+        // The writer is already writing when the build starts and goes on after it, so batches land before, during and after
+        // the snapshot whatever turns the scheduler gives it (on two loaded cores it may get none within a fixed delay).
+        await running.Task.WaitAsync(TimeSpan.FromSeconds(30));
         SyncIndex index;
+        int afterBuild;
         try { index = SyncIndex.Create(t.Store, Topic); }
-        finally { await Task.Delay(50); stop.Cancel(); await writer; }
-        Assert.True(written > 0);
+        finally
+        {
+            afterBuild = Volatile.Read(ref written);
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (Volatile.Read(ref written) < Math.Min(afterBuild + 200, 20_000) && !writer.IsCompleted && DateTime.UtcNow < deadline) await Task.Delay(5);
+            stop.Cancel();
+            await writer;
+        }
+        Assert.True(written > afterBuild || written == 20_000, $"the writer wrote {written}, {afterBuild} of them before the build ended");
 
         var model = new SortedSet<SyncItem>();
         using (var reader = t.Store.OpenTimeIndex(Topic, long.MinValue, MessageHash.Zero, forward: true))
