@@ -74,6 +74,24 @@ public sealed class SyncSessionsTests
     }
 
     [Fact]
+    public void A_batch_claim_takes_what_no_other_session_has_and_skips_what_this_sender_has()
+    {
+        var sessions = new SyncSessions();
+        using var first = sessions.TryBegin(Peer, inbound: true)!;
+        using var second = sessions.TryBegin(Peer, inbound: false)!;
+        Assert.True(first.TryClaimPush(Hash(2)));
+        var mine = new HashSet<MessageHash> { Hash(3) };
+        var claimed = new List<SyncItem>();
+        second.ClaimPushes([new SyncItem(1, Hash(1)), new SyncItem(2, Hash(2)), new SyncItem(3, Hash(3)), new SyncItem(4, Hash(4))], mine, claimed);
+        Assert.Equal([Hash(1), Hash(4)], claimed.Select(i => i.Hash));
+        Assert.Equal(new HashSet<MessageHash> { Hash(1), Hash(3), Hash(4) }, mine);
+        Assert.False(first.TryClaimPush(Hash(4)));
+        Assert.Equal(3, sessions.PushingCount(Peer)); // 1, 2 and 4: 3 was never claimed through the sessions
+        second.ReleasePushes(claimed.Select(i => i.Hash));
+        Assert.True(first.TryClaimPush(Hash(4)));
+    }
+
+    [Fact]
     public async Task An_early_push_waits_for_the_session_to_register_its_announcements_not_for_the_session_to_end()
     {
         var sessions = new SyncSessions();

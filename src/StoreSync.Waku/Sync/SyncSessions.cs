@@ -154,12 +154,26 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
 
     bool TryClaim(SessionLease lease, in MessageHash hash)
     {
+        lock (_lock) return ClaimLocked(lease, hash);
+    }
+
+    // Beyond the bound the item is pushed unclaimed: copies are harmless.
+    bool ClaimLocked(SessionLease lease, in MessageHash hash)
+    {
+        var pushing = lease.State.Pushing;
+        if (pushing.Count >= (long)_limits.MaxDifferencesPerSession * _limits.MaxSessionsPerPeer) return true;
+        return pushing.TryAdd(hash, lease) || ReferenceEquals(pushing[hash], lease);
+    }
+
+    void Claim(SessionLease lease, IEnumerable<SyncItem> items, HashSet<MessageHash> mine, List<SyncItem> claimed)
+    {
         lock (_lock)
-        {
-            var pushing = lease.State.Pushing;
-            if (pushing.Count >= _limits.MaxDifferencesPerSession * _limits.MaxSessionsPerPeer) return true; // beyond the bound: push, copies are harmless
-            return pushing.TryAdd(hash, lease) || ReferenceEquals(pushing[hash], lease);
-        }
+            foreach (var item in items)
+            {
+                if (mine.Contains(item.Hash) || !ClaimLocked(lease, item.Hash)) continue; // mine: queued by this sender already (nwaku mode queues frame by frame)
+                mine.Add(item.Hash);
+                claimed.Add(item);
+            }
     }
 
     void Release(SessionLease lease, in MessageHash hash)
@@ -385,6 +399,11 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
         /// <summary>Claims the push of <paramref name="hash"/> to the peer for this session; false when another running session
         /// has it queued already (it is on its way: pushing it again would only spend bandwidth).</summary>
         public bool TryClaimPush(in MessageHash hash) => _owner.TryClaim(this, hash);
+
+        /// <summary>Claims, under one lock, every item not in <paramref name="mine"/> that no other running session has queued;
+        /// each claimed one is added to <paramref name="mine"/> and <paramref name="claimed"/>.</summary>
+        public void ClaimPushes(IEnumerable<SyncItem> items, HashSet<MessageHash> mine, List<SyncItem> claimed) =>
+            _owner.Claim(this, items, mine, claimed);
 
         /// <summary>Gives up the claim (the message was skipped, or the transfer stream ended).</summary>
         public void ReleasePush(in MessageHash hash) => _owner.Release(this, hash);

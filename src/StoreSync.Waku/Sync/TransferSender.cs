@@ -16,7 +16,7 @@ namespace StoreSync.Waku.Sync;
 /// runs) or all at once at its end (native mode: one batch, so the whole backlog goes strictly newest first and a node that is
 /// far behind gets the present before the past). The stream is opened on the first message and closed by <see cref="CompleteAsync"/>.
 /// Messages evicted since the session found them are skipped. With a session lease, each queued message is claimed for this
-/// sender (<see cref="SyncSessions.SessionLease.TryClaimPush"/>): one another session with the peer already has on its way is
+/// sender, the batch under one lock (<see cref="SyncSessions.SessionLease.ClaimPushes"/>): one another session with the peer already has on its way is
 /// not queued again, so a later session during a long paced transfer does not send the backlog twice. Claims are given up
 /// when the transfer stream ends (written frames may still be buffered at the peer until then).
 /// </remarks>
@@ -80,16 +80,7 @@ public sealed class TransferSender : IAsyncDisposable
     {
         if (_lease is null) return [.. items];
         var claimed = new List<SyncItem>(items.TryGetNonEnumeratedCount(out int count) ? count : 0);
-        lock (_claimLock)
-        {
-            foreach (var item in items)
-            {
-                if (_claimed.Contains(item.Hash)) continue;   // queued by this sender already (nwaku mode queues frame by frame)
-                if (!_lease.TryClaimPush(item.Hash)) continue;
-                _claimed.Add(item.Hash);
-                claimed.Add(item);
-            }
-        }
+        lock (_claimLock) _lease.ClaimPushes(items, _claimed, claimed);
         return [.. claimed];
     }
 
