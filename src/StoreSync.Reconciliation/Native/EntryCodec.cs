@@ -70,6 +70,10 @@ internal sealed class EntryCodec
     /// <summary>The one-byte hint of a keyed fingerprint.</summary>
     public static byte Hint(ulong keyed) => (byte)keyed;
 
+    /// <summary>Whether a Counts slice (the peer's count and hint) looks like ours: most likely the same items, unproven.</summary>
+    public static bool LooksAgreeing(long remoteCount, byte hint, long localCount, ulong localKeyed) =>
+        remoteCount > 0 && remoteCount == localCount && hint == Hint(localKeyed);
+
     /// <summary>A varint item count, at most <see cref="long.MaxValue"/>.</summary>
     public static long ReadCount(ref FrameReader r)
     {

@@ -8,13 +8,12 @@ namespace StoreSync.Reconciliation.Native;
 public sealed partial class NativeReconciliation
 {
     // A Counts entry: the fan-out, the node's keyed fingerprint (of all its items: the count is the sum of the slices'), then
-    // our count and hint of each of the m slices, which it opens.
-    void WriteCounts(ref FrameWriter w, OpenNode node, int m, in Fingerprint whole, ChunkedList<OpenNode> next)
+    // our count and hint of each of the m slices (fps: our children, from LocalSide.Children), which it opens.
+    void WriteCounts(ref FrameWriter w, OpenNode node, int m, List<Fingerprint> fps, in Fingerprint whole, ChunkedList<OpenNode> next)
     {
         w.Byte((byte)EntryType.Counts);
         w.Varint((ulong)m);
         _codec.WriteFp(ref w, _codec.Keyed(whole));
-        var fps = _local!.Children(node, m);
         var slices = new Slices(node, m);
         for (int i = 0; i < m; i++)
         {
@@ -63,7 +62,7 @@ public sealed partial class NativeReconciliation
                 survey.Record(lc, lf, lc, lf);
                 continue;
             }
-            bool looks = c > 0 && c == lc && hint == EntryCodec.Hint(lf);
+            bool looks = EntryCodec.LooksAgreeing(c, hint, lc, lf);
             survey.RecordCountOnly(c, lc, lf, looks);
             if (looks) looksAgreeing++;
             nonEmpty++;

@@ -240,19 +240,19 @@ public sealed partial class NativeReconciliation : ReconciliationSession
             w.Byte((byte)_codec.Width);
             var fp = source.GetFingerprint(root.From, root.To);
             int at = w.Length;
-            int m = OpenFanout(fp.Count, root);
+            int m = OpenFanout(fp.Count, root, out var slices);
             if (m >= 2 && SpeaksCounts)
             {
                 // A large root is cut at once (a round trip saved, and the responder's first frame has m samples to size its
                 // splits from), but only counts travel per slice: at d = 0 the root's one fingerprint settles everything, and
                 // where the root differs a slice's count is what sizes its split (spec/sync.md §3.2, "the count-only Open").
-                WriteCounts(ref w, root, m, fp, _open);
+                WriteCounts(ref w, root, m, slices!, fp, _open);
                 Account(EntryType.Counts, at, w);
             }
             else if (m >= 2)
             {
                 // Before version 4 the root's first split carries a fingerprint per slice.
-                WriteSplit(ref w, root, m, _local.Children(root, m), _open);
+                WriteSplit(ref w, root, m, slices!, _open);
                 Account(EntryType.Split, at, w);
             }
             else
@@ -273,18 +273,25 @@ public sealed partial class NativeReconciliation : ReconciliationSession
     // differences of the slices that hold items, and a sync range whose items fill only part of it (a range reaching past the
     // newest message) would otherwise leave it half the samples (spec/sync.md §3.2, §3.5). Empty slices cost a byte each. Only
     // a version-4 Open doubles: its slices cost a count each (~3 bytes); a version 2/3 slice carries a fingerprint too (~9
-    // bytes), and doubling there would take the Open of an agreeing 10^6-item store past 256 bytes.
-    int OpenFanout(long count, OpenNode root)
+    // bytes), and doubling there would take the Open of an agreeing 10^6-item store past 256 bytes. Slices: our children at the
+    // fan-out returned (LocalSide's buffer, valid until its next Children call), for the Open's entry.
+    int OpenFanout(long count, OpenNode root, out List<Fingerprint>? slices)
     {
+        slices = null;
         if (count < _tuning.LargeNode) return 0;
         UInt128 span = root.Hi - root.Lo;
         int m = _tuning.MinFanoutLarge;
         if (span < (UInt128)m) return 0;
         int aim = SpeaksCounts ? _tuning.OpenSlices : 1;
-        while (2 * m <= MaxOpenFanout && span >= (UInt128)(2 * m) && NonEmpty(_local!.Children(root, m)) < aim) m *= 2;
+        slices = _local!.Children(root, m);
+        while (2 * m <= MaxOpenFanout && span >= (UInt128)(2 * m) && NonEmpty(slices) < aim)
+        {
+            m *= 2;
+            slices = _local.Children(root, m);
+        }
         // A Counts entry's node count is the sum of its slices': a source whose slices disagree with its root (none honest) would
         // send one of 0 items, which the peer refuses; the root's Fingerprint says the same without the cut.
-        return SpeaksCounts && NonEmpty(_local!.Children(root, m)) == 0 ? 0 : m;
+        return SpeaksCounts && NonEmpty(slices) == 0 ? 0 : m;
     }
 
     static int NonEmpty(List<Fingerprint> slices)
@@ -530,7 +537,7 @@ public sealed partial class NativeReconciliation : ReconciliationSession
                     for (int i = 0; i < m; i++)
                     {
                         var (c, hint) = EntryCodec.ReadTally(ref r);
-                        bool looks = c > 0 && c == survey.Counts[task] && hint == EntryCodec.Hint(survey.Fps[task]);
+                        bool looks = EntryCodec.LooksAgreeing(c, hint, survey.Counts[task], survey.Fps[task]);
                         var p = new Pending { Node = slices[i], RemoteCount = c, Fresh = true, CountOnly = true, LooksAgreeing = looks };
                         AnswerNode(ref p, survey, task++, estimator, ref unsettled, ref doneRun, ref w, next);
                     }
