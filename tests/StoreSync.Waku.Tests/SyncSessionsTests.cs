@@ -98,14 +98,32 @@ public sealed class SyncSessionsTests
         using var lease = sessions.TryBegin(Peer, inbound: false)!;
         Assert.Equal(1, sessions.ReconcilingSessions(Peer));
         Assert.Equal(TransferVerdict.Unannounced, sessions.Check(Peer, Topic, Hash(7), 7));
-        var waiting = sessions.WaitReconciledAsync(Peer, TimeSpan.FromSeconds(30), CancellationToken.None);
+        var waiting = sessions.CheckAsync(Peer, Topic, Hash(7), 7, TimeSpan.FromSeconds(30), CancellationToken.None).AsTask();
         Assert.False(waiting.IsCompleted);
         lease.Expect([new SyncItem(7, Hash(7))]);
         lease.Reconciled();
         // The lease is still held (its owner awaits the pushes), yet the push is judged at once.
-        await waiting.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(TransferVerdict.Announced, await waiting.WaitAsync(TimeSpan.FromSeconds(5)));
         Assert.Equal(0, sessions.ReconcilingSessions(Peer));
-        Assert.Equal(TransferVerdict.Announced, sessions.Check(Peer, Topic, Hash(7), 7));
         Assert.Equal(1, sessions.ActiveSessions(Peer));
+    }
+
+    // CI, 7 Dec: a push judged after its session had registered its listed hashes but before its window, was refused once the
+    // session had finished reconciling (the judgement and the look at the reconciling sessions were two steps).
+    [Fact]
+    public async Task A_push_judged_between_a_session_s_hashes_and_its_window_waits_for_the_window()
+    {
+        var sessions = new SyncSessions();
+        using var lease = sessions.TryBegin(Peer, inbound: false)!;
+        lease.Expect([new SyncItem(3, Hash(3))]);
+        var waiting = sessions.CheckAsync(Peer, Topic, Hash(7), 7, TimeSpan.FromSeconds(30), CancellationToken.None).AsTask();
+        Assert.False(waiting.IsCompleted);
+        lease.AllowWindow([Topic], 5, 10, 1);
+        lease.Reconciled();
+        Assert.Equal(TransferVerdict.InWindow, await waiting.WaitAsync(TimeSpan.FromSeconds(5)));
+        // Nothing reconciling any more: an unannounced message is refused at once, without waiting.
+        var refused = sessions.CheckAsync(Peer, Topic, Hash(8), 8, TimeSpan.FromSeconds(30), CancellationToken.None);
+        Assert.True(refused.IsCompleted);
+        Assert.Equal(TransferVerdict.Unannounced, await refused);
     }
 }

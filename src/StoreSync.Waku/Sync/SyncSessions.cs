@@ -63,21 +63,6 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
         lock (_lock) return _peers.TryGetValue(peer, out var s) ? s.Reconciling : 0;
     }
 
-    /// <summary>Completes when no session with <paramref name="peer"/> is still reconciling (each has registered what it
-    /// announces, <see cref="SessionLease.Reconciled"/>, or ended; at once if none is), or after <paramref name="timeout"/>.</summary>
-    /// <remarks>Not "until the sessions end": a caller may hold its session's lease while it awaits the very pushes that wait here.</remarks>
-    public async Task WaitReconciledAsync(PeerId peer, TimeSpan timeout, CancellationToken ct)
-    {
-        Task reconciled;
-        lock (_lock)
-        {
-            if (!_peers.TryGetValue(peer, out var s) || s.Reconciling == 0 || s.Reconciled is null) return;
-            reconciled = s.Reconciled.Task;
-        }
-        try { await reconciled.WaitAsync(timeout, ct).ConfigureAwait(false); }
-        catch (TimeoutException) { }
-    }
-
     void MarkReconciled(SessionLease lease)
     {
         lock (_lock)
@@ -119,31 +104,55 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
     /// <summary>Judges a pushed message by what sessions with its sender announced.</summary>
     public TransferVerdict Check(PeerId peer, string pubsubTopic, in MessageHash hash, long timestamp)
     {
+        lock (_lock) return CheckLocked(peer, pubsubTopic, hash, timestamp);
+    }
+
+    /// <summary>As <see cref="Check"/>; a message nothing announced while a session with its sender is still reconciling waits
+    /// (at most <paramref name="wait"/>) until none is, then is judged again. The peer may push as soon as it knows what we
+    /// lack, before our side of the session has registered it.</summary>
+    /// <remarks>The judgement and the look at the reconciling sessions are one step under the lock: taken apart, a session could
+    /// register its announcements and finish reconciling between the two, and its own push would be refused as unannounced.
+    /// Until no session is reconciling, not until the sessions end: a caller may hold its lease while it awaits these very pushes.
+    /// A ValueTask: nearly every push is judged at once, without waiting.</remarks>
+    public async ValueTask<TransferVerdict> CheckAsync(PeerId peer, string pubsubTopic, MessageHash hash, long timestamp, TimeSpan wait, CancellationToken ct)
+    {
+        Task reconciled;
         lock (_lock)
         {
-            if (!_peers.TryGetValue(peer, out var state)) return TransferVerdict.Unannounced;
-            var now = _clock.GetUtcNow();
-            // Not consumed: two sessions (one started by each side) may both push it, concurrently; copies are harmless.
-            if (state.Expected.TryGetValue(hash, out var lease) && lease.Expires > now)
-            {
-                Refresh(lease, now);
-                lease.Delivered++;
-                state.LastDelivery = now;
-                return TransferVerdict.Announced;
-            }
-            foreach (var w in state.Windows)
-            {
-                if (w.Lease.Expires <= now || w.Remaining <= 0) continue;
-                if (timestamp < w.Start || timestamp >= w.End) continue;
-                if (w.PubsubTopics is not null && !w.PubsubTopics.Contains(pubsubTopic)) continue;
-                w.Remaining--;
-                Refresh(w.Lease, now);
-                w.Lease.Delivered++;
-                state.LastDelivery = now;
-                return TransferVerdict.InWindow;
-            }
-            return TransferVerdict.Unannounced;
+            var verdict = CheckLocked(peer, pubsubTopic, hash, timestamp);
+            if (verdict != TransferVerdict.Unannounced || !_peers.TryGetValue(peer, out var s) || s.Reconciling == 0 || s.Reconciled is null)
+                return verdict;
+            reconciled = s.Reconciled.Task;
         }
+        try { await reconciled.WaitAsync(wait, ct).ConfigureAwait(false); }
+        catch (TimeoutException) { }
+        return Check(peer, pubsubTopic, hash, timestamp);
+    }
+
+    TransferVerdict CheckLocked(PeerId peer, string pubsubTopic, in MessageHash hash, long timestamp)
+    {
+        if (!_peers.TryGetValue(peer, out var state)) return TransferVerdict.Unannounced;
+        var now = _clock.GetUtcNow();
+        // Not consumed: two sessions (one started by each side) may both push it, concurrently; copies are harmless.
+        if (state.Expected.TryGetValue(hash, out var lease) && lease.Expires > now)
+        {
+            Refresh(lease, now);
+            lease.Delivered++;
+            state.LastDelivery = now;
+            return TransferVerdict.Announced;
+        }
+        foreach (var w in state.Windows)
+        {
+            if (w.Lease.Expires <= now || w.Remaining <= 0) continue;
+            if (timestamp < w.Start || timestamp >= w.End) continue;
+            if (w.PubsubTopics is not null && !w.PubsubTopics.Contains(pubsubTopic)) continue;
+            w.Remaining--;
+            Refresh(w.Lease, now);
+            w.Lease.Delivered++;
+            state.LastDelivery = now;
+            return TransferVerdict.InWindow;
+        }
+        return TransferVerdict.Unannounced;
     }
 
     // An ended session's announcements stay valid for the grace after each delivery of one of them (a paced transfer).

@@ -263,12 +263,7 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
         catch (InvalidDataException e) { return (Refuse(peer, "malformed", PenaltyReason.MalformedFrame, e.Message), null); }
 
         var hash = MessageHash.Compute(pubsub, message);
-        var verdict = sessions.Check(peer, pubsub, hash, message.Timestamp);
-        if (verdict == TransferVerdict.Unannounced && sessions.ReconcilingSessions(peer) > 0)
-        {
-            await sessions.WaitReconciledAsync(peer, _limits.UnannouncedWait, ct).ConfigureAwait(false);
-            verdict = sessions.Check(peer, pubsub, hash, message.Timestamp);
-        }
+        var verdict = await sessions.CheckAsync(peer, pubsub, hash, message.Timestamp, _limits.UnannouncedWait, ct).ConfigureAwait(false);
         // Two sessions with one peer (each side started one) both find the same messages and both push them: a copy of a
         // message we already hold is harmless, whoever sends it.
         if (verdict == TransferVerdict.Unannounced && store.Contains(hash))
