@@ -40,6 +40,10 @@ public sealed record SyncNetworkLimits
     /// <summary>Transfer streams one peer may have open to us at once.</summary>
     public int MaxTransferStreamsPerPeer { get; init; } = 2;
 
+    /// <summary>How long a transfer stream beyond <see cref="MaxTransferStreamsPerPeer"/> waits, unread, for one of the peer's
+    /// others to end before it is refused.</summary>
+    public TimeSpan TransferSlotWait { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>A transfer stream that brings nothing for this long is closed (nwaku keeps its transfer stream open between sessions).</summary>
     public TimeSpan TransferIdleTimeout { get; init; } = TimeSpan.FromMinutes(2);
 

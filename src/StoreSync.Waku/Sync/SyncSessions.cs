@@ -227,6 +227,30 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
         }
     }
 
+    /// <summary>How often <see cref="OpenTransferAsync"/> looks for a free slot.</summary>
+    static readonly TimeSpan SlotPoll = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>As <see cref="TryOpenTransfer"/>, waiting at most <paramref name="wait"/> for one of the peer's streams to end.</summary>
+    /// <remarks>A peer's sessions end before we have read all they pushed, so a peer that runs sessions back to back (a swarm
+    /// backfill's slices) may open its next transfer stream while two are still being written here. Refused at once, what it
+    /// had written on it would be lost until a later sync; while it waits unread, the stream's yamux window holds the sender back.</remarks>
+    public async Task<bool> OpenTransferAsync(PeerId peer, TimeSpan wait, CancellationToken ct)
+    {
+        var deadline = _clock.GetUtcNow() + wait;
+        while (!TryOpenTransfer(peer))
+        {
+            if (_clock.GetUtcNow() >= deadline) return false;
+            await Task.Delay(SlotPoll, _clock, ct).ConfigureAwait(false);
+        }
+        return true;
+    }
+
+    /// <summary>Transfer streams the peer has open to us now (for tests and figures).</summary>
+    public int OpenTransfers(PeerId peer)
+    {
+        lock (_lock) return _peers.TryGetValue(peer, out var s) ? s.TransferStreams : 0;
+    }
+
     public void CloseTransfer(PeerId peer)
     {
         lock (_lock)

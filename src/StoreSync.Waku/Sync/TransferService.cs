@@ -102,9 +102,13 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
     {
         var peer = stream.RemotePeer;
         if (penalties.IsBanned(peer)) { stream.Reset(); return; }
-        if (!sessions.TryOpenTransfer(peer))
+        bool slot;
+        try { slot = await sessions.OpenTransferAsync(peer, _limits.TransferSlotWait, ct).ConfigureAwait(false); }
+        catch (OperationCanceledException) { stream.Reset(); return; }
+        if (!slot)
         {
-            logger.LogInformation("Refusing a transfer stream from {Peer}: {Max} already open", peer, _limits.MaxTransferStreamsPerPeer);
+            logger.LogInformation("Refusing a transfer stream from {Peer}: {Max} already open for {Seconds} s", peer, _limits.MaxTransferStreamsPerPeer,
+                _limits.TransferSlotWait.TotalSeconds);
             stream.Reset();
             return;
         }
