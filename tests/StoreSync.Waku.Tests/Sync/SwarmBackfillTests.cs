@@ -28,11 +28,10 @@ public sealed class SwarmBackfillTests : IDisposable
 
     static SyncScope Scope(SyncNode node) => new([Pubsub], node.Indexes.LocalScope.ContentTopics);
 
-    SwarmBackfill Backfill(SyncNode filler, Dictionary<PeerId, SyncNode> peers, Action<BackfillReport>? progress = null) =>
+    SwarmBackfill Backfill(SyncNode filler, Dictionary<PeerId, SyncNode> peers) =>
         new(filler.Host, filler.Client, filler.Transfer, filler.Sessions, filler.Horizon, NullLogger.Instance)
         {
             ProgressDirectory = _progress,
-            Progress = progress,
             Extents = (peer, _, _) => Task.FromResult(ExtentsOf(peers[peer])),
         };
 
