@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using System.Text;
 using StoreSync.Core.Proto;
 
@@ -76,37 +75,12 @@ public readonly struct MessageHash : IEquatable<MessageHash>, IComparable<Messag
             message.Timestamp);
     }
 
+    // The payload, most of the bytes, is hashed where it lies; only the topics, meta and timestamp are gathered around it.
     public static MessageHash Compute(string pubsubTopic, ReadOnlySpan<byte> payload, string contentTopic,
         ReadOnlySpan<byte> meta, long timestamp)
     {
         int topicBytes = Encoding.UTF8.GetByteCount(pubsubTopic);
-        int contentBytes = Encoding.UTF8.GetByteCount(contentTopic);
-        if (OpenSslSha256.IsAvailable) return ComputeInParts(pubsubTopic, topicBytes, payload, contentTopic, contentBytes, meta, timestamp);
-        int total = topicBytes + payload.Length + contentBytes + meta.Length + 8;
-        byte[]? rented = null;
-        Span<byte> buffer = total <= 1024 ? stackalloc byte[total] : (rented = ArrayPool<byte>.Shared.Rent(total));
-        try
-        {
-            int at = Encoding.UTF8.GetBytes(pubsubTopic, buffer);
-            payload.CopyTo(buffer[at..]); at += payload.Length;
-            at += Encoding.UTF8.GetBytes(contentTopic, buffer[at..]);
-            meta.CopyTo(buffer[at..]); at += meta.Length;
-            BinaryPrimitives.WriteInt64BigEndian(buffer[at..], timestamp); at += 8;
-            Span<byte> digest = stackalloc byte[Length];
-            SHA256.HashData(buffer[..at], digest);
-            return Read(digest);
-        }
-        finally
-        {
-            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
-        }
-    }
-
-    // The payload, most of the bytes, is hashed where it lies; only the topics, meta and timestamp are gathered around it.
-    static MessageHash ComputeInParts(string pubsubTopic, int topicBytes, ReadOnlySpan<byte> payload, string contentTopic, int contentBytes,
-        ReadOnlySpan<byte> meta, long timestamp)
-    {
-        int tailBytes = contentBytes + meta.Length + 8, total = topicBytes + tailBytes;
+        int tailBytes = Encoding.UTF8.GetByteCount(contentTopic) + meta.Length + 8, total = topicBytes + tailBytes;
         byte[]? rented = null;
         Span<byte> parts = total <= 512 ? stackalloc byte[total] : (rented = ArrayPool<byte>.Shared.Rent(total));
         try

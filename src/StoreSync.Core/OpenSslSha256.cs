@@ -8,8 +8,8 @@ namespace StoreSync.Core;
 /// .NET's <c>SHA256.HashData</c> on Linux goes through OpenSSL's EVP layer: every call creates and frees a digest context, fetches the
 /// algorithm and clears OpenSSL's error queue, measured as a third of ingest's SHA-256 CPU (spec/performance.md, "Ingest against
 /// RocksDB's floor"). The low-level functions run the same compression code (SHA-NI where the CPU has it) without that overhead.
-/// Where no libcrypto with them can be loaded (not Linux, another OpenSSL), <see cref="IsAvailable"/> is false and callers hash
-/// with <c>SHA256.HashData</c> instead.
+/// Where no libcrypto with them can be loaded (not Linux, another OpenSSL), <see cref="IsAvailable"/> is false and <see cref="Hash"/>
+/// copies the ranges into one buffer for <c>SHA256.HashData</c>: the same digest, at the cost those calls avoid.
 /// </remarks>
 public static unsafe class OpenSslSha256
 {
@@ -43,11 +43,15 @@ public static unsafe class OpenSslSha256
     }
 
     /// <summary>Writes sha256(<paramref name="a"/> ‖ <paramref name="b"/> ‖ <paramref name="c"/>) into the first 32 bytes of
-    /// <paramref name="digest"/>. Only when <see cref="IsAvailable"/>.</summary>
+    /// <paramref name="digest"/>.</summary>
     public static void Hash(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, ReadOnlySpan<byte> c, Span<byte> digest)
     {
-        if (!IsAvailable) throw new PlatformNotSupportedException("libcrypto's SHA256_Init/Update/Final were not found");
         if (digest.Length < 32) throw new ArgumentException("a SHA-256 digest is 32 bytes", nameof(digest));
+        if (!IsAvailable)
+        {
+            HashGathered(a, b, c, digest);
+            return;
+        }
         byte* context = stackalloc byte[ContextBytes];
         fixed (byte* pa = a)
         fixed (byte* pb = b)
@@ -60,6 +64,24 @@ public static unsafe class OpenSslSha256
             if (b.Length > 0) Update(context, pb, (nuint)b.Length);
             if (c.Length > 0) Update(context, pc, (nuint)c.Length);
             Final(pd, context);
+        }
+    }
+
+    internal static void HashGathered(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, ReadOnlySpan<byte> c, Span<byte> digest)
+    {
+        int total = checked(a.Length + b.Length + c.Length);
+        byte[]? rented = null;
+        Span<byte> buffer = total <= 1024 ? stackalloc byte[total] : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(total));
+        try
+        {
+            a.CopyTo(buffer);
+            b.CopyTo(buffer[a.Length..]);
+            c.CopyTo(buffer[(a.Length + b.Length)..]);
+            System.Security.Cryptography.SHA256.HashData(buffer[..total], digest);
+        }
+        finally
+        {
+            if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
         }
     }
 }

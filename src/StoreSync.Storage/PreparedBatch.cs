@@ -64,7 +64,8 @@ internal sealed class PreparedBatch : IDisposable
 
     static void PrepareOne(in IngestItem item, Core.Proto.WakuMessage form, MessageHash[] hashes, int[] offsets, byte[] values, int i)
     {
-        hashes[i] = MessageHash.Compute(item.PubsubTopic, item.Message);
+        hashes[i] = item.Hash ?? MessageHash.Compute(item.PubsubTopic, item.Message);
+        System.Diagnostics.Debug.Assert(hashes[i] == MessageHash.Compute(item.PubsubTopic, item.Message), "an ingest item's hash is not its message's");
         form.WriteTo(values.AsSpan(offsets[i], offsets[i + 1] - offsets[i]));
     }
 

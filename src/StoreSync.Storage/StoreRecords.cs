@@ -3,8 +3,14 @@ using StoreSync.Core.Proto;
 
 namespace StoreSync.Storage;
 
-/// <summary>A message to store and the pubsub topic it was published on; the store computes its hash.</summary>
-public readonly record struct IngestItem(string PubsubTopic, WakuMessage Message);
+/// <summary>A message to store and the pubsub topic it was published on; the store computes its hash unless the caller did.</summary>
+public readonly record struct IngestItem(string PubsubTopic, WakuMessage Message)
+{
+    /// <summary>The message's hash as the caller computed it from this very message (<see cref="MessageHash.Compute(string, WakuMessage)"/>),
+    /// to judge it before storing: the ingress paths do, and the store then does not hash the message a second time. Null: the
+    /// store computes it.</summary>
+    public MessageHash? Hash { get; init; }
+}
 
 /// <summary>What a batch ingest did: newly stored messages and known ones skipped.</summary>
 public readonly record struct IngestResult(int Inserted, int Duplicates, IReadOnlyList<MessageHash> InsertedHashes)

@@ -31,6 +31,19 @@ public class OpenSslSha256Tests
         Assert.Equal(SHA256.HashData(bytes), digest);
     }
 
+    [Theory]
+    [InlineData(0, 0, 0)]
+    [InlineData(26, 1024, 38)]
+    [InlineData(700, 150_000, 129)]
+    public void Without_libcrypto_the_ranges_are_gathered_and_hash_the_same(int a, int b, int c)
+    {
+        var bytes = new byte[a + b + c];
+        new Random(a * 31 + b * 7 + c).NextBytes(bytes);
+        var digest = new byte[32];
+        OpenSslSha256.HashGathered(bytes.AsSpan(0, a), bytes.AsSpan(a, b), bytes.AsSpan(a + b, c), digest);
+        Assert.Equal(SHA256.HashData(bytes), digest);
+    }
+
     [Fact]
     public void Message_hash_equals_the_hash_of_the_concatenation_for_random_messages()
     {

@@ -33,6 +33,23 @@ public class IngestBatchTests
     }
 
     [Fact]
+    public void Items_carrying_their_hashes_are_stored_as_items_the_store_hashes_itself()
+    {
+        // The ingress paths hash each message to judge it and hand the hash on, so the store does not hash it again.
+        using var hashing = new TempStore();
+        using var given = new TempStore();
+        var items = Enumerable.Range(0, 600).Select(i => Item(i)).ToList();
+        var carrying = items.Select(x => x with { Hash = MessageHash.Compute(x.PubsubTopic, x.Message) }).ToList();
+        var expected = hashing.Store.Ingest(items);
+        var result = given.Store.Ingest(carrying.Concat(carrying.Take(50)).ToList());
+        Assert.Equal(600, result.Inserted);
+        Assert.Equal(50, result.Duplicates);
+        Assert.Equal(expected.InsertedHashes.ToHashSet(), result.InsertedHashes.ToHashSet());
+        foreach (var item in carrying) Assert.True(given.Store.Contains(item.Hash!.Value));
+        Assert.Empty(StoreIntegrity.Check(given.Store));
+    }
+
+    [Fact]
     public void Hashes_in_sst_files_in_the_memtable_and_nowhere_are_told_apart_in_any_batch_order()
     {
         // The duplicate lookup sorts the batch's hashes before asking RocksDB and maps each answer back to its message: a wrong

@@ -42,7 +42,7 @@ public sealed class MessageIngress(MessageStore store, MessageValidator validato
 
     IngressResult Store(string pubsubTopic, WakuMessage message, in MessageHash hash, string source)
     {
-        var result = store.Ingest([new IngestItem(pubsubTopic, message)]);
+        var result = store.Ingest([new IngestItem(pubsubTopic, message) { Hash = hash }]);
         if (result.Refused > 0)
             return Reject($"message {hash} is at or below its community's retention horizon: it was evicted on purpose", IngressRejection.BelowRetentionHorizon, source);
         if (result.Inserted > 0)
@@ -69,7 +69,7 @@ public sealed class MessageIngress(MessageStore store, MessageValidator validato
             else if (admission?.Admit(pubsubTopic, message, hash, source) is { Accepted: false } refused) results[i] = Reject(refused.Error, refused.Rejection, source);
             else
             {
-                batch.Add(new IngestItem(pubsubTopic, message));
+                batch.Add(new IngestItem(pubsubTopic, message) { Hash = hash });
                 admitted.Add(i);
             }
         }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using StoreSync.Core;
@@ -28,7 +29,7 @@ public sealed class TransferSender : IAsyncDisposable
     readonly SyncMetrics _metrics;
     readonly ILogger _logger;
     readonly int _maxItems;
-    readonly Channel<SyncItem[]> _batches = Channel.CreateUnbounded<SyncItem[]>(new UnboundedChannelOptions { SingleReader = true });
+    readonly Channel<List<SyncItem>> _batches = Channel.CreateUnbounded<List<SyncItem>>(new UnboundedChannelOptions { SingleReader = true });
     readonly CancellationTokenSource _stop;
     readonly Task _pump;
     int _queued;
@@ -66,34 +67,34 @@ public sealed class TransferSender : IAsyncDisposable
     public void Enqueue(IEnumerable<SyncItem> items)
     {
         var batch = ClaimAll(items);
-        if (batch.Length == 0) return;
-        NewestFirst(batch);
-        int take = Math.Min(batch.Length, Math.Max(0, _maxItems - _queued));
+        if (batch.Count == 0) return;
+        NewestFirst(CollectionsMarshal.AsSpan(batch));
+        int take = Math.Min(batch.Count, Math.Max(0, _maxItems - _queued));
         if (take == 0) return;
-        if (take < batch.Length) batch = batch[..take];
+        if (take < batch.Count) batch.RemoveRange(take, batch.Count - take);
         _queued += take;
         _batches.Writer.TryWrite(batch);
     }
 
     // Every item is claimed, those beyond the cap included (as before: they are released when the stream ends).
-    SyncItem[] ClaimAll(IEnumerable<SyncItem> items)
+    List<SyncItem> ClaimAll(IEnumerable<SyncItem> items)
     {
         if (_lease is null) return [.. items];
         var claimed = new List<SyncItem>(items.TryGetNonEnumeratedCount(out int count) ? count : 0);
         lock (_claimLock) _lease.ClaimPushes(items, _claimed, claimed);
-        return [.. claimed];
+        return claimed;
     }
 
     // Sessions hand their items in ascending order (ToSend, then Offered): reversing is then enough; a sort only when not.
-    static void NewestFirst(SyncItem[] items)
+    static void NewestFirst(Span<SyncItem> items)
     {
         for (int i = 1; i < items.Length; i++)
             if (items[i - 1].CompareTo(items[i]) > 0)
             {
-                Array.Sort(items);
+                items.Sort();
                 break;
             }
-        Array.Reverse(items);
+        items.Reverse();
     }
 
     void Release(in MessageHash hash)
@@ -156,7 +157,7 @@ public sealed class TransferSender : IAsyncDisposable
         {
             await foreach (var batch in _batches.Reader.ReadAllAsync(ct).ConfigureAwait(false))
             {
-                for (int next = 0; next < batch.Length;)
+                for (int next = 0; next < batch.Count;)
                 {
                     next = Gather(batch, next);
                     await FlushAsync().ConfigureAwait(false);
@@ -181,10 +182,10 @@ public sealed class TransferSender : IAsyncDisposable
     /// and share one scope; returns the index of the first message left for the next write.</summary>
     /// <remarks>One snapshot per write, released before the write: a write may wait long on a paced peer, and a held snapshot
     /// would pin memtables and files meanwhile. The message that did not fit is read again by the next snapshot.</remarks>
-    int Gather(SyncItem[] batch, int next)
+    int Gather(List<SyncItem> batch, int next)
     {
         using var reader = _store.ReadStoredBytes();
-        for (; next < batch.Length; next++)
+        for (; next < batch.Count; next++)
         {
             var hash = batch[next].Hash;
             if (!reader.TryRead(hash) || (_maySync is not null && !_maySync(reader.PubsubTopic, reader.ContentTopic))) { Release(hash); continue; }
