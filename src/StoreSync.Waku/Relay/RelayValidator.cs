@@ -24,18 +24,23 @@ public sealed class RelayValidator(RelayOptions options, MessageValidator valida
 
     async ValueTask<ValidationResult> ValidateAsync(string pubsubTopic, PubsubMessage message, CancellationToken ct)
     {
-        var verdict = Decide(pubsubTopic, message.Data.Span, message.ReceivedFrom.ToString(), out var decoded);
+        var verdict = Decide(pubsubTopic, message.Data.Span, message.ReceivedFrom.ToString(), out var decoded, out var hash);
         metrics.Count(verdict, message.Data.Length);
         if (verdict.Result != ValidationResult.Accept)
             logger.LogDebug("Relay message on {Topic} from {Peer}: {Result} ({Reason})", pubsubTopic, message.ReceivedFrom, verdict.Result, verdict.Reason);
-        if (verdict.Store) await ingest.EnqueueAsync(new IngestItem(pubsubTopic, decoded!), ct).ConfigureAwait(false);
+        if (verdict.Store) await ingest.EnqueueAsync(new IngestItem(pubsubTopic, decoded!) { Hash = hash }, ct).ConfigureAwait(false);
         return verdict.Result;
     }
 
     /// <summary>The verdict on one message's data; <paramref name="message"/> is the decoded message when it decoded.</summary>
-    public RelayVerdict Decide(string pubsubTopic, ReadOnlySpan<byte> data, string source, out WakuMessage? message)
+    public RelayVerdict Decide(string pubsubTopic, ReadOnlySpan<byte> data, string source, out WakuMessage? message) =>
+        Decide(pubsubTopic, data, source, out message, out _);
+
+    // hash: the decoded message's, once it got that far (the store takes it instead of hashing the message again).
+    RelayVerdict Decide(string pubsubTopic, ReadOnlySpan<byte> data, string source, out WakuMessage? message, out MessageHash hash)
     {
         message = null;
+        hash = default;
         // The size first, before decoding: nwaku's gossipsub refuses larger messages outright.
         if (data.Length > options.MaxMessageBytes) return Reject(RelayReasons.TooLarge);
         try
@@ -61,7 +66,7 @@ public sealed class RelayValidator(RelayOptions options, MessageValidator valida
             if (!RlnProofShape.IsWellFormed(message.RateLimitProof.Span)) return Reject(RelayReasons.RlnProofMissing);
             if (!WithinVariance(message.Timestamp)) return Reject(RelayReasons.RlnTimestamp);
         }
-        var hash = MessageHash.Compute(pubsubTopic, message);
+        hash = MessageHash.Compute(pubsubTopic, message);
         if (!recent.TryAdd(hash)) return Ignore(RelayReasons.Duplicate);
         var (store, reason) = Storable(pubsubTopic, message, fault, hash, source);
         if (reason is RelayReasons.Unauthorised or RelayReasons.ControlInvalid) return Ignore(reason);
