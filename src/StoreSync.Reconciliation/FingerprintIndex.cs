@@ -8,8 +8,12 @@ namespace StoreSync.Reconciliation;
 /// The items are cut into blocks of consecutive items; a block is summarised by (first key, count, XOR) in a
 /// treap ordered by first key whose nodes also carry their subtree's count and XOR. A range query descends
 /// twice (O(log n)) and scans at most one block from the store at each edge, never the whole range.
-/// A node is 128 bytes and blocks hold between <c>blockSize/4</c> and <c>2·blockSize</c> items, so with the
-/// default 64 the index costs about 1–2 bytes per item (≤ 8 after adversarial deletes), never the items.
+/// A node is 136 bytes and blocks hold between <c>blockSize/4</c> and <c>2·blockSize</c> items, so with the
+/// default 64 the index costs about 1–2 bytes per item (≤ 9 after adversarial deletes), never the items.
+/// An insert into the gap between two blocks (after a block's last timestamp, before the next block's first key) appends to
+/// the one block or prepends to the other, whichever has room, else starts a block of its own: it reads nothing from the
+/// store. Runs of new items (a live node appending, a backfill filling newest first) land in gaps; only an insert inside a
+/// full block splits it, which reads the block.
 /// Not thread-safe: the owner serialises updates and queries (one sync session reads at a time).
 /// </remarks>
 public sealed class FingerprintIndex : ISyncItemSource
@@ -21,6 +25,7 @@ public sealed class FingerprintIndex : ISyncItemSource
     struct Node
     {
         public SyncItem First;
+        public long LastTimestamp; // ≥ every item's timestamp in the block (long.MaxValue: not known, after a load)
         public MessageHash Xor, SubXor;
         public long SubCount;
         public int Count, Left, Right;
@@ -63,7 +68,7 @@ public sealed class FingerprintIndex : ISyncItemSource
     /// <summary>The ordered store the index summarises.</summary>
     public IOrderedSyncItems Store => _store;
 
-    /// <summary>Number of blocks (treap nodes); memory is 128 bytes per block, with at most twice as many slots as blocks.</summary>
+    /// <summary>Number of blocks (treap nodes); memory is 136 bytes per block, with at most twice as many slots as blocks.</summary>
     public int BlockCount { get; private set; }
 
     /// <summary>Bytes of memory held by the index (its node array; the per-thread scan buffer is shared by all indexes).</summary>
@@ -82,7 +87,7 @@ public sealed class FingerprintIndex : ISyncItemSource
             for (int at = 0; at < n; at += blockSize)
             {
                 var block = buffer.AsSpan(at, Math.Min(blockSize, n - at));
-                builder.Add(block[0], block.Length, Fingerprint.Of(block).Xor);
+                builder.Add(block[0], block.Length, Fingerprint.Of(block).Xor, block[^1].Timestamp);
             }
             if (n < buffer.Length) break;
             from = buffer[n - 1].Successor();
@@ -130,7 +135,7 @@ public sealed class FingerprintIndex : ISyncItemSource
             var first = new SyncItem(BinaryPrimitives.ReadInt64BigEndian(record), MessageHash.Read(record.Slice(8, 32)));
             int n = BinaryPrimitives.ReadInt32LittleEndian(record[40..]);
             if (n <= 0 || n > 2 * blockSize || (i > 0 && first <= previous)) throw new InvalidDataException("corrupt fingerprint index block");
-            builder.Add(first, n, MessageHash.Read(record.Slice(44, 32)));
+            builder.Add(first, n, MessageHash.Read(record.Slice(44, 32)), long.MaxValue);
             previous = first;
         }
         builder.Finish();
@@ -142,7 +147,7 @@ public sealed class FingerprintIndex : ISyncItemSource
     {
         if (_root < 0)
         {
-            int node = NewNode(item, 1, item.Hash);
+            int node = NewNode(item, 1, item.Hash, item.Timestamp);
             _root = node;
             return;
         }
@@ -150,9 +155,20 @@ public sealed class FingerprintIndex : ISyncItemSource
         int depth = PathTo(item, path, out _);
         if (depth == 0)
         {
-            // Below every block: the leftmost block grows downwards (it is leftmost, so the order holds).
+            // Below every block: the leftmost block grows downwards (it is leftmost, so the order holds), or a full one gets
+            // a block below it.
             depth = PathToLeftmost(path);
+            if (_nodes[path[depth - 1]].Count >= 2 * _blockSize)
+            {
+                InsertNode(NewNode(item, 1, item.Hash, item.Timestamp));
+                return;
+            }
             _nodes[path[depth - 1]].First = item;
+        }
+        else if (item.Timestamp > _nodes[path[depth - 1]].LastTimestamp)
+        {
+            InsertInGap(item, path, depth);
+            return;
         }
         int block = path[depth - 1];
         ApplyAlongPath(path[..depth], item.Hash, +1);
@@ -262,6 +278,33 @@ public sealed class FingerprintIndex : ISyncItemSource
         }
     }
 
+    // The item lies after every item of the block ending path[..depth] and before the next block's first key: it joins either
+    // block at its edge, or starts one of its own, with no store read.
+    void InsertInGap(in SyncItem item, Span<int> path, int depth)
+    {
+        int block = path[depth - 1];
+        if (_nodes[block].Count < 2 * _blockSize)
+        {
+            _nodes[block].LastTimestamp = item.Timestamp;
+            ApplyAlongPath(path[..depth], item.Hash, +1);
+            return;
+        }
+        var next = Successor(_nodes[block].First);
+        if (next != SyncItem.MaxValue)
+        {
+            depth = PathTo(next, path, out _);
+            int following = path[depth - 1];
+            if (_nodes[following].Count < 2 * _blockSize)
+            {
+                // Only the key moves down into the gap: the block's place among the others is unchanged.
+                _nodes[following].First = item;
+                ApplyAlongPath(path[..depth], item.Hash, +1);
+                return;
+            }
+        }
+        InsertNode(NewNode(item, 1, item.Hash, item.Timestamp));
+    }
+
     void SplitBlock(int block)
     {
         var first = _nodes[block].First;
@@ -278,12 +321,13 @@ public sealed class FingerprintIndex : ISyncItemSource
         ref var b = ref _nodes[block];
         b.Count -= (int)upper.Count;
         b.Xor = b.Xor.Xor(upper.Xor);
+        b.LastTimestamp = scratch[half - 1].Timestamp;
         foreach (int i in path[..depth])
         {
             _nodes[i].SubCount -= upper.Count;
             _nodes[i].SubXor = _nodes[i].SubXor.Xor(upper.Xor);
         }
-        InsertNode(NewNode(scratch[half], (int)upper.Count, upper.Xor));
+        InsertNode(NewNode(scratch[half], (int)upper.Count, upper.Xor, scratch[got - 1].Timestamp));
     }
 
     void MergeWithNext(int block)
@@ -297,11 +341,13 @@ public sealed class FingerprintIndex : ISyncItemSource
         int nextCount = _nodes[nextNode].Count;
         if (_nodes[block].Count + nextCount > 2 * _blockSize) return;
         var nextXor = _nodes[nextNode].Xor;
+        long nextLast = _nodes[nextNode].LastTimestamp;
         RemoveNode(next);
         depth = PathTo(first, path, out _);
         ref var b = ref _nodes[path[depth - 1]];
         b.Count += nextCount;
         b.Xor = b.Xor.Xor(nextXor);
+        b.LastTimestamp = nextLast;
         foreach (int i in path[..depth])
         {
             _nodes[i].SubCount += nextCount;
@@ -322,7 +368,7 @@ public sealed class FingerprintIndex : ISyncItemSource
         return best;
     }
 
-    int NewNode(in SyncItem first, int count, in MessageHash xor)
+    int NewNode(in SyncItem first, int count, in MessageHash xor, long lastTimestamp)
     {
         int i;
         if (_free >= 0) { i = _free; _free = _nodes[i].Left; }
@@ -332,7 +378,7 @@ public sealed class FingerprintIndex : ISyncItemSource
             i = _used++;
         }
         _seed ^= _seed << 13; _seed ^= _seed >> 17; _seed ^= _seed << 5;
-        _nodes[i] = new Node { First = first, Count = count, Xor = xor, SubCount = count, SubXor = xor, Left = -1, Right = -1, Priority = _seed };
+        _nodes[i] = new Node { First = first, LastTimestamp = lastTimestamp, Count = count, Xor = xor, SubCount = count, SubXor = xor, Left = -1, Right = -1, Priority = _seed };
         BlockCount++;
         return i;
     }
@@ -416,7 +462,7 @@ public sealed class FingerprintIndex : ISyncItemSource
         _root = -1;
         BlockCount = 0;
         var builder = new Builder(this);
-        foreach (int i in order) builder.Add(old[i].First, old[i].Count, old[i].Xor);
+        foreach (int i in order) builder.Add(old[i].First, old[i].Count, old[i].Xor, old[i].LastTimestamp);
         builder.Finish();
     }
 
@@ -425,10 +471,10 @@ public sealed class FingerprintIndex : ISyncItemSource
     {
         readonly List<int> _stack = [];
 
-        public void Add(in SyncItem first, int count, in MessageHash xor)
+        public void Add(in SyncItem first, int count, in MessageHash xor, long lastTimestamp)
         {
             var nodes = index._nodes;
-            int node = index.NewNode(first, count, xor);
+            int node = index.NewNode(first, count, xor, lastTimestamp);
             nodes = index._nodes;
             int last = -1;
             while (_stack.Count > 0 && nodes[_stack[^1]].Priority < nodes[node].Priority)

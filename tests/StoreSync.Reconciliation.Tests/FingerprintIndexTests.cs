@@ -78,6 +78,66 @@ public class FingerprintIndexTests
         Assert.Equal(Fingerprint.Empty, source.GetFingerprint(SyncItem.MinValue, SyncItem.MaxValue));
     });
 
+    [Property(MaxTest = 40)]
+    public void Runs_of_inserts_up_and_down_with_deletes_match_a_naive_model(int seed)
+    {
+        // Runs land in the gaps between blocks (appended, prepended, new blocks); deletes make the blocks' last timestamps stale
+        // bounds; random inserts among them split blocks. Each checked against the sorted set.
+        var rng = new Random(seed);
+        int block = 4 << rng.Next(4);
+        var source = new MemorySyncItemSource(blockSize: block);
+        var model = new SortedSet<SyncItem>();
+        for (int run = 0; run < 12; run++)
+        {
+            long at = rng.Next(0, 1 << 20);
+            int length = rng.Next(1, 400), direction = rng.Next(2) == 0 ? -1 : 1, gap = rng.Next(1, 4);
+            for (int i = 0; i < length; i++)
+            {
+                var item = rng.Next(10) == 0 ? TestItems.RandomItem(rng, 0, 1 << 20) : new SyncItem(at + direction * i * gap, TestItems.RandomHash(rng));
+                Assert.Equal(model.Add(item), source.Insert(item));
+                if (model.Count > 0 && rng.Next(8) == 0)
+                {
+                    var victim = model.ElementAt(rng.Next(model.Count));
+                    Assert.True(source.Remove(victim));
+                    model.Remove(victim);
+                }
+            }
+            Assert.Equal(model.Count, source.Count);
+            for (int q = 0; q < 8; q++)
+            {
+                var x = TestItems.RandomItem(rng, -1, (1 << 20) + 1);
+                var y = TestItems.RandomItem(rng, -1, (1 << 20) + 1);
+                if (y < x) (x, y) = (y, x);
+                Assert.Equal(Naive(model, x, y), source.GetFingerprint(x, y));
+                Assert.Equal(model.Count(z => z < x), source.Rank(x));
+            }
+        }
+        Assert.Equal(Naive(model, SyncItem.MinValue, SyncItem.MaxValue), source.GetFingerprint(SyncItem.MinValue, SyncItem.MaxValue));
+    }
+
+    [Fact]
+    public void Inserts_newest_first_or_appended_read_nothing_from_the_store()
+    {
+        // A backfill stores each slice newest first, a live node appends: both land in the gaps between blocks, so keeping the
+        // index costs no store read. An insert inside a full block still splits it by reading it.
+        var rng = new Random(5);
+        var store = new CountingStore();
+        var index = new FingerprintIndex(store);
+        void Add(SyncItem x) { if (store.Items.Add(x)) index.Insert(x); }
+        for (int slice = 0; slice < 8; slice++)
+            for (int i = 0; i < 5_000; i++) Add(new SyncItem(slice * 1_000_000L + 900_000 - i * 100, TestItems.RandomHash(rng)));
+        for (int i = 0; i < 5_000; i++) Add(new SyncItem(10_000_000L + i * 100, TestItems.RandomHash(rng)));
+        Assert.Equal(0, store.Reads);
+        Assert.True(index.BlockCount <= 45_000 / FingerprintIndex.DefaultBlockSize + 20, $"{index.BlockCount} blocks for 45,000 items");
+        var all = store.Items.ToArray();
+        Assert.Equal(Fingerprint.Of(all), index.GetFingerprint(SyncItem.MinValue, SyncItem.MaxValue));
+        Assert.Equal(Fingerprint.Of(all.AsSpan(1_000, 20_000)), index.GetFingerprint(all[1_000], all[21_000]));
+        store.Reads = 0;
+        for (int i = 0; i < 2_000; i++) Add(all[rng.Next(all.Length - 1)] with { Hash = TestItems.RandomHash(rng) });
+        Assert.True(store.Reads > 0);
+        Assert.Equal(Fingerprint.Of(store.Items.ToArray()), index.GetFingerprint(SyncItem.MinValue, SyncItem.MaxValue));
+    }
+
     [Fact]
     public void Rebuilt_and_reloaded_indexes_answer_like_the_incremental_one()
     {
