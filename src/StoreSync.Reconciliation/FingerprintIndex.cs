@@ -41,6 +41,8 @@ public sealed class FingerprintIndex : ISyncItemSource
 
     readonly IOrderedSyncItems _store;
     readonly int _blockSize;
+    SyncItem[]? _batch;   // InsertMany's sorted items, of which those from _batchPending on are in the store but not counted yet
+    int _batchPending;
     Node[] _nodes = new Node[4];
     int _used, _free = -1, _root = -1;
     uint _seed = 0x9E3779B9;
@@ -143,36 +145,76 @@ public sealed class FingerprintIndex : ISyncItemSource
     }
 
     /// <summary>Records an item the store has just gained.</summary>
-    public void Insert(in SyncItem item)
+    public void Insert(in SyncItem item) => InsertRun(new ReadOnlySpan<SyncItem>(in item));
+
+    /// <summary>Records items the store has just gained, all of them already in the store, in any order (sorted here, in place).</summary>
+    /// <remarks>Each run of them that lies between two neighbouring blocks is added at once, with no store read; an item inside
+    /// a block is added alone, and a split it causes reads the block less the items of the batch not added yet.</remarks>
+    public void InsertMany(SyncItem[] items)
     {
-        if (_root < 0)
+        ArgumentNullException.ThrowIfNull(items);
+        Array.Sort(items);
+        _batch = items;
+        try
         {
-            int node = NewNode(item, 1, item.Hash, item.Timestamp);
-            _root = node;
-            return;
-        }
-        Span<int> path = stackalloc int[128];
-        int depth = PathTo(item, path, out _);
-        if (depth == 0)
-        {
-            // Below every block: the leftmost block grows downwards (it is leftmost, so the order holds), or a full one gets
-            // a block below it.
-            depth = PathToLeftmost(path);
-            if (_nodes[path[depth - 1]].Count >= 2 * _blockSize)
+            for (int at = 0; at < items.Length;)
             {
-                InsertNode(NewNode(item, 1, item.Hash, item.Timestamp));
-                return;
+                _batchPending = at + 1; // a block read happens only once items[at] is counted, never amid a run
+                at += InsertRun(items.AsSpan(at));
             }
-            _nodes[path[depth - 1]].First = item;
         }
-        else if (item.Timestamp > _nodes[path[depth - 1]].LastTimestamp)
+        finally { _batch = null; }
+    }
+
+    // Adds items[0] and those after it that lie in the same gap between blocks (after one block's last timestamp, before the
+    // next block's first key): to the block before the gap or the one after it if the run fits, else as blocks of its own.
+    // An item inside a block is added alone. Returns how many items were added.
+    int InsertRun(ReadOnlySpan<SyncItem> items)
+    {
+        var item = items[0];
+        Span<int> path = stackalloc int[128];
+        int depth = _root < 0 ? 0 : PathTo(item, path, out _), before = -1;
+        SyncItem next = SyncItem.MaxValue;
+        if (depth > 0)
         {
-            InsertInGap(item, path, depth);
-            return;
+            before = path[depth - 1];
+            if (item.Timestamp <= _nodes[before].LastTimestamp)
+            {
+                ApplyAlongPath(path[..depth], item.Hash, +1);
+                if (_nodes[before].Count > 2 * _blockSize) SplitBlock(before);
+                return 1;
+            }
+            next = Successor(_nodes[before].First);
         }
-        int block = path[depth - 1];
-        ApplyAlongPath(path[..depth], item.Hash, +1);
-        if (_nodes[block].Count > 2 * _blockSize) SplitBlock(block);
+        else if (_root >= 0) next = _nodes[path[PathToLeftmost(path) - 1]].First;
+        int m = 1;
+        while (m < items.Length && items[m] < next) m++;
+        var run = items[..m];
+        var xor = Fingerprint.Of(run).Xor;
+        if (before >= 0 && _nodes[before].Count + m <= 2 * _blockSize)
+        {
+            _nodes[before].LastTimestamp = run[^1].Timestamp;
+            ApplyAlongPath(path[..depth], xor, m);
+            return m;
+        }
+        if (next != SyncItem.MaxValue)
+        {
+            int d = PathTo(next, path, out _);
+            int after = path[d - 1];
+            if (_nodes[after].Count + m <= 2 * _blockSize)
+            {
+                // Only the key moves down into the gap: the block's place among the others is unchanged.
+                _nodes[after].First = run[0];
+                ApplyAlongPath(path[..d], xor, m);
+                return m;
+            }
+        }
+        for (int at = 0; at < m; at += _blockSize)
+        {
+            var part = run.Slice(at, Math.Min(_blockSize, m - at));
+            InsertNode(NewNode(part[0], part.Length, Fingerprint.Of(part).Xor, part[^1].Timestamp));
+        }
+        return m;
     }
 
     /// <summary>Records an item the store has just lost.</summary>
@@ -278,43 +320,44 @@ public sealed class FingerprintIndex : ISyncItemSource
         }
     }
 
-    // The item lies after every item of the block ending path[..depth] and before the next block's first key: it joins either
-    // block at its edge, or starts one of its own, with no store read.
-    void InsertInGap(in SyncItem item, Span<int> path, int depth)
+    // The block's items as the index counts them: what the store holds in [first, next) less the items of the batch being
+    // added (InsertMany) that are not counted yet.
+    Span<SyncItem> ReadBlock(in SyncItem first, in SyncItem next, int count)
     {
-        int block = path[depth - 1];
-        if (_nodes[block].Count < 2 * _blockSize)
+        ReadOnlySpan<SyncItem> pending = _batch is { } batch ? batch.AsSpan(Math.Min(_batchPending, batch.Length)) : default;
+        int lo = LowerBound(pending, first), hi = LowerBound(pending, next);
+        pending = pending[lo..hi];
+        int capacity = count + pending.Length + 1;
+        var scratch = Scratch;
+        if (scratch.Length < capacity) _scratch = scratch = new SyncItem[capacity];
+        int got = _store.Read(first, next, scratch.AsSpan(0, capacity));
+        if (!pending.IsEmpty)
         {
-            _nodes[block].LastTimestamp = item.Timestamp;
-            ApplyAlongPath(path[..depth], item.Hash, +1);
-            return;
-        }
-        var next = Successor(_nodes[block].First);
-        if (next != SyncItem.MaxValue)
-        {
-            depth = PathTo(next, path, out _);
-            int following = path[depth - 1];
-            if (_nodes[following].Count < 2 * _blockSize)
+            int kept = 0, p = 0;
+            for (int i = 0; i < got; i++)
             {
-                // Only the key moves down into the gap: the block's place among the others is unchanged.
-                _nodes[following].First = item;
-                ApplyAlongPath(path[..depth], item.Hash, +1);
-                return;
+                while (p < pending.Length && pending[p] < scratch[i]) p++;
+                if (p < pending.Length && pending[p] == scratch[i]) { p++; continue; }
+                scratch[kept++] = scratch[i];
             }
+            got = kept;
         }
-        InsertNode(NewNode(item, 1, item.Hash, item.Timestamp));
+        if (got != count) throw new InvalidOperationException($"index and store disagree: block holds {count} items, store {got}");
+        return scratch.AsSpan(0, got);
+    }
+
+    static int LowerBound(ReadOnlySpan<SyncItem> sorted, in SyncItem key)
+    {
+        int i = sorted.BinarySearch(key);
+        return i >= 0 ? i : ~i;
     }
 
     void SplitBlock(int block)
     {
         var first = _nodes[block].First;
-        var next = Successor(first);
-        var scratch = Scratch;
-        int got = _store.Read(first, next, scratch);
-        if (got != _nodes[block].Count)
-            throw new InvalidOperationException($"index and store disagree: block holds {_nodes[block].Count} items, store {got}");
-        int half = got / 2;
-        var upper = Fingerprint.Of(scratch.AsSpan(half, got - half));
+        var scratch = ReadBlock(first, Successor(first), _nodes[block].Count);
+        int got = scratch.Length, half = got / 2;
+        var upper = Fingerprint.Of(scratch[half..]);
         // Move the upper half out: subtract it along the path, then insert it as a block of its own.
         Span<int> path = stackalloc int[128];
         int depth = PathTo(first, path, out _);

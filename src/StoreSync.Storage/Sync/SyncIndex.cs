@@ -221,23 +221,12 @@ public sealed class SyncIndex : ISyncItemSource, IMessageStoreObserver
     }
 
     // Called with writes paused (the observer callback runs under the store's write lock), so the store holds exactly the
-    // index plus this batch's items not yet applied: the backing hides those (inserts) or shows them (deletes).
+    // index plus this batch's inserts not yet applied (the index leaves those out of its reads itself) or less its deletes not
+    // yet applied (the backing shows those).
     void Apply(bool inserted, SyncItem[] items)
     {
         var index = Index;
-        if (inserted)
-        {
-            _backing.PendingInserts.UnionWith(items);
-            try
-            {
-                foreach (var item in items)
-                {
-                    _backing.PendingInserts.Remove(item);
-                    index.Insert(item);
-                }
-            }
-            finally { _backing.PendingInserts.Clear(); }
-        }
+        if (inserted) index.InsertMany(items);
         else
         {
             _backing.PendingDeletes.UnionWith(items);
@@ -260,8 +249,6 @@ public sealed class SyncIndex : ISyncItemSource, IMessageStoreObserver
         HashSet<uint>? _contentIds;
         SyncItem _next;
         bool _spent;
-
-        public HashSet<SyncItem> PendingInserts { get; } = [];
 
         public SortedSet<SyncItem> PendingDeletes { get; } = [];
 
@@ -298,14 +285,11 @@ public sealed class SyncIndex : ISyncItemSource, IMessageStoreObserver
 
         int ReadLive(in SyncItem from, in SyncItem to, Span<SyncItem> destination)
         {
-            if (PendingInserts.Count == 0 && PendingDeletes.Count == 0) return live.Read(from, to, destination);
-            var rented = ArrayPool<SyncItem>.Shared.Rent(destination.Length + PendingInserts.Count);
+            if (PendingDeletes.Count == 0) return live.Read(from, to, destination);
+            var rented = ArrayPool<SyncItem>.Shared.Rent(destination.Length);
             try
             {
-                int got = live.Read(from, to, rented.AsSpan(0, destination.Length + PendingInserts.Count));
-                int kept = 0;
-                for (int i = 0; i < got; i++)
-                    if (!PendingInserts.Contains(rented[i])) rented[kept++] = rented[i];
+                int kept = live.Read(from, to, rented.AsSpan(0, destination.Length));
                 var deletes = from < to ? PendingDeletes.GetViewBetween(from, to) : new SortedSet<SyncItem>();
                 int n = 0, a = 0;
                 using var d = deletes.GetEnumerator();
