@@ -93,8 +93,7 @@ public sealed class SyncIndex : ISyncItemSource, IMessageStoreObserver
             {
                 index._backing.EndSnapshot();
                 index._index = built;
-                foreach (var (inserted, items) in index._queued) index.Apply(inserted, items);
-                index._queued.Clear();
+                index.ApplyQueued();
                 index._isLive = true;
             }
         });
@@ -218,6 +217,34 @@ public sealed class SyncIndex : ISyncItemSource, IMessageStoreObserver
             if (_isLive) Apply(inserted, [.. mine]);
             else _queued.Add((inserted, [.. mine]));
         }
+    }
+
+    // The batches written during the build, applied with writes paused once the store holds every one of them: batch by batch,
+    // a block read for one would see the later ones (the index and store then disagree). So their net effect on the snapshot
+    // is applied instead (an item inserted then deleted is neither): the inserts as one batch, with every delete still shown
+    // to the index's reads until it is applied.
+    void ApplyQueued()
+    {
+        var net = new Dictionary<SyncItem, bool>();
+        foreach (var (inserted, items) in _queued)
+            foreach (var item in items)
+            {
+                if (net.TryGetValue(item, out bool earlier) && earlier != inserted) net.Remove(item);
+                else net[item] = inserted;
+            }
+        _queued.Clear();
+        var deletes = net.Where(e => !e.Value).Select(e => e.Key).ToArray();
+        _backing.PendingDeletes.UnionWith(deletes);
+        try
+        {
+            Index.InsertMany([.. net.Where(e => e.Value).Select(e => e.Key)]);
+            foreach (var item in deletes)
+            {
+                _backing.PendingDeletes.Remove(item);
+                Index.Remove(item);
+            }
+        }
+        finally { _backing.PendingDeletes.Clear(); }
     }
 
     // Called with writes paused (the observer callback runs under the store's write lock), so the store holds exactly the

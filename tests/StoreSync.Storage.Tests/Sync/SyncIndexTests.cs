@@ -110,6 +110,46 @@ public sealed class SyncIndexTests
     }
 
     [Fact]
+    public async Task Many_batches_queued_during_the_build_are_applied_as_the_store_holds_them_all()
+    {
+        // The batches written while the index is built are applied after it, with writes paused, when the store already holds
+        // every one of them (and lacks every message they deleted): a block read while applying one batch sees the later ones.
+        // Dense batches into full blocks split them during that replay.
+        var rng = new Random(21);
+        using var t = new TempStore();
+        t.Store.Ingest(Enumerable.Range(0, 100_000).Select(i => new IngestItem(Topic, Message(rng, 200_000, i))).ToList());
+        var stored = new List<MessageHash>();
+        using (var reader = t.Store.OpenTimeIndex(Topic, long.MinValue, MessageHash.Zero, forward: true))
+            while (reader.MoveNext() && stored.Count < 5_000) stored.Add(reader.Current.Hash);
+        using var stop = new CancellationTokenSource();
+        var writerRng = new Random(22);
+        int batches = 0;
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var writer = Task.Run(() =>
+        {
+            for (int b = 0; !stop.IsCancellationRequested && b < 2_000; b++)
+            {
+                t.Store.Ingest(Enumerable.Range(0, 50).Select(i => new IngestItem(Topic, Message(writerRng, 2_000, 1_000_000 + b * 50 + i))).ToList());
+                if (b % 4 == 3) t.Store.Delete(stored.Skip(b / 4 * 5 % stored.Count).Take(5).ToList());
+                Volatile.Write(ref batches, b + 1);
+                running.TrySetResult();
+            }
+        });
+        await running.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        SyncIndex index;
+        try { index = SyncIndex.Create(t.Store, Topic); }
+        finally
+        {
+            stop.Cancel();
+            await writer;
+        }
+        var model = new SortedSet<SyncItem>();
+        using (var reader = t.Store.OpenTimeIndex(Topic, long.MinValue, MessageHash.Zero, forward: true))
+            while (reader.MoveNext()) model.Add(new SyncItem(reader.Current.Timestamp, reader.Current.Hash));
+        AssertMatches(index, model, rng);
+    }
+
+    [Fact]
     public void A_content_topic_scope_counts_only_its_content_topics()
     {
         var rng = new Random(4);
