@@ -31,7 +31,11 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
     readonly TimeProvider _clock = clock ?? TimeProvider.System;
     readonly Lock _lock = new();
     readonly Dictionary<PeerId, PeerState> _peers = [];
+    readonly HashSet<PeerId> _fenced = [];
     int _inbound, _expectedTotal;
+
+    /// <summary>Peers fenced at once, at most; beyond, the oldest marks are dropped (a fence is a backfill's, of a few peers).</summary>
+    const int MaxFenced = 1024;
 
     /// <summary>Starts a session with <paramref name="peer"/>; null when that peer (or, inbound, all peers together) already runs as many as allowed.</summary>
     public SessionLease? TryBegin(PeerId peer, bool inbound)
@@ -39,6 +43,7 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
         lock (_lock)
         {
             if (_peers.Count > SweepAbove) Sweep();
+            _fenced.Remove(peer);
             var state = StateOf(peer);
             Prune(state);
             if (state.Sessions >= _limits.MaxSessionsPerPeer) return null;
@@ -259,6 +264,25 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
             state.TransferStreams--;
             Forget(peer, state);
         }
+    }
+
+    /// <summary>Marks a peer fenced when no session with it runs: until a session with it begins, a transfer stream it opens is
+    /// refused unread (<see cref="IsFenced"/>). Such a stream can only belong to a session that ended before the fence, whose
+    /// slice another peer may be fetching already: read, it would bring those messages a second time.</summary>
+    public void Fence(PeerId peer)
+    {
+        lock (_lock)
+        {
+            if (_peers.TryGetValue(peer, out var state) && state.Sessions > 0) return;
+            if (_fenced.Count >= MaxFenced) _fenced.Clear();
+            _fenced.Add(peer);
+        }
+    }
+
+    /// <summary>Whether the peer was fenced and no session with it began since.</summary>
+    public bool IsFenced(PeerId peer)
+    {
+        lock (_lock) return _fenced.Contains(peer);
     }
 
     /// <summary>What the peer's ended sessions announced expires now: its transfer streams were reset and what they had brought

@@ -56,12 +56,14 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
     }
 
     /// <summary>Resets every transfer stream open from <paramref name="peer"/>: nothing it pushes on them from now on is read, and
-    /// its sender's next write fails, so it stops. Then waits until the frames already read are judged and written, and only then
+    /// its sender's next write fails, so it stops; a stream it opens later is refused until a session with it begins
+    /// (<see cref="SyncSessions.Fence"/>). Then waits until the frames already read are judged and written, and only then
     /// lets what the peer's ended sessions announced expire (<see cref="SyncSessions.ExpireEnded"/>). A swarm backfill fences a
     /// peer whose attempt failed before the slice is given to another peer or the same one again.</summary>
     /// <returns>How many streams were reset, and whether what was read got written within <paramref name="timeout"/>.</returns>
     public async Task<(int Reset, bool Stored)> FenceAsync(PeerId peer, TimeSpan timeout, CancellationToken ct)
     {
+        sessions.Fence(peer);
         if (!_totals.TryGetValue(peer, out var t)) return (0, true);
         Libp2pStream[] open;
         lock (t.Open) open = [.. t.Open];
@@ -102,6 +104,13 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
     {
         var peer = stream.RemotePeer;
         if (penalties.IsBanned(peer)) { stream.Reset(); return; }
+        if (sessions.IsFenced(peer))
+        {
+            // Late: its session ended before the fence. Not the peer's fault, so no penalty; what it holds comes by a later session.
+            logger.LogDebug("Refusing a transfer stream from {Peer}: fenced, and no session with it began since", peer);
+            stream.Reset();
+            return;
+        }
         bool slot;
         try { slot = await sessions.OpenTransferAsync(peer, _limits.TransferSlotWait, ct).ConfigureAwait(false); }
         catch (OperationCanceledException) { stream.Reset(); return; }

@@ -1,5 +1,10 @@
 using StoreSync.Core;
+using StoreSync.Libp2p;
 using StoreSync.Libp2p.Bandwidth;
+using StoreSync.Libp2p.Host;
+using StoreSync.Libp2p.Identity;
+using StoreSync.Libp2p.Multiformats;
+using StoreSync.Testing.Libp2p;
 using StoreSync.Reconciliation;
 using StoreSync.Testing.Storage;
 using StoreSync.Waku.Governor;
@@ -66,6 +71,41 @@ public sealed class TransferFenceTests : IDisposable
         Assert.True(await empty.Transfer.WhenStoredAsync(full.PeerId, TimeSpan.FromSeconds(30), _timeout.Token));
         Assert.Equal(all.Count, empty.Transfer.TotalsOf(full.PeerId).Received);
         Assert.Equal(all.Count, empty.Transfer.TotalsOf(full.PeerId).Stored);
+    }
+
+    [Fact]
+    public async Task A_stream_opened_after_the_fence_is_refused_unread_until_a_session_with_the_peer_begins()
+    {
+        // A peer whose session ended before the fence opens its transfer stream late: its slice may be another peer's by now.
+        var known = TempStore.Message("/app/1/chat/proto", Now - 1_000_000_000L, "known");
+        await using var node = await SyncNode.StartAsync([(Pubsub, known)]);
+        await using var peer = new Libp2pHost(IdentityKey.Generate(KeyType.Ed25519), new HostOptions { Security = new PlaintextSecurity() });
+        await peer.StartAsync([Multiaddr.Parse("/ip4/127.0.0.1/tcp/0")], default);
+        peer.AddAddress(node.PeerId, node.Address);
+        async Task<Libp2pStream> PushKnownAsync()
+        {
+            var stream = await peer.NewStreamAsync(node.PeerId, TransferProtocol.ProtocolId, _timeout.Token);
+            try
+            {
+                await LengthPrefixed.WriteAsync(stream, TransferProtocol.Encode(Pubsub, known), _timeout.Token);
+                await stream.CloseWriteAsync(_timeout.Token);
+            }
+            catch (IOException) { }   // the reset may already be here
+            return stream;
+        }
+
+        Assert.Equal((0, true), await node.Transfer.FenceAsync(peer.PeerId, TimeSpan.FromSeconds(1), _timeout.Token));
+        Assert.True(node.Sessions.IsFenced(peer.PeerId));
+        // Reset at once: the peer's opening fails (or, if the reset comes later, its first read).
+        await Assert.ThrowsAsync<IOException>(async () => await LengthPrefixed.TryReadAsync(await PushKnownAsync(), 1 << 20, _timeout.Token));
+        Assert.Equal(0, node.Transfer.TotalsOf(peer.PeerId).Received);
+        Assert.Equal(0, node.Penalties.ScoreOf(peer.PeerId));
+
+        node.Sessions.TryBegin(peer.PeerId, inbound: true)!.Dispose();
+        Assert.False(node.Sessions.IsFenced(peer.PeerId));
+        await PushKnownAsync();
+        await UntilAsync(() => node.Transfer.TotalsOf(peer.PeerId).Received == 1, "a stream after a new session is read");
+        Assert.Equal(0, node.Penalties.ScoreOf(peer.PeerId));
     }
 
     [Fact]
