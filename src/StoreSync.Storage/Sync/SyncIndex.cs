@@ -214,15 +214,16 @@ public sealed class SyncIndex : ISyncItemSource, IMessageStoreObserver
         if (mine is null) return;
         lock (_lock)
         {
-            if (_isLive) Apply(inserted, [.. mine]);
-            else _queued.Add((inserted, [.. mine]));
+            SyncItem[] items = [.. mine];
+            if (!_isLive) _queued.Add((inserted, items));
+            else if (inserted) Apply(items, []);
+            else Apply([], items);
         }
     }
 
     // The batches written during the build, applied with writes paused once the store holds every one of them: batch by batch,
     // a block read for one would see the later ones (the index and store then disagree). So their net effect on the snapshot
-    // is applied instead (an item inserted then deleted is neither): the inserts as one batch, with every delete still shown
-    // to the index's reads until it is applied.
+    // is applied instead (an item inserted then deleted is neither).
     void ApplyQueued()
     {
         var net = new Dictionary<SyncItem, bool>();
@@ -233,40 +234,26 @@ public sealed class SyncIndex : ISyncItemSource, IMessageStoreObserver
                 else net[item] = inserted;
             }
         _queued.Clear();
-        var deletes = net.Where(e => !e.Value).Select(e => e.Key).ToArray();
-        _backing.PendingDeletes.UnionWith(deletes);
-        try
-        {
-            Index.InsertMany([.. net.Where(e => e.Value).Select(e => e.Key)]);
-            foreach (var item in deletes)
-            {
-                _backing.PendingDeletes.Remove(item);
-                Index.Remove(item);
-            }
-        }
-        finally { _backing.PendingDeletes.Clear(); }
+        Apply([.. net.Where(e => e.Value).Select(e => e.Key)], [.. net.Where(e => !e.Value).Select(e => e.Key)]);
     }
 
     // Called with writes paused (the observer callback runs under the store's write lock), so the store holds exactly the
-    // index plus this batch's inserts not yet applied (the index leaves those out of its reads itself) or less its deletes not
-    // yet applied (the backing shows those).
-    void Apply(bool inserted, SyncItem[] items)
+    // index plus the inserts not yet applied (the index leaves those out of its reads itself) and less the deletes not yet
+    // applied (the backing shows those, until each is).
+    void Apply(SyncItem[] inserts, SyncItem[] deletes)
     {
         var index = Index;
-        if (inserted) index.InsertMany(items);
-        else
+        _backing.PendingDeletes.UnionWith(deletes);
+        try
         {
-            _backing.PendingDeletes.UnionWith(items);
-            try
+            if (inserts.Length > 0) index.InsertMany(inserts);
+            foreach (var item in deletes)
             {
-                foreach (var item in items)
-                {
-                    _backing.PendingDeletes.Remove(item);
-                    index.Remove(item);
-                }
+                _backing.PendingDeletes.Remove(item);
+                index.Remove(item);
             }
-            finally { _backing.PendingDeletes.Clear(); }
         }
+        finally { _backing.PendingDeletes.Clear(); }
     }
 
     /// <summary>What the <see cref="FingerprintIndex"/> reads: the snapshot while building, then the store as the index knows it.</summary>
