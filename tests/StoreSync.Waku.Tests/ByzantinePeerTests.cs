@@ -5,13 +5,11 @@ using StoreSync.Core.Wire;
 using StoreSync.Libp2p;
 using StoreSync.Libp2p.Host;
 using StoreSync.Libp2p.Identity;
-using StoreSync.Libp2p.Multiformats;
 using StoreSync.Reconciliation;
 using StoreSync.Reconciliation.Native;
 using StoreSync.Reconciliation.Nwaku;
 using StoreSync.Storage;
 using StoreSync.Testing;
-using StoreSync.Testing.Libp2p;
 using StoreSync.Testing.Storage;
 using StoreSync.Waku.Peers;
 using StoreSync.Waku.Sync;
@@ -35,9 +33,7 @@ public sealed class ByzantinePeerTests : IAsyncLifetime
     {
         _history = SyncOverLibp2pTests.Messages(new Random(1), 600, Topic, "h");
         _node = await SyncNode.StartAsync(_history);
-        _attacker = new Libp2pHost(IdentityKey.Generate(KeyType.Ed25519), new HostOptions { Security = new PlaintextSecurity() });
-        await _attacker.StartAsync([Multiaddr.Parse("/ip4/127.0.0.1/tcp/0")], default);
-        _attacker.AddAddress(_node.PeerId, _node.Address);
+        _attacker = await _node.StartRawPeerAsync();
     }
 
     public async Task DisposeAsync()

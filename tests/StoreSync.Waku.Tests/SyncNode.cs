@@ -95,6 +95,16 @@ public sealed class SyncNode : IAsyncDisposable
         return hashes;
     }
 
+    /// <summary>A bare libp2p host (no Waku protocol of its own) that knows this node's address: a peer a test drives stream by
+    /// stream and frame by frame. The caller disposes it.</summary>
+    public async Task<Libp2pHost> StartRawPeerAsync()
+    {
+        var peer = new Libp2pHost(IdentityKey.Generate(KeyType.Ed25519), new HostOptions { Security = new PlaintextSecurity() });
+        await peer.StartAsync([Multiaddr.Parse("/ip4/127.0.0.1/tcp/0")], default);
+        peer.AddAddress(PeerId, Address);
+        return peer;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Host.DisposeAsync();

@@ -1,10 +1,7 @@
 using StoreSync.Core.Proto;
 using StoreSync.Libp2p;
 using StoreSync.Libp2p.Host;
-using StoreSync.Libp2p.Identity;
-using StoreSync.Libp2p.Multiformats;
 using StoreSync.Testing;
-using StoreSync.Testing.Libp2p;
 using StoreSync.Waku.Sync;
 
 namespace StoreSync.Waku.Tests;
@@ -25,9 +22,7 @@ public sealed class TransferStreamSlotTests : IAsyncLifetime
     {
         _history = SyncOverLibp2pTests.Messages(new Random(3), 4, Topic, "slot");
         _node = await SyncNode.StartAsync(_history, limits: new SyncNetworkLimits { TransferSlotWait = TimeSpan.FromSeconds(20) });
-        _peer = new Libp2pHost(IdentityKey.Generate(KeyType.Ed25519), new HostOptions { Security = new PlaintextSecurity() });
-        await _peer.StartAsync([Multiaddr.Parse("/ip4/127.0.0.1/tcp/0")], default);
-        _peer.AddAddress(_node.PeerId, _node.Address);
+        _peer = await _node.StartRawPeerAsync();
     }
 
     public async Task DisposeAsync()

@@ -2,9 +2,6 @@ using StoreSync.Core;
 using StoreSync.Libp2p;
 using StoreSync.Libp2p.Bandwidth;
 using StoreSync.Libp2p.Host;
-using StoreSync.Libp2p.Identity;
-using StoreSync.Libp2p.Multiformats;
-using StoreSync.Testing.Libp2p;
 using StoreSync.Reconciliation;
 using StoreSync.Testing.Storage;
 using StoreSync.Waku.Governor;
@@ -79,9 +76,7 @@ public sealed class TransferFenceTests : IDisposable
         // A peer whose session ended before the fence opens its transfer stream late: its slice may be another peer's by now.
         var known = TempStore.Message("/app/1/chat/proto", Now - 1_000_000_000L, "known");
         await using var node = await SyncNode.StartAsync([(Pubsub, known)]);
-        await using var peer = new Libp2pHost(IdentityKey.Generate(KeyType.Ed25519), new HostOptions { Security = new PlaintextSecurity() });
-        await peer.StartAsync([Multiaddr.Parse("/ip4/127.0.0.1/tcp/0")], default);
-        peer.AddAddress(node.PeerId, node.Address);
+        await using var peer = await node.StartRawPeerAsync();
         async Task<Libp2pStream> PushKnownAsync()
         {
             var stream = await peer.NewStreamAsync(node.PeerId, TransferProtocol.ProtocolId, _timeout.Token);
