@@ -160,7 +160,7 @@ public class NativeReconciliationTests
         { new byte[] { 4, 2, 2, 0xff, 0xff, 0x7f }, "fan-out" },                     // split into 2M children in 6 bytes
         { new byte[] { 4, 2, 4, 0xff, 0xff, 0x3f }, "item count" },                  // a million extras announced
         { new byte[] { 4, 2, 0, 0xff, 0x01 }, "done run" },                          // 255 nodes closed of 16
-        { new byte[] { 4, 2, 6, 0x05 }, "Missing for a node we hold items in" },    // "you hold nothing here": b does
+        { new byte[] { 4, 2, 6, 0x05 }, "Missing for a node we said we hold items in" }, // "you hold nothing here": b said it does
         { new byte[] { 4, 2, 6, 0x00 }, "missing count" },                           // Missing with no items
         { new byte[] { 4, 2, 6, 0x81, 0x80, 0x80, 0x01 }, "missing count" },         // 2^21 + 1 > MaxItemsPerSet
         { new byte[] { 4, 0 }, "frame kind" },                                       // a second Open
@@ -189,6 +189,37 @@ public class NativeReconciliationTests
         var error = Assert.Throws<SyncProtocolException>(() => b.Receive(frame));
         Assert.Contains(what, error.Message);
         Assert.True(b.IsFinished);
+    }
+
+    [Fact]
+    public void Items_ingested_during_a_session_where_we_said_we_hold_nothing_do_not_make_the_peers_Missing_a_violation()
+    {
+        // The store takes messages while a session runs: b says it holds nothing in the newest quarter, a answers Missing for
+        // what it holds there, and by then b holds items there. That answer is honest: the session goes on, a pushes its items
+        // into the blind range, and b's new items wait for the next session.
+        var rng = new Random(12);
+        var shared = Enumerable.Range(0, 3000).Select(_ => TestItems.RandomItem(rng, T0, T0 + 3 * Hour / 4)).ToList();
+        var newest = Enumerable.Range(0, 40).Select(_ => TestItems.RandomItem(rng, T0 + 3 * Hour / 4, T0 + Hour)).ToList();
+        var sa = new MemorySyncItemSource(shared.Concat(newest));
+        var sb = new MemorySyncItemSource(shared);
+        var a = new NativeReconciliation(SyncScope.All, _ => sa, T0, T0 + Hour);
+        var b = new NativeReconciliation(SyncScope.All, _ => sb);
+        var ingested = new List<SyncItem>();
+        byte[]? frame = a.Initiate();
+        for (int round = 0; frame is not null && round < 64; round++)
+        {
+            frame = b.Receive(frame);
+            // After each of b's frames b ingests a message in the quarter it may just have called empty.
+            var late = TestItems.RandomItem(rng, T0 + 3 * Hour / 4, T0 + Hour);
+            sb.Insert(late);
+            ingested.Add(late);
+            if (frame is null) break;
+            frame = a.Receive(frame);
+        }
+        Assert.True(a.IsFinished && b.IsFinished);
+        Assert.Equal(newest.ToHashSet(), a.ToSend.ToHashSet());
+        Assert.Equal(newest.Count, b.BlindCount + b.ToReceive.Count);
+        Assert.Empty(a.ToReceive.Intersect(ingested));
     }
 
     [Fact]

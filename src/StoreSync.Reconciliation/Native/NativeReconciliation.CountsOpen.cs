@@ -18,7 +18,7 @@ public sealed partial class NativeReconciliation
         for (int i = 0; i < m; i++)
         {
             _codec.WriteTally(ref w, fps[i]);
-            next.Add(slices[i]);
+            next.Add(slices[i].Summarised(fps[i].Count));
         }
     }
 

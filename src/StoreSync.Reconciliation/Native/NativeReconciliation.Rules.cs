@@ -172,7 +172,7 @@ public sealed partial class NativeReconciliation
         for (int i = 0; i < m; i++)
         {
             _codec.WriteFingerprint(ref w, fps[i]);
-            next.Add(slices[i]);
+            next.Add(slices[i].Summarised(fps[i].Count));
         }
     }
 
@@ -195,7 +195,7 @@ public sealed partial class NativeReconciliation
         w.Byte((byte)EntryType.Fingerprint);
         _codec.WriteKeyed(ref w, t.LocalCount, t.LocalFp);
         Account(EntryType.Fingerprint, at, w);
-        next.Add(t.Node);
+        next.Add(t.Node.Summarised(t.LocalCount));
     }
 
     // Compares the peer's full item list of a node with ours: marks the positions of theirs that we lack.

@@ -260,7 +260,7 @@ public sealed partial class NativeReconciliation : ReconciliationSession
                 w.Byte((byte)EntryType.Fingerprint);
                 _codec.WriteFingerprint(ref w, fp);
                 Account(EntryType.Fingerprint, at, w);
-                _open.Add(root);
+                _open.Add(root.Summarised(fp.Count));
             }
             _opened = true;
             return Sent(w.ToArray())!;
@@ -456,9 +456,11 @@ public sealed partial class NativeReconciliation : ReconciliationSession
                     break;
                 case EntryType.Missing:
                     // Only for a node where we said we hold nothing: otherwise our items there would never be compared.
+                    // Checked against what we said, not what we hold now: items ingested since then are new to this session,
+                    // and an honest peer that answered our empty summary did nothing wrong (the next session compares them).
                     // An honest peer sends Missing only for a node it could list (≤ MaxItemsPerSet items).
                     if (r.Varint("missing count") - 1 >= (ulong)Limits.MaxItemsPerSet) throw new SyncProtocolException("missing count out of range");
-                    if (_local!.Fingerprint(node).Count != 0) throw new SyncProtocolException("Missing for a node we hold items in");
+                    if (!node.SaidEmpty) throw new SyncProtocolException("Missing for a node we said we hold items in");
                     break;
                 case EntryType.ItemsReply:
                     EntryCodec.SkipItems(ref r, node, Limits.MaxItemsPerSet);
