@@ -251,6 +251,49 @@ public sealed class ByzantinePeerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Pushes_after_a_session_that_broke_the_protocol_are_dropped_with_one_penalty_for_the_one_fault()
+    {
+        // The peer opens a real session, pushes three messages it never announced while the node's side still reconciles (so
+        // they wait for it), then breaks the protocol. The node penalises the violation once; the waiting pushes belong to that
+        // session and are dropped with their stream reset, and a new transfer stream is refused unread, until a session begins.
+        var half = new MemorySyncItemSource(_history.Take(300).Select(m => new SyncItem(m.Message.Timestamp, MessageHash.Compute(Topic, m.Message))));
+        var session = new NativeReconciliation(new SyncScope([Topic], []), _ => half, Start, Now + 1);
+        var stream = await _attacker.NewStreamAsync(_node.PeerId, NativeReconciliation.ProtocolId, Timeout);
+        await LengthPrefixed.WriteAsync(stream, session.Initiate(), Timeout);
+        Assert.NotNull(await LengthPrefixed.TryReadAsync(stream, 64 << 20, Timeout));
+
+        var transfer = await _attacker.NewStreamAsync(_node.PeerId, TransferProtocol.ProtocolId, Timeout);
+        var pushed = Enumerable.Range(1, 3).Select(i => TempStore.Message("/app/1/x/proto", Now - i * 1_000_000_000L, $"after {i}")).ToList();
+        foreach (var m in pushed) await LengthPrefixed.WriteAsync(transfer, TransferProtocol.Encode(Topic, m), Timeout);
+        await LengthPrefixed.WriteAsync(stream, new byte[] { NativeReconciliation.Version, 2, 9 }, Timeout); // entry type 9
+        await Polling.WaitUntil(() => _node.Ended.Count == 1, "the node ended the session");
+        Assert.Equal(SyncSessionOutcome.Violation, _node.Ended[0].Outcome);
+        Assert.Equal(0, await DrainAsync(transfer)); // reset by the node
+
+        // A new transfer stream is reset unread (the reset may come while the protocol is still being agreed on).
+        try
+        {
+            var late = await _attacker.NewStreamAsync(_node.PeerId, TransferProtocol.ProtocolId, Timeout);
+            await LengthPrefixed.WriteAsync(late, TransferProtocol.Encode(Topic, pushed[0]), Timeout);
+            Assert.Equal(0, await DrainAsync(late));
+        }
+        catch (IOException) { }
+        Assert.Equal(PeerPenalties.PointsFor(PenaltyReason.ProtocolViolation), _node.Penalties.ScoreOf(Attacker));
+        Assert.All(pushed, m => Assert.False(_node.Store.Store.Contains(MessageHash.Compute(Topic, m))));
+
+        // A session that begins lifts the mark: an unsolicited push is charged again.
+        var honest = await _attacker.NewStreamAsync(_node.PeerId, NativeReconciliation.ProtocolId, Timeout);
+        await DriveAsync(honest, new NativeReconciliation(new SyncScope([Topic], []), _ => half, Start, Now + 1), initiator: true);
+        await Polling.WaitUntil(() => _node.Ended.Count == 2, "the node ended the second session");
+        var again = await _attacker.NewStreamAsync(_node.PeerId, TransferProtocol.ProtocolId, Timeout);
+        await LengthPrefixed.WriteAsync(again, TransferProtocol.Encode(Topic, pushed[0]), Timeout);
+        await again.CloseWriteAsync(Timeout);
+        int expected = PeerPenalties.PointsFor(PenaltyReason.ProtocolViolation) + PeerPenalties.PointsFor(PenaltyReason.UnannouncedMessage);
+        await Polling.WaitUntil(() => _node.Penalties.ScoreOf(Attacker) >= expected, "the unsolicited push is penalised");
+        AssertStoreUntouched();
+    }
+
+    [Fact]
     public async Task Items_a_closing_entry_offered_whole_are_stored_when_lacking_and_their_copies_cost_no_penalty()
     {
         // The peer holds the node's history plus two new messages and answers the closing frame with Closing entries (version 3,

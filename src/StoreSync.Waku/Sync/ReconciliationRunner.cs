@@ -138,6 +138,7 @@ public sealed class ReconciliationRunner(Libp2pHost host, MessageStore store, Pe
         }
 
         // What we lack is pushed by the peer (and checked against this); what it lacks we push, unless it broke the protocol.
+        if (violated) lease.Violated();
         if (!violated && !refused)
         {
             lease.Expect(session.ToReceive);

@@ -14,6 +14,10 @@ public enum TransferVerdict
     InWindow,
     /// <summary>Nothing announced it: forged, altered (its recomputed hash differs) or unsolicited.</summary>
     Unannounced,
+    /// <summary>Nothing announced it, and the sender's last session with us ended in a protocol violation (<see
+    /// cref="SyncSessions.SessionLease.Violated"/>), no session since: that fault was penalised once; what the sender pushes for
+    /// the broken session is dropped, its stream reset, with no penalty per message.</summary>
+    AfterViolation,
 }
 
 /// <summary>Sessions running with each peer (bounded per peer and in total) and the messages they told us to expect by transfer.</summary>
@@ -31,7 +35,7 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
     readonly TimeProvider _clock = clock ?? TimeProvider.System;
     readonly Lock _lock = new();
     readonly Dictionary<PeerId, PeerState> _peers = [];
-    readonly HashSet<PeerId> _fenced = [];
+    readonly HashSet<PeerId> _fenced = [], _violated = [];
     int _inbound, _expectedTotal;
 
     /// <summary>Peers fenced at once, at most; beyond, the oldest marks are dropped (a fence is a backfill's, of a few peers).</summary>
@@ -44,6 +48,7 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
         {
             if (_peers.Count > SweepAbove) Sweep();
             _fenced.Remove(peer);
+            _violated.Remove(peer);
             var state = StateOf(peer);
             Prune(state);
             if (state.Sessions >= _limits.MaxSessionsPerPeer) return null;
@@ -157,7 +162,7 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
             state.LastDelivery = now;
             return TransferVerdict.InWindow;
         }
-        return TransferVerdict.Unannounced;
+        return _violated.Contains(peer) ? TransferVerdict.AfterViolation : TransferVerdict.Unannounced;
     }
 
     // An ended session's announcements stay valid for the grace after each delivery of one of them (a paced transfer).
@@ -279,10 +284,23 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
         }
     }
 
-    /// <summary>Whether the peer was fenced and no session with it began since.</summary>
+    /// <summary>Whether the peer was fenced, or its last session broke the protocol, and no session with it began since.</summary>
     public bool IsFenced(PeerId peer)
     {
-        lock (_lock) return _fenced.Contains(peer);
+        lock (_lock) return _fenced.Contains(peer) || _violated.Contains(peer);
+    }
+
+    // The session broke the protocol and is the only one with its peer: the pushes that follow belong to it (the peer's side may
+    // have ended before ours refused its frame), so they are its fault, already penalised once. With another session running
+    // they may be that one's, and are judged as ever.
+    void MarkViolated(SessionLease lease)
+    {
+        lock (_lock)
+        {
+            if (lease.State.Sessions > 1) return;
+            if (_violated.Count >= MaxFenced) _violated.Clear();
+            _violated.Add(lease.Peer);
+        }
     }
 
     /// <summary>What the peer's ended sessions announced expires now: its transfer streams were reset and what they had brought
@@ -452,6 +470,11 @@ public sealed class SyncSessions(SyncNetworkLimits? limits = null, TimeProvider?
         /// <summary>The session has registered everything it announces (<see cref="Expect"/>, <see cref="AllowWindow"/>): pushes
         /// that arrived before and wait for it are judged now.</summary>
         public void Reconciled() => _owner.MarkReconciled(this);
+
+        /// <summary>The session ended in a protocol violation (penalised by the caller): until a session with the peer begins,
+        /// its transfer streams are refused and its unannounced pushes dropped without a penalty each
+        /// (<see cref="TransferVerdict.AfterViolation"/>). Call before <see cref="Reconciled"/>, which lets waiting pushes be judged.</summary>
+        public void Violated() => _owner.MarkViolated(this);
 
         /// <summary>Claims the push of <paramref name="hash"/> to the peer for this session; false when another running session
         /// has it queued already (it is on its way: pushing it again would only spend bandwidth).</summary>

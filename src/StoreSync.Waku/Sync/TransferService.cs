@@ -106,8 +106,9 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
         if (penalties.IsBanned(peer)) { stream.Reset(); return; }
         if (sessions.IsFenced(peer))
         {
-            // Late: its session ended before the fence. Not the peer's fault, so no penalty; what it holds comes by a later session.
-            logger.LogDebug("Refusing a transfer stream from {Peer}: fenced, and no session with it began since", peer);
+            // Late: its session ended before the fence (not the peer's fault), or it belongs to a session that broke the protocol
+            // (penalised once already). No penalty; what it holds comes by a later session.
+            logger.LogDebug("Refusing a transfer stream from {Peer}: fenced or after a protocol violation, and no session with it began since", peer);
             stream.Reset();
             return;
         }
@@ -125,7 +126,7 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
         lock (totals.Open) totals.Open.Add(stream);
         var queue = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(MaxQueuedFrames) { SingleReader = true, SingleWriter = true });
         var count = new StreamCount();
-        var writing = Task.Run(() => WriteAsync(peer, queue, totals, count, ct), CancellationToken.None);
+        var writing = Task.Run(() => WriteAsync(stream, queue, totals, count, ct), CancellationToken.None);
         int queued = 0;
         try
         {
@@ -176,8 +177,7 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
         {
             lock (totals.Open) totals.Open.Remove(stream);
             queue.Writer.TryComplete();
-            bool banned = await writing.ConfigureAwait(false);
-            if (banned) stream.Reset();
+            await writing.ConfigureAwait(false);
             sessions.CloseTransfer(peer);
             if (count.Received > 0)
                 logger.Log(count.Stored > 0 ? LogLevel.Information : LogLevel.Debug, "Transfer from {Peer}: {Stored} messages fetched ({Received} received, {Bytes} B)",
@@ -192,9 +192,10 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
         public long Bytes;
     }
 
-    /// <returns>Whether the peer was banned (the stream is reset).</returns>
-    async Task<bool> WriteAsync(PeerId peer, Channel<byte[]> channel, PeerTotals totals, StreamCount count, CancellationToken ct)
+    /// <returns>Whether the stream is to be reset: the peer was banned, or its pushes follow a session that broke the protocol.</returns>
+    async Task<bool> WriteAsync(Libp2pStream stream, Channel<byte[]> channel, PeerTotals totals, StreamCount count, CancellationToken ct)
     {
+        var peer = stream.RemotePeer;
         var queue = channel.Reader;
         var batch = new List<byte[]>(MaxBatchFrames);
         try
@@ -217,7 +218,12 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
                 count.Stored += stored;
                 if (count.Stored / ProgressEvery > before / ProgressEvery)
                     logger.LogInformation("Transfer from {Peer}: {Stored} messages fetched so far ({Received} received, {Bytes} B)", peer, count.Stored, count.Received, count.Bytes);
-                if (banned) return true;
+                if (banned)
+                {
+                    // Reset here, not when the reader notices: it may wait on a peer that sends nothing more.
+                    stream.Reset();
+                    return true;
+                }
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
@@ -234,7 +240,8 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
     static TrafficScope ScopeOf(byte[] frame) =>
         TransferProtocol.TryPeekTopics(frame, out var pubsub, out var content) ? TrafficScope.Of(pubsub, content) : TrafficScope.None;
 
-    enum Outcome { Stored, Known, Refused, Banned }
+    // Stopped: the stream is reset and the rest of it unread, as for Banned, but without a penalty.
+    enum Outcome { Stored, Known, Refused, Banned, Stopped }
 
     // Judges each frame as before (hash recomputed, announced, horizon, ingress checks), then stores what passed in one batch.
     // CPU is booked per message, the batch's thread time shared out evenly (only when it ran on this thread without waiting).
@@ -247,7 +254,7 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
         foreach (var frame in frames)
         {
             var (outcome, item) = await JudgeAsync(peer, frame, ct).ConfigureAwait(false);
-            if (outcome == Outcome.Banned) { banned = true; break; }
+            if (outcome is Outcome.Banned or Outcome.Stopped) { banned = true; break; }
             if (item is { } ok) accepted.Add(ok);
         }
         int stored = 0;
@@ -283,6 +290,12 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
         {
             metrics.TransferRejected.Add(1, SyncMetrics.Tag("reason", "duplicate"));
             return (Outcome.Known, null);
+        }
+        if (verdict == TransferVerdict.AfterViolation)
+        {
+            // One fault, one penalty: the session these pushes belong to broke the protocol and was penalised for it.
+            metrics.TransferRejected.Add(1, SyncMetrics.Tag("reason", "after_violation"));
+            return (Outcome.Stopped, null);
         }
         if (verdict == TransferVerdict.Unannounced)
             return (Refuse(peer, "unannounced", PenaltyReason.UnannouncedMessage, $"message {hash} on {pubsub} was never announced (forged, altered or unsolicited)"), null);
