@@ -11,8 +11,8 @@ namespace StoreSync.Reconciliation;
 /// A node is 136 bytes and blocks hold between <c>blockSize/4</c> and <c>2·blockSize</c> items, so with the
 /// default 64 the index costs about 1–2 bytes per item (≤ 9 after adversarial deletes), never the items.
 /// An insert into the gap between two blocks (after a block's last timestamp, before the next block's first key) appends to
-/// the one block or prepends to the other, whichever has room, else starts a block of its own: it reads nothing from the
-/// store. Runs of new items (a live node appending, a backfill filling newest first) land in gaps; only an insert inside a
+/// the one block or prepends to the other, the nearer one that has room and is near (<see cref="JoinsAcross"/>), else starts
+/// a block of its own: it reads nothing from the store. Runs of new items (a live node appending, a backfill filling newest first) land in gaps; only an insert inside a
 /// full block splits it, which reads the block.
 /// Not thread-safe: the owner serialises updates and queries (one sync session reads at a time).
 /// </remarks>
@@ -191,23 +191,31 @@ public sealed class FingerprintIndex : ISyncItemSource
         while (m < items.Length && items[m] < next) m++;
         var run = items[..m];
         var xor = Fingerprint.Of(run).Xor;
-        if (before >= 0 && _nodes[before].Count + m <= 2 * _blockSize)
+        // Of the two neighbours with room, the nearer one that is near at all (JoinsAcross).
+        double gapBefore = before >= 0 && _nodes[before].Count + m <= 2 * _blockSize && JoinsAcross(before, run, (double)run[0].Timestamp - _nodes[before].LastTimestamp)
+            ? (double)run[0].Timestamp - _nodes[before].LastTimestamp : double.PositiveInfinity;
+        int after = -1, d = 0;
+        double gapAfter = double.PositiveInfinity;
+        if (next != SyncItem.MaxValue)
         {
+            d = PathTo(next, path, out _);
+            after = path[d - 1];
+            if (_nodes[after].Count + m <= 2 * _blockSize && JoinsAcross(after, run, (double)next.Timestamp - run[^1].Timestamp))
+                gapAfter = (double)next.Timestamp - run[^1].Timestamp;
+        }
+        if (gapAfter < gapBefore)
+        {
+            // Only the key moves down into the gap: the block's place among the others is unchanged.
+            _nodes[after].First = run[0];
+            ApplyAlongPath(path[..d], xor, m);
+            return m;
+        }
+        if (gapBefore != double.PositiveInfinity)
+        {
+            if (after >= 0) depth = PathTo(item, path, out _);
             _nodes[before].LastTimestamp = run[^1].Timestamp;
             ApplyAlongPath(path[..depth], xor, m);
             return m;
-        }
-        if (next != SyncItem.MaxValue)
-        {
-            int d = PathTo(next, path, out _);
-            int after = path[d - 1];
-            if (_nodes[after].Count + m <= 2 * _blockSize)
-            {
-                // Only the key moves down into the gap: the block's place among the others is unchanged.
-                _nodes[after].First = run[0];
-                ApplyAlongPath(path[..d], xor, m);
-                return m;
-            }
         }
         for (int at = 0; at < m; at += _blockSize)
         {
@@ -215,6 +223,27 @@ public sealed class FingerprintIndex : ISyncItemSource
             InsertNode(NewNode(part[0], part.Length, Fingerprint.Of(part).Xor, part[^1].Timestamp));
         }
         return m;
+    }
+
+    /// <summary>A neighbour's gap wider than this many item spacings is one another run fills later (a swarm backfill's fronts).</summary>
+    const double NearSpacings = 16;
+
+    // Whether a run may join a neighbouring block across a gap of `gap` nanoseconds: when the gap is a few of the run's item
+    // spacings (the block's own for a single item). A run that joins a block across a wide gap makes the block span that gap,
+    // and whatever fills it later (another peer's front filling its slice newest first) lands inside the block, one insert at
+    // a time, with a split and a store read per blockSize of them (spec/sync.md §1). Across a wide gap a run of at least
+    // blockSize/4 items starts a block of its own; a smaller one still joins a block of fewer than blockSize items, so that
+    // blocks below blockSize/4 items arise only between full ones and cannot multiply.
+    bool JoinsAcross(int block, ReadOnlySpan<SyncItem> run, double gap)
+    {
+        ref var node = ref _nodes[block];
+        if (node.Count < _blockSize && run.Length < _blockSize / 4) return true;
+        if (node.Count < 2) return true;
+        double spacing;
+        if (run.Length >= 2) spacing = ((double)run[^1].Timestamp - run[0].Timestamp) / (run.Length - 1);
+        else if (node.LastTimestamp != long.MaxValue) spacing = ((double)node.LastTimestamp - node.First.Timestamp) / (node.Count - 1);
+        else return true;
+        return gap <= NearSpacings * Math.Max(spacing, 1);
     }
 
     /// <summary>Records an item the store has just lost.</summary>

@@ -199,6 +199,42 @@ public class FingerprintIndexTests
     }
 
     [Fact]
+    public void Three_fronts_filling_adjacent_slices_newest_first_in_small_batches_read_almost_nothing()
+    {
+        // A 3-peer swarm backfill: each peer fills its slices newest first, batches of 1–100 items interleave, and a slice's
+        // first batch lands in a wide gap between other peers' fronts. A run must not join a neighbour across such a gap (its
+        // block would then span what the other front fills later, each of those items an insert inside a block).
+        var rng = new Random(11);
+        var store = new CountingStore();
+        var index = new FingerprintIndex(store);
+        const int Slices = 12, PerSlice = 3_000;
+        const long Width = 10_000_000, Spacing = Width / PerSlice;
+        var fronts = new int[Slices];
+        var order = Enumerable.Range(0, Slices).ToList();
+        int added = 0;
+        while (added < Slices * PerSlice)
+        {
+            // Three peers at once: the next unfinished slices of peer p are p, p + 3, p + 6, ...
+            for (int peer = 0; peer < 3; peer++)
+            {
+                int slice = order.Where(k => k % 3 == peer && fronts[k] < PerSlice).DefaultIfEmpty(-1).First();
+                if (slice < 0) continue;
+                int n = Math.Min(rng.Next(1, 101), PerSlice - fronts[slice]);
+                var batch = Enumerable.Range(fronts[slice], n)
+                    .Select(i => new SyncItem(slice * Width + Width - 1 - i * Spacing, TestItems.RandomHash(rng))).ToArray();
+                fronts[slice] += n;
+                added += n;
+                foreach (var x in batch) store.Items.Add(x);
+                index.InsertMany(batch);
+            }
+        }
+        Assert.Equal(Slices * PerSlice, index.Count);
+        Assert.Equal(Fingerprint.Of(store.Items.ToArray()), index.GetFingerprint(SyncItem.MinValue, SyncItem.MaxValue));
+        Assert.True(store.Reads <= 8 * Slices, $"{store.Reads} block reads for {Slices} slices"); // 456 when a run joined a block across any gap
+        Assert.True(index.BlockCount <= 2 * Slices * PerSlice / FingerprintIndex.DefaultBlockSize, $"{index.BlockCount} blocks");
+    }
+
+    [Fact]
     public void Rebuilt_and_reloaded_indexes_answer_like_the_incremental_one()
     {
         var rng = new Random(7);
