@@ -167,7 +167,8 @@ public sealed class FingerprintIndex : ISyncItemSource
     }
 
     // Adds items[0] and those after it that lie in the same gap between blocks (after one block's last timestamp, before the
-    // next block's first key): to the block before the gap or the one after it if the run fits, else as blocks of its own.
+    // next block's first key): to the nearer of the block before the gap and the one after it that has room and is near
+    // (JoinsAcross), else as blocks of its own.
     // An item inside a block is added alone. Returns how many items were added.
     int InsertRun(ReadOnlySpan<SyncItem> items)
     {
@@ -192,27 +193,30 @@ public sealed class FingerprintIndex : ISyncItemSource
         var run = items[..m];
         var xor = Fingerprint.Of(run).Xor;
         // Of the two neighbours with room, the nearer one that is near at all (JoinsAcross).
-        double gapBefore = before >= 0 && _nodes[before].Count + m <= 2 * _blockSize && JoinsAcross(before, run, (double)run[0].Timestamp - _nodes[before].LastTimestamp)
-            ? (double)run[0].Timestamp - _nodes[before].LastTimestamp : double.PositiveInfinity;
+        double gapBefore = double.PositiveInfinity, gapAfter = double.PositiveInfinity;
+        if (before >= 0 && _nodes[before].Count + m <= 2 * _blockSize)
+        {
+            double gap = (double)run[0].Timestamp - _nodes[before].LastTimestamp;
+            if (JoinsAcross(before, run, gap)) gapBefore = gap;
+        }
+        Span<int> afterPath = stackalloc int[128];
         int after = -1, d = 0;
-        double gapAfter = double.PositiveInfinity;
         if (next != SyncItem.MaxValue)
         {
-            d = PathTo(next, path, out _);
-            after = path[d - 1];
-            if (_nodes[after].Count + m <= 2 * _blockSize && JoinsAcross(after, run, (double)next.Timestamp - run[^1].Timestamp))
-                gapAfter = (double)next.Timestamp - run[^1].Timestamp;
+            d = PathTo(next, afterPath, out _);
+            after = afterPath[d - 1];
+            double gap = (double)next.Timestamp - run[^1].Timestamp;
+            if (_nodes[after].Count + m <= 2 * _blockSize && JoinsAcross(after, run, gap)) gapAfter = gap;
         }
         if (gapAfter < gapBefore)
         {
             // Only the key moves down into the gap: the block's place among the others is unchanged.
             _nodes[after].First = run[0];
-            ApplyAlongPath(path[..d], xor, m);
+            ApplyAlongPath(afterPath[..d], xor, m);
             return m;
         }
         if (gapBefore != double.PositiveInfinity)
         {
-            if (after >= 0) depth = PathTo(item, path, out _);
             _nodes[before].LastTimestamp = run[^1].Timestamp;
             ApplyAlongPath(path[..depth], xor, m);
             return m;

@@ -210,15 +210,15 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
                     bytes += frame.Length;
                 }
                 int stored;
-                bool banned;
-                try { (stored, banned) = await ReceiveBatchAsync(peer, batch, ct).ConfigureAwait(false); }
+                bool stop;
+                try { (stored, stop) = await ReceiveBatchAsync(peer, batch, ct).ConfigureAwait(false); }
                 finally { Interlocked.Add(ref totals.Pending, -batch.Count); }
                 Interlocked.Add(ref totals.Stored, stored);
                 int before = count.Stored;
                 count.Stored += stored;
                 if (count.Stored / ProgressEvery > before / ProgressEvery)
                     logger.LogInformation("Transfer from {Peer}: {Stored} messages fetched so far ({Received} received, {Bytes} B)", peer, count.Stored, count.Received, count.Bytes);
-                if (banned)
+                if (stop)
                 {
                     // Reset here, not when the reader notices: it may wait on a peer that sends nothing more.
                     stream.Reset();
@@ -230,7 +230,7 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
         finally
         {
             // The reader must not wait on a full queue nobody reads any more; frames never judged (the stream was cancelled or
-            // the peer banned) are not pending any more.
+            // stopped: the peer banned, or its pushes follow a broken session) are not pending any more.
             channel.Writer.TryComplete();
             while (queue.TryRead(out _)) Interlocked.Decrement(ref totals.Pending);
         }
@@ -245,26 +245,26 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
 
     // Judges each frame as before (hash recomputed, announced, horizon, ingress checks), then stores what passed in one batch.
     // CPU is booked per message, the batch's thread time shared out evenly (only when it ran on this thread without waiting).
-    async Task<(int Stored, bool Banned)> ReceiveBatchAsync(PeerId peer, List<byte[]> frames, CancellationToken ct)
+    async Task<(int Stored, bool Stop)> ReceiveBatchAsync(PeerId peer, List<byte[]> frames, CancellationToken ct)
     {
         long cpu = ThreadCpuTime.Now();
         int thread = Environment.CurrentManagedThreadId;
         var accepted = new List<(string PubsubTopic, WakuMessage Message, MessageHash Hash)>(frames.Count);
-        bool banned = false;
+        bool stop = false;
         foreach (var frame in frames)
         {
             var (outcome, item) = await JudgeAsync(peer, frame, ct).ConfigureAwait(false);
-            if (outcome is Outcome.Banned or Outcome.Stopped) { banned = true; break; }
+            if (outcome is Outcome.Banned or Outcome.Stopped) { stop = true; break; }
             if (item is { } ok) accepted.Add(ok);
         }
         int stored = 0;
         if (accepted.Count > 0)
         {
             var results = ingress.AcceptBatch(accepted, "sync transfer from " + peer);
-            for (int i = 0; i < results.Length && !banned; i++)
+            for (int i = 0; i < results.Length && !stop; i++)
             {
                 if (Settle(peer, accepted[i].PubsubTopic, accepted[i].Message, results[i]) is var o && o == Outcome.Stored) stored++;
-                else if (o == Outcome.Banned) banned = true;
+                else if (o == Outcome.Banned) stop = true;
             }
         }
         if (cpu != 0 && thread == Environment.CurrentManagedThreadId && accepted.Count > 0)
@@ -272,7 +272,7 @@ public sealed class TransferService(MessageIngress ingress, MessageStore store, 
             long share = (ThreadCpuTime.Now() - cpu) / accepted.Count;
             foreach (var (pubsub, message, _) in accepted) _governor.RecordCpu(TransferProtocol.ProtocolId, TrafficScope.Of(pubsub, message.ContentTopic), share);
         }
-        return (stored, banned);
+        return (stored, stop);
     }
 
     async Task<(Outcome, (string, WakuMessage, MessageHash)?)> JudgeAsync(PeerId peer, byte[] frame, CancellationToken ct)
