@@ -24,11 +24,24 @@ public sealed class LoopbackDnsServer : IAsyncDisposable
 
     public LoopbackDnsServer()
     {
-        _udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
-        int port = ((IPEndPoint)_udp.Client.LocalEndPoint!).Port;
-        _tcp = new TcpListener(IPAddress.Loopback, port);
-        _tcp.Start();
-        EndPoint = new IPEndPoint(IPAddress.Loopback, port);
+        // DNS answers on one port over UDP and TCP; the UDP port the system picks may be taken over TCP by another process
+        // (seen in a full run beside node processes), so another is picked, a bounded number of times.
+        for (int attempt = 1; ; attempt++)
+        {
+            var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+            int port = ((IPEndPoint)udp.Client.LocalEndPoint!).Port;
+            var tcp = new TcpListener(IPAddress.Loopback, port);
+            try { tcp.Start(); }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse && attempt < 16)
+            {
+                udp.Dispose();
+                continue;
+            }
+            catch { udp.Dispose(); throw; }
+            (_udp, _tcp) = (udp, tcp);
+            break;
+        }
+        EndPoint = new IPEndPoint(IPAddress.Loopback, ((IPEndPoint)_udp.Client.LocalEndPoint!).Port);
         _udpLoop = Task.Run(ServeUdpAsync);
         _tcpLoop = Task.Run(ServeTcpAsync);
     }
